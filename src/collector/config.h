@@ -1,0 +1,137 @@
+/*
+ * config.h - the collector's configuration: one table of variables.
+ *
+ * Every variable of compat.md §2.2/§2.3 (plus a few Δ ones) is an entry of
+ * name, type, default, floor/bounds and destination field. Values come from
+ * (later sources only fill names still unset):
+ *   1. the process environment,
+ *   2. the env file (--env-file PATH, else $ENV_FILE), when given,
+ *   3. .env in the installation root (the parent of the binary's bin/).
+ * Unset or empty -> default. A value below its floor is raised to it and
+ * logged (config_clamped); a malformed value or one outside hard bounds is
+ * an error (config_error, all of them reported) and the daemon exits 78
+ * before touching any file.
+ */
+#ifndef HK_COLLECTOR_CONFIG_H
+#define HK_COLLECTOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_SYMBOLS 4096
+#define CONFIG_SYMBOL_LEN 32
+#define CONFIG_MAX_SESSIONS 8
+#define CONFIG_MAX_DATES 512
+#define CONFIG_EXIT_INVALID 78
+
+typedef struct config_session {
+    int start_min; /* minutes after HK midnight */
+    int end_min;
+} config_session;
+
+typedef struct config {
+    char futu_host[256];
+    int futu_port;
+    char symbols[CONFIG_MAX_SYMBOLS][CONFIG_SYMBOL_LEN];
+    int n_symbols;
+    char data_root[1024];
+    int batch_size;
+    int max_wait_ms;
+    int max_queue_size;
+    int backfill_n;
+    int reconnect_min_delay;
+    int reconnect_max_delay;
+    int check_interval_sec;
+    bool poll_enabled;
+    int poll_interval_sec;
+    int poll_num;
+    int poll_stale_sec;
+    bool poll_trading_only;
+    bool poll_preopen_enabled;
+    int poll_offhours_probe_interval_sec;
+    int poll_offhours_probe_num;
+    int holidays[CONFIG_MAX_DATES]; /* YYYYMMDD */
+    int n_holidays;
+    int half_days[CONFIG_MAX_DATES];
+    int n_half_days;
+    char holiday_file[1024];
+    int watchdog_stall_sec;
+    int watchdog_upstream_window_sec;
+    int watchdog_queue_threshold_rows;
+    int watchdog_recovery_max_failures;
+    double watchdog_recovery_join_timeout_sec;
+    int drift_warn_sec;
+    int stop_flush_timeout_sec;
+    int seed_recent_db_days;
+    int persist_retry_max_attempts;
+    double persist_retry_backoff_sec;
+    double persist_retry_backoff_max_sec;
+    int persist_heartbeat_interval_sec;
+    char sqlite_journal_mode[16];
+    char sqlite_synchronous[16];
+    int sqlite_busy_timeout_ms;
+    int sqlite_wal_autocheckpoint;
+    int log_level;
+    char instance_id[128];
+    bool gap_enabled;
+    double gap_threshold_sec;
+    int gap_active_window_sec;
+    int gap_active_min_ticks;
+    double gap_stall_warn_sec;
+    config_session sessions[CONFIG_MAX_SESSIONS];
+    int n_sessions;
+    /* Δ variables of ours */
+    int health_interval_sec;      /* HEALTH_TICK_SEC, 60 */
+    int liveness_timeout_sec;     /* FUTU_LIVENESS_TIMEOUT_SEC, 0 = auto */
+    int connect_timeout_sec;      /* FUTU_CONNECT_TIMEOUT_SEC, 10 */
+    int request_timeout_sec;      /* FUTU_REQUEST_TIMEOUT_SEC, 12 */
+    int max_batch_rows;           /* MAX_BATCH_ROWS, 20000 */
+    int commit_min_interval_ms;   /* COMMIT_MIN_INTERVAL_MS, 20 */
+    int day_idle_close_sec;       /* DAY_IDLE_CLOSE_SEC, 300 */
+    char rsa_key_file[1024];      /* FUTU_RSA_KEY_FILE, empty = plaintext */
+    char env_file[1024];          /* the env file read, if any */
+    unsigned char sources[96];    /* config_source per table entry */
+} config;
+
+/* Where each variable's value came from, for --check-config. */
+typedef enum config_source {
+    CONFIG_SRC_DEFAULT = 0,
+    CONFIG_SRC_ENV,
+    CONFIG_SRC_ENV_FILE,
+    CONFIG_SRC_APP_ENV,
+} config_source;
+
+typedef struct config_load_opts {
+    const char *env_file;  /* explicit --env-file, or NULL */
+    const char *app_dir;   /* installation root, or NULL */
+    bool file_overrides;   /* SIGHUP reload: the env file wins over env */
+    bool quiet;            /* do not log errors/clamps (caller prints) */
+} config_load_opts;
+
+/*
+ * Fill cfg from the sources. Returns 0, or the number of invalid variables
+ * (> 0) after logging one config_error line for each. cfg is fully
+ * initialised either way. No file is created or modified.
+ */
+int config_load(config *cfg, const config_load_opts *opts);
+
+/*
+ * Check that DATA_ROOT exists and is writable, or could be created (its
+ * nearest existing parent is a writable directory). Creates nothing.
+ * Returns 0 or -1 after logging config_error var=DATA_ROOT.
+ */
+int config_check_data_root(const config *cfg);
+
+/* Print every variable as NAME=VALUE  # source, to fd. */
+void config_print(const config *cfg, int fd);
+
+/* Journal mode / synchronous values in their PRAGMA spelling. */
+const char *config_journal_mode(const config *cfg);
+
+/* Parse a symbol list ("HK.00700, HK.00981") into cfg->symbols; returns 0
+ * or -1 with reason in err. Duplicates dropped. */
+int config_parse_symbols(config *cfg, const char *list, char *err,
+                         size_t errlen);
+
+#endif

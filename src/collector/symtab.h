@@ -1,0 +1,39 @@
+/*
+ * symtab.h - interned symbol names ("HK.00700") with stable small ids.
+ *
+ * Ids are handed out by the event thread only (symtab_intern); entries are
+ * never changed or removed, so any thread may read a name for an id it
+ * received through the queue (the queue's mutex orders the write before the
+ * read). Capacity is fixed at init.
+ */
+#ifndef HK_COLLECTOR_SYMTAB_H
+#define HK_COLLECTOR_SYMTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYMTAB_NAME_LEN 32
+#define SYMTAB_NONE UINT32_MAX
+
+typedef struct symtab {
+    char (*names)[SYMTAB_NAME_LEN];
+    uint8_t *market_len; /* length of the market prefix before '.' */
+    uint32_t *slots;     /* open addressing: id + 1, 0 = empty */
+    uint32_t cap;        /* max entries */
+    uint32_t nslots;     /* power of two >= 2 * cap */
+    uint32_t count;
+} symtab;
+
+/* Returns 0 or -ENOMEM. */
+int symtab_init(symtab *t, uint32_t cap);
+void symtab_free(symtab *t);
+/* Id of name (len bytes), adding it if new; SYMTAB_NONE if full/too long. */
+uint32_t symtab_intern(symtab *t, const char *name, size_t len);
+/* Id of name or SYMTAB_NONE, without adding. */
+uint32_t symtab_find(const symtab *t, const char *name, size_t len);
+static inline const char *symtab_name(const symtab *t, uint32_t id)
+{
+    return t->names[id];
+}
+
+#endif
