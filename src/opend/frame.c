@@ -118,8 +118,12 @@ int frame_encode(uint32_t proto_id, uint32_t serial, const uint8_t *body,
     } else {
         if (cap - FRAME_HEADER_LEN < len)
             return FRAME_E_SPACE;
+        /*
+         * memmove: msg_pack_packet packs the body in place, so body may
+         * already be out + FRAME_HEADER_LEN (memcpy forbids overlap).
+         */
         if (len > 0)
-            memcpy(out + FRAME_HEADER_LEN, body, len);
+            memmove(out + FRAME_HEADER_LEN, body, len);
     }
     h.body_len = (uint32_t)body_out;
     frame_header_write(&h, out);

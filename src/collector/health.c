@@ -1,0 +1,279 @@
+/*
+ * health.c - health line, watchdog and sd_notify (see health.h).
+ *
+ * Watchdog terms (per tick, window = since the previous tick):
+ *   backlog          queue >= WATCHDOG_QUEUE_THRESHOLD_ROWS or rows queued
+ *   upstream_active  a row seen within WATCHDOG_UPSTREAM_WINDOW_SEC and
+ *                    (rows queued or rows taken by the writer)
+ *   persist_stalled  nothing committed in the window and the last commit
+ *                    (else the start) is >= WATCHDOG_STALL_SEC old
+ *   worker_dead      the writer thread has ended
+ * trigger = backlog and (upstream_active or queue >= threshold) and
+ * (persist_stalled or worker_dead). A trigger asks the writer to reopen its
+ * connections and counts a failure unless a commit follows; at
+ * WATCHDOG_RECOVERY_MAX_FAILURES the daemon logs persistent_stall and
+ * exits 1 through on_fatal, which preserves queued rows in a spool.
+ */
+#include "collector/health.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "collector/phase.h"
+#include "common/hktime.h"
+#include "common/log.h"
+
+void health_notify_ready(void)
+{
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+}
+
+void health_notify_stopping(void)
+{
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+}
+
+static void age_str(int64_t now, int64_t then, char *buf, size_t cap)
+{
+    if (then <= 0)
+        snprintf(buf, cap, "none");
+    else
+        snprintf(buf, cap, "%.1f", (double)(now - then) / 1000.0);
+}
+
+void health_dump(health *h, const char *reason, int level)
+{
+    int64_t now = hktime_mono_ms();
+    char ca[32], da[32];
+    age_str(now, atomic_load(&h->w->st.last_commit_mono_ms), ca, sizeof(ca));
+    age_str(now, atomic_load(&h->w->st.last_drain_mono_ms), da, sizeof(da));
+    LOG(level, LC_FUTU,
+        "%sdiagnostic_dump reason=%s now=%.1f queue=%zu/%zu spool_rows=%zu "
+        "commit_age_sec=%s dequeue_age_sec=%s worker_alive=%s connected=%s "
+        "sid=%s rows_inserted=%lld rows_ignored=%lld commits=%lld "
+        "busy_count=%lld backoff_count=%lld spilled=%lld "
+        "dropped_queue_full=%lld reconnects=%lld symbols=%d",
+        strncmp(reason, "sigusr1", 7) == 0 ? "" : "WATCHDOG ", reason,
+        (double)now / 1000.0, queue_len(h->q), h->q->cap,
+        spool_pending(h->sp), ca, da,
+        atomic_load(&h->w->st.alive) ? "True" : "False",
+        feed_connected(h->f) ? "True" : "False", h->f->sid,
+        (long long)atomic_load(&h->w->st.rows_inserted),
+        (long long)atomic_load(&h->w->st.rows_ignored),
+        (long long)atomic_load(&h->w->st.commits),
+        (long long)atomic_load(&h->w->st.busy_count),
+        (long long)atomic_load(&h->w->st.backoff_count),
+        (long long)h->f->c.spilled, (long long)h->f->c.dropped_queue_full,
+        (long long)h->f->c.reconnects, h->cfg->n_symbols);
+}
+
+static void watchdog(health *h, const feed_counters *d, long long inserted,
+                     long long ignored, long long out, int64_t now)
+{
+    const config *cfg = h->cfg;
+    size_t ql = queue_len(h->q) + spool_pending(h->sp);
+    bool over = ql >= (size_t)cfg->watchdog_queue_threshold_rows;
+    bool backlog = over || d->queue_in > 0;
+    bool recent = h->f->last_row_mono_ms > 0 &&
+                  now - h->f->last_row_mono_ms <
+                      (int64_t)cfg->watchdog_upstream_window_sec * 1000;
+    bool upstream = recent && (d->queue_in > 0 || out > 0);
+    int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
+    int64_t since = lc > 0 ? lc : h->start_mono;
+    bool stalled = inserted + ignored == 0 &&
+                   now - since >= (int64_t)cfg->watchdog_stall_sec * 1000;
+    bool dead = !atomic_load(&h->w->st.alive);
+    bool trigger = backlog && (upstream || over) && (stalled || dead);
+    const char *reason = dead ? "worker_dead" : "commit_stalled_with_backlog";
+    char ca[32], da[32];
+
+    if (h->recovery_pending) {
+        /* An acknowledged recovery with no commit since counts as failed. */
+        long long commits = atomic_load(&h->w->st.commits);
+        if (commits == h->recovery_commits && trigger)
+            h->failures++;
+        h->recovery_pending = false;
+    }
+    if (!trigger) {
+        h->failures = 0;
+        h->dumped = false;
+        return;
+    }
+    age_str(now, lc, ca, sizeof(ca));
+    age_str(now, atomic_load(&h->w->st.last_drain_mono_ms), da, sizeof(da));
+    if (!h->dumped) {
+        char r[64];
+        snprintf(r, sizeof(r), "%s_pre_recovery", reason);
+        health_dump(h, r, LOG_ERROR);
+        h->dumped = true;
+    }
+    if (h->failures >= cfg->watchdog_recovery_max_failures || dead) {
+        LOG(LOG_ERROR, LC_FUTU,
+            "WATCHDOG persistent_stall reason=%s upstream_active=%s "
+            "poll_active=%s queue=%zu/%zu queue_threshold=%d "
+            "push_rows_per_min=%lld queue_in=%lld queue_out=%lld "
+            "persisted_rows_per_min=%lld commit_age_sec=%s "
+            "dequeue_age_sec=%s worker_alive=%s recovery_failures=%d sid=%s",
+            reason, upstream ? "True" : "False",
+            h->f->poll_running ? "True" : "False", ql, h->q->cap,
+            cfg->watchdog_queue_threshold_rows, (long long)d->push_rows,
+            (long long)d->queue_in, out, inserted, ca, da,
+            dead ? "False" : "True", h->failures, h->f->sid);
+        LOG(LOG_ERROR, LC_COLLECTOR,
+            "alert_event code=PERSIST_STALL eid=e%s sid=%s reason=%s",
+            h->f->sid + 4, h->f->sid, reason);
+        if (h->on_fatal)
+            h->on_fatal(h, "persistent_stall");
+        return;
+    }
+    atomic_store(&h->w->recover_req, true);
+    h->recovery_pending = true;
+    h->recovery_commits = atomic_load(&h->w->st.commits);
+    LOG(LOG_WARNING, LC_FUTU,
+        "WATCHDOG recovery_triggered reason=%s attempts=%d queue=%zu/%zu "
+        "queue_threshold=%d commit_age_sec=%s dequeue_age_sec=%s "
+        "worker_alive=%s",
+        reason, h->failures + 1, ql, h->q->cap,
+        cfg->watchdog_queue_threshold_rows, ca, da, dead ? "False" : "True");
+    h->failures++;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    health *h = t->data;
+    const config *cfg = h->cfg;
+    feed_counters d;
+    int64_t now = hktime_mono_ms();
+    int64_t wall = hktime_now_ms();
+    double span = (double)(now - h->last_tick_mono) / 1000.0;
+    double k = span > 0 ? 60.0 / span : 1.0;
+    long long ins = atomic_exchange(&h->w->st.win_inserted, 0);
+    long long ign = atomic_exchange(&h->w->st.win_ignored, 0);
+    long long commits = atomic_exchange(&h->w->st.win_commits, 0);
+    long long out = ins + ign;
+    int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
+    int64_t mts = h->f->max_ts_seen;
+    phase ph = phase_of(cfg, wall);
+    char lca[32], drift[32], mtu[40];
+
+    d.push_rows = h->f->c.push_rows - h->prev.push_rows;
+    d.poll_fetched = h->f->c.poll_fetched - h->prev.poll_fetched;
+    d.poll_accepted = h->f->c.poll_accepted - h->prev.poll_accepted;
+    d.poll_enqueued = h->f->c.poll_enqueued - h->prev.poll_enqueued;
+    d.queue_in = h->f->c.queue_in - h->prev.queue_in;
+    d.dropped_queue_full =
+        h->f->c.dropped_queue_full - h->prev.dropped_queue_full;
+    d.dropped_duplicate =
+        h->f->c.dropped_duplicate - h->prev.dropped_duplicate;
+    d.dropped_filter = h->f->c.dropped_filter - h->prev.dropped_filter;
+    h->prev = h->f->c;
+    h->last_tick_mono = now;
+    age_str(now, lc, lca, sizeof(lca));
+    if (mts > 0) {
+        snprintf(drift, sizeof(drift), "%.1f", (double)(wall - mts) / 1000.0);
+        hktime_format_utc_iso(mts, mtu);
+        /* ISO form of compat.md: seconds + "+00:00" */
+        char *dot = strchr(mtu, '.');
+        if (dot)
+            snprintf(dot, sizeof(mtu) - (size_t)(dot - mtu), "+00:00");
+        if (phase_is_trading(ph) &&
+            (wall - mts > (int64_t)cfg->drift_warn_sec * 1000 ||
+             mts - wall > (int64_t)cfg->drift_warn_sec * 1000))
+            LOG(LOG_WARNING, LC_FUTU,
+                "ts_drift_warn drift_sec=%.1f now_utc_ms=%lld max_ts_ms=%lld "
+                "max_ts_utc=%s",
+                (double)(wall - mts) / 1000.0, (long long)wall,
+                (long long)mts, mtu);
+    } else {
+        snprintf(drift, sizeof(drift), "none");
+        snprintf(mtu, sizeof(mtu), "none");
+    }
+    LOG(LOG_INFO, LC_FUTU,
+        "health connected=%s sid=%s queue=%zu/%zu persisted_rows_per_min=%.0f "
+        "ignored_rows_per_min=%.0f push_rows_per_min=%.0f poll_fetched=%lld "
+        "poll_accepted=%lld poll_enqueued=%lld queue_in=%lld queue_out=%lld "
+        "db_commits_per_min=%.0f last_commit_age_sec=%s ts_drift_sec=%s "
+        "max_ts_utc=%s dropped_queue_full=%lld dropped_duplicate=%lld "
+        "phase=%s dropped_filter=%lld symbols=%d spool_rows=%zu",
+        feed_connected(h->f) ? "True" : "False", h->f->sid, queue_len(h->q),
+        h->q->cap, (double)ins * k, (double)ign * k,
+        (double)d.push_rows * k, (long long)d.poll_fetched,
+        (long long)d.poll_accepted, (long long)d.poll_enqueued,
+        (long long)d.queue_in, out, (double)commits * k, lca, drift, mtu,
+        (long long)d.dropped_queue_full, (long long)d.dropped_duplicate,
+        phase_name(ph), (long long)d.dropped_filter, cfg->n_symbols,
+        spool_pending(h->sp));
+    long long busy = atomic_load(&h->w->st.backoff_count);
+    if (busy - h->prev_busy >= 3)
+        LOG(LOG_WARNING, LC_COLLECTOR,
+            "alert_event code=SQLITE_BUSY eid=e%s sid=%s "
+            "busy_backoff_delta=%lld",
+            h->f->sid + 4, h->f->sid, busy - h->prev_busy);
+    h->prev_busy = busy;
+    watchdog(h, &d, ins, ign, out, now);
+}
+
+static void on_second(uv_timer_t *t)
+{
+#ifdef HAVE_SYSTEMD
+    health *h = t->data;
+    int64_t now = hktime_mono_ms();
+    int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
+    size_t ql = queue_len(h->q) + spool_pending(h->sp);
+    bool alive = atomic_load(&h->w->st.alive);
+    bool progress = ql == 0 || (lc > 0 && now - lc <
+                                   (int64_t)h->cfg->watchdog_stall_sec * 1000);
+    if (alive && progress)
+        sd_notify(0, "WATCHDOG=1");
+    sd_notifyf(0, "STATUS=connected=%s queue=%zu rows=%lld last_commit=%.1fs",
+               feed_connected(h->f) ? "yes" : "no", ql,
+               (long long)atomic_load(&h->w->st.rows_inserted),
+               lc > 0 ? (double)(now - lc) / 1000.0 : -1.0);
+#else
+    (void)t;
+#endif
+}
+
+void health_init(health *h, config *cfg, feed *f, writer *w, queue *q,
+                 spool *sp, uv_loop_t *loop)
+{
+    memset(h, 0, sizeof(*h));
+    h->cfg = cfg;
+    h->f = f;
+    h->w = w;
+    h->q = q;
+    h->sp = sp;
+    uv_timer_init(loop, &h->tick);
+    uv_timer_init(loop, &h->second);
+    h->tick.data = h;
+    h->second.data = h;
+}
+
+void health_start(health *h)
+{
+    uint64_t ms = (uint64_t)h->cfg->health_interval_sec * 1000;
+    h->start_mono = h->last_tick_mono = hktime_mono_ms();
+    uv_timer_start(&h->tick, on_tick, ms, ms);
+    uv_timer_start(&h->second, on_second, 1000, 1000);
+}
+
+static void on_closed(uv_handle_t *hd)
+{
+    (void)hd;
+}
+
+void health_stop(health *h)
+{
+    uv_timer_stop(&h->tick);
+    uv_timer_stop(&h->second);
+    uv_close((uv_handle_t *)&h->tick, on_closed);
+    uv_close((uv_handle_t *)&h->second, on_closed);
+}

@@ -1,0 +1,56 @@
+/*
+ * health.h - the periodic health tick, the watchdog and systemd notify.
+ *
+ * Every HEALTH_TICK_SEC (60 s): snapshot and reset window counters, log
+ * ts_drift_warn (trading phases only), log `health`, log an SQLITE_BUSY
+ * alert when busy backoffs rose by >= 3, then run the watchdog
+ * (compat.md §4.2). Every second: sd_notify WATCHDOG=1 while the writer is
+ * alive and making progress (or idle), and STATUS= with a summary line.
+ * Runs on the event thread; reads writer atomics and feed counters.
+ */
+#ifndef HK_COLLECTOR_HEALTH_H
+#define HK_COLLECTOR_HEALTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "collector/config.h"
+#include "collector/feed.h"
+#include "collector/queue.h"
+#include "collector/spool.h"
+#include "collector/writer.h"
+
+typedef struct health {
+    config *cfg;
+    feed *f;
+    writer *w;
+    queue *q;
+    spool *sp;
+    uv_timer_t tick;
+    uv_timer_t second;
+    feed_counters prev;
+    int64_t last_tick_mono;
+    int64_t start_mono;
+    long long prev_busy;
+    long long prev_queue;
+    int failures;
+    bool dumped;
+    bool recovery_pending;
+    long long recovery_commits;
+    /* Called when the watchdog gives up (exit 1 after preserving rows). */
+    void (*on_fatal)(struct health *h, const char *reason);
+    void *ud;
+} health;
+
+void health_init(health *h, config *cfg, feed *f, writer *w, queue *q,
+                 spool *sp, uv_loop_t *loop);
+void health_start(health *h);
+void health_stop(health *h);
+/* Log `diagnostic_dump reason=<reason>` with the runtime state. */
+void health_dump(health *h, const char *reason, int level);
+/* sd_notify helpers (no-ops without NOTIFY_SOCKET / libsystemd). */
+void health_notify_ready(void);
+void health_notify_stopping(void);
+
+#endif

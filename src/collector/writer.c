@@ -1,0 +1,639 @@
+/*
+ * writer.c - the writer thread (see writer.h for the contract).
+ *
+ * Loop: wait for rows (queue first, then the live spool, which only holds
+ * rows newer than anything queued), split the batch by trading day, and for
+ * each day run one transaction: INSERT OR IGNORE every row, upsert the
+ * per-symbol running totals, COMMIT. A failed attempt rolls back; busy and
+ * locked errors keep the connection, any other error reopens it; the same
+ * rows are retried after min(base * 2^(n-1), max) seconds.
+ *
+ * Threads: the writer thread owns stores[], batch and the per-batch
+ * accumulators. Other threads only read writer_stats and the persisted_*
+ * arrays (atomics), and set stopping / recover_req.
+ */
+#include "collector/writer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/hktime.h"
+#include "common/log.h"
+
+/* Per-symbol accumulator of the transaction in progress. */
+struct acc {
+    int64_t rows;
+    int64_t min_ts;
+    int64_t max_ts;
+    int64_t max_seq;
+    int has_seq;
+    int touched;
+};
+
+
+struct writer_scratch {
+    struct acc *acc;
+    uint32_t *touched;
+    uint32_t n_touched;
+};
+
+/* The scratch lives beside the writer; allocated in writer_init. */
+static struct writer_scratch *scratch_of(writer *w)
+{
+    return (struct writer_scratch *)(w->batch + w->batch_cap);
+}
+
+void writer_hist_add(atomic_llong *hist, double ms)
+{
+    int b = 0;
+    if (ms > 0)
+        b = (int)floor(4.0 * log2(ms + 1.0));
+    if (b < 0)
+        b = 0;
+    if (b >= WRITER_LAT_BUCKETS)
+        b = WRITER_LAT_BUCKETS - 1;
+    atomic_fetch_add_explicit(&hist[b], 1, memory_order_relaxed);
+}
+
+double writer_hist_quantile(const atomic_llong *hist, double q)
+{
+    long long total = 0, acc = 0;
+    for (int i = 0; i < WRITER_LAT_BUCKETS; i++)
+        total += atomic_load(&hist[i]);
+    if (total == 0)
+        return 0;
+    long long want = (long long)ceil(q * (double)total);
+    for (int i = 0; i < WRITER_LAT_BUCKETS; i++) {
+        acc += atomic_load(&hist[i]);
+        if (acc >= want)
+            return pow(2.0, (i + 1) / 4.0) - 1.0; /* bucket upper bound */
+    }
+    return pow(2.0, WRITER_LAT_BUCKETS / 4.0) - 1.0;
+}
+
+int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
+                spool *sp)
+{
+    size_t cap = (size_t)cfg->max_batch_rows;
+    size_t scratch = sizeof(struct writer_scratch) + sizeof(max_align_t);
+
+    memset(w, 0, sizeof(*w));
+    w->cfg = cfg;
+    w->syms = syms;
+    w->q = q;
+    w->sp = sp;
+    w->batch_cap = cap;
+    w->batch = malloc(cap * sizeof(row) + scratch);
+    w->persisted_seq = malloc(syms->cap * sizeof(*w->persisted_seq));
+    w->persisted_ts = calloc(syms->cap, sizeof(*w->persisted_ts));
+    if (!w->batch || !w->persisted_seq || !w->persisted_ts)
+        goto fail;
+    struct writer_scratch *s = scratch_of(w);
+    s->acc = calloc(syms->cap, sizeof(struct acc));
+    s->touched = calloc(syms->cap, sizeof(uint32_t));
+    s->n_touched = 0;
+    if (!s->acc || !s->touched)
+        goto fail;
+    for (uint32_t i = 0; i < syms->cap; i++)
+        atomic_init(&w->persisted_seq[i], WRITER_SEQ_NONE);
+    return 0;
+fail:
+    writer_free(w);
+    return -ENOMEM;
+}
+
+void writer_free(writer *w)
+{
+    if (w->batch) {
+        struct writer_scratch *s = scratch_of(w);
+        free(s->acc);
+        free(s->touched);
+    }
+    for (int i = 0; i < WRITER_MAX_DAYS; i++)
+        store_close(&w->stores[i], false);
+    free(w->batch);
+    free((void *)w->persisted_seq);
+    free((void *)w->persisted_ts);
+    memset(w, 0, sizeof(*w));
+}
+
+void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts)
+{
+    if (seq > atomic_load(&w->persisted_seq[sym]))
+        atomic_store(&w->persisted_seq[sym], seq);
+    if (ts > atomic_load(&w->persisted_ts[sym]))
+        atomic_store(&w->persisted_ts[sym], ts);
+}
+
+static void sleep_ms(double ms)
+{
+    struct timespec ts;
+    if (ms <= 0)
+        return;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static store *get_store(writer *w, int day, int *rc, char *err, size_t el)
+{
+    store *free_slot = NULL, *lru = NULL;
+
+    for (int i = 0; i < WRITER_MAX_DAYS; i++) {
+        store *s = &w->stores[i];
+        if (s->day == day && s->db) {
+            s->last_used_mono_ms = hktime_mono_ms();
+            *rc = SQLITE_OK;
+            return s;
+        }
+        if (!s->db && !free_slot)
+            free_slot = s;
+        if (s->db && (!lru || s->last_used_mono_ms < lru->last_used_mono_ms))
+            lru = s;
+    }
+    if (!free_slot) {
+        store_close(lru, true);
+        free_slot = lru;
+    }
+    *rc = store_open(free_slot, w->cfg, day, err, el);
+    return *rc == SQLITE_OK ? free_slot : NULL;
+}
+
+static const char *rc_name(int rc)
+{
+    switch (rc) {
+    case SQLITE_BUSY:
+        return "SQLITE_BUSY";
+    case SQLITE_LOCKED:
+        return "SQLITE_LOCKED";
+    case SQLITE_FULL:
+        return "SQLITE_FULL";
+    case SQLITE_READONLY:
+        return "SQLITE_READONLY";
+    case SQLITE_IOERR:
+        return "SQLITE_IOERR";
+    case SQLITE_CANTOPEN:
+        return "SQLITE_CANTOPEN";
+    case SQLITE_CORRUPT:
+        return "SQLITE_CORRUPT";
+    default:
+        return "SQLITE_ERROR";
+    }
+}
+
+/* One transaction for the rows of `day`. */
+static int try_day(writer *w, const row *rows, size_t n, int day,
+                   long long *ins, long long *ign, char *err, size_t el,
+                   store **out)
+{
+    struct writer_scratch *sc = scratch_of(w);
+    int rc;
+    store *s = get_store(w, day, &rc, err, el);
+    int64_t now_ms;
+
+    *out = s;
+    *ins = *ign = 0;
+    if (!s)
+        return rc;
+    rc = store_begin(s);
+    if (rc != SQLITE_OK)
+        goto fail;
+    now_ms = hktime_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        int inserted = 0;
+        if (hktime_trading_day(r->ts_ms) != day)
+            continue;
+        rc = store_insert(s, r, w->syms, now_ms, &inserted);
+        if (rc != SQLITE_OK)
+            goto fail;
+        if (!inserted) {
+            (*ign)++;
+            continue;
+        }
+        (*ins)++;
+        struct acc *a = &sc->acc[r->sym];
+        if (!a->touched) {
+            memset(a, 0, sizeof(*a));
+            a->touched = 1;
+            a->min_ts = r->ts_ms;
+            a->max_ts = r->ts_ms;
+            sc->touched[sc->n_touched++] = r->sym;
+        }
+        a->rows++;
+        if (r->ts_ms < a->min_ts)
+            a->min_ts = r->ts_ms;
+        if (r->ts_ms > a->max_ts)
+            a->max_ts = r->ts_ms;
+        if (r->flags & ROW_HAS_SEQ) {
+            if (!a->has_seq || r->seq > a->max_seq)
+                a->max_seq = r->seq;
+            a->has_seq = 1;
+        }
+    }
+    for (uint32_t k = 0; k < sc->n_touched; k++) {
+        uint32_t id = sc->touched[k];
+        struct acc *a = &sc->acc[id];
+        rc = store_add_totals(s, symtab_name(w->syms, id), a->rows,
+                              a->min_ts, a->max_ts, a->max_seq,
+                              a->has_seq != 0, now_ms);
+        if (rc != SQLITE_OK)
+            goto fail;
+    }
+    rc = store_commit(s);
+    if (rc != SQLITE_OK)
+        goto fail;
+    /* Durable now: publish per-symbol progress. */
+    for (uint32_t k = 0; k < sc->n_touched; k++) {
+        uint32_t id = sc->touched[k];
+        struct acc *a = &sc->acc[id];
+        if (a->has_seq && a->max_seq > atomic_load(&w->persisted_seq[id]))
+            atomic_store(&w->persisted_seq[id], a->max_seq);
+        if (a->max_ts > atomic_load(&w->persisted_ts[id]))
+            atomic_store(&w->persisted_ts[id], a->max_ts);
+        if (a->max_ts > atomic_load(&w->st.max_ts_ms))
+            atomic_store(&w->st.max_ts_ms, a->max_ts);
+        a->touched = 0;
+    }
+    sc->n_touched = 0;
+    return SQLITE_OK;
+fail:
+    snprintf(err, el, "%s", sqlite3_errmsg(s->db));
+    store_rollback(s);
+    for (uint32_t k = 0; k < sc->n_touched; k++)
+        sc->acc[sc->touched[k]].touched = 0;
+    sc->n_touched = 0;
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        store_close(s, false);
+    return rc;
+}
+
+static long long last_seq_of(const row *rows, size_t n, int day, bool *has)
+{
+    *has = false;
+    for (size_t i = n; i-- > 0;)
+        if (hktime_trading_day(rows[i].ts_ms) == day &&
+            (rows[i].flags & ROW_HAS_SEQ)) {
+            *has = true;
+            return rows[i].seq;
+        }
+    return 0;
+}
+
+static bool past_deadline(writer *w)
+{
+    return atomic_load(&w->stopping) &&
+           hktime_mono_ms() > atomic_load(&w->stop_deadline_mono_ms);
+}
+
+/* Commit all rows of one day, retrying until success or deadline. */
+static int commit_day(writer *w, const row *rows, size_t n, int day,
+                      long long *tot_ins, long long *tot_ign)
+{
+    char err[512];
+    char q[600];
+    int attempt = 0;
+    int64_t t0 = hktime_mono_ms();
+
+    for (;;) {
+        long long ins = 0, ign = 0;
+        store *s = NULL;
+        int64_t start = hktime_mono_ms();
+        int rc = try_day(w, rows, n, day, &ins, &ign, err, sizeof(err), &s);
+        if (rc == SQLITE_OK) {
+            int64_t end = hktime_mono_ms();
+            double lat = (double)(end - start);
+            *tot_ins += ins;
+            *tot_ign += ign;
+            writer_hist_add(w->st.commit_hist, lat);
+            if (w->sum_lat_n < 256)
+                w->sum_lat[w->sum_lat_n++] = lat;
+            LOG(LOG_INFO, LC_DB,
+                "persist_ticks db_path=%s batch=%lld inserted=%lld "
+                "ignored=%lld gaps=0 commit_latency_ms=%lld checkpoint=none",
+                s->path, ins + ign, ins, ign, (long long)(end - t0));
+            return 0;
+        }
+        attempt++;
+        atomic_fetch_add(&w->st.backoff_count, 1);
+        if (atomic_load(&w->st.last_error) == rc)
+            atomic_fetch_add(&w->st.last_error_count, 1);
+        else
+            atomic_store(&w->st.last_error_count, 1);
+        atomic_store(&w->st.last_error, rc);
+        double backoff = w->cfg->persist_retry_backoff_sec *
+                         pow(2.0, attempt - 1 > 30 ? 30 : attempt - 1);
+        if (backoff > w->cfg->persist_retry_backoff_max_sec)
+            backoff = w->cfg->persist_retry_backoff_max_sec;
+        atomic_store(&w->st.last_backoff_us, (long long)(backoff * 1e6));
+        bool has;
+        long long ls = last_seq_of(rows, n, day, &has);
+        char lsbuf[32];
+        if (has)
+            snprintf(lsbuf, sizeof(lsbuf), "%lld", ls);
+        else
+            snprintf(lsbuf, sizeof(lsbuf), "none");
+        char path[1100];
+        store_day_path(w->cfg->data_root, day, path, sizeof(path));
+        size_t ql = queue_len(w->q);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            atomic_fetch_add(&w->st.busy_count, 1);
+            LOG(LOG_ERROR, LC_DB,
+                "sqlite_busy_backoff trading_day=%08d db_path=%s batch=%zu "
+                "attempt=%d sleep_sec=%.3f queue=%zu/%zu last_seq=%s err=%s",
+                day, path, n, attempt, backoff, ql, w->q->cap, lsbuf,
+                log_quote(err, q, sizeof(q)));
+        } else {
+            atomic_fetch_add(&w->st.flush_failed, 1);
+            LOG(LOG_ERROR, LC_DB,
+                "persist_flush_failed trading_day=%08d db_path=%s batch=%zu "
+                "attempt=%d queue=%zu/%zu last_seq=%s err=%s code=%s",
+                day, path, n, attempt, ql, w->q->cap, lsbuf,
+                log_quote(err, q, sizeof(q)), rc_name(rc));
+        }
+        if (w->cfg->persist_retry_max_attempts > 0 &&
+            attempt == w->cfg->persist_retry_max_attempts)
+            LOG(LOG_ERROR, LC_DB,
+                "persist_retry_budget_exhausted trading_day=%08d batch=%zu "
+                "attempts=%d queue=%zu/%zu continuing_with_backoff",
+                day, n, attempt, ql, w->q->cap);
+        if (atomic_exchange(&w->recover_req, false)) {
+            for (int i = 0; i < WRITER_MAX_DAYS; i++)
+                store_close(&w->stores[i], false);
+            atomic_fetch_add(&w->st.recovery_count, 1);
+        }
+        /* Sleep in slices so a stop deadline is honoured promptly. */
+        double left = backoff * 1000;
+        while (left > 0) {
+            if (past_deadline(w))
+                return -1;
+            double step = left > 50 ? 50 : left;
+            sleep_ms(step);
+            left -= step;
+        }
+        if (past_deadline(w))
+            return -1;
+    }
+}
+
+int writer_commit_rows(writer *w, const row *rows, size_t n,
+                       long long *inserted, long long *ignored)
+{
+    int days[16];
+    int nd = 0;
+    long long ins = 0, ign = 0;
+    int64_t now;
+
+    if (n == 0)
+        return 0;
+    /* Distinct trading days in first-seen order (almost always one). */
+    for (size_t i = 0; i < n; i++) {
+        int d = hktime_trading_day(rows[i].ts_ms);
+        int k;
+        for (k = 0; k < nd; k++)
+            if (days[k] == d)
+                break;
+        if (k == nd) {
+            if (nd == 16) {
+                /* Pathological spread: commit what we have, then rest. */
+                if (writer_commit_rows(w, rows, i, inserted, ignored) != 0)
+                    return -1;
+                return writer_commit_rows(w, rows + i, n - i, inserted,
+                                          ignored);
+            }
+            days[nd++] = d;
+        }
+    }
+    for (int k = 0; k < nd; k++)
+        if (commit_day(w, rows, n, days[k], &ins, &ign) != 0)
+            return -1;
+    now = hktime_now_ms();
+    for (size_t i = 0; i < n; i++)
+        writer_hist_add(w->st.lat_hist, (double)(now - rows[i].recv_ts_ms));
+    atomic_fetch_add(&w->st.rows_inserted, ins);
+    atomic_fetch_add(&w->st.rows_ignored, ign);
+    atomic_fetch_add(&w->st.commits, 1);
+    atomic_fetch_add(&w->st.win_inserted, ins);
+    atomic_fetch_add(&w->st.win_ignored, ign);
+    atomic_fetch_add(&w->st.win_commits, 1);
+    atomic_store(&w->st.last_commit_rows, ins);
+    atomic_store(&w->st.last_commit_mono_ms, hktime_mono_ms());
+    w->sum_inserted += ins;
+    w->sum_ignored += ign;
+    w->sum_batches++;
+    if (inserted)
+        *inserted += ins;
+    if (ignored)
+        *ignored += ign;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void log_summary(writer *w, int64_t now)
+{
+    double win = (double)(now - w->last_summary_mono_ms) / 1000.0;
+    double p50 = 0, p95 = 0;
+    if (w->sum_lat_n > 0) {
+        qsort(w->sum_lat, (size_t)w->sum_lat_n, sizeof(double), cmp_double);
+        p50 = w->sum_lat[(w->sum_lat_n - 1) / 2];
+        p95 = w->sum_lat[(int)((w->sum_lat_n - 1) * 0.95)];
+    }
+    double per_min = win > 0 ? 60.0 / win : 0;
+    LOG(LOG_INFO, LC_COLLECTOR,
+        "persist_summary window_sec=%.1f inserted_per_min=%.0f "
+        "ignored_per_min=%.0f commit_latency_ms_p50=%.1f "
+        "commit_latency_ms_p95=%.1f queue=%zu/%zu batches=%lld "
+        "push_to_commit_ms_p50=%.1f push_to_commit_ms_p99=%.1f",
+        win, (double)w->sum_inserted * per_min,
+        (double)w->sum_ignored * per_min, p50, p95, queue_len(w->q),
+        w->q->cap, (long long)w->sum_batches,
+        writer_hist_quantile(w->st.lat_hist, 0.50),
+        writer_hist_quantile(w->st.lat_hist, 0.99));
+    w->sum_inserted = w->sum_ignored = w->sum_batches = 0;
+    w->sum_lat_n = 0;
+    w->last_summary_mono_ms = now;
+}
+
+static long long wal_bytes(const char *root)
+{
+    DIR *d = opendir(root);
+    struct dirent *e;
+    long long total = 0;
+    char path[1400];
+    struct stat st;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        if (strlen(n) != 15 || strcmp(n + 8, ".db-wal") != 0)
+            continue;
+        int ok = 1;
+        for (int i = 0; i < 8; i++)
+            if (n[i] < '0' || n[i] > '9')
+                ok = 0;
+        if (!ok)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", root, n);
+        if (stat(path, &st) == 0)
+            total += st.st_size;
+    }
+    closedir(d);
+    return total;
+}
+
+static void log_heartbeat(writer *w, int64_t now)
+{
+    static const char *none = "none";
+    int64_t lc = atomic_load(&w->st.last_commit_mono_ms);
+    int64_t ld = atomic_load(&w->st.last_drain_mono_ms);
+    double span = (double)(now - w->last_heartbeat_mono_ms) / 1000.0;
+    int le = atomic_load(&w->st.last_error);
+    char lcage[32], ldage[32];
+
+    if (lc)
+        snprintf(lcage, sizeof(lcage), "%.1f", (double)(now - lc) / 1000.0);
+    else
+        snprintf(lcage, sizeof(lcage), "none");
+    if (ld)
+        snprintf(ldage, sizeof(ldage), "%.1f", (double)(now - ld) / 1000.0);
+    else
+        snprintf(ldage, sizeof(ldage), "none");
+    long long out = atomic_exchange(&w->st.win_out, 0);
+    LOG(LOG_INFO, LC_COLLECTOR,
+        "persist_loop_heartbeat worker_alive=True queue=%zu/%zu "
+        "drain_rate_rows_per_sec=%.2f commit_rate_rows_per_sec=%.2f "
+        "last_drain_ts_age_sec=%s last_commit_ts_age_sec=%s "
+        "last_exception_type=%s last_exception_count=%lld "
+        "busy_locked_count=%lld busy_backoff_count=%lld last_backoff_sec=%.3f "
+        "last_commit_rows=%lld wal_bytes=%lld recovery_count=%lld",
+        queue_len(w->q), w->q->cap, span > 0 ? (double)out / span : 0.0,
+        span > 0 ? (double)atomic_load(&w->st.commits) / span : 0.0, ldage,
+        lcage, le ? rc_name(le) : none,
+        (long long)atomic_load(&w->st.last_error_count),
+        (long long)atomic_load(&w->st.busy_count),
+        (long long)atomic_load(&w->st.backoff_count),
+        (double)atomic_load(&w->st.last_backoff_us) / 1e6,
+        (long long)atomic_load(&w->st.last_commit_rows),
+        wal_bytes(w->cfg->data_root),
+        (long long)atomic_load(&w->st.recovery_count));
+    w->last_heartbeat_mono_ms = now;
+}
+
+/* Checkpoint and close past days idle for DAY_IDLE_CLOSE_SEC. */
+static void close_idle_days(writer *w, int64_t now)
+{
+    int today = hktime_trading_day(hktime_now_ms());
+    for (int i = 0; i < WRITER_MAX_DAYS; i++) {
+        store *s = &w->stores[i];
+        if (!s->db || s->day == today)
+            continue;
+        if (now - s->last_used_mono_ms <
+            (int64_t)w->cfg->day_idle_close_sec * 1000)
+            continue;
+        LOG(LOG_INFO, LC_DB, "day_file_closed db_path=%s reason=idle "
+            "checkpoint=truncate", s->path);
+        store_close(s, true);
+    }
+}
+
+static void housekeeping(writer *w)
+{
+    int64_t now = hktime_mono_ms();
+    if (now - w->last_heartbeat_mono_ms >=
+        (int64_t)w->cfg->persist_heartbeat_interval_sec * 1000)
+        log_heartbeat(w, now);
+    close_idle_days(w, now);
+}
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    int64_t now;
+
+    atomic_store(&w->st.alive, 1);
+    now = hktime_mono_ms();
+    w->last_summary_mono_ms = now;
+    w->last_heartbeat_mono_ms = now;
+    LOG(LOG_INFO, LC_COLLECTOR,
+        "persist_worker_started reason=startup generation=1 queue=%zu/%zu",
+        queue_len(w->q), w->q->cap);
+    for (;;) {
+        int min_gap = w->cfg->commit_min_interval_ms;
+        if (min_gap > 0 && w->last_commit_start_ms > 0 &&
+            !atomic_load(&w->stopping)) {
+            int64_t since = hktime_mono_ms() - w->last_commit_start_ms;
+            if (since < min_gap)
+                sleep_ms((double)(min_gap - since));
+        }
+        int timeout = spool_pending(w->sp) > 0 ? 0 : 200;
+        size_t n = queue_take(w->q, w->batch, w->batch_cap, timeout);
+        if (n == 0)
+            n = spool_take(w->sp, w->batch, w->batch_cap);
+        if (n > 0) {
+            w->batch_len = n;
+            w->last_commit_start_ms = hktime_mono_ms();
+            atomic_store(&w->st.last_drain_mono_ms, w->last_commit_start_ms);
+            atomic_fetch_add(&w->st.win_out, (long long)n);
+            if (writer_commit_rows(w, w->batch, n, NULL, NULL) != 0) {
+                atomic_store(&w->timed_out, true);
+                break; /* batch_len rows stay for the crash spool */
+            }
+            w->batch_len = 0;
+            now = hktime_mono_ms();
+            if (now - w->last_summary_mono_ms >= 5000)
+                log_summary(w, now);
+        } else if (atomic_load(&w->stopping) && queue_len(w->q) == 0 &&
+                   spool_pending(w->sp) == 0) {
+            break;
+        } else if (past_deadline(w)) {
+            atomic_store(&w->timed_out, true);
+            break;
+        }
+        housekeeping(w);
+    }
+    log_summary(w, hktime_mono_ms());
+    atomic_store(&w->st.alive, 0);
+    return NULL;
+}
+
+int writer_start(writer *w)
+{
+    int rc = pthread_create(&w->thread, NULL, writer_main, w);
+    if (rc != 0)
+        return -rc;
+    w->started = true;
+    return 0;
+}
+
+void writer_stop(writer *w, int64_t deadline_mono_ms)
+{
+    atomic_store(&w->stop_deadline_mono_ms, deadline_mono_ms);
+    atomic_store(&w->stopping, true);
+    queue_close(w->q);
+}
+
+void writer_join(writer *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+void writer_close_all(writer *w)
+{
+    for (int i = 0; i < WRITER_MAX_DAYS; i++)
+        store_close(&w->stores[i], true);
+}

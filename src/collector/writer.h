@@ -1,0 +1,114 @@
+/*
+ * writer.h - the single writer thread: queue (and spool) -> day files.
+ *
+ * Group commit: the writer takes everything queued (up to MAX_BATCH_ROWS)
+ * into one transaction per trading day, commits, and immediately looks
+ * again; it never waits to fill a batch, so at low load a row waits only
+ * for the commit in progress (plus COMMIT_MIN_INTERVAL_MS at most). Any
+ * SQLite error rolls back and retries the same rows with backoff until
+ * they commit or the stop deadline passes; rows are never discarded.
+ *
+ * Everything other threads read is published through atomics in
+ * writer_stats; per-symbol durable progress (max persisted seq and ts)
+ * lives in arrays indexed by symtab id.
+ */
+#ifndef HK_COLLECTOR_WRITER_H
+#define HK_COLLECTOR_WRITER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collector/config.h"
+#include "collector/queue.h"
+#include "collector/spool.h"
+#include "collector/store.h"
+#include "collector/symtab.h"
+
+#define WRITER_MAX_DAYS 4
+#define WRITER_LAT_BUCKETS 64
+#define WRITER_SEQ_NONE INT64_MIN
+
+typedef struct writer_stats {
+    atomic_llong rows_inserted;
+    atomic_llong rows_ignored;
+    atomic_llong commits;
+    atomic_llong busy_count;      /* SQLITE_BUSY / LOCKED seen */
+    atomic_llong backoff_count;   /* retries after any error */
+    atomic_llong flush_failed;    /* non-busy errors */
+    atomic_llong last_commit_mono_ms;
+    atomic_llong last_drain_mono_ms;
+    atomic_llong last_commit_rows;
+    atomic_llong max_ts_ms;       /* max persisted ts_ms, 0 = none */
+    atomic_int last_error;        /* SQLite code of the last error, 0 none */
+    atomic_llong last_error_count;
+    atomic_llong last_backoff_us;
+    atomic_int alive;
+    atomic_llong recovery_count;
+    /* window counters, swapped to 0 by the health tick */
+    atomic_llong win_inserted;
+    atomic_llong win_ignored;
+    atomic_llong win_commits;
+    atomic_llong win_out;
+    /* push-to-commit latency histogram: bucket i counts latencies in
+     * [2^(i/4) - 1, 2^((i+1)/4) - 1) ms (quarter-octave buckets) */
+    atomic_llong lat_hist[WRITER_LAT_BUCKETS];
+    atomic_llong commit_hist[WRITER_LAT_BUCKETS];
+} writer_stats;
+
+typedef struct writer {
+    const config *cfg;
+    const symtab *syms;
+    queue *q;
+    spool *sp;
+    pthread_t thread;
+    bool started;
+    store stores[WRITER_MAX_DAYS];
+    row *batch;
+    size_t batch_cap;
+    size_t batch_len;        /* rows taken but not yet committed */
+    _Atomic int64_t *persisted_seq; /* per symtab id */
+    _Atomic int64_t *persisted_ts;
+    atomic_bool stopping;
+    atomic_llong stop_deadline_mono_ms;
+    atomic_bool recover_req;
+    atomic_bool timed_out;   /* stop deadline passed with rows left */
+    writer_stats st;
+    /* writer-thread-only bookkeeping */
+    int64_t last_summary_mono_ms;
+    int64_t last_heartbeat_mono_ms;
+    int64_t sum_inserted, sum_ignored, sum_batches;
+    double sum_lat[256];
+    int sum_lat_n;
+    int64_t last_commit_start_ms;
+} writer;
+
+/* Allocate buffers; nothing runs yet. Returns 0 or -ENOMEM. */
+int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
+                spool *sp);
+void writer_free(writer *w);
+
+/*
+ * Commit rows synchronously from the calling thread (used by main for spool
+ * replay before the thread starts). Retries like the thread does. Returns
+ * 0, or -1 if the stop deadline passed first.
+ */
+int writer_commit_rows(writer *w, const row *rows, size_t n,
+                       long long *inserted, long long *ignored);
+
+int writer_start(writer *w);
+/* Ask the thread to drain and exit by deadline (monotonic ms). */
+void writer_stop(writer *w, int64_t deadline_mono_ms);
+void writer_join(writer *w);
+/* Close every day file with wal_checkpoint(TRUNCATE). Thread stopped. */
+void writer_close_all(writer *w);
+
+/* Seed per-symbol persisted seq from a value (startup scan). */
+void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts);
+
+/* Percentile (0..1) of a histogram, in ms. */
+double writer_hist_quantile(const atomic_llong *hist, double q);
+void writer_hist_add(atomic_llong *hist, double ms);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * client.h - one OpenD client connection on a libuv loop.
+ *
+ * States and transitions (the function making each):
+ *
+ *   IDLE --client_connect--> CONNECTING --on_connect--> INIT (InitConnect
+ *   sent) --InitConnect ok--> READY --client_close / error--> CLOSED
+ *
+ * Every state except IDLE/CLOSED can go to CLOSED on: connect timeout,
+ * InitConnect timeout or refusal, a frame error (bad SHA1, oversized body,
+ * bad flag), a read/write error or EOF, or the liveness timeout (nothing
+ * received for liveness_ms). CLOSED is reported once through on_closed,
+ * after which the struct may be reused with client_connect.
+ *
+ * While READY the client sends KeepAlive every 0.8 x keepAliveInterval,
+ * matches responses to requests by (proto id, serial), expires requests
+ * after request_timeout_ms, and hands pushes (Qot_UpdateTicker, Notify) to
+ * on_push. Decoded messages live in an arena that is rewound after each
+ * callback returns: callbacks must copy what they keep.
+ * Single-threaded: all calls and callbacks happen on the loop's thread.
+ */
+#ifndef HK_OPEND_CLIENT_H
+#define HK_OPEND_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "opend/crypto.h"
+#include "opend/frame.h"
+#include "opend/msg.h"
+
+#define CLIENT_MAX_PENDING 1024
+
+/* Reasons given to on_closed / reply callbacks. */
+#define CLIENT_E_TIMEOUT (-1201)    /* request timed out */
+#define CLIENT_E_CLOSED (-1202)     /* connection closed before a reply */
+#define CLIENT_E_REFUSED (-1203)    /* InitConnect refused */
+#define CLIENT_E_LIVENESS (-1204)   /* nothing received for too long */
+#define CLIENT_E_CONNECT (-1205)    /* TCP connect failed / timed out */
+#define CLIENT_E_FULL (-1206)       /* too many requests in flight */
+#define CLIENT_E_DECODE (-1207)     /* response body not decodable */
+#define CLIENT_E_EOF (-1208)        /* peer closed the connection */
+
+typedef enum client_state {
+    CLIENT_IDLE = 0,
+    CLIENT_CONNECTING,
+    CLIENT_INIT,
+    CLIENT_READY,
+    CLIENT_CLOSING,
+    CLIENT_CLOSED,
+} client_state;
+
+typedef struct client client;
+
+/*
+ * A reply callback gets status 0 and the decoded Response (its retType may
+ * still be non-zero) or a negative CLIENT_E_* with rsp NULL.
+ */
+typedef void (*client_reply_cb)(client *c, int status,
+                                const ProtobufCMessage *rsp, void *ud);
+
+typedef struct client_callbacks {
+    void (*on_ready)(client *c, const InitConnect__S2C *s2c, void *ud);
+    void (*on_closed)(client *c, int reason, const char *detail, void *ud);
+    void (*on_push)(client *c, uint32_t proto_id, const ProtobufCMessage *rsp,
+                    int64_t recv_ms, void *ud);
+} client_callbacks;
+
+typedef struct client_opts {
+    int connect_timeout_ms;  /* TCP connect + InitConnect */
+    int request_timeout_ms;
+    int liveness_ms;         /* 0 = max(3 x keepAliveInterval, 30 s) */
+    const char *client_id;
+    crypto_ctx *cipher;      /* borrowed; NULL = plaintext */
+} client_opts;
+
+struct pending {
+    uint32_t serial;
+    uint32_t proto_id;
+    int64_t deadline_ms;
+    client_reply_cb cb;
+    void *ud;
+};
+
+struct client {
+    uv_loop_t *loop;
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_connect_t conn_req;
+    uv_write_t wreq;
+    client_state state;
+    client_opts opts;
+    client_callbacks cbs;
+    void *ud;
+    frame_parser parser;
+    msg_arena arena;
+    uint8_t *rbuf;
+    size_t rbuf_cap;
+    uint8_t *out;        /* bytes being written by uv */
+    size_t out_len;
+    size_t out_cap;
+    uint8_t *next;       /* bytes queued behind the write in flight */
+    size_t next_len;
+    size_t next_cap;
+    bool writing;
+    struct pending pend[CLIENT_MAX_PENDING];
+    int n_pend;
+    uint32_t serial;
+    int keepalive_sec;
+    int64_t last_rx_ms;
+    int64_t last_ka_ms;
+    int64_t state_deadline_ms;
+    uint64_t conn_id;
+    int close_reason;
+    char close_detail[256];
+    int handles_open;
+    int64_t bytes_rx;
+    int64_t frames_rx;
+};
+
+/* Initialise (no I/O). Returns 0 or -ENOMEM. */
+int client_init(client *c, uv_loop_t *loop, const client_opts *opts,
+                const client_callbacks *cbs, void *ud);
+/*
+ * Start connecting to host:port (numeric IPv4/IPv6 or a name resolved
+ * synchronously via getaddrinfo with AI_NUMERICSERV). Returns 0 or a
+ * negative uv/errno code (nothing started). on_ready / on_closed follow.
+ */
+int client_connect(client *c, const char *host, int port);
+/*
+ * Send a request. On success the callback runs exactly once later (reply,
+ * timeout or close). Returns 0, CLIENT_E_FULL, or CLIENT_E_CLOSED when not
+ * READY; on failure the callback is never called.
+ */
+int client_request(client *c, uint32_t proto_id, const ProtobufCMessage *req,
+                   client_reply_cb cb, void *ud);
+/* Close (idempotent); pending requests fail with CLIENT_E_CLOSED and
+ * on_closed(reason) runs once the handles are closed. */
+void client_close(client *c, int reason, const char *detail);
+/* Release buffers; the loop must have closed the handles (CLOSED/IDLE). */
+void client_free(client *c);
+const char *client_strerror(int code);
+
+#endif
