@@ -420,7 +420,12 @@ static int apply(config *cfg, const struct var *v, const char *raw,
     char *p = (char *)cfg + v->off;
     char buf[8192];
     char err[256];
-    const char *s = trimmed(raw, buf, sizeof(buf));
+    /* List kinds trim each item themselves: a list of hundreds of symbols
+     * must not be cut at the size of buf. */
+    const char *s = v->kind == K_SYMBOLS || v->kind == K_DATES ||
+                            v->kind == K_SESSIONS
+                        ? raw
+                        : trimmed(raw, buf, sizeof(buf));
     char *end;
 
     switch (v->kind) {

@@ -66,14 +66,20 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
     f->cipher = cipher;
     f->backoff_sec = cfg->reconnect_min_delay;
     f->last_seen_mono = calloc(syms->cap, sizeof(int64_t));
+    f->last_push_mono = calloc(syms->cap, sizeof(int64_t));
+    f->cfg_idx = malloc(syms->cap * sizeof(int32_t));
     f->rows = malloc(1000 * sizeof(row));
-    if (!f->last_seen_mono || !f->rows)
+    if (!f->last_seen_mono || !f->last_push_mono || !f->cfg_idx || !f->rows)
         return -ENOMEM;
+    for (uint32_t i = 0; i < syms->cap; i++)
+        f->cfg_idx[i] = -1;
     if (client_init(&f->cl, loop, &co, &cb, f) != 0)
         return -ENOMEM;
-    for (int i = 0; i < cfg->n_symbols; i++)
+    for (int i = 0; i < cfg->n_symbols; i++) {
         f->sub_ids[i] = symtab_intern(syms, cfg->symbols[i],
                                       strlen(cfg->symbols[i]));
+        f->cfg_idx[f->sub_ids[i]] = i;
+    }
     uv_timer_init(loop, &f->reconnect_timer);
     uv_timer_init(loop, &f->check_timer);
     uv_timer_init(loop, &f->poll_timer);
@@ -88,6 +94,8 @@ void feed_free(feed *f)
 {
     client_free(&f->cl);
     free(f->last_seen_mono);
+    free(f->last_push_mono);
+    free(f->cfg_idx);
     free(f->rows);
 }
 
@@ -233,6 +241,30 @@ static size_t map_tickers(feed *f, const QotCommon__Security *sec,
 
 /* ---- pushes -------------------------------------------------------------- */
 
+static void send_get_ticker(feed *f, int idx, int num, uint32_t kind);
+
+/*
+ * Pushes of a symbol resumed after a silence of at least the poll stale
+ * time: ticks may be missing between the last poll and this push (their
+ * seq is below what is now persisted, so no seq filter can see them).
+ * Fetch the deepest window OpenD keeps; the database dedups the overlap.
+ */
+static void check_push_gap(feed *f, uint32_t sym)
+{
+    int64_t now = hktime_mono_ms();
+    int64_t last = f->last_push_mono[sym];
+    int idx = f->cfg_idx[sym];
+
+    f->last_push_mono[sym] = now;
+    if (last == 0 || idx < 0 || f->state != FEED_UP ||
+        now - last < (int64_t)f->cfg->poll_stale_sec * 1000)
+        return;
+    LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s reason=push_gap "
+        "gap_sec=%.1f", symtab_name(f->syms, sym),
+        (double)(now - last) / 1000.0);
+    send_get_ticker(f, idx, 1000, KIND_BACKFILL);
+}
+
 static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
                     int64_t recv_ms, void *ud)
 {
@@ -252,11 +284,14 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
                 r->rettype, r->retmsg ? r->retmsg : "none");
             return;
         }
+        uint32_t sym = SYMTAB_NONE;
         size_t k = map_tickers(f, r->s2c->security, r->s2c->tickerlist,
                                r->s2c->n_tickerlist, ROW_PUSH, recv_ms,
-                               NULL);
+                               &sym);
         f->c.push_rows += (int64_t)k;
         feed_enqueue(f, f->rows, k, ROW_PUSH);
+        if (sym != SYMTAB_NONE)
+            check_push_gap(f, sym);
         return;
     }
     if (proto_id == PROTO_NOTIFY) {
@@ -286,8 +321,6 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
 }
 
 /* ---- backfill / recovery -------------------------------------------------- */
-
-static void send_get_ticker(feed *f, int idx, int num, uint32_t kind);
 
 static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
                             void *ud)
@@ -333,6 +366,7 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
         int64_t hi = base;
         size_t acc = 0;
         int64_t dup = 0, filt = 0;
+        int64_t oldest = k > 0 ? f->rows[0].seq : 0;
         f->c.poll_fetched += (int64_t)r->s2c->n_tickerlist;
         for (size_t i = 0; i < k; i++) {
             if (got != want) {
@@ -348,6 +382,17 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
         }
         f->c.dropped_duplicate += dup;
         f->c.dropped_filter += filt;
+        /* A full window that starts above the durable baseline may have
+         * missed older ticks (a long push gap): fetch as deep as OpenD
+         * allows, stored as backfill; the database dedups the overlap. */
+        if (got == want && k > 0 && base != WRITER_SEQ_NONE &&
+            r->s2c->n_tickerlist >= (size_t)f->cfg->poll_num &&
+            oldest > base && f->cfg->poll_num < 1000) {
+            LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s "
+                "reason=poll_window_short fetched=%zu", sym,
+                r->s2c->n_tickerlist);
+            send_get_ticker(f, idx, 1000, KIND_BACKFILL);
+        }
         f->c.poll_accepted += (int64_t)acc;
         size_t lost = feed_enqueue(f, f->rows, acc, ROW_POLL);
         f->c.poll_enqueued += (int64_t)(acc - lost);
@@ -759,9 +804,13 @@ void feed_apply_symbols(feed *f, const config *next)
     memcpy(cfg->symbols, next->symbols, sizeof(cfg->symbols));
     cfg->n_symbols = next->n_symbols;
     f->sub_accepted = 0;
+    for (int i = 0; i < old_n; i++)
+        f->cfg_idx[old_ids[i]] = -1;
     for (int k = 0; k < cfg->n_symbols; k++) {
         f->sub_ids[k] = symtab_intern(f->syms, cfg->symbols[k],
                                       strlen(cfg->symbols[k]));
+        if (f->sub_ids[k] != SYMTAB_NONE)
+            f->cfg_idx[f->sub_ids[k]] = k;
         f->sub_ok[k] = false;
         for (int i = 0; i < old_n; i++)
             if (old_ids[i] == f->sub_ids[k] && old_ok[i]) {

@@ -86,6 +86,8 @@ typedef struct feed {
     int64_t last_poll_stats_ms;
     bool qot_down; /* Notify ConnStatus said the backend feed is down */
     int64_t *last_seen_mono; /* per symtab id: last tick (any source) */
+    int64_t *last_push_mono; /* per symtab id: last pushed tick */
+    int32_t *cfg_idx;        /* per symtab id: index in FUTU_SYMBOLS, -1 */
     int64_t last_row_mono_ms;
     int64_t max_ts_seen;
     int64_t connected_since_mono;

@@ -8,7 +8,7 @@
  *        0    8 magic "HKSPOOL1"
  *        8    4 record size (96)
  *       12    4 reserved 0
- *       16  104 record: struct row (64 bytes) + symbol name (32, NUL-padded)
+ *       16   96 record: struct row (64 bytes) + symbol name (32, NUL-padded)
  *      ...
  *
  * The live spool (DATA_ROOT/_spool/live-<pid>.spool) takes rows when the
