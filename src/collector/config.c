@@ -738,6 +738,25 @@ void config_print(const config *cfg, int fd)
     }
 }
 
+void config_print_reference(int fd)
+{
+    dprintf(fd, "| Variable | Default | Bounds | Meaning |\n"
+                "|---|---|---|---|\n");
+    for (size_t i = 0; i < NVARS; i++) {
+        const struct var *v = &vars[i];
+        char b[96] = "";
+        if (v->kind == K_INT || v->kind == K_DBL) {
+            if (v->floor > -1e17)
+                snprintf(b, sizeof(b), "floor %g (raised, logged)", v->floor);
+            else
+                snprintf(b, sizeof(b), "%g..%g", v->min, v->max);
+        }
+        dprintf(fd, "| `%s` | %s%s%s | %s | %s |\n", v->name,
+                v->def[0] ? "`" : "", v->def[0] ? v->def : "(empty)",
+                v->def[0] ? "`" : "", b, v->help);
+    }
+}
+
 const char *config_journal_mode(const config *cfg)
 {
     return cfg->sqlite_journal_mode;

@@ -126,6 +126,9 @@ int config_check_data_root(const config *cfg);
 /* Print every variable as NAME=VALUE  # source, to fd. */
 void config_print(const config *cfg, int fd);
 
+/* Print the variable table as Markdown (docs/config.md is made of it). */
+void config_print_reference(int fd);
+
 /* Journal mode / synchronous values in their PRAGMA spelling. */
 const char *config_journal_mode(const config *cfg);
 

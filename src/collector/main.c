@@ -71,6 +71,8 @@ static void usage(FILE *out)
             "  --check-config    print the effective configuration with the\n"
             "                    source of each value, then exit (0 valid,\n"
             "                    78 invalid)\n"
+            "  --help-config     print every variable, default and bound\n"
+            "                    (Markdown)\n"
             "  --version         print the version\n"
             "  -h, --help        this text\n"
             "\n"
@@ -463,6 +465,7 @@ int main(int argc, char **argv)
         {"env-file", required_argument, NULL, 'e'},
         {"check-config", no_argument, NULL, 'c'},
         {"version", no_argument, NULL, 'V'},
+        {"help-config", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -478,6 +481,9 @@ int main(int argc, char **argv)
         case 'c':
             check = true;
             break;
+        case 'H':
+            config_print_reference(1);
+            return 0;
         case 'V':
             printf("hk-tick-collector %s\n", HK_VERSION);
             return 0;

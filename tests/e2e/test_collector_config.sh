@@ -81,3 +81,10 @@ set -e
 [ "$rc" = 78 ] || fail "unknown option: exit $rc"
 "$COLLECTOR" --help | grep -q -- "--check-config" || fail "--help"
 ok "usage errors"
+
+# docs/config.md carries the generated variable table verbatim.
+"$COLLECTOR" --help-config >"$T/ref.md"
+src=${HK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+grep -Fxf "$T/ref.md" "$src/docs/config.md" | wc -l | grep -qx "$(wc -l <"$T/ref.md")" ||
+    fail "docs/config.md is out of date: regenerate with --help-config"
+ok "docs/config.md matches --help-config"
