@@ -30,7 +30,7 @@
 #define MARKET_NAME_MAX 40
 #define MARKET_E_SYMBOL (-4001) /* malformed or duplicate symbol */
 #define MARKET_E_NOMEM (-4002)
-#define MARKET_E_FULL (-4003)   /* max_ticks reached */
+#define MARKET_E_FULL (-4003) /* max_ticks reached */
 
 /* Ticker directions and types used by the generator (protocol §7.4). */
 #define MARKET_DIR_BID 1
@@ -88,8 +88,7 @@ void market_free(market *m);
 
 size_t market_symbol_count(const market *m);
 /* Index of (QotMarket, code), or -1. code need not be NUL-terminated. */
-int market_find(const market *m, int qot_market, const char *code,
-                size_t len);
+int market_find(const market *m, int qot_market, const char *code, size_t len);
 /* Index of a full symbol "HK.00700", or -1. */
 int market_find_symbol(const market *m, const char *symbol);
 /* Accessors; sym must be < market_symbol_count(). Strings live as long as
@@ -106,8 +105,7 @@ uint64_t market_total(const market *m, uint32_t sym);
 uint64_t market_oldest(const market *m, uint32_t sym);
 /* Tick number idx of sym, or NULL if not held. Valid until the next tick
  * of that symbol is stored. */
-const market_tick *market_tick_at(const market *m, uint32_t sym,
-                                  uint64_t idx);
+const market_tick *market_tick_at(const market *m, uint32_t sym, uint64_t idx);
 /* Ticks stored over all symbols. */
 uint64_t market_stored(const market *m);
 /* True once max_ticks ticks have been stored. */

@@ -7,7 +7,7 @@
 
 #include "common/hktime.h"
 
-#define HM(h, m) (((int64_t)(h) * 60 + (m)) * 60 * 1000)
+#define HM(h, m) (((int64_t)(h)*60 + (m)) * 60 * 1000)
 #define DAY_MS (24LL * 3600 * 1000)
 
 int session_state(int64_t utc_ms)

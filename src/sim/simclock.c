@@ -23,6 +23,5 @@ int64_t simclock_now_ms(const simclock *c)
     if (!c->simulated)
         return hktime_now_ms();
     return c->start_utc_ms +
-           (int64_t)((double)(hktime_mono_ms() - c->start_mono_ms) *
-                     c->speed);
+           (int64_t)((double)(hktime_mono_ms() - c->start_mono_ms) * c->speed);
 }

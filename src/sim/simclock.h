@@ -16,7 +16,7 @@ typedef struct simclock {
     bool simulated;
     int64_t start_utc_ms; /* simulated instant at start_mono_ms */
     int64_t start_mono_ms;
-    double speed;         /* simulated ms per real ms (> 0) */
+    double speed; /* simulated ms per real ms (> 0) */
 } simclock;
 
 /*

@@ -452,8 +452,8 @@ static void test_header_read_errors(void **state)
 
 static void test_strerror(void **state)
 {
-    static const int codes[] = {FRAME_E_FLAG,  FRAME_E_FORMAT, FRAME_E_TOO_BIG,
-                                FRAME_E_SHA1,  FRAME_E_NOMEM,  FRAME_E_CRYPT,
+    static const int codes[] = {FRAME_E_FLAG, FRAME_E_FORMAT, FRAME_E_TOO_BIG,
+                                FRAME_E_SHA1, FRAME_E_NOMEM,  FRAME_E_CRYPT,
                                 FRAME_E_SPACE};
     size_t n = sizeof(codes) / sizeof(codes[0]);
     const char *unknown = frame_strerror(12345);
@@ -733,8 +733,8 @@ static void test_parse_empty_body(void **state)
 /* ------------------------------------------------------------ rejections */
 
 /* Feed data whole into a fresh parser and return the first non-1 code. */
-static int feed_expect_error(frame_parser *p, const uint8_t *data,
-                             size_t len, size_t *consumed)
+static int feed_expect_error(frame_parser *p, const uint8_t *data, size_t len,
+                             size_t *consumed)
 {
     size_t off = 0;
     int rc;
@@ -850,7 +850,8 @@ static void put_len(uint8_t *hdr, uint32_t n)
 static void test_reject_too_big(void **state)
 {
     const struct vec_packet *v = find_packet(state, "keepalive_request");
-    const struct vec_packet *big = find_packet(state, "qot_update_ticker_push_one");
+    const struct vec_packet *big =
+        find_packet(state, "qot_update_ticker_push_one");
     uint8_t hdr[FRAME_HEADER_LEN];
     frame_parser p;
     size_t used = 0;
@@ -938,8 +939,7 @@ static void test_reject_mid_stream(void **state)
     assert_int_equal(used, a->packet_len);
     check_frame(&p, a);
     assert_int_equal(
-        frame_parser_feed(&p, buf + a->packet_len, len - a->packet_len,
-                          &used),
+        frame_parser_feed(&p, buf + a->packet_len, len - a->packet_len, &used),
         FRAME_E_SHA1);
     assert_int_equal(used, b->packet_len);
     assert_sticky(&p, FRAME_E_SHA1, buf + a->packet_len + b->packet_len,
@@ -951,7 +951,8 @@ static void test_reject_mid_stream(void **state)
 
 static void test_reset_mid_frame(void **state)
 {
-    const struct vec_packet *a = find_packet(state, "qot_get_ticker_response_two");
+    const struct vec_packet *a =
+        find_packet(state, "qot_get_ticker_response_two");
     const struct vec_packet *b = find_packet(state, "keepalive_response");
     const struct vec_packet *want[] = {b};
     frame_parser p;
@@ -992,8 +993,8 @@ static void test_encrypted_encode(void **state)
             /* KeepAlive is never RSA-encrypted, whatever the flag says. */
             memset(out, 0, cap);
             assert_int_equal(frame_encode(v->proto_id, v->serial, v->plain,
-                                          v->plain_len, c, rsa != 0, out,
-                                          cap, &outlen),
+                                          v->plain_len, c, rsa != 0, out, cap,
+                                          &outlen),
                              0);
             assert_bytes(v->name, out, outlen, v->packet, v->packet_len);
         }
@@ -1062,8 +1063,7 @@ static void test_encrypted_rejects(void **state)
 
         /* No cipher: the ciphertext does not hash to the header's SHA1. */
         parser_init(&p, 0, 0);
-        assert_int_equal(feed_expect_error(&p, v->packet, v->packet_len,
-                                           &used),
+        assert_int_equal(feed_expect_error(&p, v->packet, v->packet_len, &used),
                          FRAME_E_SHA1);
         /* The other AES mode: bad padding/tail or, by chance, bad SHA1. */
         frame_parser_reset(&p);
@@ -1083,8 +1083,7 @@ static void test_encrypted_rejects(void **state)
         frame_parser_reset(&p);
         memcpy(bad, v->packet, v->packet_len);
         put_len(bad, (uint32_t)v->wire_len - 1);
-        assert_int_equal(feed_expect_error(&p, bad, v->packet_len - 1,
-                                           &used),
+        assert_int_equal(feed_expect_error(&p, bad, v->packet_len - 1, &used),
                          FRAME_E_CRYPT);
         assert_int_equal(used, v->packet_len - 1);
         /* An empty body cannot be valid ciphertext. */
@@ -1137,8 +1136,7 @@ static void test_rsa_init_connect(void **state)
     assert_memory_equal(buf + 16, ic->sha1, FRAME_SHA1_LEN);
     /* The KeepAlive after it uses AES-CBC: the vector packet exactly. */
     assert_int_equal(frame_encode(cbc->proto_id, cbc->serial, cbc->plain,
-                                  cbc->plain_len, c, true, buf + n1, cap,
-                                  &n2),
+                                  cbc->plain_len, c, true, buf + n1, cap, &n2),
                      0);
     assert_bytes(cbc->name, buf + n1, n2, cbc->packet, cbc->packet_len);
 
@@ -1180,6 +1178,15 @@ static void test_rsa_init_connect(void **state)
         assert_non_null(pkt);
         frame_header_write(&h, pkt);
         memcpy(pkt + FRAME_HEADER_LEN, ct, clen);
+        if (json_object_get(e, "header_hex")) {
+            /* A whole SDK packet: our header must equal the SDK's. */
+            size_t hl = 0;
+            uint8_t *sdk = unhex(jstr(e, "header_hex"), &hl);
+
+            assert_non_null(sdk);
+            assert_bytes(want.name, pkt, FRAME_HEADER_LEN, sdk, hl);
+            free(sdk);
+        }
         frame_parser_reset(&p);
         struct feeder f = {&p, wl, 1, 0};
         feed_chunk(&f, pkt, FRAME_HEADER_LEN + clen);
@@ -1189,8 +1196,7 @@ static void test_rsa_init_connect(void **state)
         frame_parser_set_cipher(&p, c, false);
         {
             size_t used = 0;
-            int rc = feed_expect_error(&p, pkt, FRAME_HEADER_LEN + clen,
-                                       &used);
+            int rc = feed_expect_error(&p, pkt, FRAME_HEADER_LEN + clen, &used);
 
             if (rc != FRAME_E_CRYPT && rc != FRAME_E_SHA1)
                 fail_msg("%s without rsa: rc %d", want.name, rc);

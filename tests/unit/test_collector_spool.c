@@ -1,0 +1,419 @@
+/*
+ * test_collector_spool.c - unit tests for collector/spool.c.
+ *
+ * Each test gets its own DATA_ROOT (mkdtemp under /tmp, removed in
+ * teardown) and a symtab with three symbols. Rows are built so that every
+ * field is distinct, and compared field by field.
+ *
+ * Coverage: live spool append/take order and chunking, the pending and
+ * spilled counters, truncation to the header once drained, reuse after
+ * truncation, spool_free removing only an empty live file; crash spool
+ * write + replay into a fresh symtab (names re-interned, ids remapped),
+ * replay in chunks, callback errors, a torn last record, a bad header, a
+ * missing file; append and crash-write failures as negative errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collector/spool.h"
+#include "collector/symtab.h"
+
+static const char *const names[] = {"HK.00700", "HK.00981", "US.AAPL"};
+
+struct fx {
+    char dir[64];
+    symtab t;
+    uint32_t id[3];
+};
+
+static int rm_cb(const char *p, const struct stat *sb, int flag,
+                 struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/hkut-spool-XXXXXX");
+    if (!mkdtemp(f->dir) || symtab_init(&f->t, 16) != 0)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        f->id[i] = symtab_intern(&f->t, names[i], strlen(names[i]));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    symtab_free(&f->t);
+    free(f);
+    return 0;
+}
+
+static row mk(const struct fx *f, int n)
+{
+    row r;
+    memset(&r, 0, sizeof(r));
+    r.ts_ms = 1709258400000LL + n * 10;
+    r.seq = 7000000000LL + n;
+    r.volume = 100 * (n + 1);
+    r.recv_ts_ms = 1709258400500LL + n;
+    r.price = 300.2 + n * 0.2;
+    r.turnover = r.price * (double)r.volume;
+    r.sym = f->id[n % 3];
+    r.tick_type = (int16_t)(n % 5);
+    r.dir = (int8_t)(n % 4);
+    r.push_type = (uint8_t)(n % 3);
+    r.flags = (uint8_t)(ROW_HAS_SEQ | (n % 2 ? ROW_HAS_TYPE : 0));
+    return r;
+}
+
+/* Fields equal; sym compared by name through the two tables. */
+static void same_row(const row *a, const symtab *ta, const row *b,
+                     const symtab *tb)
+{
+    assert_int_equal(a->ts_ms, b->ts_ms);
+    assert_int_equal(a->seq, b->seq);
+    assert_int_equal(a->volume, b->volume);
+    assert_int_equal(a->recv_ts_ms, b->recv_ts_ms);
+    assert_memory_equal(&a->price, &b->price, sizeof(double));
+    assert_memory_equal(&a->turnover, &b->turnover, sizeof(double));
+    assert_int_equal(a->tick_type, b->tick_type);
+    assert_int_equal(a->dir, b->dir);
+    assert_int_equal(a->push_type, b->push_type);
+    assert_int_equal(a->flags, b->flags);
+    assert_string_equal(symtab_name(ta, a->sym), symtab_name(tb, b->sym));
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+static void test_init_creates_nothing(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    char dir[128];
+    struct stat st;
+    row out[4];
+
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    snprintf(dir, sizeof(dir), "%s/_spool", f->dir);
+    assert_string_equal(s.dir, dir);
+    assert_int_equal(s.fd, -1);
+    assert_int_equal(spool_pending(&s), 0);
+    assert_int_equal(spool_take(&s, out, 4), 0);
+    assert_int_equal(stat(dir, &st), -1);
+    spool_free(&s);
+    assert_int_equal(stat(dir, &st), -1);
+}
+
+static void test_append_take_order(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[200], out[200];
+
+    for (int i = 0; i < 200; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 70, &f->t), 0); /* > 64: 2 chunks */
+    assert_int_equal(spool_pending(&s), 70);
+    assert_int_equal(spool_append(&s, in + 70, 130, &f->t), 0);
+    assert_int_equal(spool_pending(&s), 200);
+    assert_int_equal(atomic_load(&s.spilled), 200);
+    assert_int_equal(file_size(s.path),
+                     SPOOL_HEADER + 200 * (off_t)SPOOL_RECORD);
+
+    /* Header bytes. */
+    uint8_t h[SPOOL_HEADER];
+    int fd = open(s.path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, h, sizeof(h)), SPOOL_HEADER);
+    close(fd);
+    assert_memory_equal(h, "HKSPOOL1", 8);
+    uint32_t rs;
+    memcpy(&rs, h + 8, 4);
+    assert_int_equal(rs, 96);
+    assert_int_equal(SPOOL_RECORD, 96);
+
+    assert_int_equal(spool_take(&s, out, 1), 1);
+    same_row(&out[0], &f->t, &in[0], &f->t);
+    assert_int_equal(out[0].sym, in[0].sym);
+    assert_int_equal(spool_pending(&s), 199);
+    assert_int_equal(spool_take(&s, out, 150), 150);
+    for (int i = 0; i < 150; i++) {
+        same_row(&out[i], &f->t, &in[1 + i], &f->t);
+        assert_int_equal(out[i].sym, in[1 + i].sym);
+    }
+    assert_int_equal(spool_pending(&s), 49);
+    /* Not yet drained: the file keeps its data. */
+    assert_int_equal(file_size(s.path),
+                     SPOOL_HEADER + 200 * (off_t)SPOOL_RECORD);
+    assert_int_equal(spool_take(&s, out, 200), 49);
+    for (int i = 0; i < 49; i++)
+        same_row(&out[i], &f->t, &in[151 + i], &f->t);
+    assert_int_equal(spool_pending(&s), 0);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER);
+    assert_int_equal(spool_take(&s, out, 200), 0);
+    assert_int_equal(atomic_load(&s.spilled), 200);
+
+    /* Reuse after truncation: appends restart right after the header. */
+    assert_int_equal(spool_append(&s, in + 5, 3, &f->t), 0);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER + 3 * (off_t)SPOOL_RECORD);
+    assert_int_equal(spool_take(&s, out, 10), 3);
+    for (int i = 0; i < 3; i++)
+        same_row(&out[i], &f->t, &in[5 + i], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER);
+    assert_int_equal(atomic_load(&s.spilled), 203);
+
+    char path[sizeof(s.path)];
+    snprintf(path, sizeof(path), "%s", s.path);
+    spool_free(&s);
+    assert_int_equal(access(path, F_OK), -1); /* empty live file removed */
+}
+
+struct collect {
+    row rows[1000];
+    size_t n;
+    int calls;
+    int fail_at; /* return -1234 on this call (1-based), 0 = never */
+};
+
+static int collect_fn(const row *rows, size_t n, void *ud)
+{
+    struct collect *c = ud;
+    c->calls++;
+    if (c->fail_at && c->calls == c->fail_at)
+        return -1234;
+    assert_true(c->n + n <= 1000);
+    memcpy(c->rows + c->n, rows, n * sizeof(row));
+    c->n += n;
+    return 0;
+}
+
+static void test_free_keeps_pending(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[2] = {mk(f, 0), mk(f, 1)};
+    char path[sizeof(s.path)];
+
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), 0);
+    snprintf(path, sizeof(path), "%s", s.path);
+    spool_free(&s);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(file_size(path), SPOOL_HEADER + 2 * (off_t)SPOOL_RECORD);
+    /* The leftover live file is a valid spool for the next start. */
+    symtab t2;
+    struct collect *c = calloc(1, sizeof(*c));
+    assert_non_null(c);
+    assert_int_equal(symtab_init(&t2, 8), 0);
+    assert_int_equal(spool_replay_file(path, &t2, collect_fn, c), 2);
+    assert_int_equal(c->n, 2);
+    same_row(&c->rows[0], &t2, &in[0], &f->t);
+    same_row(&c->rows[1], &t2, &in[1], &f->t);
+    symtab_free(&t2);
+    free(c);
+}
+
+static void test_crash_round_trip(void **state)
+{
+    struct fx *f = *state;
+    static row in[600];
+    char path[512];
+    char dir[128];
+    symtab fresh;
+    struct collect *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    for (int i = 0; i < 600; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_write_crash(f->dir, in, 600, &f->t, path,
+                                       sizeof(path)),
+                     0);
+    snprintf(dir, sizeof(dir), "%s/_spool/", f->dir);
+    assert_memory_equal(path, dir, strlen(dir));
+    char suffix[32];
+    snprintf(suffix, sizeof(suffix), "Z-%ld.spool", (long)getpid());
+    assert_true(strlen(path) > strlen(suffix));
+    assert_string_equal(path + strlen(path) - strlen(suffix), suffix);
+    assert_int_equal(file_size(path), SPOOL_HEADER + 600 * (off_t)SPOOL_RECORD);
+
+    /* A fresh table that already knows one name under another id. */
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    assert_int_equal(symtab_intern(&fresh, "HK.99999", 8), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), 600);
+    assert_int_equal(c->n, 600);
+    assert_int_equal(c->calls, 3); /* 256 + 256 + 88 */
+    assert_int_equal(fresh.count, 4);
+    for (int i = 0; i < 600; i++) {
+        same_row(&c->rows[i], &fresh, &in[i], &f->t);
+        /* ids are those of the fresh table: HK.00700 became 1, etc. */
+        assert_int_equal(c->rows[i].sym, 1 + (uint32_t)(i % 3));
+    }
+    symtab_free(&fresh);
+
+    /* A callback error stops the replay and is returned. */
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    memset(c, 0, sizeof(*c));
+    c->fail_at = 2;
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -1234);
+    assert_int_equal(c->calls, 2);
+    assert_int_equal(c->n, 256);
+    symtab_free(&fresh);
+    free(c);
+}
+
+static void test_torn_last_record(void **state)
+{
+    struct fx *f = *state;
+    row in[5];
+    char path[512];
+    symtab fresh;
+    struct collect *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    for (int i = 0; i < 5; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_write_crash(f->dir, in, 5, &f->t, path,
+                                       sizeof(path)),
+                     0);
+    assert_int_equal(truncate(path, SPOOL_HEADER + 5 * (off_t)SPOOL_RECORD - 7),
+                     0);
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), 4);
+    assert_int_equal(c->n, 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&c->rows[i], &fresh, &in[i], &f->t);
+    symtab_free(&fresh);
+
+    /* Header only: zero rows, callback never called. */
+    assert_int_equal(truncate(path, SPOOL_HEADER), 0);
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), 0);
+    assert_int_equal(c->calls, 0);
+    symtab_free(&fresh);
+    free(c);
+}
+
+static void test_bad_header(void **state)
+{
+    struct fx *f = *state;
+    row in[2] = {mk(f, 0), mk(f, 1)};
+    char path[512];
+    symtab fresh;
+    struct collect *c = calloc(1, sizeof(*c));
+    int fd;
+
+    assert_non_null(c);
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    assert_int_equal(spool_write_crash(f->dir, in, 2, &f->t, path,
+                                       sizeof(path)),
+                     0);
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -EINVAL);
+    /* Right magic, wrong record size. */
+    uint32_t rs = 104;
+    assert_int_equal(pwrite(fd, "HKSPOOL1", 8, 0), 8);
+    assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -EINVAL);
+    close(fd);
+    /* Shorter than a header. */
+    assert_int_equal(truncate(path, 10), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -EINVAL);
+    assert_int_equal(c->calls, 0);
+    assert_int_equal(fresh.count, 0);
+    /* Missing file. */
+    char missing[600];
+    snprintf(missing, sizeof(missing), "%s/none.spool", f->dir);
+    assert_int_equal(spool_replay_file(missing, &fresh, collect_fn, c),
+                     -ENOENT);
+    symtab_free(&fresh);
+    free(c);
+}
+
+static void test_append_failure(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[3] = {mk(f, 0), mk(f, 1), mk(f, 2)};
+    char dir[128], path[512];
+
+    /* _spool is a regular file: the live file cannot be created. */
+    snprintf(dir, sizeof(dir), "%s/_spool", f->dir);
+    int fd = open(dir, O_WRONLY | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    int rc = spool_append(&s, in, 3, &f->t);
+    assert_true(rc < 0);
+    assert_int_equal(rc, -ENOTDIR);
+    assert_int_equal(spool_pending(&s), 0);
+    assert_int_equal(atomic_load(&s.spilled), 0);
+    assert_int_equal(s.fd, -1);
+    row out[3];
+    assert_int_equal(spool_take(&s, out, 3), 0);
+    spool_free(&s);
+
+    /* The crash spool fails the same way. */
+    assert_int_equal(spool_write_crash(f->dir, in, 3, &f->t, path,
+                                       sizeof(path)),
+                     -ENOTDIR);
+
+    /* DATA_ROOT missing entirely. */
+    char gone[128];
+    snprintf(gone, sizeof(gone), "%s/missing/root", f->dir);
+    assert_int_equal(spool_init(&s, gone), 0);
+    assert_int_equal(spool_append(&s, in, 3, &f->t), -ENOENT);
+    spool_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_init_creates_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_append_take_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_free_keeps_pending, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_crash_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_torn_last_record, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_failure, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests_name("collector_spool", tests, NULL, NULL);
+}
