@@ -125,12 +125,34 @@ static int exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* Whether every object of the schema is already there (a read only). */
+static int schema_complete(sqlite3 *db, int *complete)
+{
+    int found = 0;
+    int rc;
+
+    *complete = 0;
+    for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
+        rc = exists(db, ddl[i].name, &found);
+        if (rc != SQLITE_OK || !found)
+            return rc;
+    }
+    rc = exists(db, "hk_symbol_totals", &found);
+    *complete = rc == SQLITE_OK && found;
+    return rc;
+}
+
 static int create_schema(sqlite3 *db)
 {
-    int rc = exec(db, "BEGIN IMMEDIATE");
     int found = 0;
     int created_totals = 0;
+    int rc = schema_complete(db, &found);
 
+    /* Reopening an existing day file needs no write lock, so a reader
+     * holding one does not stop the writer from preparing statements. */
+    if (rc != SQLITE_OK || found)
+        return rc;
+    rc = exec(db, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK)
         return rc;
     for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {

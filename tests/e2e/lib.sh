@@ -171,3 +171,22 @@ wait_generated() {
     done
     fail "simulator generated only ${g:-0} of $want ticks"
 }
+
+# lock_db DB : another process holds a write lock on DB until unlock_db.
+lock_db() {
+    rm -f "$T/lockfifo"
+    mkfifo "$T/lockfifo"
+    sqlite3 "$1" <"$T/lockfifo" >/dev/null 2>&1 &
+    LOCKER=$!
+    E2E_PIDS+=("$LOCKER")
+    exec 7>"$T/lockfifo"
+    echo "BEGIN IMMEDIATE;" >&7
+    echo "SELECT 1;" >&7
+    sleep 0.3
+}
+
+unlock_db() {
+    echo "ROLLBACK;" >&7
+    exec 7>&-
+    wait "$LOCKER" 2>/dev/null || true
+}

@@ -13,7 +13,9 @@ start_collector FUTU_SYMBOLS=$SYMS SQLITE_BUSY_TIMEOUT_MS=200 \
 wait_log "persist_ticks" 15
 DB=$(ls "$DATA"/[0-9]*.db | head -n1)
 # Hold a write lock for 4 seconds from another process.
-( echo "BEGIN IMMEDIATE;"; sleep 4; echo "ROLLBACK;" ) | sqlite3 "$DB"
+lock_db "$DB"
+sleep 4
+unlock_db
 wait_log "sqlite_busy_backoff trading_day=[0-9]{8} db_path=$DB batch=[0-9]+ attempt=1 " 5
 ok "busy backoff logged"
 simctl pause >/dev/null

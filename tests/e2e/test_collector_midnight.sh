@@ -7,10 +7,16 @@ e2e_init
 
 for zone in UTC Asia/Shanghai; do
     rm -rf "$DATA"
+    : >"$T/collector.log"
     start_sim --symbols HK.00700,HK.00005 --rate 200 --seed 21 \
         --clock-start "2026-03-02 23:59:58" --clock-speed 1 --max-ticks 800
-    TZ=$zone start_collector FUTU_SYMBOLS=HK.00700,HK.00005 TZ=$zone
+    TZ=$zone start_collector FUTU_SYMBOLS=HK.00700,HK.00005 TZ=$zone \
+        DAY_IDLE_CLOSE_SEC=1
     wait_rows 800 30
+    # Past days are checkpointed and closed once idle: self-contained files.
+    wait_log "day_file_closed db_path=$DATA/20260302.db reason=idle checkpoint=truncate" 10
+    wait_log "day_file_closed db_path=$DATA/20260303.db reason=idle checkpoint=truncate" 10
+    [ ! -s "$DATA/20260302.db-wal" ] || fail "$zone: WAL not truncated after close"
     stop_collector TERM
     [ "$COL_RC" = 0 ] || fail "$zone: exit $COL_RC"
     [ -f "$DATA/20260302.db" ] || fail "$zone: no 20260302.db"
