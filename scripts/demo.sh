@@ -30,7 +30,7 @@ echo "    OpenD simulator on 127.0.0.1:$PORT"
 echo "==> running hk-tick-collector for ${SECONDS_TO_RUN}s into $DATA_ROOT"
 mkdir -p "$DATA_ROOT"
 FUTU_HOST=127.0.0.1 FUTU_PORT=$PORT FUTU_SYMBOLS=$SYMS DATA_ROOT=$DATA_ROOT \
-    HEALTH_TICK_SEC=10 "$BIN/hk-tick-collector" >"$RUN/collector.log" 2>&1 &
+    HEALTH_TICK_SEC=10 HTTP_PORT=0 "$BIN/hk-tick-collector" >"$RUN/collector.log" 2>&1 &
 COL=$!
 sleep "$SECONDS_TO_RUN"
 # Stop the market first so "generated" and "landed" can be compared.

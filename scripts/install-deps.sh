@@ -9,6 +9,8 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev
+  curl prometheus
+  zstd
 )
 
 missing=()
@@ -28,5 +30,18 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages like prometheus ship a service; we only need their tools
+# (promtool), so keep apt from starting daemons while installing.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  created_policy=1
+fi
+cleanup() {
+  if [ "$created_policy" = 1 ]; then $SUDO rm -f "$policy"; fi
+}
+trap cleanup EXIT
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -34,6 +34,8 @@ enum kind {
     K_SYMBOLS,
     K_DATES,
     K_SESSIONS,
+    K_SECRET,
+    K_LOGFORMAT,
 };
 
 struct var {
@@ -164,6 +166,25 @@ static const struct var vars[] = {
      0, "checkpoint and close a past day's file after this idle time (s)"},
     STRV("FUTU_RSA_KEY_FILE", rsa_key_file, "",
          "RSA key (PKCS#1 PEM) enabling encryption; empty = plaintext"),
+    STRV("HTTP_HOST", http_host, "127.0.0.1",
+         "address of the /health /metrics /status endpoint"),
+    {"HTTP_PORT", K_INT, "9200", -1e18, -1, 65535, OFF(http_port), 0,
+     "HTTP port; 0 = off, -1 = any free port (logged in http_listening)"},
+    {"API_KEY", K_SECRET, "", NOLIM, OFF(api_key),
+     sizeof(((config *)0)->api_key),
+     "enables POST /admin/*; secret: prefer API_KEY_FILE"},
+    {"HEALTH_MAX_LAG_SEC", K_INT, "120", 1, 0, 1e9, OFF(health_max_lag_sec),
+     0, "/health fails when trades lag more in trading phases (s)"},
+    {"HEALTH_STARTUP_GRACE_SEC", K_INT, "30", 0, 0, 1e6,
+     OFF(health_startup_grace_sec), 0,
+     "/health ignores a missing OpenD session this long after start (s)"},
+    {"HEALTH_DISK_MIN_FREE_PCT", K_INT, "10", 0, 0, 100,
+     OFF(health_disk_min_free_pct), 0,
+     "/health fails below this free space on DATA_ROOT (%)"},
+    STRV("LOG_FILE", log_file, "",
+         "append logs here (reopened on SIGHUP); empty = stderr"),
+    {"LOG_FORMAT", K_LOGFORMAT, "text", NOLIM, OFF(log_format), 0,
+     "text | json (one JSON object per line)"},
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
@@ -480,6 +501,7 @@ static int apply(config *cfg, const struct var *v, const char *raw,
             return -1;
         }
         return 0;
+    case K_SECRET:
     case K_STR:
         if (strlen(s) >= v->size) {
             report(o, v->name, raw, "too long");
@@ -487,6 +509,13 @@ static int apply(config *cfg, const struct var *v, const char *raw,
         }
         snprintf(p, v->size, "%s", s);
         return 0;
+    case K_LOGFORMAT:
+        if (strcasecmp(s, "text") == 0 || strcasecmp(s, "json") == 0) {
+            snprintf(p, 8, "%s", strcasecmp(s, "json") == 0 ? "json" : "text");
+            return 0;
+        }
+        report(o, v->name, raw, "not one of text json");
+        return -1;
     case K_JOURNAL: {
         static const char *ok[] = {"DELETE", "TRUNCATE", "PERSIST",
                                    "MEMORY", "WAL",      "OFF"};
@@ -547,10 +576,35 @@ static int apply(config *cfg, const struct var *v, const char *raw,
     return -1;
 }
 
+static const struct var *find_var(const char *name)
+{
+    for (size_t i = 0; i < NVARS; i++)
+        if (strcmp(vars[i].name, name) == 0)
+            return &vars[i];
+    return NULL;
+}
+
+/* Read a secret file: the whole file, trailing newlines trimmed. */
+static int read_secret(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+    if (!f)
+        return -errno;
+    n = fread(out, 1, cap - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = '\0';
+    return 0;
+}
+
 int config_load(config *cfg, const config_load_opts *opts)
 {
-    struct dict file = {0}, app = {0};
+    struct dict file = {0}, app = {0}, conf = {0};
     const char *env_file = opts && opts->env_file ? opts->env_file : NULL;
+    const char *conf_file = opts && opts->config_file ? opts->config_file
+                                                      : NULL;
     int errors = 0;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -559,6 +613,11 @@ int config_load(config *cfg, const config_load_opts *opts)
         if (e && *e && access(e, R_OK) == 0)
             env_file = e;
     }
+    if (!conf_file) {
+        const char *e = getenv("CONFIG_FILE");
+        if (e && *e)
+            conf_file = e;
+    }
     if (env_file) {
         int rc = envfile_read(env_file, dict_add, &file, NULL);
         if (rc != 0) {
@@ -566,6 +625,36 @@ int config_load(config *cfg, const config_load_opts *opts)
             errors++;
         }
         snprintf(cfg->env_file, sizeof(cfg->env_file), "%s", env_file);
+    }
+    if (conf_file) {
+        int rc = envfile_read(conf_file, dict_add, &conf, NULL);
+        if (rc != 0) {
+            report(opts, "CONFIG_FILE", conf_file, strerror(-rc));
+            errors++;
+        }
+        snprintf(cfg->config_file, sizeof(cfg->config_file), "%s",
+                 conf_file);
+        /* A config file is ours alone: an unknown key is a mistake. */
+        for (size_t k = 0; k < conf.n; k++) {
+            const char *key = conf.items[k].key;
+            size_t kl = strlen(key);
+            char base[128];
+            const struct var *v = find_var(key);
+            if (!v && kl > 5 && strcmp(key + kl - 5, "_FILE") == 0 &&
+                kl - 5 < sizeof(base)) {
+                memcpy(base, key, kl - 5);
+                base[kl - 5] = '\0';
+                v = find_var(base);
+                if (v && v->kind != K_SECRET)
+                    v = NULL;
+            }
+            if (!v) {
+                char why[1200];
+                snprintf(why, sizeof(why), "unknown key in %s", conf_file);
+                report(opts, key, conf.items[k].val, why);
+                errors++;
+            }
+        }
     }
     if (opts && opts->app_dir) {
         char path[1200];
@@ -579,6 +668,9 @@ int config_load(config *cfg, const config_load_opts *opts)
         config_source src = CONFIG_SRC_DEFAULT;
         const char *env = getenv(v->name);
         const char *fv = dict_get(&file, v->name);
+        const char *av = dict_get(&app, v->name);
+        const char *cv = dict_get(&conf, v->name);
+        char secret[512];
 
         if (opts && opts->file_overrides && fv && *fv) {
             raw = fv;
@@ -589,11 +681,30 @@ int config_load(config *cfg, const config_load_opts *opts)
         } else if (fv && *fv) {
             raw = fv;
             src = CONFIG_SRC_ENV_FILE;
-        } else {
-            const char *av = dict_get(&app, v->name);
-            if (av && *av) {
-                raw = av;
-                src = CONFIG_SRC_APP_ENV;
+        } else if (av && *av) {
+            raw = av;
+            src = CONFIG_SRC_APP_ENV;
+        } else if (cv && *cv) {
+            raw = cv;
+            src = CONFIG_SRC_CONFIG_FILE;
+        }
+        if (v->kind == K_SECRET) {
+            char fname[160];
+            snprintf(fname, sizeof(fname), "%s_FILE", v->name);
+            const char *sf = getenv(fname);
+            if (!sf || !*sf)
+                sf = dict_get(&file, fname);
+            if (!sf || !*sf)
+                sf = dict_get(&conf, fname);
+            if (sf && *sf) {
+                int rc = read_secret(sf, secret, sizeof(secret));
+                if (rc != 0) {
+                    report(opts, fname, sf, strerror(-rc));
+                    errors++;
+                } else {
+                    raw = secret;
+                    src = CONFIG_SRC_SECRET_FILE;
+                }
             }
         }
         cfg->sources[i] = (unsigned char)src;
@@ -604,8 +715,9 @@ int config_load(config *cfg, const config_load_opts *opts)
                 continue;
             }
             raw = v->def;
-            if (v->kind == K_DATES || (v->kind == K_STR && !*raw)) {
-                if (v->kind == K_STR)
+            if (v->kind == K_DATES ||
+                ((v->kind == K_STR || v->kind == K_SECRET) && !*raw)) {
+                if (v->kind != K_DATES)
                     ((char *)cfg + v->off)[0] = '\0';
                 continue;
             }
@@ -615,6 +727,7 @@ int config_load(config *cfg, const config_load_opts *opts)
             (void)apply(cfg, v, v->def, &(config_load_opts){.quiet = true});
         }
     }
+    dict_free(&conf);
     if (cfg->reconnect_max_delay < cfg->reconnect_min_delay)
         cfg->reconnect_max_delay = cfg->reconnect_min_delay;
     if (cfg->backfill_n > 1000) {
@@ -681,7 +794,8 @@ int config_check_data_root(const config *cfg)
 
 void config_print(const config *cfg, int fd)
 {
-    static const char *srcname[] = {"default", "env", "env_file", "app_env"};
+    static const char *srcname[] = {"default",  "env",         "env_file",
+                                    "app_env",  "config_file", "secret_file"};
     for (size_t i = 0; i < NVARS; i++) {
         const struct var *v = &vars[i];
         const char *p = (const char *)cfg + v->off;
@@ -700,7 +814,12 @@ void config_print(const config *cfg, int fd)
         case K_STR:
         case K_JOURNAL:
         case K_SYNC:
+        case K_LOGFORMAT:
             snprintf(val, sizeof(val), "%s", p);
+            break;
+        case K_SECRET:
+            /* Never print a secret, only whether it is set. */
+            snprintf(val, sizeof(val), "%s", *p ? "<set>" : "");
             break;
         case K_LOGLEVEL:
             snprintf(val, sizeof(val), "%s", log_level_name(*(const int *)p));
@@ -731,10 +850,13 @@ void config_print(const config *cfg, int fd)
                     cfg->sessions[k].end_min % 60);
             break;
         }
+        const char *where = cfg->sources[i] == CONFIG_SRC_ENV_FILE
+                                ? cfg->env_file
+                            : cfg->sources[i] == CONFIG_SRC_CONFIG_FILE
+                                ? cfg->config_file
+                                : "";
         dprintf(fd, "%s=%s  # %s%s%s\n", v->name, val,
-                srcname[cfg->sources[i]],
-                cfg->sources[i] == CONFIG_SRC_ENV_FILE ? " " : "",
-                cfg->sources[i] == CONFIG_SRC_ENV_FILE ? cfg->env_file : "");
+                srcname[cfg->sources[i]], *where ? " " : "", where);
     }
 }
 

@@ -2,11 +2,16 @@
  * config.h - the collector's configuration: one table of variables.
  *
  * Every variable of compat.md §2.2/§2.3 (plus a few Δ ones) is an entry of
- * name, type, default, floor/bounds and destination field. Values come from
- * (later sources only fill names still unset):
- *   1. the process environment,
- *   2. the env file (--env-file PATH, else $ENV_FILE), when given,
- *   3. .env in the installation root (the parent of the binary's bin/).
+ * name, type, default, floor/bounds and destination field. Layers, from
+ * lowest to highest precedence:
+ *   1. built-in defaults,
+ *   2. the config file (--config PATH, else $CONFIG_FILE; KEY=VALUE lines;
+ *      an unknown key is an error naming it),
+ *   3. .env in the installation root (the parent of the binary's bin/),
+ *   4. the env file (--env-file PATH, else $ENV_FILE),
+ *   5. the process environment,
+ *   6. secrets: NAME_FILE holding the value of a secret NAME (API_KEY).
+ * (On SIGHUP reload the env file is placed above the environment.)
  * Unset or empty -> default. A value below its floor is raised to it and
  * logged (config_clamped); a malformed value or one outside hard bounds is
  * an error (config_error, all of them reported) and the daemon exits 78
@@ -90,6 +95,15 @@ typedef struct config {
     int commit_min_interval_ms;   /* COMMIT_MIN_INTERVAL_MS, 20 */
     int day_idle_close_sec;       /* DAY_IDLE_CLOSE_SEC, 300 */
     char rsa_key_file[1024];      /* FUTU_RSA_KEY_FILE, empty = plaintext */
+    char http_host[256];          /* HTTP_HOST, 127.0.0.1 */
+    int http_port;                /* HTTP_PORT, 9200; 0 off, -1 ephemeral */
+    char api_key[256];            /* API_KEY (secret; API_KEY_FILE) */
+    int health_max_lag_sec;       /* HEALTH_MAX_LAG_SEC, 120 */
+    int health_startup_grace_sec; /* HEALTH_STARTUP_GRACE_SEC, 30 */
+    int health_disk_min_free_pct; /* HEALTH_DISK_MIN_FREE_PCT, 10 */
+    char log_file[1024];          /* LOG_FILE, empty = stderr */
+    char log_format[8];           /* LOG_FORMAT, text | json */
+    char config_file[1024];       /* the config file read, if any */
     char env_file[1024];          /* the env file read, if any */
     unsigned char sources[96];    /* config_source per table entry */
 } config;
@@ -100,10 +114,13 @@ typedef enum config_source {
     CONFIG_SRC_ENV,
     CONFIG_SRC_ENV_FILE,
     CONFIG_SRC_APP_ENV,
+    CONFIG_SRC_CONFIG_FILE,
+    CONFIG_SRC_SECRET_FILE,
 } config_source;
 
 typedef struct config_load_opts {
     const char *env_file;  /* explicit --env-file, or NULL */
+    const char *config_file; /* explicit --config, else $CONFIG_FILE */
     const char *app_dir;   /* installation root, or NULL */
     bool file_overrides;   /* SIGHUP reload: the env file wins over env */
     bool quiet;            /* do not log errors/clamps (caller prints) */

@@ -221,8 +221,39 @@ static void on_tick(uv_timer_t *t)
     watchdog(h, &d, ins, ign, out, now);
 }
 
+void health_publish(health *h)
+{
+    health_snapshot s;
+    int64_t now = hktime_mono_ms();
+
+    memset(&s, 0, sizeof(s));
+    s.connected = feed_connected(h->f);
+    s.phase = (int)phase_of(h->cfg, hktime_now_ms());
+    s.max_ts_seen = h->f->max_ts_seen;
+    s.last_row_mono = h->f->last_row_mono_ms;
+    s.start_mono = h->start_mono;
+    s.updated_mono = now;
+    s.c = h->f->c;
+    s.n_symbols = h->cfg->n_symbols;
+    snprintf(s.sid, sizeof(s.sid), "%s", h->f->sid);
+    s.spool_rows = spool_pending(h->sp);
+    s.mapping_unparseable = h->f->ms.unparseable;
+    pthread_mutex_lock(&h->snap_mu);
+    s.spool_growing = s.spool_rows > 0 && s.spool_rows > h->snap.spool_rows;
+    h->snap = s;
+    pthread_mutex_unlock(&h->snap_mu);
+}
+
+void health_snapshot_get(health *h, health_snapshot *out)
+{
+    pthread_mutex_lock(&h->snap_mu);
+    *out = h->snap;
+    pthread_mutex_unlock(&h->snap_mu);
+}
+
 static void on_second(uv_timer_t *t)
 {
+    health_publish(t->data);
 #ifdef HAVE_SYSTEMD
     health *h = t->data;
     int64_t now = hktime_mono_ms();
@@ -237,8 +268,6 @@ static void on_second(uv_timer_t *t)
                feed_connected(h->f) ? "yes" : "no", ql,
                (long long)atomic_load(&h->w->st.rows_inserted),
                lc > 0 ? (double)(now - lc) / 1000.0 : -1.0);
-#else
-    (void)t;
 #endif
 }
 
@@ -251,6 +280,7 @@ void health_init(health *h, config *cfg, feed *f, writer *w, queue *q,
     h->w = w;
     h->q = q;
     h->sp = sp;
+    pthread_mutex_init(&h->snap_mu, NULL);
     uv_timer_init(loop, &h->tick);
     uv_timer_init(loop, &h->second);
     h->tick.data = h;
@@ -261,6 +291,7 @@ void health_start(health *h)
 {
     uint64_t ms = (uint64_t)h->cfg->health_interval_sec * 1000;
     h->start_mono = h->last_tick_mono = hktime_mono_ms();
+    health_publish(h);
     uv_timer_start(&h->tick, on_tick, ms, ms);
     uv_timer_start(&h->second, on_second, 1000, 1000);
 }

@@ -12,6 +12,7 @@
 #define HK_COLLECTOR_HEALTH_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -20,6 +21,23 @@
 #include "collector/queue.h"
 #include "collector/spool.h"
 #include "collector/writer.h"
+
+/* Facts published by the event thread once a second for other threads
+ * (the HTTP endpoint). Read with health_snapshot_get. */
+typedef struct health_snapshot {
+    bool connected;
+    int phase;
+    int64_t max_ts_seen;
+    int64_t last_row_mono;
+    int64_t start_mono;
+    int64_t updated_mono;
+    feed_counters c;
+    int n_symbols;
+    char sid[16];
+    size_t spool_rows;
+    bool spool_growing;
+    long long mapping_unparseable;
+} health_snapshot;
 
 typedef struct health {
     config *cfg;
@@ -38,6 +56,8 @@ typedef struct health {
     bool dumped;
     bool recovery_pending;
     long long recovery_commits;
+    pthread_mutex_t snap_mu; /* leaf lock: guards snap only */
+    health_snapshot snap;
     /* Called when the watchdog gives up (exit 1 after preserving rows). */
     void (*on_fatal)(struct health *h, const char *reason);
     void *ud;
@@ -46,6 +66,10 @@ typedef struct health {
 void health_init(health *h, config *cfg, feed *f, writer *w, queue *q,
                  spool *sp, uv_loop_t *loop);
 void health_start(health *h);
+/* Copy the latest snapshot (any thread). */
+void health_snapshot_get(health *h, health_snapshot *out);
+/* Publish a fresh snapshot now (event thread). */
+void health_publish(health *h);
 void health_stop(health *h);
 /* Log `diagnostic_dump reason=<reason>` with the runtime state. */
 void health_dump(health *h, const char *reason, int level);

@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "collector/config.h"
 #include "collector/feed.h"
 #include "collector/health.h"
+#include "collector/http.h"
 #include "collector/phase.h"
 #include "collector/queue.h"
 #include "collector/spool.h"
@@ -40,6 +42,7 @@
 typedef struct daemon {
     config cfg;
     char env_file[1024];
+    char config_file[1024];
     char app_dir[1024];
     uv_loop_t loop;
     symtab syms;
@@ -48,6 +51,9 @@ typedef struct daemon {
     writer w;
     feed f;
     health h;
+    http_ctx http;
+    uv_async_t admin_async;
+    atomic_int admin_pending; /* HTTP_ADMIN_* bits, set by the HTTP thread */
     crypto_ctx *cipher;
     uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
     int exit_code;
@@ -59,7 +65,8 @@ typedef struct daemon {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: hk-tick-collector [--env-file PATH] [--check-config]\n"
+            "Usage: hk-tick-collector [--config PATH] [--env-file PATH]\n"
+            "                         [--check-config]\n"
             "\n"
             "Collects every HK tick-by-tick trade from Futu OpenD into one\n"
             "SQLite file per HK trading day: DATA_ROOT/YYYYMMDD.db.\n"
@@ -68,6 +75,9 @@ static void usage(FILE *out)
             "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
             "                    names the environment leaves unset; also\n"
             "                    $ENV_FILE). SIGHUP re-reads it.\n"
+            "  --config PATH     a KEY=VALUE config file below the\n"
+            "                    environment (also $CONFIG_FILE); unknown\n"
+            "                    keys are errors\n"
             "  --check-config    print the effective configuration with the\n"
             "                    source of each value, then exit (0 valid,\n"
             "                    78 invalid)\n"
@@ -238,6 +248,8 @@ static void begin_shutdown(daemon_t *d)
         return;
     d->shutting_down = true;
     health_notify_stopping();
+    http_stop(&d->http);
+    uv_close((uv_handle_t *)&d->admin_async, on_handle_closed);
     feed_stop(&d->f);
     health_stop(&d->h);
     uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
@@ -259,6 +271,7 @@ static void reload(daemon_t *d)
     static config next; /* large; only used here, on the event thread */
     config_load_opts o = {
         .env_file = d->env_file[0] ? d->env_file : NULL,
+        .config_file = d->config_file[0] ? d->config_file : NULL,
         .app_dir = d->app_dir[0] ? d->app_dir : NULL,
         .file_overrides = true,
     };
@@ -285,12 +298,43 @@ static void on_signal(uv_signal_t *s, int signum)
         begin_shutdown(d);
         break;
     case SIGHUP:
+        /* logrotate moved the file: reopen first, so this line lands in
+         * the new one. */
+        if (log_reopen() != 0)
+            LOG(LOG_ERROR, LC_MAIN, "log_reopen_failed path=%s",
+                d->cfg.log_file);
         LOG(LOG_INFO, LC_MAIN, "reload signal received signal=SIGHUP");
         reload(d);
         break;
     case SIGUSR1:
         health_dump(&d->h, "sigusr1", LOG_WARNING);
         break;
+    }
+}
+
+/* HTTP thread: record the request and wake the event loop. */
+static void admin_request(void *ud, int action)
+{
+    daemon_t *d = ud;
+    atomic_fetch_or(&d->admin_pending, action);
+    uv_async_send(&d->admin_async);
+}
+
+/* Event thread: carry out admin requests. */
+static void on_admin(uv_async_t *a)
+{
+    daemon_t *d = a->data;
+    int act = atomic_exchange(&d->admin_pending, 0);
+    if (d->shutting_down)
+        return;
+    if (act & HTTP_ADMIN_FLUSH)
+        queue_kick(&d->q);
+    if (act & HTTP_ADMIN_RELOAD)
+        reload(d);
+    if (act & HTTP_ADMIN_RESUBSCRIBE) {
+        LOG(LOG_INFO, LC_FUTU, "admin_resubscribe action=reconnect");
+        d->f.backoff_sec = d->cfg.reconnect_min_delay;
+        client_close(&d->f.cl, CLIENT_E_CLOSED, "admin resubscribe");
     }
 }
 
@@ -416,7 +460,14 @@ static int run(daemon_t *d)
         sigs[i]->data = d;
         uv_signal_start(sigs[i], on_signal, nums[i]);
     }
+    uv_async_init(&d->loop, &d->admin_async, on_admin);
+    d->admin_async.data = d;
     health_start(&d->h);
+    d->http = (http_ctx){.cfg = cfg, .h = &d->h, .w = &d->w, .q = &d->q,
+                         .sp = &d->sp, .admin = admin_request, .ud = d};
+    /* Collecting matters more than the endpoint: keep going without it
+     * (the failure is logged, and /metrics being absent alerts). */
+    (void)http_start(&d->http);
     health_notify_ready();
     feed_start(&d->f);
     uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -463,6 +514,7 @@ int main(int argc, char **argv)
     static daemon_t d = {.exit_code = 0, .lock_fd = -1};
     static const struct option opts[] = {
         {"env-file", required_argument, NULL, 'e'},
+        {"config", required_argument, NULL, 'C'},
         {"check-config", no_argument, NULL, 'c'},
         {"version", no_argument, NULL, 'V'},
         {"help-config", no_argument, NULL, 'H'},
@@ -477,6 +529,9 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'e':
             snprintf(d.env_file, sizeof(d.env_file), "%s", optarg);
+            break;
+        case 'C':
+            snprintf(d.config_file, sizeof(d.config_file), "%s", optarg);
             break;
         case 'c':
             check = true;
@@ -504,11 +559,24 @@ int main(int argc, char **argv)
     find_app_dir(&d);
     config_load_opts lo = {
         .env_file = d.env_file[0] ? d.env_file : NULL,
+        .config_file = d.config_file[0] ? d.config_file : NULL,
         .app_dir = d.app_dir[0] ? d.app_dir : NULL,
     };
     int errors = config_load(&d.cfg, &lo);
     if (d.cfg.env_file[0])
         snprintf(d.env_file, sizeof(d.env_file), "%s", d.cfg.env_file);
+    if (d.cfg.config_file[0])
+        snprintf(d.config_file, sizeof(d.config_file), "%s",
+                 d.cfg.config_file);
+    if (errors == 0 && !check && d.cfg.log_file[0]) {
+        int rc = log_open_file(d.cfg.log_file);
+        if (rc != 0) {
+            LOG(LOG_ERROR, LC_MAIN, "config_error var=LOG_FILE value=%s "
+                "reason=\"%s\"", d.cfg.log_file, strerror(-rc));
+            errors++;
+        }
+    }
+    log_set_json(strcmp(d.cfg.log_format, "json") == 0);
     if (errors == 0 && config_check_data_root(&d.cfg) != 0)
         errors++;
     log_level_set(d.cfg.log_level);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +21,129 @@
 
 static atomic_int g_level = LOG_INFO;
 static atomic_int g_fd = 2;
+static atomic_int g_json = 0;
+/* Only the event thread opens/reopens; the path is set once at start. */
+static char g_path[1024];
+
+int log_open_file(const char *path)
+{
+    int fd, old;
+
+    if (!path || !*path) {
+        g_path[0] = '\0';
+        old = atomic_exchange(&g_fd, 2);
+        if (old > 2)
+            close(old);
+        return 0;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -errno;
+    if (path != g_path)
+        snprintf(g_path, sizeof(g_path), "%s", path);
+    old = atomic_exchange(&g_fd, fd);
+    if (old > 2)
+        close(old);
+    return 0;
+}
+
+int log_reopen(void)
+{
+    if (!g_path[0])
+        return 0;
+    return log_open_file(g_path);
+}
+
+void log_set_json(int on)
+{
+    atomic_store(&g_json, on);
+}
+
+/* Append s to out as a JSON string body (escaped), within cap. */
+static size_t json_str(char *out, size_t o, size_t cap, const char *s,
+                       size_t n)
+{
+    for (size_t i = 0; i < n && o + 7 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    return o;
+}
+
+/*
+ * Turn "event k=v k2=\"a b\"" into JSON members. Values stay strings
+ * (the text form's exact spelling, e.g. True/none, is kept).
+ */
+static size_t to_json(char *out, size_t cap, const char *ts, const char *lvl,
+                      const char *comp, const char *msg)
+{
+    size_t o = 0;
+    const char *p = msg;
+    const char *ev_end = strchr(p, ' ');
+    size_t ev_len = ev_end ? (size_t)(ev_end - p) : strlen(p);
+
+    o += (size_t)snprintf(out, cap, "{\"ts\":\"%s\",\"level\":\"%s\","
+                          "\"logger\":\"%s\",\"event\":\"",
+                          ts, lvl, comp);
+    /* Events like "WATCHDOG persistent_stall" keep both words. */
+    if (ev_len == 8 && strncmp(p, "WATCHDOG", 8) == 0 && ev_end) {
+        const char *e2 = strchr(ev_end + 1, ' ');
+        ev_len = e2 ? (size_t)(e2 - p) : strlen(p);
+    }
+    o = json_str(out, o, cap, p, ev_len);
+    if (o + 2 < cap)
+        out[o++] = '"';
+    p += ev_len;
+    while (*p && o + 16 < cap) {
+        while (*p == ' ')
+            p++;
+        const char *eq = p;
+        while (*eq && *eq != '=' && *eq != ' ')
+            eq++;
+        if (*eq != '=') {
+            /* free text (e.g. "reconnecting in 3s"): keep as "text" */
+            o += (size_t)snprintf(out + o, cap - o, ",\"text\":\"");
+            o = json_str(out, o, cap, p, strlen(p));
+            if (o + 2 < cap)
+                out[o++] = '"';
+            break;
+        }
+        o += (size_t)snprintf(out + o, cap - o, ",\"");
+        o = json_str(out, o, cap, p, (size_t)(eq - p));
+        o += (size_t)snprintf(out + o, cap - o, "\":\"");
+        p = eq + 1;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"' && o + 8 < cap) {
+                if (*p == '\\' && p[1])
+                    p++;
+                o = json_str(out, o, cap, p, 1);
+                p++;
+            }
+            if (*p == '"')
+                p++;
+        } else {
+            const char *e = p;
+            while (*e && *e != ' ')
+                e++;
+            o = json_str(out, o, cap, p, (size_t)(e - p));
+            p = e;
+        }
+        if (o + 2 < cap)
+            out[o++] = '"';
+    }
+    if (o + 2 < cap)
+        out[o++] = '}';
+    out[o] = '\0';
+    return o;
+}
 
 int log_level_get(void)
 {
@@ -105,8 +229,23 @@ void log_write(int level, const char *component, const char *fmt, ...)
     for (size_t i = 0; i < n; i++)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
-    line[n++] = '\n';
+    line[n] = '\0';
+    char jline[LOG_LINE_MAX * 2];
     const char *p = line;
+    if (atomic_load_explicit(&g_json, memory_order_relaxed)) {
+        char ts[48];
+        /* the text prefix is "date time level component " */
+        snprintf(ts, sizeof(ts), "%.29s", line);
+        ts[10] = 'T';
+        size_t hdr = strlen(ts) + 1 + strlen(log_level_name(level)) + 1 +
+                     strlen(component) + 1;
+        n = to_json(jline, sizeof(jline) - 1, ts, log_level_name(level),
+                    component, hdr < n ? line + hdr : "");
+        p = jline;
+        jline[n++] = '\n';
+    } else {
+        line[n++] = '\n';
+    }
     int fd = log_get_fd();
     while (n > 0) {
         ssize_t r = write(fd, p, n);

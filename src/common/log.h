@@ -35,6 +35,17 @@ const char *log_level_name(int level);
 void log_set_fd(int fd);
 int log_get_fd(void);
 
+/*
+ * Send records to path (opened O_APPEND|O_CREAT, 0640); path NULL or ""
+ * means stderr. log_reopen() reopens the same path (logrotate's move +
+ * SIGHUP): records are never lost, the old fd is closed only after the new
+ * one is in place. Returns 0 or -errno (logging is left unchanged).
+ */
+int log_open_file(const char *path);
+int log_reopen(void);
+/* JSON lines: {"ts":…,"level":…,"logger":…,"event":…, key: value …}. */
+void log_set_json(int on);
+
 /* Write one record; fmt produces "event key=value ...". */
 void log_write(int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -70,7 +70,7 @@ simctl() {
 # start_collector [ENV=VAL ...] : runs the daemon in the background.
 start_collector() {
     env FUTU_HOST=127.0.0.1 FUTU_PORT="$PORT" DATA_ROOT="$DATA" \
-        HEALTH_TICK_SEC="${HEALTH_TICK_SEC:-2}" \
+        HEALTH_TICK_SEC="${HEALTH_TICK_SEC:-2}" HTTP_PORT=0 \
         PERSIST_HEARTBEAT_INTERVAL_SEC=2 \
         "$@" "$COLLECTOR" >>"$T/collector.log" 2>&1 &
     COL_PID=$!
