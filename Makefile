@@ -39,7 +39,7 @@ test-asan: deps
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON \
 	  -DFUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j$(JOBS)
+	@cmake --build build-fuzz -j$(JOBS) --target fuzzers
 	@bash scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 check: test test-asan fuzz

@@ -10,7 +10,7 @@ pkgs=(
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev
   curl prometheus
-  zstd
+  zstd jq
 )
 
 missing=()

@@ -203,6 +203,58 @@ out:
         sqlite3_close(db);
 }
 
+/* Rebuild the gap detector from today's file (compat.md §8.1 Δ). */
+static void seed_gaps(daemon_t *d, int day)
+{
+    char path[1100], uri[1200], dstr[9];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int n_max = d->w.gd.ring_len + 1;
+    int64_t *ts = malloc((size_t)n_max * sizeof(int64_t));
+    int seeded = 0;
+
+    store_day_path(d->cfg.data_root, day, path, sizeof(path));
+    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
+    snprintf(dstr, sizeof(dstr), "%08d", day);
+    if (!ts || access(path, R_OK) != 0 ||
+        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT ts_ms FROM ticks WHERE symbol = ? AND "
+                           "trading_day = ? ORDER BY ts_ms DESC LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    for (int i = 0; i < d->cfg.n_symbols; i++) {
+        int n = 0;
+        uint32_t id = symtab_find(&d->syms, d->cfg.symbols[i],
+                                  strlen(d->cfg.symbols[i]));
+        if (id == SYMTAB_NONE)
+            continue;
+        sqlite3_bind_text(st, 1, d->cfg.symbols[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, dstr, 8, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, n_max);
+        while (sqlite3_step(st) == SQLITE_ROW && n < n_max)
+            ts[n++] = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        for (int a = 0, b = n - 1; a < b; a++, b--) {
+            int64_t t = ts[a];
+            ts[a] = ts[b];
+            ts[b] = t;
+        }
+        if (n > 0) {
+            writer_seed_gaps(&d->w, id, ts, n);
+            seeded++;
+        }
+    }
+    LOG(LOG_INFO, LC_COLLECTOR, "gap_state_rebuilt trading_day=%08d "
+        "symbols=%d", day, seeded);
+out:
+    sqlite3_finalize(st);
+    if (db)
+        sqlite3_close(db);
+    free(ts);
+}
+
 static void seed_last_seq(daemon_t *d)
 {
     int days[4096];
@@ -233,6 +285,9 @@ static void seed_last_seq(daemon_t *d)
     }
     LOG(LOG_INFO, LC_FUTU, "seed_last_seq seed_days=%s values=%s",
         uo ? used : "none", vo ? vals : "none");
+    /* The newest day file is the one ticks continue into. */
+    if (d->cfg.gap_enabled && n > 0)
+        seed_gaps(d, days[0]);
 }
 
 /* ---- signals and shutdown ---------------------------------------------- */

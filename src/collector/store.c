@@ -8,6 +8,7 @@
  */
 #include "collector/store.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,6 +101,11 @@ static const char TOTALS_SQL[] =
     "WHEN max_seq IS NULL THEN excluded.max_seq "
     "ELSE MAX(max_seq, excluded.max_seq) END, "
     "last_inserted_at_ms = excluded.last_inserted_at_ms";
+
+static const char GAP_SQL[] =
+    "INSERT OR IGNORE INTO gaps (trading_day, symbol, gap_start_ts_ms, "
+    "gap_end_ts_ms, gap_sec, detected_at_ms, reason, meta_json) VALUES "
+    "(?, ?, ?, ?, ?, ?, 'hard_gap', ?)";
 
 void store_day_path(const char *data_root, int day, char *buf, size_t cap)
 {
@@ -277,6 +283,9 @@ int store_open(store *s, const config *cfg, int day, char *err,
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(s->db, TOTALS_SQL, -1,
                                 SQLITE_PREPARE_PERSISTENT, &s->tot, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(s->db, GAP_SQL, -1,
+                                SQLITE_PREPARE_PERSISTENT, &s->gap, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     s->day = day;
@@ -304,6 +313,7 @@ void store_close(store *s, bool checkpoint)
     if (s->db) {
         sqlite3_finalize(s->ins);
         sqlite3_finalize(s->tot);
+        sqlite3_finalize(s->gap);
         if (checkpoint)
             sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
                                       NULL, NULL);
@@ -312,6 +322,7 @@ void store_close(store *s, bool checkpoint)
     s->db = NULL;
     s->ins = NULL;
     s->tot = NULL;
+    s->gap = NULL;
     s->day = 0;
 }
 
@@ -391,4 +402,29 @@ int store_add_totals(store *s, const char *symbol, int64_t rows,
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int store_insert_gap(store *s, const char *symbol, int64_t prev_ts,
+                     int64_t curr_ts, int64_t detected_at_ms,
+                     const char *meta_json, int *inserted)
+{
+    sqlite3_stmt *st = s->gap;
+    char day[9];
+    double sec = (double)llround((double)(curr_ts - prev_ts)) / 1000.0;
+    int rc;
+
+    snprintf(day, sizeof(day), "%08d", s->day);
+    sqlite3_bind_text(st, 1, day, 8, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, prev_ts);
+    sqlite3_bind_int64(st, 4, curr_ts);
+    sqlite3_bind_double(st, 5, sec);
+    sqlite3_bind_int64(st, 6, detected_at_ms);
+    sqlite3_bind_text(st, 7, meta_json, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    *inserted = sqlite3_changes(s->db) > 0;
+    return SQLITE_OK;
 }

@@ -26,6 +26,7 @@ typedef struct store {
     sqlite3 *db;
     sqlite3_stmt *ins;
     sqlite3_stmt *tot;
+    sqlite3_stmt *gap;
     int64_t last_used_mono_ms;
 } store;
 
@@ -57,6 +58,11 @@ int store_insert(store *s, const row *r, const symtab *t,
 int store_add_totals(store *s, const char *symbol, int64_t rows,
                      int64_t min_ts, int64_t max_ts, int64_t max_seq,
                      bool has_seq, int64_t inserted_at_ms);
+
+/* INSERT OR IGNORE one hard gap (compat.md §8.1). */
+int store_insert_gap(store *s, const char *symbol, int64_t prev_ts,
+                     int64_t curr_ts, int64_t detected_at_ms,
+                     const char *meta_json, int *inserted);
 
 /* Day-file path for day into buf. */
 void store_day_path(const char *data_root, int day, char *buf, size_t cap);

@@ -100,6 +100,9 @@ int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
     s->n_touched = 0;
     if (!s->acc || !s->touched)
         goto fail;
+    w->order = malloc(cap * sizeof(uint32_t));
+    if (!w->order || gapdet_init(&w->gd, cfg, syms->cap) != 0)
+        goto fail;
     for (uint32_t i = 0; i < syms->cap; i++)
         atomic_init(&w->persisted_seq[i], WRITER_SEQ_NONE);
     return 0;
@@ -117,10 +120,62 @@ void writer_free(writer *w)
     }
     for (int i = 0; i < WRITER_MAX_DAYS; i++)
         store_close(&w->stores[i], false);
+    gapdet_free(&w->gd);
+    free(w->order);
     free(w->batch);
     free((void *)w->persisted_seq);
     free((void *)w->persisted_ts);
     memset(w, 0, sizeof(*w));
+}
+
+void writer_seed_gaps(writer *w, uint32_t sym, const int64_t *ts, int n)
+{
+    gapdet_gap g;
+    gapdet_begin(&w->gd);
+    for (int i = 0; i < n; i++)
+        (void)gapdet_tick(&w->gd, sym, ts[i], &g);
+    gapdet_commit(&w->gd);
+}
+
+static int cmp_rows(const void *a, const void *b, void *arg)
+{
+    const row *rows = arg;
+    const row *x = &rows[*(const uint32_t *)a];
+    const row *y = &rows[*(const uint32_t *)b];
+    int64_t xs = (x->flags & ROW_HAS_SEQ) ? x->seq : -1;
+    int64_t ys = (y->flags & ROW_HAS_SEQ) ? y->seq : -1;
+    if (x->sym != y->sym)
+        return x->sym < y->sym ? -1 : 1;
+    if (x->ts_ms != y->ts_ms)
+        return x->ts_ms < y->ts_ms ? -1 : 1;
+    return (xs > ys) - (xs < ys);
+}
+
+/* Run the gap detector over the rows of `day`; insert gap rows. */
+static int detect_gaps(writer *w, store *s, const row *rows, size_t n,
+                       int day, int64_t now_ms, long long *gaps)
+{
+    uint32_t k = 0;
+    char meta[512];
+
+    for (size_t i = 0; i < n; i++)
+        if (hktime_trading_day(rows[i].ts_ms) == day)
+            w->order[k++] = (uint32_t)i;
+    qsort_r(w->order, k, sizeof(uint32_t), cmp_rows, (void *)rows);
+    for (uint32_t i = 0; i < k; i++) {
+        const row *r = &rows[w->order[i]];
+        gapdet_gap g;
+        int ins = 0;
+        if (!gapdet_tick(&w->gd, r->sym, r->ts_ms, &g))
+            continue;
+        gapdet_meta_json(&w->gd, &g, meta, sizeof(meta));
+        int rc = store_insert_gap(s, symtab_name(w->syms, r->sym), g.prev_ts,
+                                  g.curr_ts, now_ms, meta, &ins);
+        if (rc != SQLITE_OK)
+            return rc;
+        *gaps += ins;
+    }
+    return SQLITE_OK;
 }
 
 void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts)
@@ -190,8 +245,8 @@ static const char *rc_name(int rc)
 
 /* One transaction for the rows of `day`. */
 static int try_day(writer *w, const row *rows, size_t n, int day,
-                   long long *ins, long long *ign, char *err, size_t el,
-                   store **out)
+                   long long *ins, long long *ign, long long *gaps,
+                   char *err, size_t el, store **out)
 {
     struct writer_scratch *sc = scratch_of(w);
     int rc;
@@ -199,12 +254,13 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
     int64_t now_ms;
 
     *out = s;
-    *ins = *ign = 0;
+    *ins = *ign = *gaps = 0;
     if (!s)
         return rc;
     rc = store_begin(s);
     if (rc != SQLITE_OK)
         goto fail;
+    gapdet_begin(&w->gd);
     now_ms = hktime_now_ms();
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
@@ -238,6 +294,11 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
             a->has_seq = 1;
         }
     }
+    if (w->cfg->gap_enabled) {
+        rc = detect_gaps(w, s, rows, n, day, now_ms, gaps);
+        if (rc != SQLITE_OK)
+            goto fail;
+    }
     for (uint32_t k = 0; k < sc->n_touched; k++) {
         uint32_t id = sc->touched[k];
         struct acc *a = &sc->acc[id];
@@ -250,6 +311,7 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
     rc = store_commit(s);
     if (rc != SQLITE_OK)
         goto fail;
+    gapdet_commit(&w->gd);
     /* Durable now: publish per-symbol progress. */
     for (uint32_t k = 0; k < sc->n_touched; k++) {
         uint32_t id = sc->touched[k];
@@ -267,6 +329,7 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
 fail:
     snprintf(err, el, "%s", sqlite3_errmsg(s->db));
     store_rollback(s);
+    gapdet_rollback(&w->gd);
     for (uint32_t k = 0; k < sc->n_touched; k++)
         sc->acc[sc->touched[k]].touched = 0;
     sc->n_touched = 0;
@@ -303,10 +366,11 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
     int64_t t0 = hktime_mono_ms();
 
     for (;;) {
-        long long ins = 0, ign = 0;
+        long long ins = 0, ign = 0, gaps = 0;
         store *s = NULL;
         int64_t start = hktime_mono_ms();
-        int rc = try_day(w, rows, n, day, &ins, &ign, err, sizeof(err), &s);
+        int rc = try_day(w, rows, n, day, &ins, &ign, &gaps, err, sizeof(err),
+                         &s);
         if (rc == SQLITE_OK) {
             int64_t end = hktime_mono_ms();
             double lat = (double)(end - start);
@@ -317,8 +381,9 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
                 w->sum_lat[w->sum_lat_n++] = lat;
             LOG(LOG_INFO, LC_DB,
                 "persist_ticks db_path=%s batch=%lld inserted=%lld "
-                "ignored=%lld gaps=0 commit_latency_ms=%lld checkpoint=none",
-                s->path, ins + ign, ins, ign, (long long)(end - t0));
+                "ignored=%lld gaps=%lld commit_latency_ms=%lld "
+                "checkpoint=none",
+                s->path, ins + ign, ins, ign, gaps, (long long)(end - t0));
             return 0;
         }
         attempt++;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "collector/config.h"
+#include "collector/gapdet.h"
 #include "collector/queue.h"
 #include "collector/spool.h"
 #include "collector/store.h"
@@ -75,6 +76,8 @@ typedef struct writer {
     atomic_bool recover_req;
     atomic_bool timed_out;   /* stop deadline passed with rows left */
     writer_stats st;
+    gapdet gd;               /* hard-gap detector (GAP_ENABLED) */
+    uint32_t *order;         /* scratch: batch indexes sorted for gapdet */
     /* writer-thread-only bookkeeping */
     int64_t last_summary_mono_ms;
     int64_t last_heartbeat_mono_ms;
@@ -103,6 +106,10 @@ void writer_stop(writer *w, int64_t deadline_mono_ms);
 void writer_join(writer *w);
 /* Close every day file with wal_checkpoint(TRUNCATE). Thread stopped. */
 void writer_close_all(writer *w);
+
+/* Rebuild the gap detector's state of sym from recent tick times
+ * (ascending). Before the thread starts. */
+void writer_seed_gaps(writer *w, uint32_t sym, const int64_t *ts, int n);
 
 /* Seed per-symbol persisted seq from a value (startup scan). */
 void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts);

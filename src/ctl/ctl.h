@@ -43,8 +43,10 @@ typedef struct ctl_ctx {
  * Returns a pointer valid until the next call, or NULL. */
 const char *ctl_getenv(const ctl_ctx *c, const char *name);
 
-/* Open a day file read-only ("file:<path>?mode=ro", URI). Returns SQLITE_OK
- * or an error; never creates files. */
+/* Open a day file read-only ("file:<path>?mode=ro", URI; a WAL-mode file
+ * without -wal and -shm gets "&immutable=1" so SQLite does not create
+ * them). Returns SQLITE_OK or an error (*db may still need sqlite3_close);
+ * never creates files. */
 int ctl_open_ro(const char *path, sqlite3 **db);
 /* Whether a table exists in db. */
 bool ctl_has_table(sqlite3 *db, const char *name);
@@ -81,5 +83,136 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv);
  * written with warnings).
  */
 int ctl_quality_report(ctl_ctx *c, json_t **out);
+
+/* ---- helpers added for the core commands (common.c) ------------------ */
+
+/*
+ * Match option `name` ("--since") at argv[*i]: accepts "--since VALUE" and
+ * "--since=VALUE". Returns 1 and *val (pointer into argv; *i advanced past
+ * the value), 0 when argv[*i] is another argument, or -1 after printing a
+ * usage error when the value is missing.
+ */
+int ctl_opt(int argc, char **argv, int *i, const char *name,
+            const char **val);
+/* Parse a decimal integer in [min, max]. Returns 0 and *out, or -1. */
+int ctl_parse_long(const char *s, long min, long max, long *out);
+/* Parse "0"/"1" (also true/false/yes/no/on/off). Returns 0 or -1. */
+int ctl_parse_bool(const char *s, bool *out);
+
+/*
+ * Print "FAIL usage: <message>" to stderr (or a JSON document on stdout
+ * with --json) and return CTL_USAGE.
+ */
+int ctl_usage(const ctl_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/*
+ * Print "FAIL <reason>[ <detail>]" on stdout (or {"result":"FAIL",
+ * "reason":..., "detail":...} with --json) and return code.
+ */
+int ctl_fail(const ctl_ctx *c, int code, const char *reason,
+             const char *detail);
+
+/* Size of a file in bytes, or -1 when it does not exist. */
+int64_t ctl_file_size(const char *path);
+/* Whether `name` is found as an executable in $PATH. */
+bool ctl_have_program(const char *name);
+
+/*
+ * Run argv (argv[0] looked up in $PATH, stdin /dev/null, stderr discarded)
+ * and capture its stdout into *out (malloc'd, NUL-terminated, caller
+ * frees). Returns 0 and the wait status in *status, or -1 when the program
+ * could not be started (out NULL).
+ */
+int ctl_run_capture(char *const argv[], char **out, size_t *len,
+                    int *status);
+
+/*
+ * `journalctl -u <unit> --since <since> --no-pager -o cat -q` output, or
+ * NULL when journalctl is missing or fails (caller frees).
+ */
+char *ctl_journal(const char *unit, const char *since);
+/* `systemctl is-active <unit>` first line into buf, "n/a" when unknown. */
+const char *ctl_service_state(const char *unit, char *buf, size_t cap);
+
+/*
+ * Lowercase hex SHA-256 of a file into hex (65 bytes). Returns 0 or -1.
+ * ctl_write_checksum also writes "<hex>  <basename(file)>\n" to sumfile.
+ */
+int ctl_sha256_file(const char *path, char hex[65]);
+int ctl_write_checksum(const char *file, const char *sumfile, char hex[65]);
+
+/*
+ * Consistent copy of a day file: SQLite online backup in one step from a
+ * read-only source connection into dst (replaced), then
+ * journal_mode=DELETE on the copy. Safe while the collector writes.
+ * Returns 0, or -1 with a message in err (dst removed).
+ */
+int ctl_backup_db(const char *src, const char *dst, char *err,
+                  size_t errlen);
+
+/* Path of the day's quality report: <data_root>/_reports/quality/<day>.json */
+void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap);
+/* Write doc to path (2-space indent, UTF-8, trailing newline) via a
+ * temporary file and rename; creates parent directories. Returns 0 or -1. */
+int ctl_json_write_file(json_t *doc, const char *path);
+/* mkdir -p. Returns 0 or -1. */
+int ctl_mkdirs(const char *dir, int mode);
+
+/* Per-symbol totals of a day file (one row per symbol). */
+typedef struct ctl_symrow {
+    char symbol[48];
+    int64_t rows;
+    int64_t min_ts_ms;
+    int64_t max_ts_ms;
+    int64_t max_seq;
+    bool has_seq;
+} ctl_symrow;
+
+/*
+ * Per-symbol totals for trading_day = day, or for the whole file when day
+ * is 0 (summed over trading days), ordered by symbol. Read from
+ * hk_symbol_totals when the table exists (no scan of ticks), else computed
+ * with a GROUP BY over the (symbol, trading_day, ts_ms) index; *from_totals
+ * says which (may be NULL). Returns 0 with *rows (malloc'd, caller frees;
+ * NULL when *n is 0), or -1 on an SQLite error.
+ */
+int ctl_symbol_totals(sqlite3 *db, int day, ctl_symrow **rows, int *n,
+                      bool *from_totals);
+
+/* ---- archive primitives (archive.c; used by restore.c, verify.c) ------ */
+
+/*
+ * Stream-decompress the zstd file src into dst (created 0640, replaced,
+ * fsync'ed). Fails unless every frame is complete and its content
+ * checksum (when present) matches. Returns 0, or -1 with text in err; dst
+ * may then hold partial output and is the caller's to remove.
+ */
+int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
+                           size_t ecap);
+/*
+ * Open path read-only (immutable=1 adds "&immutable=1": only for private
+ * copies), optionally run PRAGMA integrity_check (must say "ok"), then
+ * SELECT COUNT(*), MAX(ts_ms) FROM ticks (*max_ts 0 when empty). Returns 0,
+ * or -1 with text in err.
+ */
+int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
+                    int64_t *count, int64_t *max_ts, char *err, size_t ecap);
+/*
+ * Parse a "<64 hex>  <name>" checksum file (sha256sum format; "*name"
+ * accepted). hex gets 64 lowercase digits, name the file name. Returns 0,
+ * or -1 with text in err.
+ */
+int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
+                       size_t ncap, char *err, size_t ecap);
+/* 1 when another process holds DATA_ROOT/.hk-tick-collector.lock (the
+ * running collector), else 0. Never creates the lock file. */
+int ctl_ar_lock_held(const char *data_root);
+/* HK trading day (YYYYMMDD) of now_ms. */
+int ctl_ar_hk_today(int64_t now_ms);
+/* Parse YYYYMMDD (also YYYY-MM-DD). Returns 0 and *day, or -1. */
+int ctl_ar_parse_day(const char *v, int *day);
+/* ctl_fail with a printf-formatted detail. Returns code. */
+int ctl_ar_failf(const ctl_ctx *c, int code, const char *reason,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,21 +136,36 @@ static void on_closed(uv_handle_t *h)
     (void)h;
 }
 
+/* Close every handle; the loop ends once their callbacks ran. */
+static void close_all(sim *s)
+{
+    uv_handle_t *hs[] = {
+        (uv_handle_t *)&s->gen_timer,  (uv_handle_t *)&s->house_timer,
+        (uv_handle_t *)&s->once_timer, (uv_handle_t *)&s->flap_timer,
+        (uv_handle_t *)&s->stop_timer, (uv_handle_t *)&s->sigterm,
+        (uv_handle_t *)&s->sigint,
+    };
+
+    server_close(s->server);
+    control_close(s->control);
+    s->control = NULL;
+    if (!s->timers_started)
+        return;
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+        if (!uv_is_closing(hs[i]))
+            uv_close(hs[i], on_closed);
+    /* Closing the watchers restored SIG_DFL; a second SIGTERM during the
+     * final truth flush must not kill the process. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+}
+
 static void on_stop(uv_timer_t *t)
 {
     sim *s = t->data;
 
     log_stats(s);
-    server_close(s->server);
-    control_close(s->control);
-    s->control = NULL;
-    uv_close((uv_handle_t *)&s->gen_timer, on_closed);
-    uv_close((uv_handle_t *)&s->house_timer, on_closed);
-    uv_close((uv_handle_t *)&s->once_timer, on_closed);
-    uv_close((uv_handle_t *)&s->flap_timer, on_closed);
-    uv_close((uv_handle_t *)&s->stop_timer, on_closed);
-    uv_close((uv_handle_t *)&s->sigterm, on_closed);
-    uv_close((uv_handle_t *)&s->sigint, on_closed);
+    close_all(s);
 }
 
 void sim_request_stop(sim *s)
@@ -285,6 +301,7 @@ static int start_timers(sim *s, const sim_opts *o)
     s->sigint.data = s;
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
     uv_signal_start(&s->sigint, on_signal, SIGINT);
+    s->timers_started = true;
     uv_timer_start(&s->gen_timer, on_gen, SIM_GEN_MS, SIM_GEN_MS);
     uv_timer_start(&s->house_timer, on_house, 1000, 1000);
     if (o->duration > 0)
@@ -351,6 +368,8 @@ int sim_init(sim *s, const sim_opts *o, char *err, size_t errlen)
     };
     if (server_open(&s->server, &sc, err, errlen) != 0)
         return SIM_E_START;
+    /* Signal handlers exist before the port file tells anyone we run. */
+    start_timers(s, o);
     rc = o->port_file ? write_port_file(o->port_file, server_port(s->server))
                       : 0;
     if (rc != 0) {
@@ -361,7 +380,6 @@ int sim_init(sim *s, const sim_opts *o, char *err, size_t errlen)
     if (o->control_path && control_open(&s->control, &s->loop, o->control_path,
                                         command_exec, s, err, errlen) != 0)
         return SIM_E_START;
-    start_timers(s, o);
     LOG(LOG_INFO, LC_SIM,
         "sim_started port=%d symbols=%zu rate=%g seed=%lld replay=%s "
         "encryption=%s sessions=%d clock=%s",
@@ -384,9 +402,9 @@ void sim_free(sim *s)
 {
     if (s->loop_ready) {
         /* Handles of a failed start still need their close callbacks. */
-        if (!s->stopping && s->server) {
-            server_close(s->server);
-            control_close(s->control);
+        if (!s->stopping) {
+            s->stopping = true;
+            close_all(s);
         }
         uv_run(&s->loop, UV_RUN_DEFAULT);
         uv_loop_close(&s->loop);

@@ -52,6 +52,7 @@ typedef struct sim {
     uv_signal_t sigint;
     int64_t last_stats_ms;
     bool replay_logged;
+    bool timers_started;
     bool stopping;
 } sim;
 

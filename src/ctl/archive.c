@@ -1,0 +1,935 @@
+/*
+ * archive.c - `hk-tickctl archive`: end-of-day archive of one day file
+ * (compat.md §9.1), plus the archive primitives restore.c reuses.
+ *
+ * Steps, in order (each failure prints one `FAIL <reason> …` line):
+ *   0. Refuse the current HK day while the collector may still be writing
+ *      it: the day's -wal (or .db) was modified in the last 10 minutes, or
+ *      the collector holds its advisory lock DATA_ROOT/.hk-tick-collector.lock
+ *      (our LOCK_SH|LOCK_NB fails against its LOCK_EX) and the HK clock is
+ *      before the close (16:10, end of the closing auction). After the
+ *      close with 10 quiet minutes the file is final, so the 16:30 HKT EOD
+ *      timer can archive "today" while the daemon keeps running.  → 2
+ *   1. <data_root>/<day>.db must exist.                             → 2
+ *   2. One-step online backup (read-only source) into a private temporary
+ *      directory <archive_dir>/.tmp-<day>-XXXXXX/<day>.backup.db, then
+ *      journal_mode=DELETE. COUNT(*)/MAX(ts_ms) of that snapshot are the
+ *      "source" numbers the verification compares against.
+ *   3. Stream-compress into <day>.db.zst (temp name + rename), one standard
+ *      zstd frame with content checksum; level ARCHIVE_ZSTD_LEVEL (19),
+ *      worker threads ARCHIVE_ZSTD_THREADS (1 = no worker thread). The
+ *      SHA-256 is computed from the bytes as they are written.
+ *   4. <day>.db.zst.sha256 = "<hex>  <day>.db.zst\n".
+ *   5. Regenerate the quality report (ctl_quality_report).
+ *   6. Verify (--verify 1): re-hash the file on disk, stream-decompress it to
+ *      a temp file (the frame must be complete), PRAGMA integrity_check and
+ *      COUNT(*)/MAX(ts_ms) with mode=ro&immutable=1, equal to the snapshot.
+ *   7. manifest/<day>.json (keys in the §9.1 order). It is written even when
+ *      verification failed (verify_ok false) so a stale "verify_ok: true"
+ *      from an earlier run can never vouch for a new, bad archive. Δ With
+ *      --verify 0, verify_ok is false: only a verified archive may ever
+ *      allow deleting the original.                  verify failed → 1
+ *   8. Retention (--delete-original 1): see retention() below.
+ *
+ * All files are written under a temporary name, fsync'ed and renamed, so a
+ * crash never leaves a truncated archive under the final name. Nothing in
+ * DATA_ROOT is written except by retention's unlink().
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zstd.h>
+
+#include "common/hktime.h"
+#include "ctl/ctl.h"
+
+#define RECENT_WRITE_SEC 600
+#define HK_CLOSE_MS_OF_DAY ((16 * 3600 + 10 * 60) * 1000)
+
+/* snprintf that reports truncation (-1); paths are bounded by PATH_MAX. */
+static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* small file helpers                                                      */
+
+static int fsync_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    fmt_buf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        fmt_buf(dir, sizeof(dir), ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* Seconds since path was modified (by the real clock, even when tests
+ * move c->now_ms), or -1 when it does not exist. */
+static double mtime_age(const char *path, int64_t unused)
+{
+    int64_t now_ms = hktime_now_ms();
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    int64_t m = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    double age = (double)(now_ms - m) / 1000.0;
+    return age < 0 ? 0 : age;
+}
+
+static void hex_of(const unsigned char *d, unsigned n, char *out)
+{
+    static const char x[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = x[d[i] >> 4];
+        out[2 * i + 1] = x[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
+                    size_t ncap, char *err, size_t ecap)
+{
+    char line[1024];
+    FILE *f = fopen(sha_path, "r");
+    if (!f) {
+        fmt_buf(err, ecap, "open %s: %s", sha_path, strerror(errno));
+        return -1;
+    }
+    char *got = fgets(line, sizeof(line), f);
+    fclose(f);
+    if (!got) {
+        fmt_buf(err, ecap, "empty checksum file %s", sha_path);
+        return -1;
+    }
+    size_t i = 0;
+    for (; i < 64; i++) {
+        char ch = line[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+              (ch >= 'A' && ch <= 'F')))
+            break;
+        hex[i] = (char)(ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+    }
+    hex[i] = '\0';
+    if (i != 64 || line[64] != ' ') {
+        fmt_buf(err, ecap, "malformed checksum file %s", sha_path);
+        return -1;
+    }
+    const char *n = line + 65;
+    if (*n == ' ' || *n == '*')
+        n++;
+    fmt_buf(name, ncap, "%s", n);
+    name[strcspn(name, "\r\n")] = '\0';
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* zstd streaming                                                          */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Compress src into the open fd dst_fd, hashing the output. */
+static int compress_file(const char *src, int dst_fd, int level, int threads,
+                         char hex[65], char *err, size_t ecap)
+{
+    int rc = -1;
+    FILE *in = fopen(src, "rb");
+    if (!in) {
+        fmt_buf(err, ecap, "open %s: %s", src, strerror(errno));
+        return -1;
+    }
+    size_t icap = ZSTD_CStreamInSize(), ocap = ZSTD_CStreamOutSize();
+    void *ibuf = malloc(icap), *obuf = malloc(ocap);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!ibuf || !obuf || !cc || !md ||
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        fmt_buf(err, ecap, "out of memory");
+        goto out;
+    }
+    size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(r))
+        r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+    if (ZSTD_isError(r)) {
+        fmt_buf(err, ecap, "zstd: %s", ZSTD_getErrorName(r));
+        goto out;
+    }
+    if (threads > 1) {
+        /* A libzstd built without threads refuses: stay single-threaded. */
+        (void)ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, threads);
+    }
+    int64_t total = file_size(src);
+    ZSTD_CCtx_setPledgedSrcSize(cc, (unsigned long long)total);
+    for (;;) {
+        size_t n = fread(ibuf, 1, icap, in);
+        if (ferror(in)) {
+            fmt_buf(err, ecap, "read %s: %s", src, strerror(errno));
+            goto out;
+        }
+        bool last = n < icap;
+        ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
+        ZSTD_inBuffer ib = {ibuf, n, 0};
+        bool done = false;
+        while (!done) {
+            ZSTD_outBuffer ob = {obuf, ocap, 0};
+            size_t left = ZSTD_compressStream2(cc, &ob, &ib, mode);
+            if (ZSTD_isError(left)) {
+                fmt_buf(err, ecap, "zstd: %s", ZSTD_getErrorName(left));
+                goto out;
+            }
+            if (ob.pos > 0) {
+                int w = write_all(dst_fd, obuf, ob.pos);
+                if (w != 0) {
+                    fmt_buf(err, ecap, "write: %s", strerror(-w));
+                    goto out;
+                }
+                EVP_DigestUpdate(md, obuf, ob.pos);
+            }
+            done = last ? left == 0 : ib.pos == ib.size;
+        }
+        if (last)
+            break;
+    }
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dl = 0;
+    EVP_DigestFinal_ex(md, d, &dl);
+    hex_of(d, dl, hex);
+    rc = 0;
+out:
+    EVP_MD_CTX_free(md);
+    ZSTD_freeCCtx(cc);
+    free(ibuf);
+    free(obuf);
+    fclose(in);
+    return rc;
+}
+
+int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
+                        size_t ecap)
+{
+    int rc = -1, fd = -1;
+    FILE *in = fopen(src, "rb");
+    if (!in) {
+        fmt_buf(err, ecap, "open %s: %s", src, strerror(errno));
+        return -1;
+    }
+    size_t icap = ZSTD_DStreamInSize(), ocap = ZSTD_DStreamOutSize();
+    void *ibuf = malloc(icap), *obuf = malloc(ocap);
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    if (!ibuf || !obuf || !dc) {
+        fmt_buf(err, ecap, "out of memory");
+        goto out;
+    }
+    fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        fmt_buf(err, ecap, "create %s: %s", dst, strerror(errno));
+        goto out;
+    }
+    size_t last = 1; /* 0 once a frame ended exactly at the last byte */
+    bool any = false;
+    for (;;) {
+        size_t n = fread(ibuf, 1, icap, in);
+        if (ferror(in)) {
+            fmt_buf(err, ecap, "read %s: %s", src, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        any = true;
+        ZSTD_inBuffer ib = {ibuf, n, 0};
+        while (ib.pos < ib.size) {
+            ZSTD_outBuffer ob = {obuf, ocap, 0};
+            last = ZSTD_decompressStream(dc, &ob, &ib);
+            if (ZSTD_isError(last)) {
+                fmt_buf(err, ecap, "zstd frame error: %s",
+                         ZSTD_getErrorName(last));
+                goto out;
+            }
+            int w = write_all(fd, obuf, ob.pos);
+            if (w != 0) {
+                fmt_buf(err, ecap, "write %s: %s", dst, strerror(-w));
+                goto out;
+            }
+        }
+    }
+    /* Flush whatever the decoder still holds for the final frame. */
+    for (;;) {
+        ZSTD_inBuffer ib = {ibuf, 0, 0};
+        ZSTD_outBuffer ob = {obuf, ocap, 0};
+        if (last == 0)
+            break;
+        last = ZSTD_decompressStream(dc, &ob, &ib);
+        if (ZSTD_isError(last)) {
+            fmt_buf(err, ecap, "zstd frame error: %s",
+                     ZSTD_getErrorName(last));
+            goto out;
+        }
+        if (ob.pos == 0)
+            break;
+        if (write_all(fd, obuf, ob.pos) != 0) {
+            fmt_buf(err, ecap, "write %s: %s", dst, strerror(errno));
+            goto out;
+        }
+    }
+    if (!any) {
+        fmt_buf(err, ecap, "zstd frame error: empty file");
+        goto out;
+    }
+    if (last != 0) {
+        fmt_buf(err, ecap, "zstd frame error: truncated frame");
+        goto out;
+    }
+    if (fsync(fd) != 0) {
+        fmt_buf(err, ecap, "fsync %s: %s", dst, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    ZSTD_freeDCtx(dc);
+    free(ibuf);
+    free(obuf);
+    fclose(in);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* SQLite checks                                                           */
+
+int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
+                 int64_t *count, int64_t *max_ts, char *err, size_t ecap)
+{
+    char uri[PATH_MAX + 64];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    fmt_buf(uri, sizeof(uri), "file:%s?mode=ro%s", path,
+             immutable ? "&immutable=1" : "");
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK) {
+        fmt_buf(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
+        goto out;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    if (integrity) {
+        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
+                               NULL) != SQLITE_OK) {
+            fmt_buf(err, ecap, "integrity_check: %s", sqlite3_errmsg(db));
+            goto out;
+        }
+        int s = sqlite3_step(st);
+        const char *t = s == SQLITE_ROW
+                            ? (const char *)sqlite3_column_text(st, 0)
+                            : NULL;
+        if (!t || strcmp(t, "ok") != 0) {
+            fmt_buf(err, ecap, "integrity_check: %s",
+                     t ? t : sqlite3_errmsg(db));
+            goto out;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(ts_ms) FROM ticks", -1,
+                           &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        fmt_buf(err, ecap, "count: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    *count = sqlite3_column_int64(st, 0);
+    *max_ts = sqlite3_column_type(st, 1) == SQLITE_NULL
+                  ? 0
+                  : sqlite3_column_int64(st, 1);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* live-day detection                                                      */
+
+int ctl_ar_lock_held(const char *data_root)
+{
+    char lock[PATH_MAX];
+    fmt_buf(lock, sizeof(lock), "%s/.hk-tick-collector.lock", data_root);
+    int fd = open(lock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+        held = errno == EWOULDBLOCK ? 1 : 0;
+    else
+        flock(fd, LOCK_UN);
+    close(fd);
+    return held;
+}
+
+int ctl_ar_hk_today(int64_t now_ms)
+{
+    return hktime_trading_day(now_ms);
+}
+
+/* Returns NULL when the day may be archived, else a reason. */
+static const char *live_reason(const ctl_ctx *c, const char *db, int day,
+                               double *age)
+{
+    *age = -1;
+    if (day != ctl_ar_hk_today(c->now_ms))
+        return NULL;
+    char wal[PATH_MAX];
+    fmt_buf(wal, sizeof(wal), "%s-wal", db);
+    double a = mtime_age(wal, c->now_ms);
+    double b = mtime_age(db, c->now_ms);
+    *age = a < 0 ? b : (b < 0 ? a : (a < b ? a : b));
+    if (*age >= 0 && *age < RECENT_WRITE_SEC)
+        return "recent_writes";
+    if (ctl_ar_lock_held(c->data_root) &&
+        hktime_hk_ms_of_day(c->now_ms) < HK_CLOSE_MS_OF_DAY)
+        return "collector_running";
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* options                                                                 */
+
+int ctl_ar_parse_day(const char *v, int *day)
+{
+    return hktime_parse_day(v, strlen(v), day) == 0 ? 0 : -1;
+}
+
+int ctl_ar_failf(const ctl_ctx *c, int code, const char *reason,
+                 const char *fmt, ...)
+{
+    char detail[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    return ctl_fail(c, code, reason, detail);
+}
+
+/* ---------------------------------------------------------------------- */
+/* retention                                                               */
+
+static bool manifest_verified(const char *archive_dir, const char *day,
+                              int64_t *ticks)
+{
+    char p[PATH_MAX];
+    fmt_buf(p, sizeof(p), "%s/manifest/%s.json", archive_dir, day);
+    json_t *m = json_load_file(p, 0, NULL);
+    if (!m)
+        return false;
+    bool ok = json_is_true(json_object_get(m, "verify_ok"));
+    json_t *d = json_object_get(m, "verify_details");
+    json_t *n = d ? json_object_get(d, "ticks_count") : NULL;
+    *ticks = json_is_integer(n) ? json_integer_value(n) : -1;
+    json_decref(m);
+    return ok;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/*
+ * Keep the newest keep_days day files (by name; 0 keeps none). For each
+ * older day: delete .db, .db-wal, .db-shm when the manifest says
+ * verify_ok, .zst and .sha256 exist, the day is not the current HK day,
+ * neither .db nor -wal changed in the last 10 minutes, and (Δ) the file
+ * still holds exactly the archived row count. Deleted days are appended to
+ * `deleted`; skipped ones are reported on stderr. Never touches anything
+ * but DATA_ROOT/<8 digits>.db[-wal|-shm].
+ */
+static void retention(const ctl_ctx *c, const char *archive_dir,
+                      long keep_days, json_t *deleted, json_t *skipped)
+{
+    regex_t re;
+    if (regcomp(&re, "^[0-9]{8}\\.db$", REG_EXTENDED | REG_NOSUB) != 0)
+        return;
+    DIR *d = opendir(c->data_root);
+    if (!d) {
+        regfree(&re);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (regexec(&re, e->d_name, 0, NULL, 0) != 0)
+            continue;
+        char p[PATH_MAX];
+        fmt_buf(p, sizeof(p), "%s/%s", c->data_root, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **nn = realloc(names, cap * sizeof(*names));
+            if (!nn)
+                break;
+            names = nn;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    regfree(&re);
+    qsort(names, n, sizeof(*names), cmp_desc);
+    int today = ctl_ar_hk_today(c->now_ms);
+    for (size_t i = (size_t)keep_days < n ? (size_t)keep_days : n; i < n;
+         i++) {
+        char day[9];
+        fmt_buf(day, sizeof(day), "%.8s", names[i]);
+        char db[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+        fmt_buf(db, sizeof(db), "%s/%s.db", c->data_root, day);
+        fmt_buf(wal, sizeof(wal), "%s-wal", db);
+        fmt_buf(shm, sizeof(shm), "%s-shm", db);
+        const char *why = NULL;
+        int64_t archived = -1, cnt = -1, mx = 0;
+        char zst[PATH_MAX], sha[PATH_MAX + 8], err[256];
+        fmt_buf(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, day);
+        fmt_buf(sha, sizeof(sha), "%s.sha256", zst);
+        double a1 = mtime_age(db, c->now_ms), a2 = mtime_age(wal, c->now_ms);
+        if (atoi(day) == today)
+            why = "current_day";
+        else if ((a1 >= 0 && a1 < RECENT_WRITE_SEC) ||
+                 (a2 >= 0 && a2 < RECENT_WRITE_SEC))
+            why = "recently_modified";
+        else if (!manifest_verified(archive_dir, day, &archived))
+            why = "not_verified";
+        else if (!file_exists(zst) || !file_exists(sha))
+            why = "archive_missing";
+        else if (archived >= 0 &&
+                 (ctl_ar_db_check(db, false, false, &cnt, &mx, err,
+                               sizeof(err)) != 0 ||
+                  cnt != archived))
+            why = "changed_since_archive";
+        if (why) {
+            fprintf(stderr, "retention_skip day=%s reason=%s\n", day, why);
+            json_t *o = json_object();
+            json_object_set_new(o, "day", json_string(day));
+            json_object_set_new(o, "reason", json_string(why));
+            json_array_append_new(skipped, o);
+            continue;
+        }
+        unlink(wal);
+        unlink(shm);
+        if (unlink(db) == 0)
+            json_array_append_new(deleted, json_string(day));
+        else
+            fprintf(stderr, "retention_delete_failed day=%s err=\"%s\"\n",
+                    day, strerror(errno));
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* ---------------------------------------------------------------------- */
+/* helpers for the manifest                                                */
+
+static json_t *jget_path(json_t *o, const char *a, const char *b)
+{
+    json_t *x = json_object_get(o, a);
+    return x ? json_object_get(x, b) : NULL;
+}
+
+static json_t *jcopy_or(json_t *v, json_t *dflt)
+{
+    if (v) {
+        json_decref(dflt);
+        return json_deep_copy(v);
+    }
+    return dflt;
+}
+
+static void rm_tree_shallow(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[PATH_MAX + 300];
+            fmt_buf(p, sizeof(p), "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* Write a small text file via a temporary name, fsync and rename. */
+static int write_small(const char *path, const char *text)
+{
+    char tmp[PATH_MAX + 32];
+    fmt_buf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    int w = write_all(fd, text, strlen(text));
+    if (w == 0 && fsync(fd) != 0)
+        w = -1;
+    close(fd);
+    if (w != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    fsync_dir_of(path);
+    return 0;
+}
+
+static json_t *quality_summary(json_t *report, int64_t rows)
+{
+    json_t *q = json_object();
+    json_object_set_new(q, "total_rows",
+                        jcopy_or(jget_path(report, "volume", "total_rows"),
+                                 json_integer(rows)));
+    json_object_set_new(q, "start_ts_ms",
+                        jcopy_or(jget_path(report, "coverage", "start_ts_ms"),
+                                 json_null()));
+    json_object_set_new(q, "end_ts_ms",
+                        jcopy_or(jget_path(report, "coverage", "end_ts_ms"),
+                                 json_null()));
+    json_object_set_new(q, "hard_gaps_total",
+                        jcopy_or(jget_path(report, "gaps", "hard_gaps_total"),
+                                 json_integer(0)));
+    json_object_set_new(
+        q, "hard_gaps_total_sec",
+        jcopy_or(jget_path(report, "gaps", "hard_gaps_total_sec"),
+                 json_real(0.0)));
+    json_object_set_new(
+        q, "quality_grade",
+        jcopy_or(jget_path(report, "conclusion", "quality_grade"),
+                 json_string("n/a")));
+    return q;
+}
+
+/*
+ * Step 6: the archive on disk hashes to `hex`, decompresses as complete
+ * zstd frames, passes integrity_check and holds exactly src_count rows with
+ * MAX(ts_ms) = src_max. Fills details ({ticks_count, max_ts_ms} or
+ * {stage, error}); returns true when everything held.
+ */
+static bool verify_archive(const char *zst, const char *hex,
+                           const char *vtmp, int64_t src_count,
+                           int64_t src_max, json_t *details)
+{
+    char disk_hex[65], err[1024] = "";
+    int64_t cnt = 0, mx = 0;
+    const char *stage = NULL;
+    if (ctl_sha256_file(zst, disk_hex) != 0) {
+        stage = "sha256";
+        fmt_buf(err, sizeof(err), "cannot read %s", zst);
+    } else if (strcmp(disk_hex, hex) != 0) {
+        stage = "sha256";
+        fmt_buf(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
+                 hex, disk_hex);
+    } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err)) != 0) {
+        stage = "decompress";
+    } else if (ctl_ar_db_check(vtmp, true, true, &cnt, &mx, err,
+                               sizeof(err)) != 0) {
+        stage = "sqlite";
+    } else if (cnt != src_count || mx != src_max) {
+        stage = "compare";
+        fmt_buf(err, sizeof(err),
+                 "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
+                 "source_max_ts_ms=%lld",
+                 (long long)cnt, (long long)src_count, (long long)mx,
+                 (long long)src_max);
+    }
+    unlink(vtmp);
+    if (stage) {
+        json_object_set_new(details, "stage", json_string(stage));
+        json_object_set_new(details, "error", json_string(err));
+        return false;
+    }
+    json_object_set_new(details, "ticks_count", json_integer(cnt));
+    json_object_set_new(details, "max_ts_ms",
+                        cnt ? json_integer(mx) : json_null());
+    return true;
+}
+
+int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
+{
+    const char *archive_dir_opt = NULL;
+    long keep_days = 14, level = 19, threads = 1;
+    bool delete_original = false, verify = true;
+    int day = c->day;
+
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if ((r = ctl_opt(argc, argv, &i, "--archive-dir", &v)) != 0) {
+            if (r < 0 || !*v)
+                return ctl_usage(c, "archive --archive-dir needs a value");
+            archive_dir_opt = v;
+        } else if ((r = ctl_opt(argc, argv, &i, "--keep-days", &v)) != 0) {
+            if (r < 0 || ctl_parse_long(v, 0, 1000000, &keep_days) != 0)
+                return ctl_usage(c, "invalid --keep-days: %s", v ? v : "");
+        } else if ((r = ctl_opt(argc, argv, &i, "--delete-original", &v)) !=
+                   0) {
+            if (r < 0 || ctl_parse_bool(v, &delete_original) != 0)
+                return ctl_usage(c, "invalid --delete-original: %s (0|1)",
+                                 v ? v : "");
+        } else if ((r = ctl_opt(argc, argv, &i, "--verify", &v)) != 0) {
+            if (r < 0 || ctl_parse_bool(v, &verify) != 0)
+                return ctl_usage(c, "invalid --verify: %s (0|1)", v ? v : "");
+        } else if ((r = ctl_opt(argc, argv, &i, "--day", &v)) != 0) {
+            if (r < 0 || ctl_ar_parse_day(v, &day) != 0)
+                return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
+                                 v ? v : "");
+        } else {
+            return ctl_usage(
+                c, "unknown argument %s; usage: hk-tickctl archive "
+                   "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
+                   "[--delete-original 0|1] [--verify 0|1]",
+                argv[i]);
+        }
+    }
+    const char *lv = ctl_getenv(c, "ARCHIVE_ZSTD_LEVEL");
+    if (lv && *lv && ctl_parse_long(lv, 1, ZSTD_maxCLevel(), &level) != 0)
+        return ctl_ar_failf(c, CTL_USAGE, "config_error",
+                            "var=ARCHIVE_ZSTD_LEVEL value=%s reason=\"1-%d\"",
+                            lv, ZSTD_maxCLevel());
+    const char *tv = ctl_getenv(c, "ARCHIVE_ZSTD_THREADS");
+    if (tv && *tv && ctl_parse_long(tv, 1, 256, &threads) != 0)
+        return ctl_ar_failf(c, CTL_USAGE, "config_error",
+                            "var=ARCHIVE_ZSTD_THREADS value=%s "
+                            "reason=\"1-256\"", tv);
+    c->day = day;
+
+    char days[16], db[PATH_MAX], archive_dir[PATH_MAX];
+    fmt_buf(days, sizeof(days), "%08d", day);
+    fmt_buf(db, sizeof(db), "%s/%s.db", c->data_root, days);
+    fmt_buf(c->db_path, sizeof(c->db_path), "%s", db);
+    if (archive_dir_opt)
+        fmt_buf(archive_dir, sizeof(archive_dir), "%s", archive_dir_opt);
+    else
+        fmt_buf(archive_dir, sizeof(archive_dir), "%s/_archive",
+                 c->data_root);
+
+    /* 1. */
+    if (!file_exists(db))
+        return ctl_fail(c, CTL_USAGE, "db_not_found", db);
+    /* 0. */
+    double age;
+    const char *live = live_reason(c, db, day, &age);
+    if (live)
+        return ctl_ar_failf(
+            c, CTL_USAGE, "day_in_progress",
+            "day=%s reason=%s last_write_age_sec=%.0f db=%s (the collector "
+            "may still be writing the current HK day; archive it after the "
+            "close once it has been idle for 10 minutes)",
+            days, live, age < 0 ? 0.0 : age, db);
+
+    char mdir[PATH_MAX + 16];
+    fmt_buf(mdir, sizeof(mdir), "%s/manifest", archive_dir);
+    if (ctl_mkdirs(mdir, 0750) != 0)
+        return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable",
+                            "%s: %s", mdir, strerror(errno));
+    char tmpdir[PATH_MAX + 64];
+    fmt_buf(tmpdir, sizeof(tmpdir), "%s/.tmp-%s-XXXXXX", archive_dir, days);
+    if (!mkdtemp(tmpdir))
+        return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable",
+                            "%s: %s", archive_dir, strerror(errno));
+
+    int rc = CTL_RUNTIME;
+    json_t *report = NULL, *details = json_object();
+    char backup[PATH_MAX + 128], zst[PATH_MAX + 32], ztmp[PATH_MAX + 160];
+    char sha[PATH_MAX + 48], manifest[PATH_MAX + 64], report_path[PATH_MAX];
+    char vtmp[PATH_MAX + 128], hex[65] = "", err[1024] = "";
+    fmt_buf(backup, sizeof(backup), "%s/%s.backup.db", tmpdir, days);
+    fmt_buf(vtmp, sizeof(vtmp), "%s/verify.db", tmpdir);
+    fmt_buf(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, days);
+    fmt_buf(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", tmpdir, days);
+    fmt_buf(sha, sizeof(sha), "%s.sha256", zst);
+    fmt_buf(manifest, sizeof(manifest), "%s/%s.json", mdir, days);
+    ctl_report_path(c, report_path, sizeof(report_path));
+
+    /* 2. snapshot */
+    int64_t src_count = 0, src_max = 0;
+    if (ctl_backup_db(db, backup, err, sizeof(err)) != 0 ||
+        ctl_ar_db_check(backup, false, false, &src_count, &src_max, err,
+                        sizeof(err)) != 0) {
+        ctl_ar_failf(c, rc, "archive_backup_failed", "%s: %s", db, err);
+        goto out;
+    }
+
+    /* 3. compress (temp name in tmpdir, same file system, then rename) */
+    int zfd = open(ztmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    int cr = -1;
+    if (zfd < 0) {
+        fmt_buf(err, sizeof(err), "%s", strerror(errno));
+    } else {
+        cr = compress_file(backup, zfd, (int)level, (int)threads, hex, err,
+                           sizeof(err));
+        if (cr == 0 && fsync(zfd) != 0) {
+            fmt_buf(err, sizeof(err), "fsync: %s", strerror(errno));
+            cr = -1;
+        }
+        close(zfd);
+    }
+    if (cr == 0 && rename(ztmp, zst) != 0) {
+        fmt_buf(err, sizeof(err), "rename: %s", strerror(errno));
+        cr = -1;
+    }
+    if (cr != 0) {
+        ctl_ar_failf(c, rc, "archive_compress_failed", "%s: %s", zst, err);
+        goto out;
+    }
+    fsync_dir_of(zst);
+
+    /* 4. checksum file */
+    char line[256];
+    fmt_buf(line, sizeof(line), "%s  %s.db.zst\n", hex, days);
+    if (write_small(sha, line) != 0) {
+        ctl_ar_failf(c, rc, "archive_checksum_failed", "%s: %s", sha,
+                     strerror(errno));
+        goto out;
+    }
+
+    /* 5. quality report */
+    int qr = ctl_quality_report(c, &report);
+    if (qr != 0 || !report)
+        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", days,
+                qr);
+
+    /* 6. verify */
+    bool verify_ok = false;
+    if (verify)
+        verify_ok = verify_archive(zst, hex, vtmp, src_count, src_max,
+                                   details);
+
+    /* 7. manifest, also after a failed verify (verify_ok false) */
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    json_t *m = json_object();
+    json_object_set_new(m, "trading_day", json_string(days));
+    json_object_set_new(m, "created_at_ms", json_integer(hktime_now_ms()));
+    json_object_set_new(m, "host", json_string(host));
+    json_object_set_new(m, "collector_version", json_string(HK_VERSION));
+    json_object_set_new(m, "source_db", json_string(db));
+    json_object_set_new(m, "archive_file", json_string(zst));
+    json_object_set_new(m, "archive_size_bytes",
+                        json_integer(file_size(zst)));
+    json_object_set_new(m, "checksum_sha256", json_string(hex));
+    json_object_set_new(m, "compression", json_string("zstd"));
+    json_object_set_new(m, "verify_enabled", json_boolean(verify));
+    json_object_set_new(m, "verify_ok", json_boolean(verify_ok));
+    json_object_set_new(m, "verify_details", json_incref(details));
+    json_object_set_new(m, "quality_summary",
+                        quality_summary(report, src_count));
+    int mw = ctl_json_write_file(m, manifest);
+    json_decref(m);
+    if (mw != 0) {
+        ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s", manifest,
+                     strerror(errno));
+        goto out;
+    }
+    if (verify && !verify_ok) {
+        char *vd = json_dumps(details, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ctl_ar_failf(c, rc, "archive_verify_failed", "%s %s", zst,
+                     vd ? vd : "");
+        free(vd);
+        goto out;
+    }
+
+    /* 8. retention */
+    json_t *deleted = json_array(), *skipped = json_array();
+    if (delete_original)
+        retention(c, archive_dir, keep_days, deleted, skipped);
+    bool gone = !file_exists(db);
+    if (c->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "result", json_string("OK"));
+        json_object_set_new(o, "day", json_string(days));
+        json_object_set_new(o, "archive", json_string(zst));
+        json_object_set_new(o, "checksum", json_string(sha));
+        json_object_set_new(o, "checksum_sha256", json_string(hex));
+        json_object_set_new(o, "manifest", json_string(manifest));
+        json_object_set_new(o, "report", json_string(report_path));
+        json_object_set_new(o, "verified", json_boolean(verify_ok));
+        json_object_set_new(o, "verify_details", json_incref(details));
+        json_object_set_new(o, "deleted_original", json_boolean(gone));
+        json_object_set_new(o, "retention_deleted", deleted);
+        json_object_set_new(o, "retention_skipped", skipped);
+        ctl_json_out(o);
+    } else {
+        json_decref(deleted);
+        json_decref(skipped);
+        printf("ARCHIVE OK\n");
+        printf("archive=%s\n", zst);
+        printf("checksum=%s\n", sha);
+        printf("manifest=%s\n", manifest);
+        printf("report=%s\n", report_path);
+        printf("verified=%d\n", verify_ok ? 1 : 0);
+        printf("deleted_original=%d\n", gone ? 1 : 0);
+        fflush(stdout);
+    }
+    rc = CTL_OK;
+out:
+    json_decref(report);
+    json_decref(details);
+    rm_tree_shallow(tmpdir);
+    return rc;
+}
