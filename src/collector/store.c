@@ -289,6 +289,7 @@ int store_open(store *s, const config *cfg, int day, char *err,
     if (rc != SQLITE_OK)
         goto fail;
     s->day = day;
+    snprintf(s->day_str, sizeof(s->day_str), "%08d", day);
     s->last_used_mono_ms = hktime_mono_ms();
     return SQLITE_OK;
 fail: {
@@ -347,10 +348,8 @@ int store_insert(store *s, const row *r, const symtab *t,
 {
     sqlite3_stmt *st = s->ins;
     const char *sym = symtab_name(t, r->sym);
-    char day[9];
     int rc;
 
-    hktime_trading_day_str(r->ts_ms, day);
     sqlite3_bind_text(st, 1, sym, t->market_len[r->sym], SQLITE_STATIC);
     sqlite3_bind_text(st, 2, sym, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, r->ts_ms);
@@ -369,7 +368,8 @@ int store_insert(store *s, const row *r, const symtab *t,
     sqlite3_bind_text(st, 10, row_push_type_str(r->push_type), -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 11, "futu", 4, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, day, 8, SQLITE_TRANSIENT);
+    /* The writer only hands a store rows of its own trading day. */
+    sqlite3_bind_text(st, 12, s->day_str, 8, SQLITE_STATIC);
     sqlite3_bind_int64(st, 13, r->recv_ts_ms);
     sqlite3_bind_int64(st, 14, inserted_at_ms);
     rc = sqlite3_step(st);

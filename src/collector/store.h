@@ -22,6 +22,7 @@
 
 typedef struct store {
     int day; /* YYYYMMDD, 0 = closed */
+    char day_str[9]; /* the same as text: every row of a file has it */
     char path[1100];
     sqlite3 *db;
     sqlite3_stmt *ins;
@@ -48,7 +49,8 @@ int store_begin(store *s);
 int store_commit(store *s);
 void store_rollback(store *s);
 /*
- * Insert one row (INSERT OR IGNORE). *inserted is 1 when a row was added,
+ * Insert one row (INSERT OR IGNORE); the row must belong to s->day (its
+ * trading_day column is the file's). *inserted is 1 when a row was added,
  * 0 when it was a duplicate. Returns SQLITE_DONE-mapped SQLITE_OK or an
  * error code.
  */
