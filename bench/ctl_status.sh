@@ -26,7 +26,7 @@ command -v sqlite3 >/dev/null || { echo "bench skipped: sqlite3 missing"; exit 0
 T0=$(date +%s%N)
 # HK 09:30 on DAY, in UTC ms; rows spread over 6.5 h, symbols round-robin.
 BASE=$(sqlite3 :memory: "SELECT (strftime('%s','2026-03-02 01:30:00')) * 1000;")
-sqlite3 "$DB" <<SQL
+sqlite3 "$DB" >/dev/null <<SQL
 PRAGMA journal_mode=OFF;
 PRAGMA synchronous=OFF;
 PRAGMA cache_size=-400000;

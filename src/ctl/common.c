@@ -137,9 +137,8 @@ const char *ctl_getenv(const ctl_ctx *c, const char *name)
 
     if (v && v[0])
         return v;
-    kv_load(&env_file_cache, c && c->env_file[0]
-                                 ? c->env_file
-                                 : "/etc/hk-tick-collector.env");
+    kv_load(&env_file_cache,
+            c && c->env_file[0] ? c->env_file : "/etc/hk-tick-collector.env");
     v = kv_get(&env_file_cache, name);
     if (v)
         return v;
@@ -201,8 +200,7 @@ int ctl_open_ro(const char *path, sqlite3 **db)
     uri[o] = '\0';
     snprintf(uri + o, sizeof(uri) - o, "?mode=ro%s",
              wal_idle(path) ? "&immutable=1" : "");
-    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                         NULL);
+    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
     if (rc == SQLITE_OK)
         sqlite3_busy_timeout(*db, 5000);
     return rc;
@@ -294,8 +292,7 @@ int ctl_json_out(json_t *doc)
 
 /* ---- options and failures ---------------------------------------------- */
 
-int ctl_opt(int argc, char **argv, int *i, const char *name,
-            const char **val)
+int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val)
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
@@ -368,8 +365,7 @@ int ctl_usage(const ctl_ctx *c, const char *fmt, ...)
     return CTL_USAGE;
 }
 
-int ctl_fail(const ctl_ctx *c, int code, const char *reason,
-             const char *detail)
+int ctl_fail(const ctl_ctx *c, int code, const char *reason, const char *detail)
 {
     if (c && c->json) {
         json_t *o = json_object();
@@ -411,8 +407,8 @@ bool ctl_have_program(const char *name)
     for (p = path; *p;) {
         const char *e = strchr(p, ':');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        int w = snprintf(buf, sizeof(buf), "%.*s/%s", (int)n,
-                         n ? p : ".", name);
+        int w =
+            snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", name);
         if (w > 0 && (size_t)w < sizeof(buf) && access(buf, X_OK) == 0)
             return true;
         if (!e)
@@ -422,8 +418,7 @@ bool ctl_have_program(const char *name)
     return false;
 }
 
-int ctl_run_capture(char *const argv[], char **out, size_t *len,
-                    int *status)
+int ctl_run_capture(char *const argv[], char **out, size_t *len, int *status)
 {
     int pfd[2];
     posix_spawn_file_actions_t fa;
@@ -484,9 +479,8 @@ int ctl_run_capture(char *const argv[], char **out, size_t *len,
 
 char *ctl_journal(const char *unit, const char *since)
 {
-    char *argv[] = {"journalctl", "-u",       (char *)unit, "--since",
-                    (char *)since, "--no-pager", "-o",        "cat",
-                    "-q",          NULL};
+    char *argv[] = {"journalctl", "-u", (char *)unit, "--since", (char *)since,
+                    "--no-pager", "-o", "cat",        "-q",      NULL};
     char *out;
     int status = 0;
 
@@ -561,8 +555,7 @@ int ctl_write_checksum(const char *file, const char *sumfile, char hex[65])
     return rc == 0 ? 0 : -1;
 }
 
-int ctl_backup_db(const char *src, const char *dst, char *err,
-                  size_t errlen)
+int ctl_backup_db(const char *src, const char *dst, char *err, size_t errlen)
 {
     sqlite3 *s = NULL, *d = NULL;
     sqlite3_backup *b;
@@ -571,16 +564,14 @@ int ctl_backup_db(const char *src, const char *dst, char *err,
     err[0] = '\0';
     rc = ctl_open_ro(src, &s);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s", s ? sqlite3_errmsg(s)
-                                      : sqlite3_errstr(rc));
+        snprintf(err, errlen, "%s", s ? sqlite3_errmsg(s) : sqlite3_errstr(rc));
         goto fail;
     }
     unlink(dst);
     rc = sqlite3_open_v2(dst, &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                          NULL);
     if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s", d ? sqlite3_errmsg(d)
-                                      : sqlite3_errstr(rc));
+        snprintf(err, errlen, "%s", d ? sqlite3_errmsg(d) : sqlite3_errstr(rc));
         goto fail;
     }
     sqlite3_busy_timeout(d, 5000);
@@ -626,8 +617,7 @@ fail:
 
 void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/_reports/quality/%08d.json", c->data_root,
-             c->day);
+    snprintf(buf, cap, "%s/_reports/quality/%08d.json", c->data_root, c->day);
 }
 
 int ctl_mkdirs(const char *dir, int mode)
@@ -670,9 +660,8 @@ int ctl_json_write_file(json_t *doc, const char *path)
     f = fopen(tmp, "w");
     if (!f)
         return -1;
-    rc = json_dumpf(doc, f,
-                    JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                        JSON_REAL_PRECISION(15));
+    rc = json_dumpf(
+        doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     fputc('\n', f);
     if (fclose(f) != 0)
         rc = -1;

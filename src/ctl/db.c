@@ -61,14 +61,17 @@ static int db_stats(ctl_ctx *c)
     if (rc != CTL_OK)
         return rc;
     if (ctl_has_table(db, "hk_symbol_totals")) {
-        rows = q_int(db, "SELECT COALESCE(SUM(rows), 0) FROM "
-                         "hk_symbol_totals", &ok1);
-        max_ts = q_int(db, "SELECT COALESCE(MAX(max_ts_ms), 0) FROM "
-                           "hk_symbol_totals", &ok2);
+        rows = q_int(db,
+                     "SELECT COALESCE(SUM(rows), 0) FROM "
+                     "hk_symbol_totals",
+                     &ok1);
+        max_ts = q_int(db,
+                       "SELECT COALESCE(MAX(max_ts_ms), 0) FROM "
+                       "hk_symbol_totals",
+                       &ok2);
     } else {
         rows = q_int(db, "SELECT COUNT(*) FROM ticks", &ok1);
-        max_ts = q_int(db, "SELECT COALESCE(MAX(ts_ms), 0) FROM ticks",
-                       &ok2);
+        max_ts = q_int(db, "SELECT COALESCE(MAX(ts_ms), 0) FROM ticks", &ok2);
     }
     idx = q_int(db, "SELECT COUNT(*) FROM pragma_index_list('ticks')", &ok3);
     pc = q_int(db, "PRAGMA page_count", &ok4);
@@ -139,8 +142,8 @@ static int db_symbols(ctl_ctx *c)
             json_object_set_new(o, "last_tick_age_sec", json_real(atof(b2)));
             json_array_append_new(arr, o);
         } else {
-            printf("%s,%lld,%s,%s\n", rows[i].symbol,
-                   (long long)rows[i].rows, b1, b2);
+            printf("%s,%lld,%s,%s\n", rows[i].symbol, (long long)rows[i].rows,
+                   b1, b2);
         }
     }
     free(rows);
@@ -153,8 +156,7 @@ static int db_symbols(ctl_ctx *c)
     return CTL_OK;
 }
 
-static void col_text(sqlite3_stmt *st, int i, bool real, char *buf,
-                     size_t cap)
+static void col_text(sqlite3_stmt *st, int i, bool real, char *buf, size_t cap)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         snprintf(buf, cap, "None");
@@ -219,8 +221,8 @@ static int db_symbol(ctl_ctx *c, const char *sym, long last)
         col_text(st, 3, false, vol, sizeof(vol));
         col_text(st, 4, true, to, sizeof(to));
         col_text(st, 5, false, seq, sizeof(seq));
-        printf("%s,%s,%s,%s,%s,%s\n", s ? (const char *)s : "", ts, pr, vol,
-               to, seq);
+        printf("%s,%s,%s,%s,%s,%s\n", s ? (const char *)s : "", ts, pr, vol, to,
+               seq);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -315,8 +317,7 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
     if ((rc = open_day(c, &db)) != CTL_OK)
         return rc;
     tot = ctl_has_table(db, "hk_symbol_totals");
-    max_ts = tot ? q_int(db, "SELECT MAX(max_ts_ms) FROM hk_symbol_totals",
-                         &ok)
+    max_ts = tot ? q_int(db, "SELECT MAX(max_ts_ms) FROM hk_symbol_totals", &ok)
                  : q_int(db, "SELECT MAX(ts_ms) FROM ticks", &ok);
     if (!ok) {
         sqlite3_close(db);
@@ -349,12 +350,11 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
                 sqlite3_bind_int64(w, 3, cutoff);
                 if (sqlite3_step(w) == SQLITE_ROW &&
                     sqlite3_column_int64(w, 0) > 0 &&
-                    top_add(&v, &n, &cap,
-                            (const char *)sqlite3_column_text(st, 1),
-                            sqlite3_column_int64(w, 0),
-                            sqlite3_column_double(w, 1),
-                            sqlite3_column_int64(w, 2),
-                            sqlite3_column_int64(w, 3)) != 0) {
+                    top_add(
+                        &v, &n, &cap, (const char *)sqlite3_column_text(st, 1),
+                        sqlite3_column_int64(w, 0), sqlite3_column_double(w, 1),
+                        sqlite3_column_int64(w, 2),
+                        sqlite3_column_int64(w, 3)) != 0) {
                     rc = SQLITE_NOMEM;
                     break;
                 }
@@ -410,11 +410,10 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
             json_object_set_new(
                 r, "latest_ts_hkt",
                 json_string(ctl_fmt_hkt(v[i].latest, b, sizeof(b))));
-            json_object_set_new(
-                r, "last_tick_age_sec",
-                json_real(atof(ctl_fmt_age(
-                    (double)(c->now_ms - v[i].latest) / 1000.0, b,
-                    sizeof(b)))));
+            json_object_set_new(r, "last_tick_age_sec",
+                                json_real(atof(ctl_fmt_age(
+                                    (double)(c->now_ms - v[i].latest) / 1000.0,
+                                    b, sizeof(b)))));
             json_array_append_new(arr, r);
         }
         json_object_set_new(o, "symbols", arr);
@@ -429,8 +428,8 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
     printf("symbol,rows,turnover,volume,latest_ts_hkt,last_tick_age_sec\n");
     for (int i = 0; i < n; i++) {
         char b1[48], b2[48];
-        printf("%s,%lld,%.3f,%lld,%s,%s\n", v[i].symbol,
-               (long long)v[i].rows, v[i].turnover, (long long)v[i].volume,
+        printf("%s,%lld,%.3f,%lld,%s,%s\n", v[i].symbol, (long long)v[i].rows,
+               v[i].turnover, (long long)v[i].volume,
                ctl_fmt_hkt(v[i].latest, b1, sizeof(b1)),
                ctl_fmt_age((double)(c->now_ms - v[i].latest) / 1000.0, b2,
                            sizeof(b2)));
@@ -467,12 +466,10 @@ int ctl_cmd_db(ctl_ctx *c, int argc, char **argv)
             if (m < 0)
                 return CTL_USAGE;
             metric = val;
-        } else if (strcmp(sub, "symbol") == 0 && !sym &&
-                   argv[i][0] != '-') {
+        } else if (strcmp(sub, "symbol") == 0 && !sym && argv[i][0] != '-') {
             sym = argv[i];
         } else {
-            return ctl_usage(c, "db %s: unknown argument '%s'", sub,
-                             argv[i]);
+            return ctl_usage(c, "db %s: unknown argument '%s'", sub, argv[i]);
         }
     }
     if (strcmp(sub, "stats") == 0)

@@ -124,8 +124,7 @@ static int export_db(ctl_ctx *c, const char *out)
     }
     {
         char a[PATH_MAX], b[PATH_MAX];
-        if (realpath(c->db_path, a) && realpath(path, b) &&
-            strcmp(a, b) == 0)
+        if (realpath(c->db_path, a) && realpath(path, b) && strcmp(a, b) == 0)
             return ctl_fail(c, CTL_USAGE, "out_is_source", path);
     }
     if (ctl_backup_db(c->db_path, path, err, sizeof(err)) != 0)
@@ -282,8 +281,9 @@ int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
     }
     if (strcmp(sub, "legacy") && strcmp(sub, "db") && strcmp(sub, "gaps") &&
         strcmp(sub, "report"))
-        return ctl_usage(c, "export: unknown kind '%s' (db, gaps, report "
-                            "or none for the legacy tarball)",
+        return ctl_usage(c,
+                         "export: unknown kind '%s' (db, gaps, report "
+                         "or none for the legacy tarball)",
                          sub);
     for (; i < argc; i++) {
         int m = ctl_opt(argc, argv, &i, "--out", &out);

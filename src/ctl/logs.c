@@ -22,11 +22,11 @@
 
 extern char **environ;
 
-#define FILTER_DEFAULT                                                       \
-    "health|persist_summary|WATCHDOG|ERROR|Traceback|telegram_send_failed|"  \
+#define FILTER_DEFAULT                                                         \
+    "health|persist_summary|WATCHDOG|ERROR|Traceback|telegram_send_failed|"    \
     "telegram_alert_suppressed"
-#define FILTER_OPS                                                           \
-    "health|health_symbols_rollup|persist_summary|WATCHDOG|ERROR|Traceback|" \
+#define FILTER_OPS                                                             \
+    "health|health_symbols_rollup|persist_summary|WATCHDOG|ERROR|Traceback|"   \
     "telegram_|sqlite_busy|poll_stats|persist_ticks"
 
 int ctl_cmd_logs(ctl_ctx *c, int argc, char **argv)
@@ -70,10 +70,9 @@ int ctl_cmd_logs(ctl_ctx *c, int argc, char **argv)
                 REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0)
         return CTL_RUNTIME;
 
-    char *args[] = {"journalctl", "-u",         c->service_name,
-                    "--since",    (char *)since, "--no-pager",
-                    "-q",         no_follow ? NULL : "-f",
-                    NULL};
+    char *args[] = {
+        "journalctl", "-u", c->service_name,         "--since", (char *)since,
+        "--no-pager", "-q", no_follow ? NULL : "-f", NULL};
     if (pipe2(pfd, O_CLOEXEC) != 0) {
         regfree(&rx);
         return CTL_RUNTIME;
@@ -252,8 +251,10 @@ int ctl_cmd_doctor(ctl_ctx *c, int argc, char **argv)
     snprintf(buf, sizeof(buf), "db=%s exists=%d", c->db_path, ok);
     check(checks, "db_today", ok, buf);
     ok = ctl_have_program("sqlite3");
-    check(checks, "sqlite3", ok, ok ? "found" : "missing (apt install "
-                                                "sqlite3)");
+    check(checks, "sqlite3", ok,
+          ok ? "found"
+             : "missing (apt install "
+               "sqlite3)");
     ok = ctl_have_program("journalctl");
     check(checks, "journalctl", ok, ok ? "found" : "missing");
     {

@@ -102,17 +102,16 @@ static void usage(FILE *f)
                "files).\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\nglobal options (before or after the command):\n"
-            "  --data-root DIR  day-file directory (else $DATA_ROOT, "
-            "$ENV_FILE,\n"
-            "                   repo .env, /data/sqlite/HK)\n"
-            "  --day YYYYMMDD   trading day (default: HK today)\n"
-            "  --db PATH        day file instead of <data-root>/<day>.db\n"
-            "  --json           one JSON document on stdout\n"
-            "\nexit: 0 ok/warn, 1 runtime failure, 2 usage error, missing "
-            "db/table\n      or FAIL verdict. `hk-tickctl COMMAND --help` "
-            "for details.\n");
+    fprintf(f, "\nglobal options (before or after the command):\n"
+               "  --data-root DIR  day-file directory (else $DATA_ROOT, "
+               "$ENV_FILE,\n"
+               "                   repo .env, /data/sqlite/HK)\n"
+               "  --day YYYYMMDD   trading day (default: HK today)\n"
+               "  --db PATH        day file instead of <data-root>/<day>.db\n"
+               "  --json           one JSON document on stdout\n"
+               "\nexit: 0 ok/warn, 1 runtime failure, 2 usage error, missing "
+               "db/table\n      or FAIL verdict. `hk-tickctl COMMAND --help` "
+               "for details.\n");
 }
 
 static int parse_day(const char *s, int *day)
@@ -172,8 +171,10 @@ static int run(int argc, char **argv, char **rest)
         if (strcmp(commands[i].name, rest[0]) == 0)
             cmd = &commands[i];
     if (!cmd) {
-        fprintf(stderr, "FAIL usage: unknown command '%s' (see hk-tickctl "
-                        "--help)\n", rest[0]);
+        fprintf(stderr,
+                "FAIL usage: unknown command '%s' (see hk-tickctl "
+                "--help)\n",
+                rest[0]);
         return CTL_USAGE;
     }
     if (help && cmd->help) {
@@ -193,16 +194,13 @@ static int run(int argc, char **argv, char **rest)
                  "--data-root");
     } else if ((v = getenv("DATA_ROOT")) && v[0]) {
         snprintf(c->data_root, sizeof(c->data_root), "%s", v);
-        snprintf(c->data_root_source, sizeof(c->data_root_source),
-                 "DATA_ROOT");
+        snprintf(c->data_root_source, sizeof(c->data_root_source), "DATA_ROOT");
     } else if ((v = ctl_getenv(c, "DATA_ROOT"))) {
         snprintf(c->data_root, sizeof(c->data_root), "%s", v);
-        snprintf(c->data_root_source, sizeof(c->data_root_source),
-                 "ENV_FILE");
+        snprintf(c->data_root_source, sizeof(c->data_root_source), "ENV_FILE");
     } else {
         snprintf(c->data_root, sizeof(c->data_root), "/data/sqlite/HK");
-        snprintf(c->data_root_source, sizeof(c->data_root_source),
-                 "default");
+        snprintf(c->data_root_source, sizeof(c->data_root_source), "default");
     }
     {
         size_t n = strlen(c->data_root);
@@ -215,8 +213,7 @@ static int run(int argc, char **argv, char **rest)
     c->day = hktime_trading_day(c->now_ms);
     if (day) {
         if (parse_day(day, &c->day) != 0)
-            return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
-                             day);
+            return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)", day);
         c->day_given = true;
     }
     if (db && db[0]) {

@@ -77,9 +77,8 @@ static void on_market(client *c, int status, const ProtobufCMessage *m,
                          status ? NULL : r->retmsg, e, sizeof(e)));
         return;
     }
-    p->market_state = r->s2c->n_marketinfolist
-                          ? r->s2c->marketinfolist[0]->marketstate
-                          : 0;
+    p->market_state =
+        r->s2c->n_marketinfolist ? r->s2c->marketinfolist[0]->marketstate : 0;
     finish(p, NULL, NULL);
 }
 
@@ -132,13 +131,12 @@ static void on_ticker(client *c, int status, const ProtobufCMessage *m,
     c2s.has_isreqallconn = 1;
     c2s.isreqallconn = 0;
     req.c2s = &c2s;
-    if (client_request(c, PROTO_QOT_GET_SUB_INFO, &req.base, on_subinfo,
-                       p) != 0)
+    if (client_request(c, PROTO_QOT_GET_SUB_INFO, &req.base, on_subinfo, p) !=
+        0)
         finish(p, "request_failed", "Qot_GetSubInfo");
 }
 
-static void on_sub(client *c, int status, const ProtobufCMessage *m,
-                   void *ud)
+static void on_sub(client *c, int status, const ProtobufCMessage *m, void *ud)
 {
     probe *p = ud;
     const QotSub__Response *r = (const void *)m;
@@ -154,8 +152,7 @@ static void on_sub(client *c, int status, const ProtobufCMessage *m,
     c2s.security = p->ptrs[0];
     c2s.maxretnum = p->num;
     req.c2s = &c2s;
-    if (client_request(c, PROTO_QOT_GET_TICKER, &req.base, on_ticker, p) !=
-        0)
+    if (client_request(c, PROTO_QOT_GET_TICKER, &req.base, on_ticker, p) != 0)
         finish(p, "request_failed", "Qot_GetTicker");
 }
 
@@ -234,9 +231,8 @@ static int split_symbols(probe *p, const char *csv)
         }
         dot = strchr(p->names[p->nsym], '.');
         qot__common__security__init(&p->secs[p->nsym]);
-        p->secs[p->nsym].market =
-            msg_market_from_prefix(p->names[p->nsym],
-                                   (size_t)(dot - p->names[p->nsym]));
+        p->secs[p->nsym].market = msg_market_from_prefix(
+            p->names[p->nsym], (size_t)(dot - p->names[p->nsym]));
         p->secs[p->nsym].code = dot + 1;
         p->ptrs[p->nsym] = &p->secs[p->nsym];
         p->nsym++;
@@ -363,8 +359,8 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
     uv_timer_start(&p->timer, on_timeout, PROBE_TIMEOUT_MS, 0);
     rc = client_connect(&p->cl, host, (int)port);
     if (rc != 0) {
-        snprintf(p->fail, sizeof(p->fail), "FAIL opend_connect %s:%ld %s",
-                 host, port, uv_strerror(rc));
+        snprintf(p->fail, sizeof(p->fail), "FAIL opend_connect %s:%ld %s", host,
+                 port, uv_strerror(rc));
         p->failed = true;
         p->done = true;
         uv_close((uv_handle_t *)&p->timer, NULL);

@@ -81,13 +81,13 @@ static void parse_sessions(struct qcfg *q, const char *text)
         int s, e;
         while (*tok == ' ')
             tok++;
-        if (sscanf(tok, "%5[0-9:]-%5[0-9:]", a, b) != 2 ||
-            parse_hhmm(a, &s) || parse_hhmm(b, &e) || s >= e)
+        if (sscanf(tok, "%5[0-9:]-%5[0-9:]", a, b) != 2 || parse_hhmm(a, &s) ||
+            parse_hhmm(b, &e) || s >= e)
             continue;
         q->sess_start[q->n_sess] = s;
         q->sess_end[q->n_sess] = e;
-        snprintf(q->sess_text[q->n_sess], sizeof(q->sess_text[0]), "%s-%s",
-                 a, b);
+        snprintf(q->sess_text[q->n_sess], sizeof(q->sess_text[0]), "%s-%s", a,
+                 b);
         q->n_sess++;
     }
 }
@@ -133,8 +133,7 @@ struct stalls {
     double largest;
 };
 
-static void stall_add(struct stalls *s, const char *sym, int64_t a,
-                      int64_t b)
+static void stall_add(struct stalls *s, const char *sym, int64_t a, int64_t b)
 {
     double sec = (double)(b - a) / 1000.0;
     int pos;
@@ -385,17 +384,16 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
     }
     json_object_set_new(cov, "start_ts_ms",
                         start ? json_integer(start) : json_null());
-    json_object_set_new(cov, "end_ts_ms", end ? json_integer(end)
-                                              : json_null());
+    json_object_set_new(cov, "end_ts_ms",
+                        end ? json_integer(end) : json_null());
     json_object_set_new(cov, "start_hkt", hkt_json(start));
     json_object_set_new(cov, "end_hkt", hkt_json(end));
     json_object_set_new(cov, "duration_sec",
                         end ? json_real(r3((double)(end - start) / 1000.0))
                             : json_null());
-    json_object_set_new(
-        cov, "last_tick_age_sec",
-        end ? json_real(r3((double)(c->now_ms - end) / 1000.0))
-            : json_null());
+    json_object_set_new(cov, "last_tick_age_sec",
+                        end ? json_real(r3((double)(c->now_ms - end) / 1000.0))
+                            : json_null());
     json_object_set_new(doc, "coverage", cov);
 
     if (n > 0)
@@ -404,8 +402,7 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
         json_t *o = json_object();
         json_object_set_new(o, "symbol", json_string(rows[i].symbol));
         json_object_set_new(o, "rows", json_integer(rows[i].rows));
-        json_object_set_new(o, "latest_ts_ms",
-                            json_integer(rows[i].max_ts_ms));
+        json_object_set_new(o, "latest_ts_ms", json_integer(rows[i].max_ts_ms));
         json_object_set_new(o, "latest_hkt", hkt_json(rows[i].max_ts_ms));
         json_array_append_new(rps, o);
     }
@@ -502,11 +499,9 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
             sqlite3_finalize(st);
         }
         if (count == 0)
-            json_array_append_new(reasons,
-                                  json_string("ticks_count_is_zero"));
+            json_array_append_new(reasons, json_string("ticks_count_is_zero"));
         if (!have_max)
-            json_array_append_new(reasons,
-                                  json_string("ticks_max_ts_missing"));
+            json_array_append_new(reasons, json_string("ticks_max_ts_missing"));
         else if (max_ts > c->now_ms + 300000)
             json_array_append_new(
                 reasons, json_string("ticks_max_ts_too_far_in_future"));
@@ -514,8 +509,7 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
             json_array_append_new(
                 warnings, json_string("ticks_max_ts_slightly_in_future"));
         if (!ctl_has_table(db, "gaps"))
-            json_array_append_new(warnings,
-                                  json_string("gaps_table_missing"));
+            json_array_append_new(warnings, json_string("gaps_table_missing"));
     }
     sqlite3_close(db);
 
@@ -532,14 +526,13 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
             }
         }
         if (!rep) {
-            json_array_append_new(
-                warnings, json_string("quality_report_not_generated"));
+            json_array_append_new(warnings,
+                                  json_string("quality_report_not_generated"));
         } else {
             json_t *g = json_object_get(rep, "gaps");
-            largest = json_number_value(json_object_get(g,
-                                                        "largest_gap_sec"));
-            gap_total = json_number_value(
-                json_object_get(g, "hard_gaps_total_sec"));
+            largest = json_number_value(json_object_get(g, "largest_gap_sec"));
+            gap_total =
+                json_number_value(json_object_get(g, "hard_gaps_total_sec"));
         }
         if (strict && (largest > 60 || gap_total > 300))
             json_array_append_new(
@@ -548,9 +541,9 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
             json_array_append_new(warnings,
                                   json_string("strict_mode_gap_observed"));
     }
-    status = json_array_size(reasons)     ? "FAIL"
+    status = json_array_size(reasons)    ? "FAIL"
              : json_array_size(warnings) ? "WARN"
-                                          : "PASS";
+                                         : "PASS";
     if (rep) {
         json_t *v = json_object(), *det = json_object();
         char iso[30];
@@ -596,8 +589,7 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
     for (size_t i = 0; i < json_array_size(reasons); i++)
         printf("reason=%s\n", json_string_value(json_array_get(reasons, i)));
     for (size_t i = 0; i < json_array_size(warnings); i++)
-        printf("warning=%s\n",
-               json_string_value(json_array_get(warnings, i)));
+        printf("warning=%s\n", json_string_value(json_array_get(warnings, i)));
     printf("next=%s\n", next);
     json_decref(reasons);
     json_decref(warnings);

@@ -50,8 +50,7 @@ static bool in_csv(const char *csv, const char *sym)
 }
 
 /* Last line of text matching re, copied into buf; false if none. */
-static bool last_match(const char *text, const char *re, char *buf,
-                       size_t cap)
+static bool last_match(const char *text, const char *re, char *buf, size_t cap)
 {
     regex_t rx;
     bool found = false;
@@ -111,8 +110,8 @@ int ctl_cmd_status(ctl_ctx *c, int argc, char **argv)
     ctl_service_state(c->service_name, svc1, sizeof(svc1));
     ctl_service_state(c->futu_service_name, svc2, sizeof(svc2));
     journal = ctl_journal(c->service_name, since);
-    have_health = last_match(journal, "health (connected|sid)=", health,
-                             sizeof(health));
+    have_health =
+        last_match(journal, "health (connected|sid)=", health, sizeof(health));
     have_alert = last_match(journal,
                             "severity=(WARN|ALERT)|WATCHDOG|alert_event "
                             "code=",
@@ -135,8 +134,7 @@ int ctl_cmd_status(ctl_ctx *c, int argc, char **argv)
         json_object_set_new(doc, "since", json_string(since));
         json_object_set_new(doc, "health_line",
                             jstr_or_null(have_health, health));
-        json_object_set_new(doc, "alert_line",
-                            jstr_or_null(have_alert, alert));
+        json_object_set_new(doc, "alert_line", jstr_or_null(have_alert, alert));
     } else {
         printf("=== HK Tick 狀態 ===\n");
         printf("day=%08d\n", c->day);
@@ -229,10 +227,10 @@ int ctl_cmd_status(ctl_ctx *c, int argc, char **argv)
                             json_string(ctl_fmt_hkt(start, b1, sizeof(b1))));
         json_object_set_new(doc, "end_hkt",
                             json_string(ctl_fmt_hkt(end, b1, sizeof(b1))));
-        json_object_set_new(doc, "last_tick_age_sec",
-                            end ? json_real(atof(ctl_fmt_age(age, b1,
-                                                             sizeof(b1))))
-                                : json_null());
+        json_object_set_new(
+            doc, "last_tick_age_sec",
+            end ? json_real(atof(ctl_fmt_age(age, b1, sizeof(b1))))
+                : json_null());
         for (int i = 0; i < kept; i++) {
             json_t *o = json_object();
             double a = (double)(c->now_ms - rows[i].max_ts_ms) / 1000.0;
@@ -243,20 +241,19 @@ int ctl_cmd_status(ctl_ctx *c, int argc, char **argv)
             json_object_set_new(
                 o, "latest_hkt",
                 json_string(ctl_fmt_hkt(rows[i].max_ts_ms, b1, sizeof(b1))));
-            json_object_set_new(o, "last_tick_age_sec",
-                                json_real(atof(ctl_fmt_age(a, b1,
-                                                           sizeof(b1)))));
+            json_object_set_new(
+                o, "last_tick_age_sec",
+                json_real(atof(ctl_fmt_age(a, b1, sizeof(b1)))));
             json_array_append_new(top, o);
         }
         json_object_set_new(doc, "rows_by_symbol_top", top);
         json_object_set_new(doc, "gaps_total",
-                            have_gaps ? json_integer(gaps_total)
-                                      : json_null());
+                            have_gaps ? json_integer(gaps_total) : json_null());
         json_object_set_new(doc, "largest_gap_sec",
                             have_gaps ? json_real(largest) : json_null());
-        json_object_set_new(doc, "totals_source",
-                            json_string(from_totals ? "hk_symbol_totals"
-                                                    : "scan"));
+        json_object_set_new(
+            doc, "totals_source",
+            json_string(from_totals ? "hk_symbol_totals" : "scan"));
         json_object_set_new(doc, "result", json_string("OK"));
         free(rows);
         return ctl_json_out(doc);

@@ -51,8 +51,8 @@ static void test_fmt_hkt(void **state)
 
 static void test_opt(void **state)
 {
-    char *argv[] = {"x", "--since", "1 hour ago", "--out=/tmp/a", "--o",
-                    "--last"};
+    char *argv[] = {"x",   "--since", "1 hour ago", "--out=/tmp/a",
+                    "--o", "--last"};
     const char *v = NULL;
     int i = 1;
     (void)state;
