@@ -12,15 +12,16 @@
 # the file is missing.
 set -euo pipefail
 
-DATA_ROOT=${DATA_ROOT:-/data/sqlite/HK}
-DAY=${DAY:-$(TZ=Asia/Hong_Kong date +%Y%m%d)}
-DB_PATH=${1:-${DB_PATH:-${DATA_ROOT}/${DAY}.db}}
-TOP_N=${TOP_N:-20}
-
 if ! command -v sqlite3 >/dev/null 2>&1; then
     echo "[FAIL] sqlite3 not found" >&2
     exit 1
 fi
+DATA_ROOT=${DATA_ROOT:-/data/sqlite/HK}
+if [[ -z "${1:-}" && -z "${DB_PATH:-}" ]]; then
+    DAY=${DAY:-$(TZ=Asia/Hong_Kong date +%Y%m%d)}
+fi
+DB_PATH=${1:-${DB_PATH:-${DATA_ROOT}/${DAY:-}.db}}
+TOP_N=${TOP_N:-20}
 if [[ ! -f "${DB_PATH}" ]]; then
     echo "[FAIL] db not found: ${DB_PATH}" >&2
     exit 1

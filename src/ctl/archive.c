@@ -112,7 +112,8 @@ static double mtime_age(const char *path, int64_t unused)
     struct stat st;
     if (stat(path, &st) != 0)
         return -1;
-    int64_t m = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    int64_t m =
+        (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
     double age = (double)(now_ms - m) / 1000.0;
     return age < 0 ? 0 : age;
 }
@@ -128,7 +129,7 @@ static void hex_of(const unsigned char *d, unsigned n, char *out)
 }
 
 int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
-                    size_t ncap, char *err, size_t ecap)
+                       size_t ncap, char *err, size_t ecap)
 {
     char line[1024];
     FILE *f = fopen(sha_path, "r");
@@ -259,7 +260,7 @@ out:
 }
 
 int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
-                        size_t ecap)
+                           size_t ecap)
 {
     int rc = -1, fd = -1;
     FILE *in = fopen(src, "rb");
@@ -296,7 +297,7 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
             last = ZSTD_decompressStream(dc, &ob, &ib);
             if (ZSTD_isError(last)) {
                 fmt_buf(err, ecap, "zstd frame error: %s",
-                         ZSTD_getErrorName(last));
+                        ZSTD_getErrorName(last));
                 goto out;
             }
             int w = write_all(fd, obuf, ob.pos);
@@ -314,8 +315,7 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
             break;
         last = ZSTD_decompressStream(dc, &ob, &ib);
         if (ZSTD_isError(last)) {
-            fmt_buf(err, ecap, "zstd frame error: %s",
-                     ZSTD_getErrorName(last));
+            fmt_buf(err, ecap, "zstd frame error: %s", ZSTD_getErrorName(last));
             goto out;
         }
         if (ob.pos == 0)
@@ -352,14 +352,14 @@ out:
 /* SQLite checks                                                           */
 
 int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
-                 int64_t *count, int64_t *max_ts, char *err, size_t ecap)
+                    int64_t *count, int64_t *max_ts, char *err, size_t ecap)
 {
     char uri[PATH_MAX + 64];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = -1;
     fmt_buf(uri, sizeof(uri), "file:%s?mode=ro%s", path,
-             immutable ? "&immutable=1" : "");
+            immutable ? "&immutable=1" : "");
     if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
                         NULL) != SQLITE_OK) {
         fmt_buf(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
@@ -367,18 +367,17 @@ int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
     }
     sqlite3_busy_timeout(db, 5000);
     if (integrity) {
-        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
-                               NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) !=
+            SQLITE_OK) {
             fmt_buf(err, ecap, "integrity_check: %s", sqlite3_errmsg(db));
             goto out;
         }
         int s = sqlite3_step(st);
-        const char *t = s == SQLITE_ROW
-                            ? (const char *)sqlite3_column_text(st, 0)
-                            : NULL;
+        const char *t =
+            s == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
         if (!t || strcmp(t, "ok") != 0) {
             fmt_buf(err, ecap, "integrity_check: %s",
-                     t ? t : sqlite3_errmsg(db));
+                    t ? t : sqlite3_errmsg(db));
             goto out;
         }
         sqlite3_finalize(st);
@@ -497,8 +496,8 @@ static int cmp_desc(const void *a, const void *b)
  * `deleted`; skipped ones are reported on stderr. Never touches anything
  * but DATA_ROOT/<8 digits>.db[-wal|-shm].
  */
-static void retention(const ctl_ctx *c, const char *archive_dir,
-                      long keep_days, json_t *deleted, json_t *skipped)
+static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
+                      json_t *deleted, json_t *skipped)
 {
     regex_t re;
     if (regcomp(&re, "^[0-9]{8}\\.db$", REG_EXTENDED | REG_NOSUB) != 0)
@@ -532,8 +531,7 @@ static void retention(const ctl_ctx *c, const char *archive_dir,
     regfree(&re);
     qsort(names, n, sizeof(*names), cmp_desc);
     int today = ctl_ar_hk_today(c->now_ms);
-    for (size_t i = (size_t)keep_days < n ? (size_t)keep_days : n; i < n;
-         i++) {
+    for (size_t i = (size_t)keep_days < n ? (size_t)keep_days : n; i < n; i++) {
         char day[9];
         fmt_buf(day, sizeof(day), "%.8s", names[i]);
         char db[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
@@ -555,10 +553,9 @@ static void retention(const ctl_ctx *c, const char *archive_dir,
             why = "not_verified";
         else if (!file_exists(zst) || !file_exists(sha))
             why = "archive_missing";
-        else if (archived >= 0 &&
-                 (ctl_ar_db_check(db, false, false, &cnt, &mx, err,
-                               sizeof(err)) != 0 ||
-                  cnt != archived))
+        else if (archived >= 0 && (ctl_ar_db_check(db, false, false, &cnt, &mx,
+                                                   err, sizeof(err)) != 0 ||
+                                   cnt != archived))
             why = "changed_since_archive";
         if (why) {
             fprintf(stderr, "retention_skip day=%s reason=%s\n", day, why);
@@ -573,8 +570,8 @@ static void retention(const ctl_ctx *c, const char *archive_dir,
         if (unlink(db) == 0)
             json_array_append_new(deleted, json_string(day));
         else
-            fprintf(stderr, "retention_delete_failed day=%s err=\"%s\"\n",
-                    day, strerror(errno));
+            fprintf(stderr, "retention_delete_failed day=%s err=\"%s\"\n", day,
+                    strerror(errno));
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -644,12 +641,12 @@ static json_t *quality_summary(json_t *report, int64_t rows)
     json_object_set_new(q, "total_rows",
                         jcopy_or(jget_path(report, "volume", "total_rows"),
                                  json_integer(rows)));
-    json_object_set_new(q, "start_ts_ms",
-                        jcopy_or(jget_path(report, "coverage", "start_ts_ms"),
-                                 json_null()));
-    json_object_set_new(q, "end_ts_ms",
-                        jcopy_or(jget_path(report, "coverage", "end_ts_ms"),
-                                 json_null()));
+    json_object_set_new(
+        q, "start_ts_ms",
+        jcopy_or(jget_path(report, "coverage", "start_ts_ms"), json_null()));
+    json_object_set_new(
+        q, "end_ts_ms",
+        jcopy_or(jget_path(report, "coverage", "end_ts_ms"), json_null()));
     json_object_set_new(q, "hard_gaps_total",
                         jcopy_or(jget_path(report, "gaps", "hard_gaps_total"),
                                  json_integer(0)));
@@ -670,9 +667,8 @@ static json_t *quality_summary(json_t *report, int64_t rows)
  * MAX(ts_ms) = src_max. Fills details ({ticks_count, max_ts_ms} or
  * {stage, error}); returns true when everything held.
  */
-static bool verify_archive(const char *zst, const char *hex,
-                           const char *vtmp, int64_t src_count,
-                           int64_t src_max, json_t *details)
+static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
+                           int64_t src_count, int64_t src_max, json_t *details)
 {
     char disk_hex[65], err[1024] = "";
     int64_t cnt = 0, mx = 0;
@@ -683,19 +679,19 @@ static bool verify_archive(const char *zst, const char *hex,
     } else if (strcmp(disk_hex, hex) != 0) {
         stage = "sha256";
         fmt_buf(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
-                 hex, disk_hex);
+                hex, disk_hex);
     } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err)) != 0) {
         stage = "decompress";
-    } else if (ctl_ar_db_check(vtmp, true, true, &cnt, &mx, err,
-                               sizeof(err)) != 0) {
+    } else if (ctl_ar_db_check(vtmp, true, true, &cnt, &mx, err, sizeof(err)) !=
+               0) {
         stage = "sqlite";
     } else if (cnt != src_count || mx != src_max) {
         stage = "compare";
         fmt_buf(err, sizeof(err),
-                 "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
-                 "source_max_ts_ms=%lld",
-                 (long long)cnt, (long long)src_count, (long long)mx,
-                 (long long)src_max);
+                "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
+                "source_max_ts_ms=%lld",
+                (long long)cnt, (long long)src_count, (long long)mx,
+                (long long)src_max);
     }
     unlink(vtmp);
     if (stage) {
@@ -740,9 +736,10 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
                                  v ? v : "");
         } else {
             return ctl_usage(
-                c, "unknown argument %s; usage: hk-tickctl archive "
-                   "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
-                   "[--delete-original 0|1] [--verify 0|1]",
+                c,
+                "unknown argument %s; usage: hk-tickctl archive "
+                "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
+                "[--delete-original 0|1] [--verify 0|1]",
                 argv[i]);
         }
     }
@@ -755,7 +752,8 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     if (tv && *tv && ctl_parse_long(tv, 1, 256, &threads) != 0)
         return ctl_ar_failf(c, CTL_USAGE, "config_error",
                             "var=ARCHIVE_ZSTD_THREADS value=%s "
-                            "reason=\"1-256\"", tv);
+                            "reason=\"1-256\"",
+                            tv);
     c->day = day;
 
     char days[16], db[PATH_MAX], archive_dir[PATH_MAX];
@@ -765,8 +763,7 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     if (archive_dir_opt)
         fmt_buf(archive_dir, sizeof(archive_dir), "%s", archive_dir_opt);
     else
-        fmt_buf(archive_dir, sizeof(archive_dir), "%s/_archive",
-                 c->data_root);
+        fmt_buf(archive_dir, sizeof(archive_dir), "%s/_archive", c->data_root);
 
     /* 1. */
     if (!file_exists(db))
@@ -782,16 +779,23 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
             "close once it has been idle for 10 minutes)",
             days, live, age < 0 ? 0.0 : age, db);
 
+    sqlite3 *probe = NULL;
+    bool has_ticks =
+        ctl_open_ro(db, &probe) == SQLITE_OK && ctl_has_table(probe, "ticks");
+    sqlite3_close(probe);
+    if (!has_ticks)
+        return ctl_fail(c, CTL_USAGE, "ticks_table_missing", db);
+
     char mdir[PATH_MAX + 16];
     fmt_buf(mdir, sizeof(mdir), "%s/manifest", archive_dir);
     if (ctl_mkdirs(mdir, 0750) != 0)
-        return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable",
-                            "%s: %s", mdir, strerror(errno));
+        return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
+                            mdir, strerror(errno));
     char tmpdir[PATH_MAX + 64];
     fmt_buf(tmpdir, sizeof(tmpdir), "%s/.tmp-%s-XXXXXX", archive_dir, days);
     if (!mkdtemp(tmpdir))
-        return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable",
-                            "%s: %s", archive_dir, strerror(errno));
+        return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
+                            archive_dir, strerror(errno));
 
     int rc = CTL_RUNTIME;
     json_t *report = NULL, *details = json_object();
@@ -851,14 +855,12 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     /* 5. quality report */
     int qr = ctl_quality_report(c, &report);
     if (qr != 0 || !report)
-        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", days,
-                qr);
+        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", days, qr);
 
     /* 6. verify */
     bool verify_ok = false;
     if (verify)
-        verify_ok = verify_archive(zst, hex, vtmp, src_count, src_max,
-                                   details);
+        verify_ok = verify_archive(zst, hex, vtmp, src_count, src_max, details);
 
     /* 7. manifest, also after a failed verify (verify_ok false) */
     char host[256] = "";
@@ -870,8 +872,7 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     json_object_set_new(m, "collector_version", json_string(HK_VERSION));
     json_object_set_new(m, "source_db", json_string(db));
     json_object_set_new(m, "archive_file", json_string(zst));
-    json_object_set_new(m, "archive_size_bytes",
-                        json_integer(file_size(zst)));
+    json_object_set_new(m, "archive_size_bytes", json_integer(file_size(zst)));
     json_object_set_new(m, "checksum_sha256", json_string(hex));
     json_object_set_new(m, "compression", json_string("zstd"));
     json_object_set_new(m, "verify_enabled", json_boolean(verify));

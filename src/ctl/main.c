@@ -7,9 +7,6 @@
  * arguments go to the command function, argv[0] being the subcommand.
  * DATA_ROOT precedence: --data-root > $DATA_ROOT > $ENV_FILE (default
  * /etc/hk-tick-collector.env) > repo .env > /data/sqlite/HK.
- *
- * The archive/restore/verify commands live in their own files; weak
- * fallbacks below keep the binary linking while those are not built.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +14,6 @@
 
 #include "common/hktime.h"
 #include "ctl/ctl.h"
-
-__attribute__((weak)) int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
-{
-    fprintf(stderr, "FAIL archive not built\n");
-    return CTL_RUNTIME;
-}
-
-__attribute__((weak)) int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
-{
-    fprintf(stderr, "FAIL restore not built\n");
-    return CTL_RUNTIME;
-}
-
-__attribute__((weak)) int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
-{
-    fprintf(stderr, "FAIL verify not built\n");
-    return CTL_RUNTIME;
-}
 
 typedef int (*cmd_fn)(ctl_ctx *c, int argc, char **argv);
 
@@ -83,7 +62,7 @@ static const struct command {
      "usage: hk-tickctl archive [--day D] [--archive-dir DIR]\n"
      "           [--keep-days N] [--delete-original 0|1] [--verify 0|1]\n"},
     {"restore", ctl_cmd_restore, "restore an archived day", NULL},
-    {"verify", ctl_cmd_verify, "verify an archived day", NULL},
+    {"verify", ctl_cmd_verify, "check a running deployment (runbook 001 §5): PASS/WARN/FAIL", NULL},
     {"probe", ctl_cmd_probe, "OpenD subscribe/ticker/market-state check",
      "usage: hk-tickctl probe [--host H] [--port P] [--symbols CSV]\n"
      "                        [--num N]\n"

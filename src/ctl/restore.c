@@ -138,9 +138,10 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
                 return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
                                  v ? v : "");
         } else {
-            return ctl_usage(c, "unknown argument %s; usage: hk-tickctl "
-                                "restore --day YYYYMMDD [--archive-dir DIR] "
-                                "[--out PATH] [--force 0|1]",
+            return ctl_usage(c,
+                             "unknown argument %s; usage: hk-tickctl "
+                             "restore --day YYYYMMDD [--archive-dir DIR] "
+                             "[--out PATH] [--force 0|1]",
                              argv[i]);
         }
     }
@@ -149,9 +150,8 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
     char days[16], adir[PATH_MAX], zst[PATH_MAX], sha[PATH_MAX];
     char out[PATH_MAX], tmp[PATH_MAX], err[1024] = "";
     fmt_path(days, sizeof(days), "%08d", day);
-    if (adir_opt
-            ? fmt_path(adir, sizeof(adir), "%s", adir_opt)
-            : fmt_path(adir, sizeof(adir), "%s/_archive", c->data_root))
+    if (adir_opt ? fmt_path(adir, sizeof(adir), "%s", adir_opt)
+                 : fmt_path(adir, sizeof(adir), "%s/_archive", c->data_root))
         return ctl_usage(c, "archive directory path too long");
     if (fmt_path(zst, sizeof(zst), "%s/%s.db.zst", adir, days) ||
         fmt_path(sha, sizeof(sha), "%s.sha256", zst))
@@ -174,8 +174,8 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
 
     /* 2. */
     char want[65], got[65], name[PATH_MAX];
-    if (ctl_ar_sha256_read(sha, want, name, sizeof(name), err,
-                           sizeof(err)) != 0)
+    if (ctl_ar_sha256_read(sha, want, name, sizeof(name), err, sizeof(err)) !=
+        0)
         return ctl_fail(c, CTL_RUNTIME, "checksum_unreadable", err);
     if (ctl_sha256_file(zst, got) != 0)
         return ctl_fail(c, CTL_RUNTIME, "archive_unreadable", zst);
@@ -208,21 +208,21 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
     /* 4. */
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return ctl_ar_failf(c, CTL_RUNTIME, "dest_unwritable", "%s: %s",
-                            tmp, strerror(errno));
+        return ctl_ar_failf(c, CTL_RUNTIME, "dest_unwritable", "%s: %s", tmp,
+                            strerror(errno));
     close(fd);
     int64_t rows = 0, max_ts = 0, want_rows = 0, want_max = 0;
     bool has_max = false;
     if (ctl_ar_zstd_decompress(zst, tmp, err, sizeof(err)) != 0) {
         unlink(tmp);
-        return ctl_ar_failf(c, CTL_RUNTIME, "decompress_failed", "%s: %s",
-                            zst, err);
+        return ctl_ar_failf(c, CTL_RUNTIME, "decompress_failed", "%s: %s", zst,
+                            err);
     }
-    if (ctl_ar_db_check(tmp, true, true, &rows, &max_ts, err,
-                        sizeof(err)) != 0) {
+    if (ctl_ar_db_check(tmp, true, true, &rows, &max_ts, err, sizeof(err)) !=
+        0) {
         unlink(tmp);
-        return ctl_ar_failf(c, CTL_RUNTIME, "integrity_check_failed",
-                            "%s: %s", zst, err);
+        return ctl_ar_failf(c, CTL_RUNTIME, "integrity_check_failed", "%s: %s",
+                            zst, err);
     }
     bool have_manifest =
         manifest_expect(adir, days, &want_rows, &want_max, &has_max);

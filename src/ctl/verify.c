@@ -244,7 +244,8 @@ static void read_unit(const char *path, struct unitinfo *u)
     fclose(f);
 }
 
-/* ---- checks --------------------------------------------------------------- */
+/* ---- checks ---------------------------------------------------------------
+ */
 
 static void check_service(struct vrun *v, bool sd)
 {
@@ -282,9 +283,8 @@ static void check_env(struct vrun *v, bool sd)
     const char *sym = ctl_getenv(c, "FUTU_SYMBOLS");
     int n = sym ? count_csv(sym) : 0;
     if (n == 0) {
-        report(v, V_FAIL, "env",
-               "FUTU_SYMBOLS is empty (env_file=%s%s)", c->env_file,
-               readable ? "" : " not readable");
+        report(v, V_FAIL, "env", "FUTU_SYMBOLS is empty (env_file=%s%s)",
+               c->env_file, readable ? "" : " not readable");
         return;
     }
     if (!readable)
@@ -309,12 +309,11 @@ static void check_env(struct vrun *v, bool sd)
             buf[len] = '\0';
             bool found = false;
             for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-                if (strncmp(buf + i, "FUTU_SYMBOLS=", 13) == 0 &&
-                    buf[i + 13])
+                if (strncmp(buf + i, "FUTU_SYMBOLS=", 13) == 0 && buf[i + 13])
                     found = true;
             report(v, found ? V_PASS : V_FAIL, "env",
-                   "MainPID %d %s FUTU_SYMBOLS in its environment",
-                   atoi(pid), found ? "has" : "lacks");
+                   "MainPID %d %s FUTU_SYMBOLS in its environment", atoi(pid),
+                   found ? "has" : "lacks");
         }
     }
     free(pid);
@@ -328,9 +327,9 @@ static bool port_open(const char *host, const char *port)
         return false;
     bool ok = false;
     for (struct addrinfo *a = res; a && !ok; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
-                                          SOCK_CLOEXEC,
-                        a->ai_protocol);
+        int fd =
+            socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   a->ai_protocol);
         if (fd < 0)
             continue;
         int r = connect(fd, a->ai_addr, a->ai_addrlen);
@@ -396,8 +395,7 @@ static int snap_read(const char *path, struct dbsnap *s)
                                "SELECT MAX(seq) FROM ticks WHERE symbol = ?",
                                -1, &st, NULL) == SQLITE_OK) {
             for (int i = 0; i < s->n; i++) {
-                sqlite3_bind_text(st, 1, s->sym[i].symbol, -1,
-                                  SQLITE_STATIC);
+                sqlite3_bind_text(st, 1, s->sym[i].symbol, -1, SQLITE_STATIC);
                 if (sqlite3_step(st) == SQLITE_ROW &&
                     sqlite3_column_type(st, 0) != SQLITE_NULL) {
                     s->sym[i].max_seq = sqlite3_column_int64(st, 0);
@@ -425,12 +423,11 @@ static void seq_dict(const struct dbsnap *s, char *buf, size_t cap)
     for (int i = 0; i < s->n && off < cap; i++) {
         int w;
         if (s->sym[i].has_seq)
-            w = sfmt(buf + off, cap - off, "%s'%s': %lld",
-                         i ? ", " : "", s->sym[i].symbol,
-                         (long long)s->sym[i].max_seq);
+            w = sfmt(buf + off, cap - off, "%s'%s': %lld", i ? ", " : "",
+                     s->sym[i].symbol, (long long)s->sym[i].max_seq);
         else
-            w = sfmt(buf + off, cap - off, "%s'%s': None",
-                         i ? ", " : "", s->sym[i].symbol);
+            w = sfmt(buf + off, cap - off, "%s'%s': None", i ? ", " : "",
+                     s->sym[i].symbol);
         if (w < 0)
             break;
         off += (size_t)w;
@@ -446,9 +443,8 @@ static json_t *seq_json(const struct dbsnap *s)
     json_t *o = json_object();
     for (int i = 0; i < s->n; i++)
         json_object_set_new(o, s->sym[i].symbol,
-                            s->sym[i].has_seq
-                                ? json_integer(s->sym[i].max_seq)
-                                : json_null());
+                            s->sym[i].has_seq ? json_integer(s->sym[i].max_seq)
+                                              : json_null());
     return o;
 }
 
@@ -481,8 +477,8 @@ static bool clock_market_open(int64_t now_ms)
            (m >= 13 * 60 && m < 16 * 60 + 10);
 }
 
-static void check_drops(struct vrun *v, const char *log_file,
-                        const char *since, bool sd)
+static void check_drops(struct vrun *v, const char *log_file, const char *since,
+                        bool sd)
 {
     char *text = NULL;
     char src[PATH_MAX + 64];
@@ -512,7 +508,7 @@ static void check_drops(struct vrun *v, const char *log_file,
             return;
         }
         sfmt(src, sizeof(src), "journal %s.service since \"%s\"",
-                 v->c->service_name, since);
+             v->c->service_name, since);
     }
     if (!text)
         return;
@@ -542,8 +538,8 @@ static void check_drops(struct vrun *v, const char *log_file,
                src);
 }
 
-static void check_unit(struct vrun *v, struct unitinfo *u,
-                       const char *unit_opt, bool sd)
+static void check_unit(struct vrun *v, struct unitinfo *u, const char *unit_opt,
+                       bool sd)
 {
     ctl_ctx *c = v->c;
     u->timeout_stop = -1;
@@ -552,14 +548,14 @@ static void check_unit(struct vrun *v, struct unitinfo *u,
         sfmt(path, sizeof(path), "%s", unit_opt);
         read_unit(path, u);
     } else {
-        char *frag = sd ? systemctl_show(c->service_name, "FragmentPath")
-                        : NULL;
+        char *frag =
+            sd ? systemctl_show(c->service_name, "FragmentPath") : NULL;
         if (frag && frag[0])
             read_unit(frag, u);
         free(frag);
         if (!u->found) {
             sfmt(path, sizeof(path), "/etc/systemd/system/%s.service",
-                     c->service_name);
+                 c->service_name);
             read_unit(path, u);
         }
     }
@@ -584,8 +580,7 @@ static void check_unit(struct vrun *v, struct unitinfo *u,
                "\"Unknown key\"); move it to [Unit]",
                u->path);
     if (!u->has_envfile)
-        report(v, V_WARN, "unit", "EnvironmentFile= is missing in %s",
-               u->path);
+        report(v, V_WARN, "unit", "EnvironmentFile= is missing in %s", u->path);
     if (!u->startlimit_in_service && u->has_envfile)
         report(v, V_PASS, "unit",
                "%s: EnvironmentFile set, StartLimit* not in [Service]",
@@ -631,7 +626,7 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
     const char *ru = ctl_getenv(c, "RUN_USER");
     char user[64];
     sfmt(user, sizeof(user), "%s",
-             ru && *ru ? ru : (u->user[0] ? u->user : "hkcollector"));
+         ru && *ru ? ru : (u->user[0] ? u->user : "hkcollector"));
     struct stat st;
     if (stat(c->data_root, &st) != 0) {
         report(v, V_FAIL, "ownership", "DATA_ROOT %s: %s", c->data_root,
@@ -672,7 +667,8 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
                "DATA_ROOT and the day's -wal/-shm are owned by %s", wb);
 }
 
-/* ---- command -------------------------------------------------------------- */
+/* ---- command --------------------------------------------------------------
+ */
 
 int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
 {
@@ -685,10 +681,8 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
         int r;
         if ((r = ctl_opt(argc, argv, &i, "--wait-sec", &val)) != 0) {
             if (r < 0 || ctl_parse_long(val, 0, 3600, &wait_sec) != 0)
-                return ctl_usage(c, "invalid --wait-sec: %s",
-                                 val ? val : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--market-open", &val)) !=
-                   0) {
+                return ctl_usage(c, "invalid --wait-sec: %s", val ? val : "");
+        } else if ((r = ctl_opt(argc, argv, &i, "--market-open", &val)) != 0) {
             bool b;
             if (r < 0)
                 return CTL_USAGE;
@@ -717,9 +711,10 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
             unit_opt = val;
         } else {
             return ctl_usage(
-                c, "unknown argument %s; usage: hk-tickctl verify "
-                   "[--wait-sec N] [--market-open auto|0|1] [--checks CSV] "
-                   "[--since TIME] [--log-file PATH] [--unit PATH]",
+                c,
+                "unknown argument %s; usage: hk-tickctl verify "
+                "[--wait-sec N] [--market-open auto|0|1] [--checks CSV] "
+                "[--since TIME] [--log-file PATH] [--unit PATH]",
                 argv[i]);
         }
     }
@@ -748,8 +743,7 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
         report(&v, V_FAIL, "db_today", "db not found: %s", db);
     } else if (want_db) {
         if (snap_read(db, &before) != 0) {
-            report(&v, V_FAIL, "db_today", "cannot read %s (ticks table?)",
-                   db);
+            report(&v, V_FAIL, "db_today", "cannot read %s (ticks table?)", db);
         } else {
             if (wanted(&v, "db_today"))
                 report(&v, V_PASS, "db_today", "db ok: %lld rows in %s",
@@ -773,8 +767,8 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
                     if (after.rows > before.rows)
                         report(&v, V_PASS, "db_growth",
                                "rows grew %lld -> %lld in %ld s",
-                               (long long)before.rows,
-                               (long long)after.rows, wait_sec);
+                               (long long)before.rows, (long long)after.rows,
+                               wait_sec);
                     else
                         report(&v, quiet, "db_growth",
                                "rows did not grow in %ld s (%lld; %s)",
@@ -807,7 +801,7 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
     if (wanted(&v, "ownership"))
         check_ownership(&v, &u, db);
 
-    const char *result = v.counts[V_FAIL] ? "FAIL"
+    const char *result = v.counts[V_FAIL]   ? "FAIL"
                          : v.counts[V_WARN] ? "WARN"
                                             : "PASS";
     int rc = v.counts[V_FAIL] ? CTL_USAGE : CTL_OK;
@@ -836,8 +830,8 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
         if (ctl_json_out(o) != 0)
             rc = CTL_RUNTIME;
     } else {
-        printf("VERIFY %s pass=%d warn=%d fail=%d\n", result,
-               v.counts[V_PASS], v.counts[V_WARN], v.counts[V_FAIL]);
+        printf("VERIFY %s pass=%d warn=%d fail=%d\n", result, v.counts[V_PASS],
+               v.counts[V_WARN], v.counts[V_FAIL]);
         fflush(stdout);
     }
     json_decref(v.checks);

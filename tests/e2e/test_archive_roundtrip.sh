@@ -161,7 +161,9 @@ set -e
 ok "truncated frame detected (exit 1)"
 # 4. a wrong checksum file for a good archive.
 cp "$T/good.zst" "$A/$DAY.db.zst"
-sed 's/^./0/; s/^0\(.\)/f\1/' "$T/good.sha256" >"$A/$DAY.db.zst.sha256"
+c0=$(head -c 1 "$T/good.sha256")
+[ "$c0" = 0 ] && c1=1 || c1=0
+sed "s/^./$c1/" "$T/good.sha256" >"$A/$DAY.db.zst.sha256"
 cmp -s "$A/$DAY.db.zst.sha256" "$T/good.sha256" && fail "test bug: checksum unchanged"
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad4.db" 2>&1); rc=$?
@@ -188,3 +190,11 @@ set -e
 [ "$rc" = 1 ] && echo "$out" | grep -q "^FAIL count_mismatch rows=3000 manifest_rows=2999" || fail "count mismatch: $rc $out"
 cp "$T/manifest.bak" "$A/manifest/$DAY.json"
 ok "manifest count mismatch detected (exit 1)"
+
+# A file without the ticks table: FAIL ticks_table_missing (2).
+sqlite3 "$DATA/20000101.db" "CREATE TABLE other(x);"
+set +e
+out=$("$CTL" archive --data-root "$DATA" --day 20000101 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] && echo "$out" | grep -q "^FAIL ticks_table_missing" || fail "ticks_table_missing: $rc $out"
+ok "ticks_table_missing exit 2"
