@@ -130,9 +130,9 @@ ok "eod_archive.sh on a freshly written current day: FAIL day_in_progress (2)"
 # archived after the close once the file has been idle for 10 minutes.
 touch -d '2 hours ago' "$LIVE"
 rm -f "$LIVE-wal" "$LIVE-shm"
-flock -x "$DATA/.hk-tick-collector.lock" sleep 120 &
-E2E_PIDS+=("$!")
-sleep 0.3
+# Hold the lock from this shell (fd 8), as the collector would.
+exec 8>"$DATA/.hk-tick-collector.lock"
+flock -x 8
 d="${TODAY:0:4}-${TODAY:4:2}-${TODAY:6:2}"
 set +e
 out=$(HK_TICKCTL_NOW_MS=$(date -d "$d 10:00:00 +0800" +%s)000 "$CTL" archive --data-root "$DATA" --day "$TODAY" 2>&1); rc=$?
@@ -141,4 +141,5 @@ set -e
     fail "locked live day before the close: $rc $out"
 out=$(HK_TICKCTL_NOW_MS=$(date -d "$d 16:30:00 +0800" +%s)000 "$CTL" archive --data-root "$DATA" --day "$TODAY")
 echo "$out" | grep -qx "ARCHIVE OK" || fail "after the close: $out"
+exec 8>&-
 ok "collector lock: refused at 10:00 HKT (collector_running, 2), archived at 16:30 HKT"
