@@ -3,7 +3,8 @@
 #
 #   make            build build/bin/* (RelWithDebInfo)
 #   make demo       build, then run the main job on its embedded default
-#   make check      build and run every test: plain, ASan+UBSan, fuzzers
+#   make check      lint, then build and run every test: plain, ASan+UBSan,
+#                   fuzzers
 #   make install PREFIX=/usr/local
 #   make bench      run the benchmarks in bench/
 #   make format     clang-format every source file
@@ -12,7 +13,7 @@ PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo check test test-asan fuzz install bench format clean
+.PHONY: all deps build demo check lint test test-asan fuzz install bench format clean
 
 all: build
 
@@ -42,7 +43,10 @@ fuzz: deps
 	@cmake --build build-fuzz -j$(JOBS) --target fuzzers
 	@bash scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
-check: test test-asan fuzz
+lint:
+	@bash scripts/lint.sh
+
+check: lint test test-asan fuzz
 	@echo "check: all suites passed"
 
 install: build

@@ -52,7 +52,10 @@ struct var {
 
 #define OFF(f) offsetof(config, f)
 #define NOLIM -1e18, -1e18, 1e18
-#define STRV(n, f, d, h) {n, K_STR, d, NOLIM, OFF(f), sizeof(((config *)0)->f), h}
+#define STRV(n, f, d, h)                                                       \
+    {                                                                          \
+        n, K_STR, d, NOLIM, OFF(f), sizeof(((config *)0)->f), h                \
+    }
 
 static const struct var vars[] = {
     STRV("FUTU_HOST", futu_host, "127.0.0.1", "OpenD host"),
@@ -69,24 +72,24 @@ static const struct var vars[] = {
      "in-memory queue capacity in rows; overflow goes to the spool"},
     {"BACKFILL_N", K_INT, "1000", 0, 0, 1e9, OFF(backfill_n), 0,
      "ticks per symbol fetched after each (re)subscribe (<=1000, 0=off)"},
-    {"RECONNECT_MIN_DELAY", K_INT, "1", 1, 0, 86400,
-     OFF(reconnect_min_delay), 0, "reconnect backoff start (s)"},
-    {"RECONNECT_MAX_DELAY", K_INT, "60", 1, 0, 86400,
-     OFF(reconnect_max_delay), 0, "reconnect backoff cap (s)"},
-    {"CHECK_INTERVAL_SEC", K_INT, "5", 1, 0, 86400, OFF(check_interval_sec),
-     0, "GetGlobalState probe period (s)"},
+    {"RECONNECT_MIN_DELAY", K_INT, "1", 1, 0, 86400, OFF(reconnect_min_delay),
+     0, "reconnect backoff start (s)"},
+    {"RECONNECT_MAX_DELAY", K_INT, "60", 1, 0, 86400, OFF(reconnect_max_delay),
+     0, "reconnect backoff cap (s)"},
+    {"CHECK_INTERVAL_SEC", K_INT, "5", 1, 0, 86400, OFF(check_interval_sec), 0,
+     "GetGlobalState probe period (s)"},
     {"FUTU_POLL_ENABLED", K_BOOL, "1", NOLIM, OFF(poll_enabled), 0,
      "poll fallback on/off"},
-    {"FUTU_POLL_INTERVAL_SEC", K_INT, "3", 1, 0, 86400,
-     OFF(poll_interval_sec), 0, "poll cycle period (s)"},
+    {"FUTU_POLL_INTERVAL_SEC", K_INT, "3", 1, 0, 86400, OFF(poll_interval_sec),
+     0, "poll cycle period (s)"},
     {"FUTU_POLL_NUM", K_INT, "100", 1, 0, 1e9, OFF(poll_num), 0,
      "ticks per poll request (<=1000)"},
-    {"FUTU_POLL_STALE_SEC", K_INT, "10", 2, 0, 86400, OFF(poll_stale_sec),
-     0, "poll a symbol only after this long without a tick (s, >=2)"},
-    {"FUTU_POLL_TRADING_ONLY", K_BOOL, "1", NOLIM, OFF(poll_trading_only),
-     0, "poll only in trading phases"},
-    {"FUTU_POLL_PREOPEN_ENABLED", K_BOOL, "0", NOLIM,
-     OFF(poll_preopen_enabled), 0, "also poll in pre-open"},
+    {"FUTU_POLL_STALE_SEC", K_INT, "10", 2, 0, 86400, OFF(poll_stale_sec), 0,
+     "poll a symbol only after this long without a tick (s, >=2)"},
+    {"FUTU_POLL_TRADING_ONLY", K_BOOL, "1", NOLIM, OFF(poll_trading_only), 0,
+     "poll only in trading phases"},
+    {"FUTU_POLL_PREOPEN_ENABLED", K_BOOL, "0", NOLIM, OFF(poll_preopen_enabled),
+     0, "also poll in pre-open"},
     {"FUTU_POLL_OFFHOURS_PROBE_INTERVAL_SEC", K_INT, "0", 0, 0, 1e9,
      OFF(poll_offhours_probe_interval_sec), 0,
      "off-hours probe period (s, 0 = none)"},
@@ -98,15 +101,14 @@ static const struct var vars[] = {
          "file of holiday dates, one per line"),
     {"FUTU_HALF_DAYS", K_DATES, "", NOLIM, OFF(half_days), OFF(n_half_days),
      "half trading days (morning session only)"},
-    {"WATCHDOG_STALL_SEC", K_INT, "180", 1, 0, 1e9, OFF(watchdog_stall_sec),
-     0, "commit age counted as a stall (s)"},
+    {"WATCHDOG_STALL_SEC", K_INT, "180", 1, 0, 1e9, OFF(watchdog_stall_sec), 0,
+     "commit age counted as a stall (s)"},
     {"WATCHDOG_UPSTREAM_WINDOW_SEC", K_INT, "60", 1, 0, 1e9,
      OFF(watchdog_upstream_window_sec), 0, "recent-upstream window (s)"},
     {"WATCHDOG_QUEUE_THRESHOLD_ROWS", K_INT, "100", 1, 0, 1e9,
      OFF(watchdog_queue_threshold_rows), 0, "backlog threshold (rows)"},
     {"WATCHDOG_RECOVERY_MAX_FAILURES", K_INT, "3", 1, 0, 1e6,
-     OFF(watchdog_recovery_max_failures), 0,
-     "failed recoveries before exit 1"},
+     OFF(watchdog_recovery_max_failures), 0, "failed recoveries before exit 1"},
     {"WATCHDOG_RECOVERY_JOIN_TIMEOUT_SEC", K_DBL, "3.0", 0.1, 0, 1e6,
      OFF(watchdog_recovery_join_timeout_sec), 0,
      "time for the writer to acknowledge a recovery (s)"},
@@ -114,8 +116,8 @@ static const struct var vars[] = {
      "ts_drift_warn threshold (s)"},
     {"STOP_FLUSH_TIMEOUT_SEC", K_INT, "60", 1, 0, 1e6,
      OFF(stop_flush_timeout_sec), 0, "shutdown drain limit (s)"},
-    {"SEED_RECENT_DB_DAYS", K_INT, "3", 0, 0, 3650, OFF(seed_recent_db_days),
-     0, "newest day files scanned at start for max seq"},
+    {"SEED_RECENT_DB_DAYS", K_INT, "3", 0, 0, 3650, OFF(seed_recent_db_days), 0,
+     "newest day files scanned at start for max seq"},
     {"PERSIST_RETRY_MAX_ATTEMPTS", K_INT, "0", 0, 0, 1e9,
      OFF(persist_retry_max_attempts), 0,
      "log persist_retry_budget_exhausted after this many (0 = never)"},
@@ -125,10 +127,10 @@ static const struct var vars[] = {
      OFF(persist_retry_backoff_max_sec), 0, "retry delay cap (s)"},
     {"PERSIST_HEARTBEAT_INTERVAL_SEC", K_INT, "30", 1, 0, 1e6,
      OFF(persist_heartbeat_interval_sec), 0, "heartbeat period (s)"},
-    {"SQLITE_JOURNAL_MODE", K_JOURNAL, "WAL", NOLIM,
-     OFF(sqlite_journal_mode), 0, "DELETE TRUNCATE PERSIST MEMORY WAL OFF"},
-    {"SQLITE_SYNCHRONOUS", K_SYNC, "NORMAL", NOLIM, OFF(sqlite_synchronous),
-     0, "OFF NORMAL FULL EXTRA"},
+    {"SQLITE_JOURNAL_MODE", K_JOURNAL, "WAL", NOLIM, OFF(sqlite_journal_mode),
+     0, "DELETE TRUNCATE PERSIST MEMORY WAL OFF"},
+    {"SQLITE_SYNCHRONOUS", K_SYNC, "NORMAL", NOLIM, OFF(sqlite_synchronous), 0,
+     "OFF NORMAL FULL EXTRA"},
     {"SQLITE_BUSY_TIMEOUT_MS", K_INT, "5000", 1, 0, 1e9,
      OFF(sqlite_busy_timeout_ms), 0, "SQLite busy timeout (ms)"},
     {"SQLITE_WAL_AUTOCHECKPOINT", K_INT, "1000", 1, 0, 1e9,
@@ -138,14 +140,14 @@ static const struct var vars[] = {
     STRV("INSTANCE_ID", instance_id, "", "shown in collector_started"),
     {"GAP_ENABLED", K_BOOL, "1", NOLIM, OFF(gap_enabled), 0,
      "record hard gaps"},
-    {"GAP_THRESHOLD_SEC", K_DBL, "10", 0.1, 0, 1e9, OFF(gap_threshold_sec),
-     0, "hard-gap threshold (s)"},
+    {"GAP_THRESHOLD_SEC", K_DBL, "10", 0.1, 0, 1e9, OFF(gap_threshold_sec), 0,
+     "hard-gap threshold (s)"},
     {"GAP_ACTIVE_WINDOW_SEC", K_INT, "300", 1, 0, 1e9,
      OFF(gap_active_window_sec), 0, "activity window (s)"},
-    {"GAP_ACTIVE_MIN_TICKS", K_INT, "50", 1, 0, 1e9,
-     OFF(gap_active_min_ticks), 0, "ticks in the window to be active"},
-    {"GAP_STALL_WARN_SEC", K_DBL, "30", 0.1, 0, 1e9,
-     OFF(gap_stall_warn_sec), 0, "soft-stall threshold (s)"},
+    {"GAP_ACTIVE_MIN_TICKS", K_INT, "50", 1, 0, 1e9, OFF(gap_active_min_ticks),
+     0, "ticks in the window to be active"},
+    {"GAP_STALL_WARN_SEC", K_DBL, "30", 0.1, 0, 1e9, OFF(gap_stall_warn_sec), 0,
+     "soft-stall threshold (s)"},
     {"TRADING_SESSIONS", K_SESSIONS, "09:30-12:00,13:00-16:00", NOLIM,
      OFF(sessions), OFF(n_sessions), "HH:MM-HH:MM items"},
     {"HEALTH_TICK_SEC", K_INT, "60", 1, 0, 3600, OFF(health_interval_sec), 0,
@@ -162,8 +164,8 @@ static const struct var vars[] = {
     {"COMMIT_MIN_INTERVAL_MS", K_INT, "20", 0, 0, 60000,
      OFF(commit_min_interval_ms), 0,
      "least time between two commits to one day file (ms)"},
-    {"DAY_IDLE_CLOSE_SEC", K_INT, "300", 1, 0, 1e9, OFF(day_idle_close_sec),
-     0, "checkpoint and close a past day's file after this idle time (s)"},
+    {"DAY_IDLE_CLOSE_SEC", K_INT, "300", 1, 0, 1e9, OFF(day_idle_close_sec), 0,
+     "checkpoint and close a past day's file after this idle time (s)"},
     STRV("FUTU_RSA_KEY_FILE", rsa_key_file, "",
          "RSA key (PKCS#1 PEM) enabling encryption; empty = plaintext"),
     STRV("HTTP_HOST", http_host, "127.0.0.1",
@@ -173,8 +175,8 @@ static const struct var vars[] = {
     {"API_KEY", K_SECRET, "", NOLIM, OFF(api_key),
      sizeof(((config *)0)->api_key),
      "enables POST /admin/*; secret: prefer API_KEY_FILE"},
-    {"HEALTH_MAX_LAG_SEC", K_INT, "120", 1, 0, 1e9, OFF(health_max_lag_sec),
-     0, "/health fails when trades lag more in trading phases (s)"},
+    {"HEALTH_MAX_LAG_SEC", K_INT, "120", 1, 0, 1e9, OFF(health_max_lag_sec), 0,
+     "/health fails when trades lag more in trading phases (s)"},
     {"HEALTH_STARTUP_GRACE_SEC", K_INT, "30", 0, 0, 1e6,
      OFF(health_startup_grace_sec), 0,
      "/health ignores a missing OpenD session this long after start (s)"},
@@ -342,8 +344,10 @@ static int add_symbol(const char *s, size_t n, void *ud)
     const char *dot = memchr(s, '.', n);
 
     if (!dot || dot == s || dot == s + n - 1 || n >= CONFIG_SYMBOL_LEN) {
-        snprintf(c->err, c->errlen, "malformed symbol '%.*s' (want e.g. "
-                 "HK.00700)", (int)n, s);
+        snprintf(c->err, c->errlen,
+                 "malformed symbol '%.*s' (want e.g. "
+                 "HK.00700)",
+                 (int)n, s);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -352,12 +356,10 @@ static int add_symbol(const char *s, size_t n, void *ud)
             return -1;
         }
     for (int i = 0; i < cfg->n_symbols; i++)
-        if (strlen(cfg->symbols[i]) == n &&
-            memcmp(cfg->symbols[i], s, n) == 0)
+        if (strlen(cfg->symbols[i]) == n && memcmp(cfg->symbols[i], s, n) == 0)
             return 0; /* duplicate dropped */
     if (cfg->n_symbols >= CONFIG_MAX_SYMBOLS) {
-        snprintf(c->err, c->errlen, "more than %d symbols",
-                 CONFIG_MAX_SYMBOLS);
+        snprintf(c->err, c->errlen, "more than %d symbols", CONFIG_MAX_SYMBOLS);
         return -1;
     }
     memcpy(cfg->symbols[cfg->n_symbols], s, n);
@@ -425,8 +427,8 @@ static int add_session(const char *s, size_t n, void *ud)
     return 0;
 }
 
-static void report(const config_load_opts *o, const char *name,
-                   const char *raw, const char *reason)
+static void report(const config_load_opts *o, const char *name, const char *raw,
+                   const char *reason)
 {
     char q1[512], q2[512];
     if (o && o->quiet)
@@ -443,10 +445,10 @@ static int apply(config *cfg, const struct var *v, const char *raw,
     char err[256];
     /* List kinds trim each item themselves: a list of hundreds of symbols
      * must not be cut at the size of buf. */
-    const char *s = v->kind == K_SYMBOLS || v->kind == K_DATES ||
-                            v->kind == K_SESSIONS
-                        ? raw
-                        : trimmed(raw, buf, sizeof(buf));
+    const char *s =
+        v->kind == K_SYMBOLS || v->kind == K_DATES || v->kind == K_SESSIONS
+            ? raw
+            : trimmed(raw, buf, sizeof(buf));
     char *end;
 
     switch (v->kind) {
@@ -496,8 +498,9 @@ static int apply(config *cfg, const struct var *v, const char *raw,
     }
     case K_BOOL:
         if (parse_bool(s, (bool *)p) != 0) {
-            report(o, v->name, raw, "not a boolean (1/0, true/false, yes/no,"
-                                    " on/off)");
+            report(o, v->name, raw,
+                   "not a boolean (1/0, true/false, yes/no,"
+                   " on/off)");
             return -1;
         }
         return 0;
@@ -524,8 +527,9 @@ static int apply(config *cfg, const struct var *v, const char *raw,
                 snprintf(p, 16, "%s", ok[i]);
                 return 0;
             }
-        report(o, v->name, raw, "not one of DELETE TRUNCATE PERSIST MEMORY "
-                                "WAL OFF");
+        report(o, v->name, raw,
+               "not one of DELETE TRUNCATE PERSIST MEMORY "
+               "WAL OFF");
         return -1;
     }
     case K_SYNC: {
@@ -603,8 +607,8 @@ int config_load(config *cfg, const config_load_opts *opts)
 {
     struct dict file = {0}, app = {0}, conf = {0};
     const char *env_file = opts && opts->env_file ? opts->env_file : NULL;
-    const char *conf_file = opts && opts->config_file ? opts->config_file
-                                                      : NULL;
+    const char *conf_file =
+        opts && opts->config_file ? opts->config_file : NULL;
     int errors = 0;
 
     memset(cfg, 0, sizeof(*cfg));
@@ -632,8 +636,7 @@ int config_load(config *cfg, const config_load_opts *opts)
             report(opts, "CONFIG_FILE", conf_file, strerror(-rc));
             errors++;
         }
-        snprintf(cfg->config_file, sizeof(cfg->config_file), "%s",
-                 conf_file);
+        snprintf(cfg->config_file, sizeof(cfg->config_file), "%s", conf_file);
         /* A config file is ours alone: an unknown key is a mistake. */
         for (size_t k = 0; k < conf.n; k++) {
             const char *key = conf.items[k].key;
@@ -794,8 +797,8 @@ int config_check_data_root(const config *cfg)
 
 void config_print(const config *cfg, int fd)
 {
-    static const char *srcname[] = {"default",  "env",         "env_file",
-                                    "app_env",  "config_file", "secret_file"};
+    static const char *srcname[] = {"default", "env",         "env_file",
+                                    "app_env", "config_file", "secret_file"};
     for (size_t i = 0; i < NVARS; i++) {
         const struct var *v = &vars[i];
         const char *p = (const char *)cfg + v->off;
@@ -842,21 +845,20 @@ void config_print(const config *cfg, int fd)
         case K_SESSIONS:
             val[0] = '\0';
             for (int k = 0; k < cfg->n_sessions; k++)
-                o += (size_t)snprintf(
-                    val + o, sizeof(val) - o, "%s%02d:%02d-%02d:%02d",
-                    k ? "," : "", cfg->sessions[k].start_min / 60,
-                    cfg->sessions[k].start_min % 60,
-                    cfg->sessions[k].end_min / 60,
-                    cfg->sessions[k].end_min % 60);
+                o += (size_t)snprintf(val + o, sizeof(val) - o,
+                                      "%s%02d:%02d-%02d:%02d", k ? "," : "",
+                                      cfg->sessions[k].start_min / 60,
+                                      cfg->sessions[k].start_min % 60,
+                                      cfg->sessions[k].end_min / 60,
+                                      cfg->sessions[k].end_min % 60);
             break;
         }
-        const char *where = cfg->sources[i] == CONFIG_SRC_ENV_FILE
-                                ? cfg->env_file
-                            : cfg->sources[i] == CONFIG_SRC_CONFIG_FILE
-                                ? cfg->config_file
-                                : "";
-        dprintf(fd, "%s=%s  # %s%s%s\n", v->name, val,
-                srcname[cfg->sources[i]], *where ? " " : "", where);
+        const char *where =
+            cfg->sources[i] == CONFIG_SRC_ENV_FILE      ? cfg->env_file
+            : cfg->sources[i] == CONFIG_SRC_CONFIG_FILE ? cfg->config_file
+                                                        : "";
+        dprintf(fd, "%s=%s  # %s%s%s\n", v->name, val, srcname[cfg->sources[i]],
+                *where ? " " : "", where);
     }
 }
 

@@ -119,11 +119,11 @@ typedef enum config_source {
 } config_source;
 
 typedef struct config_load_opts {
-    const char *env_file;  /* explicit --env-file, or NULL */
+    const char *env_file;    /* explicit --env-file, or NULL */
     const char *config_file; /* explicit --config, else $CONFIG_FILE */
-    const char *app_dir;   /* installation root, or NULL */
-    bool file_overrides;   /* SIGHUP reload: the env file wins over env */
-    bool quiet;            /* do not log errors/clamps (caller prints) */
+    const char *app_dir;     /* installation root, or NULL */
+    bool file_overrides;     /* SIGHUP reload: the env file wins over env */
+    bool quiet;              /* do not log errors/clamps (caller prints) */
 } config_load_opts;
 
 /*

@@ -76,8 +76,8 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
     if (client_init(&f->cl, loop, &co, &cb, f) != 0)
         return -ENOMEM;
     for (int i = 0; i < cfg->n_symbols; i++) {
-        f->sub_ids[i] = symtab_intern(syms, cfg->symbols[i],
-                                      strlen(cfg->symbols[i]));
+        f->sub_ids[i] =
+            symtab_intern(syms, cfg->symbols[i], strlen(cfg->symbols[i]));
         f->cfg_idx[f->sub_ids[i]] = i;
     }
     uv_timer_init(loop, &f->reconnect_timer);
@@ -102,13 +102,12 @@ void feed_free(feed *f)
 static void connect_now(feed *f)
 {
     int rc;
-    LOG(LOG_INFO, LC_FUTU, "futu_connecting host=%s port=%d",
-        f->cfg->futu_host, f->cfg->futu_port);
+    LOG(LOG_INFO, LC_FUTU, "futu_connecting host=%s port=%d", f->cfg->futu_host,
+        f->cfg->futu_port);
     f->state = FEED_CONNECTING;
     rc = client_connect(&f->cl, f->cfg->futu_host, f->cfg->futu_port);
     if (rc != 0) {
-        LOG(LOG_WARNING, LC_FUTU, "futu connection error: %s",
-            uv_strerror(rc));
+        LOG(LOG_WARNING, LC_FUTU, "futu connection error: %s", uv_strerror(rc));
         f->state = FEED_DOWN;
         /* on_closed will not run: schedule directly. */
         uv_timer_start(&f->reconnect_timer, NULL, 0, 0);
@@ -193,8 +192,7 @@ size_t feed_enqueue(feed *f, const row *rows, size_t n, int source)
     LOG(LOG_WARNING, LC_COLLECTOR,
         "enqueue_failed source=%s rows=%zu queue_size=%zu queue_maxsize=%zu "
         "err=\"%s\"",
-        source_name(source), lost, queue_len(f->q), f->q->cap,
-        strerror(-rc));
+        source_name(source), lost, queue_len(f->q), f->q->cap, strerror(-rc));
     feed_recovery_fetch(f, "enqueue_failed");
     return lost;
 }
@@ -259,9 +257,10 @@ static void check_push_gap(feed *f, uint32_t sym)
     if (last == 0 || idx < 0 || f->state != FEED_UP ||
         now - last < (int64_t)f->cfg->poll_stale_sec * 1000)
         return;
-    LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s reason=push_gap "
-        "gap_sec=%.1f", symtab_name(f->syms, sym),
-        (double)(now - last) / 1000.0);
+    LOG(LOG_INFO, LC_FUTU,
+        "recovery_fetch symbol=%s reason=push_gap "
+        "gap_sec=%.1f",
+        symtab_name(f->syms, sym), (double)(now - last) / 1000.0);
     send_get_ticker(f, idx, 1000, KIND_BACKFILL);
 }
 
@@ -286,8 +285,7 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
         }
         uint32_t sym = SYMTAB_NONE;
         size_t k = map_tickers(f, r->s2c->security, r->s2c->tickerlist,
-                               r->s2c->n_tickerlist, ROW_PUSH, recv_ms,
-                               &sym);
+                               r->s2c->n_tickerlist, ROW_PUSH, recv_ms, &sym);
         f->c.push_rows += (int64_t)k;
         feed_enqueue(f, f->rows, k, ROW_PUSH);
         if (sym != SYMTAB_NONE)
@@ -302,8 +300,7 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
             r->s2c->connectstatus) {
             bool up = r->s2c->connectstatus->qotlogined;
             LOG(up ? LOG_INFO : LOG_WARNING, LC_FUTU,
-                "opend_conn_status qot_logined=%s",
-                up ? "True" : "False");
+                "opend_conn_status qot_logined=%s", up ? "True" : "False");
             if (!up)
                 f->qot_down = true;
             else if (f->qot_down) {
@@ -313,14 +310,17 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
         } else if (r->s2c->type == NOTIFY__NOTIFY_TYPE__NotifyType_GtwEvent &&
                    r->s2c->event) {
             char q[256];
-            LOG(LOG_WARNING, LC_FUTU, "opend_gateway_event event_type=%d "
-                "desc=%s", r->s2c->event->eventtype,
+            LOG(LOG_WARNING, LC_FUTU,
+                "opend_gateway_event event_type=%d "
+                "desc=%s",
+                r->s2c->event->eventtype,
                 log_quote(r->s2c->event->desc, q, sizeof(q)));
         }
     }
 }
 
-/* ---- backfill / recovery -------------------------------------------------- */
+/* ---- backfill / recovery --------------------------------------------------
+ */
 
 static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
                             void *ud)
@@ -328,9 +328,8 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
     feed *f = c->ud;
     uint32_t kind = UD_KIND(ud);
     int idx = UD_IDX(ud);
-    const char *sym = idx < f->cfg->n_symbols
-                          ? symtab_name(f->syms, f->sub_ids[idx])
-                          : "?";
+    const char *sym =
+        idx < f->cfg->n_symbols ? symtab_name(f->syms, f->sub_ids[idx]) : "?";
     const QotGetTicker__Response *r = (const QotGetTicker__Response *)m;
     int64_t recv = hktime_now_ms();
 
@@ -340,8 +339,8 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
         f->poll_inflight--;
     if (status != 0 || r->rettype != 0 || !r->s2c) {
         const char *msg = status != 0 ? client_strerror(status)
-                          : r->retmsg  ? r->retmsg
-                                       : "no s2c";
+                          : r->retmsg ? r->retmsg
+                                      : "no s2c";
         if (kind == KIND_BACKFILL)
             LOG(LOG_WARNING, LC_FUTU, "backfill failed for %s: %s", sym, msg);
         else
@@ -349,8 +348,7 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
                 msg);
     } else if (kind == KIND_BACKFILL) {
         size_t k = map_tickers(f, r->s2c->security, r->s2c->tickerlist,
-                               r->s2c->n_tickerlist, ROW_BACKFILL, recv,
-                               NULL);
+                               r->s2c->n_tickerlist, ROW_BACKFILL, recv, NULL);
         size_t lost = feed_enqueue(f, f->rows, k, ROW_BACKFILL);
         f->c.backfill_rows += (int64_t)k;
         LOG(LOG_INFO, LC_FUTU,
@@ -386,11 +384,12 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
          * missed older ticks (a long push gap): fetch as deep as OpenD
          * allows, stored as backfill; the database dedups the overlap. */
         if (got == want && k > 0 && base != WRITER_SEQ_NONE &&
-            r->s2c->n_tickerlist >= (size_t)f->cfg->poll_num &&
-            oldest > base && f->cfg->poll_num < 1000) {
-            LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s "
-                "reason=poll_window_short fetched=%zu", sym,
-                r->s2c->n_tickerlist);
+            r->s2c->n_tickerlist >= (size_t)f->cfg->poll_num && oldest > base &&
+            f->cfg->poll_num < 1000) {
+            LOG(LOG_INFO, LC_FUTU,
+                "recovery_fetch symbol=%s "
+                "reason=poll_window_short fetched=%zu",
+                sym, r->s2c->n_tickerlist);
             send_get_ticker(f, idx, 1000, KIND_BACKFILL);
         }
         f->c.poll_accepted += (int64_t)acc;
@@ -400,8 +399,8 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
             "poll_stats symbol=%s fetched=%zu accepted=%zu enqueued=%zu "
             "dropped_queue_full=%zu dropped_duplicate=%lld "
             "dropped_filter=%lld queue_size=%zu queue_maxsize=%zu",
-            sym, r->s2c->n_tickerlist, acc, acc - lost, lost,
-            (long long)dup, (long long)filt, queue_len(f->q), f->q->cap);
+            sym, r->s2c->n_tickerlist, acc, acc - lost, lost, (long long)dup,
+            (long long)filt, queue_len(f->q), f->q->cap);
     }
     if (f->state != FEED_UP)
         return;
@@ -456,7 +455,8 @@ void feed_recovery_fetch(feed *f, const char *reason)
     pump_backfill(f);
 }
 
-/* ---- poll fallback --------------------------------------------------------- */
+/* ---- poll fallback ---------------------------------------------------------
+ */
 
 static void pump_poll(feed *f)
 {
@@ -508,16 +508,15 @@ static void on_poll_timer(uv_timer_t *t)
             "dropped_queue_full=%lld dropped_duplicate=%lld "
             "dropped_filter=%lld queue_size=%zu queue_maxsize=%zu phase=%s",
             (long long)f->c.poll_fetched, (long long)f->c.poll_accepted,
-            (long long)f->c.poll_enqueued,
-            (long long)f->c.dropped_queue_full,
-            (long long)f->c.dropped_duplicate,
-            (long long)f->c.dropped_filter, queue_len(f->q), f->q->cap,
-            phase_name(ph));
+            (long long)f->c.poll_enqueued, (long long)f->c.dropped_queue_full,
+            (long long)f->c.dropped_duplicate, (long long)f->c.dropped_filter,
+            queue_len(f->q), f->q->cap, phase_name(ph));
         f->last_poll_stats_ms = now;
     }
 }
 
-/* ---- GetGlobalState monitor ------------------------------------------------ */
+/* ---- GetGlobalState monitor ------------------------------------------------
+ */
 
 static void on_check_reply(client *c, int status, const ProtobufCMessage *m,
                            void *ud)
@@ -530,8 +529,8 @@ static void on_check_reply(client *c, int status, const ProtobufCMessage *m,
         return;
     if (status != 0 || r->rettype != 0 || !r->s2c) {
         const char *msg = status != 0 ? client_strerror(status)
-                          : r->retmsg  ? r->retmsg
-                                       : "no s2c";
+                          : r->retmsg ? r->retmsg
+                                      : "no s2c";
         char q[256];
         LOG(LOG_WARNING, LC_FUTU,
             "futu_disconnected reason=get_global_state_failed msg=%s",
@@ -560,7 +559,8 @@ static void on_check_timer(uv_timer_t *t)
                          on_check_reply, UD(KIND_CHECK, 0));
 }
 
-/* ---- subscribe ------------------------------------------------------------- */
+/* ---- subscribe -------------------------------------------------------------
+ */
 
 static void sub_done(feed *f);
 
@@ -609,8 +609,7 @@ static void send_sub(feed *f, const int *idx, int n, bool subscribe)
     c2s.session = subscribe ? 3 : 0;
     req.c2s = &c2s;
     /* ud: first index and count (count in the kind's spare bits). */
-    void *u = (void *)(uintptr_t)(((uint64_t)(subscribe ? KIND_SUB
-                                                         : KIND_UNSUB)
+    void *u = (void *)(uintptr_t)(((uint64_t)(subscribe ? KIND_SUB : KIND_UNSUB)
                                    << 56) |
                                   ((uint64_t)n << 32) | (uint32_t)idx[0]);
     rc = client_request(&f->cl, PROTO_QOT_SUB, &req.base, on_sub_reply, u);
@@ -629,8 +628,8 @@ static void on_sub_reply(client *c, int status, const ProtobufCMessage *m,
     const QotSub__Response *r = (const QotSub__Response *)m;
     int ret = status != 0 ? -1 : r->rettype;
     const char *msg = status != 0 ? client_strerror(status)
-                      : r->retmsg  ? r->retmsg
-                                   : "";
+                      : r->retmsg ? r->retmsg
+                                  : "";
     char q[512];
 
     if (kind == KIND_UNSUB) {
@@ -691,7 +690,8 @@ static void sub_done(feed *f)
             o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
                                   o ? "," : "", f->cfg->symbols[i]);
     if (f->sub_accepted == 0) {
-        LOG(LOG_INFO, LC_FUTU, "subscribe ret=-1 msg=\"no symbol accepted\" "
+        LOG(LOG_INFO, LC_FUTU,
+            "subscribe ret=-1 msg=\"no symbol accepted\" "
             "symbols=none");
         client_close(&f->cl, CLIENT_E_REFUSED, "subscribe failed");
         return;
@@ -701,8 +701,8 @@ static void sub_done(feed *f)
     f->state = FEED_UP;
     f->connected_since_mono = hktime_mono_ms();
     f->backoff_sec = f->cfg->reconnect_min_delay;
-    LOG(LOG_INFO, LC_FUTU, "futu_connected host=%s port=%d",
-        f->cfg->futu_host, f->cfg->futu_port);
+    LOG(LOG_INFO, LC_FUTU, "futu_connected host=%s port=%d", f->cfg->futu_host,
+        f->cfg->futu_port);
     uv_timer_start(&f->check_timer, on_check_timer,
                    (uint64_t)f->cfg->check_interval_sec * 1000,
                    (uint64_t)f->cfg->check_interval_sec * 1000);
@@ -730,8 +730,8 @@ static void on_ready(client *c, const InitConnect__S2C *s2c, void *ud)
     LOG(LOG_INFO, LC_FUTU,
         "futu_init_connect conn_id=%llu server_ver=%d keepalive_sec=%d "
         "sid=%s",
-        (unsigned long long)s2c->connid, s2c->serverver,
-        s2c->keepaliveinterval, f->sid);
+        (unsigned long long)s2c->connid, s2c->serverver, s2c->keepaliveinterval,
+        f->sid);
     f->state = FEED_SUBSCRIBING;
     f->qot_down = false;
     send_subscribe_all(f);
@@ -754,8 +754,8 @@ static void on_closed(client *c, int reason, const char *detail, void *ud)
     f->c.disconnects++;
     if (was_up) {
         LOG(LOG_WARNING, LC_FUTU, "futu_disconnected reason=%s msg=%s",
-            reason == CLIENT_E_LIVENESS ? "liveness_timeout"
-            : reason == CLIENT_E_EOF    ? "context_closed"
+            reason == CLIENT_E_LIVENESS          ? "liveness_timeout"
+            : reason == CLIENT_E_EOF             ? "context_closed"
             : reason <= -1001 && reason >= -1099 ? "bad_frame"
                                                  : "connection_error",
             log_quote(detail, q, sizeof(q)));
@@ -769,7 +769,8 @@ static void on_closed(client *c, int reason, const char *detail, void *ud)
     schedule_reconnect(f);
 }
 
-/* ---- SIGHUP symbol changes ----------------------------------------------------- */
+/* ---- SIGHUP symbol changes
+ * ----------------------------------------------------- */
 
 void feed_apply_symbols(feed *f, const config *next)
 {
@@ -807,8 +808,8 @@ void feed_apply_symbols(feed *f, const config *next)
     for (int i = 0; i < old_n; i++)
         f->cfg_idx[old_ids[i]] = -1;
     for (int k = 0; k < cfg->n_symbols; k++) {
-        f->sub_ids[k] = symtab_intern(f->syms, cfg->symbols[k],
-                                      strlen(cfg->symbols[k]));
+        f->sub_ids[k] =
+            symtab_intern(f->syms, cfg->symbols[k], strlen(cfg->symbols[k]));
         if (f->sub_ids[k] != SYMTAB_NONE)
             f->cfg_idx[f->sub_ids[k]] = k;
         f->sub_ok[k] = false;

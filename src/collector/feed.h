@@ -76,7 +76,7 @@ typedef struct feed {
     /* subscription bookkeeping */
     uint32_t sub_ids[CONFIG_MAX_SYMBOLS]; /* symtab id per config symbol */
     bool sub_ok[CONFIG_MAX_SYMBOLS];
-    int sub_pending;        /* Qot_Sub requests in flight */
+    int sub_pending; /* Qot_Sub requests in flight */
     int sub_accepted;
     /* backfill / poll pipelines: indexes into sub_ids */
     int bf_next, bf_inflight;
@@ -91,9 +91,9 @@ typedef struct feed {
     int64_t last_row_mono_ms;
     int64_t max_ts_seen;
     int64_t connected_since_mono;
-    feed_counters c;     /* cumulative */
+    feed_counters c; /* cumulative */
     mapping_stats ms;
-    row *rows;           /* mapping scratch, 1000 rows */
+    row *rows; /* mapping scratch, 1000 rows */
     bool ever_connected;
     void (*on_first_up)(struct feed *f);
 } feed;

@@ -32,8 +32,8 @@ int gapdet_init(gapdet *g, const config *cfg, uint32_t cap)
     memset(g, 0, sizeof(*g));
     g->cfg = cfg;
     g->cap = cap;
-    g->ring_len = cfg->gap_active_min_ticks > 1 ? cfg->gap_active_min_ticks - 1
-                                                : 1;
+    g->ring_len =
+        cfg->gap_active_min_ticks > 1 ? cfg->gap_active_min_ticks - 1 : 1;
     g->syms = calloc(cap, sizeof(*g->syms));
     g->undo_ids = calloc(cap, sizeof(*g->undo_ids));
     g->undo = calloc(cap, sizeof(*g->undo));

@@ -29,7 +29,7 @@ typedef struct gapdet {
     const config *cfg;
     gapdet_sym **syms; /* per symtab id, allocated on first tick */
     uint32_t cap;
-    int ring_len;      /* GAP_ACTIVE_MIN_TICKS - 1 */
+    int ring_len; /* GAP_ACTIVE_MIN_TICKS - 1 */
     /* undo log of the open transaction */
     uint32_t *undo_ids;
     gapdet_sym **undo;

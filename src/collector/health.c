@@ -62,9 +62,8 @@ void health_dump(health *h, const char *reason, int level)
         "busy_count=%lld backoff_count=%lld spilled=%lld "
         "dropped_queue_full=%lld reconnects=%lld symbols=%d",
         strncmp(reason, "sigusr1", 7) == 0 ? "" : "WATCHDOG ", reason,
-        (double)now / 1000.0, queue_len(h->q), h->q->cap,
-        spool_pending(h->sp), ca, da,
-        atomic_load(&h->w->st.alive) ? "True" : "False",
+        (double)now / 1000.0, queue_len(h->q), h->q->cap, spool_pending(h->sp),
+        ca, da, atomic_load(&h->w->st.alive) ? "True" : "False",
         feed_connected(h->f) ? "True" : "False", h->f->sid,
         (long long)atomic_load(&h->w->st.rows_inserted),
         (long long)atomic_load(&h->w->st.rows_ignored),
@@ -171,8 +170,7 @@ static void on_tick(uv_timer_t *t)
     d.queue_in = h->f->c.queue_in - h->prev.queue_in;
     d.dropped_queue_full =
         h->f->c.dropped_queue_full - h->prev.dropped_queue_full;
-    d.dropped_duplicate =
-        h->f->c.dropped_duplicate - h->prev.dropped_duplicate;
+    d.dropped_duplicate = h->f->c.dropped_duplicate - h->prev.dropped_duplicate;
     d.dropped_filter = h->f->c.dropped_filter - h->prev.dropped_filter;
     h->prev = h->f->c;
     h->last_tick_mono = now;
@@ -190,8 +188,8 @@ static void on_tick(uv_timer_t *t)
             LOG(LOG_WARNING, LC_FUTU,
                 "ts_drift_warn drift_sec=%.1f now_utc_ms=%lld max_ts_ms=%lld "
                 "max_ts_utc=%s",
-                (double)(wall - mts) / 1000.0, (long long)wall,
-                (long long)mts, mtu);
+                (double)(wall - mts) / 1000.0, (long long)wall, (long long)mts,
+                mtu);
     } else {
         snprintf(drift, sizeof(drift), "none");
         snprintf(mtu, sizeof(mtu), "none");
@@ -204,13 +202,12 @@ static void on_tick(uv_timer_t *t)
         "max_ts_utc=%s dropped_queue_full=%lld dropped_duplicate=%lld "
         "phase=%s dropped_filter=%lld symbols=%d spool_rows=%zu",
         feed_connected(h->f) ? "True" : "False", h->f->sid, queue_len(h->q),
-        h->q->cap, (double)ins * k, (double)ign * k,
-        (double)d.push_rows * k, (long long)d.poll_fetched,
-        (long long)d.poll_accepted, (long long)d.poll_enqueued,
-        (long long)d.queue_in, out, (double)commits * k, lca, drift, mtu,
-        (long long)d.dropped_queue_full, (long long)d.dropped_duplicate,
-        phase_name(ph), (long long)d.dropped_filter, cfg->n_symbols,
-        spool_pending(h->sp));
+        h->q->cap, (double)ins * k, (double)ign * k, (double)d.push_rows * k,
+        (long long)d.poll_fetched, (long long)d.poll_accepted,
+        (long long)d.poll_enqueued, (long long)d.queue_in, out,
+        (double)commits * k, lca, drift, mtu, (long long)d.dropped_queue_full,
+        (long long)d.dropped_duplicate, phase_name(ph),
+        (long long)d.dropped_filter, cfg->n_symbols, spool_pending(h->sp));
     long long busy = atomic_load(&h->w->st.backoff_count);
     if (busy - h->prev_busy >= 3)
         LOG(LOG_WARNING, LC_COLLECTOR,
@@ -260,8 +257,9 @@ static void on_second(uv_timer_t *t)
     int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
     size_t ql = queue_len(h->q) + spool_pending(h->sp);
     bool alive = atomic_load(&h->w->st.alive);
-    bool progress = ql == 0 || (lc > 0 && now - lc <
-                                   (int64_t)h->cfg->watchdog_stall_sec * 1000);
+    bool progress =
+        ql == 0 ||
+        (lc > 0 && now - lc < (int64_t)h->cfg->watchdog_stall_sec * 1000);
     if (alive && progress)
         sd_notify(0, "WATCHDOG=1");
     sd_notifyf(0, "STATUS=connected=%s queue=%zu rows=%lld last_commit=%.1fs",

@@ -32,15 +32,13 @@ struct buf {
 };
 
 __attribute__((format(printf, 2, 3))) static void bprintf(struct buf *b,
-                                                          const char *fmt,
-                                                          ...)
+                                                          const char *fmt, ...)
 {
     va_list ap;
     for (;;) {
         size_t room = b->cap - b->n;
         va_start(ap, fmt);
-        int w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt,
-                          ap);
+        int w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
         va_end(ap);
         if (w < 0)
             return;
@@ -103,8 +101,8 @@ static void hist(struct buf *b, const char *name, const char *help,
         cum += v;
         sum += (double)v * (upper_ms + lower_ms) / 2.0 / 1000.0;
         if (i % 2 == 1 || i == WRITER_LAT_BUCKETS - 1)
-            bprintf(b, "%s_bucket{le=\"%.6g\"} %lld\n", name,
-                    upper_ms / 1000.0, cum);
+            bprintf(b, "%s_bucket{le=\"%.6g\"} %lld\n", name, upper_ms / 1000.0,
+                    cum);
     }
     bprintf(b, "%s_bucket{le=\"+Inf\"} %lld\n%s_sum %.6f\n%s_count %lld\n",
             name, cum, name, sum, name, cum);
@@ -113,8 +111,8 @@ static void hist(struct buf *b, const char *name, const char *help,
 static void metric(struct buf *b, const char *name, const char *type,
                    const char *help, double v)
 {
-    bprintf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
-            type, name, v);
+    bprintf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type,
+            name, v);
 }
 
 char *http_render_metrics(http_ctx *x)
@@ -192,8 +190,8 @@ char *http_render_metrics(http_ctx *x)
            atomic_load(&st->alive));
     metric(&b, "hk_reconnects_total", "counter",
            "OpenD reconnect attempts scheduled.", (double)s.c.reconnects);
-    metric(&b, "hk_disconnects_total", "counter",
-           "OpenD sessions lost.", (double)s.c.disconnects);
+    metric(&b, "hk_disconnects_total", "counter", "OpenD sessions lost.",
+           (double)s.c.disconnects);
     metric(&b, "hk_poll_fetched_total", "counter",
            "Ticks fetched by the poll fallback.", (double)s.c.poll_fetched);
     metric(&b, "hk_poll_duplicates_total", "counter",
@@ -245,15 +243,14 @@ char *http_render_health(http_ctx *x, int *code)
     double free_pct = 100;
 
     health_snapshot_get(x->h, &s);
-    bool grace = now - s.start_mono <
-                 (int64_t)c->health_startup_grace_sec * 1000;
+    bool grace =
+        now - s.start_mono < (int64_t)c->health_startup_grace_sec * 1000;
     bool opend_ok = s.connected || grace;
     int64_t lc = atomic_load(&x->w->st.last_commit_mono_ms);
     size_t backlog = queue_len(x->q) + spool_pending(x->sp);
     bool alive = atomic_load(&x->w->st.alive);
-    bool stalled = backlog > 0 &&
-                   now - (lc ? lc : s.start_mono) >=
-                       (int64_t)c->watchdog_stall_sec * 1000;
+    bool stalled = backlog > 0 && now - (lc ? lc : s.start_mono) >=
+                                      (int64_t)c->watchdog_stall_sec * 1000;
     bool writer_ok = alive && !stalled;
     double lag = s.max_ts_seen ? (double)(wall - s.max_ts_seen) / 1000.0 : 0;
     bool lag_ok = !phase_is_trading((phase)s.phase) || s.max_ts_seen == 0 ||
@@ -436,10 +433,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
             return reply(conn, 401, "application/json",
                          dupstr("{\"error\":\"unauthorized\"}\n"));
         }
-        int action = strcmp(url, "/admin/flush") == 0         ? HTTP_ADMIN_FLUSH
-                     : strcmp(url, "/admin/resubscribe") == 0 ? HTTP_ADMIN_RESUBSCRIBE
-                     : strcmp(url, "/admin/reload") == 0      ? HTTP_ADMIN_RELOAD
-                                                              : 0;
+        int action = strcmp(url, "/admin/flush") == 0 ? HTTP_ADMIN_FLUSH
+                     : strcmp(url, "/admin/resubscribe") == 0
+                         ? HTTP_ADMIN_RESUBSCRIBE
+                     : strcmp(url, "/admin/reload") == 0 ? HTTP_ADMIN_RELOAD
+                                                         : 0;
         if (!action)
             return reply(conn, 404, "application/json",
                          dupstr("{\"error\":\"not found\"}\n"));
@@ -454,8 +452,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
                 usleep(20000);
         }
         struct buf b = {0};
-        bprintf(&b, "{\"ok\":true,\"action\":\"%s\",\"queue\":%zu,"
-                    "\"spool_rows\":%zu}\n",
+        bprintf(&b,
+                "{\"ok\":true,\"action\":\"%s\",\"queue\":%zu,"
+                "\"spool_rows\":%zu}\n",
                 url + 7, queue_len(x->q), spool_pending(x->sp));
         return reply(conn, action == HTTP_ADMIN_FLUSH ? 200 : 202,
                      "application/json", b.p);
@@ -485,22 +484,24 @@ int http_start(http_ctx *x)
     if (x->cfg->http_port == 0)
         return 0;
     if (inet_pton(AF_INET, x->cfg->http_host, &sa.sin_addr) != 1) {
-        LOG(LOG_ERROR, LC_MAIN, "http_start_failed host=%s "
-            "reason=\"HTTP_HOST must be an IPv4 address\"", x->cfg->http_host);
+        LOG(LOG_ERROR, LC_MAIN,
+            "http_start_failed host=%s "
+            "reason=\"HTTP_HOST must be an IPv4 address\"",
+            x->cfg->http_host);
         return -1;
     }
-    sa.sin_port = htons((uint16_t)(x->cfg->http_port > 0 ? x->cfg->http_port
-                                                         : 0));
+    sa.sin_port =
+        htons((uint16_t)(x->cfg->http_port > 0 ? x->cfg->http_port : 0));
     x->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL,
-        handler, x, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, handler,
+        x, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
     if (!x->mhd) {
-        LOG(LOG_ERROR, LC_MAIN, "http_start_failed host=%s port=%d "
+        LOG(LOG_ERROR, LC_MAIN,
+            "http_start_failed host=%s port=%d "
             "reason=\"cannot bind (in use?)\" action=continue_without_http",
-            x->cfg->http_host,
-            x->cfg->http_port);
+            x->cfg->http_host, x->cfg->http_port);
         return -1;
     }
     info = MHD_get_daemon_info(x->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -161,8 +161,7 @@ static int cmp_desc(const void *a, const void *b)
     return *(const int *)b - *(const int *)a;
 }
 
-static void seed_from(daemon_t *d, int day, char *vals, size_t cap,
-                      size_t *o)
+static void seed_from(daemon_t *d, int day, char *vals, size_t cap, size_t *o)
 {
     char path[1100], uri[1200];
     sqlite3 *db = NULL;
@@ -226,8 +225,8 @@ static void seed_gaps(daemon_t *d, int day)
         goto out;
     for (int i = 0; i < d->cfg.n_symbols; i++) {
         int n = 0;
-        uint32_t id = symtab_find(&d->syms, d->cfg.symbols[i],
-                                  strlen(d->cfg.symbols[i]));
+        uint32_t id =
+            symtab_find(&d->syms, d->cfg.symbols[i], strlen(d->cfg.symbols[i]));
         if (id == SYMTAB_NONE)
             continue;
         sqlite3_bind_text(st, 1, d->cfg.symbols[i], -1, SQLITE_STATIC);
@@ -246,8 +245,10 @@ static void seed_gaps(daemon_t *d, int day)
             seeded++;
         }
     }
-    LOG(LOG_INFO, LC_COLLECTOR, "gap_state_rebuilt trading_day=%08d "
-        "symbols=%d", day, seeded);
+    LOG(LOG_INFO, LC_COLLECTOR,
+        "gap_state_rebuilt trading_day=%08d "
+        "symbols=%d",
+        day, seeded);
 out:
     sqlite3_finalize(st);
     if (db)
@@ -332,8 +333,10 @@ static void reload(daemon_t *d)
     };
     int errors = config_load(&next, &o);
     if (errors > 0) {
-        LOG(LOG_ERROR, LC_MAIN, "config_reload_failed errors=%d "
-            "action=keep_running_with_previous_config", errors);
+        LOG(LOG_ERROR, LC_MAIN,
+            "config_reload_failed errors=%d "
+            "action=keep_running_with_previous_config",
+            errors);
         return;
     }
     log_level_set(next.log_level);
@@ -417,8 +420,8 @@ static size_t preserve_rows(daemon_t *d)
                                        &d->syms, path, sizeof(path));
             if (rc == 0)
                 LOG(LOG_ERROR, LC_COLLECTOR,
-                    "rows_spooled rows=%zu path=%s reason=%s", bn + got,
-                    path, d->exit_reason ? d->exit_reason : "stop_timeout");
+                    "rows_spooled rows=%zu path=%s reason=%s", bn + got, path,
+                    d->exit_reason ? d->exit_reason : "stop_timeout");
             else
                 LOG(LOG_ERROR, LC_COLLECTOR,
                     "rows_lost rows=%zu reason=\"spool write failed: %s\"",
@@ -450,28 +453,30 @@ static int run(daemon_t *d)
 
     if (mkdir(cfg->data_root, 0750) != 0 && errno != EEXIST) {
         /* config_check_data_root said the parent is writable */
-        LOG(LOG_ERROR, LC_MAIN, "config_error var=DATA_ROOT value=%s "
-            "reason=\"mkdir: %s\"", log_quote(cfg->data_root, q, sizeof(q)),
-            strerror(errno));
+        LOG(LOG_ERROR, LC_MAIN,
+            "config_error var=DATA_ROOT value=%s "
+            "reason=\"mkdir: %s\"",
+            log_quote(cfg->data_root, q, sizeof(q)), strerror(errno));
         return CONFIG_EXIT_INVALID;
     }
     char lock[1200];
-    snprintf(lock, sizeof(lock), "%s/.hk-tick-collector.lock",
-             cfg->data_root);
+    snprintf(lock, sizeof(lock), "%s/.hk-tick-collector.lock", cfg->data_root);
     d->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (d->lock_fd < 0 || flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         LOG(LOG_ERROR, LC_MAIN,
             "collector_exit code=1 reason=data_root_locked rows_pending=0 "
-            "lock=%s", lock);
+            "lock=%s",
+            lock);
         return 1;
     }
     phase_load_holiday_file(cfg);
     if (cfg->rsa_key_file[0]) {
         char err[256];
-        if (crypto_open(cfg->rsa_key_file, &d->cipher, err, sizeof(err)) !=
-            0) {
-            LOG(LOG_ERROR, LC_MAIN, "config_error var=FUTU_RSA_KEY_FILE "
-                "value=%s reason=\"%s\"", cfg->rsa_key_file, err);
+        if (crypto_open(cfg->rsa_key_file, &d->cipher, err, sizeof(err)) != 0) {
+            LOG(LOG_ERROR, LC_MAIN,
+                "config_error var=FUTU_RSA_KEY_FILE "
+                "value=%s reason=\"%s\"",
+                cfg->rsa_key_file, err);
             return CONFIG_EXIT_INVALID;
         }
     }
@@ -479,7 +484,8 @@ static int run(daemon_t *d)
         queue_init(&d->q, (size_t)cfg->max_queue_size) != 0 ||
         spool_init(&d->sp, cfg->data_root) != 0 ||
         writer_init(&d->w, cfg, &d->syms, &d->q, &d->sp) != 0) {
-        LOG(LOG_CRITICAL, LC_MAIN, "collector_exit code=1 reason=oom "
+        LOG(LOG_CRITICAL, LC_MAIN,
+            "collector_exit code=1 reason=oom "
             "rows_pending=0");
         return 1;
     }
@@ -503,7 +509,8 @@ static int run(daemon_t *d)
     d->h.ud = d;
     rc = writer_start(&d->w);
     if (rc != 0) {
-        LOG(LOG_CRITICAL, LC_MAIN, "collector_exit code=1 "
+        LOG(LOG_CRITICAL, LC_MAIN,
+            "collector_exit code=1 "
             "reason=writer_start_failed rows_pending=0");
         return 1;
     }
@@ -518,8 +525,13 @@ static int run(daemon_t *d)
     uv_async_init(&d->loop, &d->admin_async, on_admin);
     d->admin_async.data = d;
     health_start(&d->h);
-    d->http = (http_ctx){.cfg = cfg, .h = &d->h, .w = &d->w, .q = &d->q,
-                         .sp = &d->sp, .admin = admin_request, .ud = d};
+    d->http = (http_ctx){.cfg = cfg,
+                         .h = &d->h,
+                         .w = &d->w,
+                         .q = &d->q,
+                         .sp = &d->sp,
+                         .admin = admin_request,
+                         .ud = d};
     /* Collecting matters more than the endpoint: keep going without it
      * (the failure is logged, and /metrics being absent alerts). */
     (void)http_start(&d->http);
@@ -528,12 +540,14 @@ static int run(daemon_t *d)
     uv_run(&d->loop, UV_RUN_DEFAULT);
 
     /* Drain. */
-    int64_t limit = d->exit_code ? 5000
-                                 : (int64_t)cfg->stop_flush_timeout_sec * 1000;
+    int64_t limit =
+        d->exit_code ? 5000 : (int64_t)cfg->stop_flush_timeout_sec * 1000;
     size_t pending = queue_len(&d->q) + spool_pending(&d->sp);
-    LOG(LOG_INFO, LC_COLLECTOR, "collector_draining queue=%zu/%zu "
-        "spool_rows=%zu timeout_sec=%.1f", queue_len(&d->q), d->q.cap,
-        spool_pending(&d->sp), (double)limit / 1000.0);
+    LOG(LOG_INFO, LC_COLLECTOR,
+        "collector_draining queue=%zu/%zu "
+        "spool_rows=%zu timeout_sec=%.1f",
+        queue_len(&d->q), d->q.cap, spool_pending(&d->sp),
+        (double)limit / 1000.0);
     writer_stop(&d->w, hktime_mono_ms() + limit);
     writer_join(&d->w);
     pending = queue_len(&d->q) + spool_pending(&d->sp) + d->w.batch_len;
@@ -621,13 +635,14 @@ int main(int argc, char **argv)
     if (d.cfg.env_file[0])
         snprintf(d.env_file, sizeof(d.env_file), "%s", d.cfg.env_file);
     if (d.cfg.config_file[0])
-        snprintf(d.config_file, sizeof(d.config_file), "%s",
-                 d.cfg.config_file);
+        snprintf(d.config_file, sizeof(d.config_file), "%s", d.cfg.config_file);
     if (errors == 0 && !check && d.cfg.log_file[0]) {
         int rc = log_open_file(d.cfg.log_file);
         if (rc != 0) {
-            LOG(LOG_ERROR, LC_MAIN, "config_error var=LOG_FILE value=%s "
-                "reason=\"%s\"", d.cfg.log_file, strerror(-rc));
+            LOG(LOG_ERROR, LC_MAIN,
+                "config_error var=LOG_FILE value=%s "
+                "reason=\"%s\"",
+                d.cfg.log_file, strerror(-rc));
             errors++;
         }
     }

@@ -14,10 +14,9 @@
 #define H8 (8LL * 3600 * 1000)
 #define M30 (30LL * 60 * 1000)
 
-int mapping_ticker(const QotCommon__Ticker *t, uint32_t sym,
-                   const char *symbol, int market, int push_type,
-                   int64_t recv_ms, int64_t now_ms, mapping_stats *st,
-                   row *out)
+int mapping_ticker(const QotCommon__Ticker *t, uint32_t sym, const char *symbol,
+                   int market, int push_type, int64_t recv_ms, int64_t now_ms,
+                   mapping_stats *st, row *out)
 {
     enum hktime_zone zone = market == 11 ? HKTIME_ZONE_US : HKTIME_ZONE_HK;
     int64_t ts = 0;
@@ -25,8 +24,8 @@ int mapping_ticker(const QotCommon__Ticker *t, uint32_t sym,
 
     if (t->time && t->time[0])
         ok = hktime_parse(t->time, strlen(t->time), zone, now_ms, &ts) == 0;
-    if (!ok && t->has_timestamp && isfinite(t->timestamp) &&
-        t->timestamp > 0 && t->timestamp < 1e11) {
+    if (!ok && t->has_timestamp && isfinite(t->timestamp) && t->timestamp > 0 &&
+        t->timestamp < 1e11) {
         ts = (int64_t)llround(t->timestamp * 1000.0);
         ok = true;
     }

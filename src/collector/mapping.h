@@ -27,9 +27,8 @@ typedef struct mapping_stats {
  * Map t into *out. Returns 0, or -1 when the tick has no usable time (out
  * untouched; counted and logged at most once a minute).
  */
-int mapping_ticker(const QotCommon__Ticker *t, uint32_t sym,
-                   const char *symbol, int market, int push_type,
-                   int64_t recv_ms, int64_t now_ms, mapping_stats *st,
-                   row *out);
+int mapping_ticker(const QotCommon__Ticker *t, uint32_t sym, const char *symbol,
+                   int market, int push_type, int64_t recv_ms, int64_t now_ms,
+                   mapping_stats *st, row *out);
 
 #endif

@@ -48,8 +48,9 @@ phase phase_of(const config *cfg, int64_t utc_ms)
 
 const char *phase_name(phase p)
 {
-    static const char *n[] = {"after-hours", "holiday-closed", "pre-open",
-                              "open",        "lunch-break",    "closing-auction"};
+    static const char *n[] = {"after-hours", "holiday-closed",
+                              "pre-open",    "open",
+                              "lunch-break", "closing-auction"};
     return n[p];
 }
 

@@ -22,16 +22,16 @@ enum row_push_type {
 #define ROW_HAS_TYPE 0x02
 
 typedef struct row {
-    int64_t ts_ms;      /* UTC epoch ms of the trade */
-    int64_t seq;        /* Futu sequence (valid with ROW_HAS_SEQ) */
+    int64_t ts_ms; /* UTC epoch ms of the trade */
+    int64_t seq;   /* Futu sequence (valid with ROW_HAS_SEQ) */
     int64_t volume;
     int64_t recv_ts_ms; /* collector wall clock at arrival */
     double price;
     double turnover;
-    uint32_t sym;       /* symtab id */
-    int16_t tick_type;  /* TickerType (valid with ROW_HAS_TYPE) */
-    int8_t dir;         /* TickerDirection */
-    uint8_t push_type;  /* enum row_push_type */
+    uint32_t sym;      /* symtab id */
+    int16_t tick_type; /* TickerType (valid with ROW_HAS_TYPE) */
+    int8_t dir;        /* TickerDirection */
+    uint8_t push_type; /* enum row_push_type */
     uint8_t flags;
     uint8_t pad[7];
 } row;

@@ -190,8 +190,7 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
     return rc;
 }
 
-long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn,
-                       void *ud)
+long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud)
 {
     uint8_t h[SPOOL_HEADER], want[SPOOL_HEADER];
     uint8_t rec[SPOOL_RECORD];

@@ -40,9 +40,9 @@ typedef struct spool {
     pthread_mutex_t mu;
     char dir[1100];
     char path[1200];
-    int fd;          /* -1 until first spill */
-    off_t rd;        /* next record to take */
-    off_t wr;        /* end of data */
+    int fd;                /* -1 until first spill */
+    off_t rd;              /* next record to take */
+    off_t wr;              /* end of data */
     atomic_size_t pending; /* rows in the live spool */
     atomic_llong spilled;  /* rows ever written */
 } spool;

@@ -187,8 +187,8 @@ fail:
     return rc;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, long long *out,
-                      char *text, size_t tlen)
+static int pragma_int(sqlite3 *db, const char *sql, long long *out, char *text,
+                      size_t tlen)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -250,23 +250,23 @@ static int apply_pragmas(store *s, const config *cfg)
     if (uv < 4)
         rc = exec(s->db, "PRAGMA user_version = 4");
     else if (uv > 4)
-        LOG(LOG_WARNING, LC_DB, "sqlite_schema_newer db_path=%s "
-            "user_version=%lld", s->path, uv);
+        LOG(LOG_WARNING, LC_DB,
+            "sqlite_schema_newer db_path=%s "
+            "user_version=%lld",
+            s->path, uv);
     return rc;
 }
 
-int store_open(store *s, const config *cfg, int day, char *err,
-               size_t errlen)
+int store_open(store *s, const config *cfg, int day, char *err, size_t errlen)
 {
     int rc;
     const char *stage = "open";
 
     memset(s, 0, sizeof(*s));
     store_day_path(cfg->data_root, day, s->path, sizeof(s->path));
-    rc = sqlite3_open_v2(s->path, &s->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    rc = sqlite3_open_v2(
+        s->path, &s->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     sqlite3_extended_result_codes(s->db, 0);
@@ -284,15 +284,15 @@ int store_open(store *s, const config *cfg, int day, char *err,
         rc = sqlite3_prepare_v3(s->db, TOTALS_SQL, -1,
                                 SQLITE_PREPARE_PERSISTENT, &s->tot, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v3(s->db, GAP_SQL, -1,
-                                SQLITE_PREPARE_PERSISTENT, &s->gap, NULL);
+        rc = sqlite3_prepare_v3(s->db, GAP_SQL, -1, SQLITE_PREPARE_PERSISTENT,
+                                &s->gap, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     s->day = day;
     snprintf(s->day_str, sizeof(s->day_str), "%08d", day);
     s->last_used_mono_ms = hktime_mono_ms();
     return SQLITE_OK;
-fail: {
+fail : {
     char q[512];
     const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     const char *hint = "check DATA_ROOT ownership and free space";
@@ -302,8 +302,10 @@ fail: {
     else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         hint = "another process holds a lock on the day file";
     snprintf(err, errlen, "%s", msg);
-    LOG(LOG_ERROR, LC_DB, "sqlite_open_failed db_path=%s err=%s hint=\"%s\" "
-        "stage=%s", s->path, log_quote(msg, q, sizeof(q)), hint, stage);
+    LOG(LOG_ERROR, LC_DB,
+        "sqlite_open_failed db_path=%s err=%s hint=\"%s\" "
+        "stage=%s",
+        s->path, log_quote(msg, q, sizeof(q)), hint, stage);
     store_close(s, false);
     return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
@@ -361,10 +363,10 @@ int store_insert(store *s, const row *r, const symtab *t,
         sqlite3_bind_int64(st, 8, r->seq);
     else
         sqlite3_bind_null(st, 8);
-    sqlite3_bind_text(st, 9,
-                      msg_ticker_type_str(r->tick_type,
-                                          (r->flags & ROW_HAS_TYPE) != 0),
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(
+        st, 9,
+        msg_ticker_type_str(r->tick_type, (r->flags & ROW_HAS_TYPE) != 0), -1,
+        SQLITE_STATIC);
     sqlite3_bind_text(st, 10, row_push_type_str(r->push_type), -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 11, "futu", 4, SQLITE_STATIC);
@@ -380,9 +382,9 @@ int store_insert(store *s, const row *r, const symtab *t,
     return SQLITE_OK;
 }
 
-int store_add_totals(store *s, const char *symbol, int64_t rows,
-                     int64_t min_ts, int64_t max_ts, int64_t max_seq,
-                     bool has_seq, int64_t inserted_at_ms)
+int store_add_totals(store *s, const char *symbol, int64_t rows, int64_t min_ts,
+                     int64_t max_ts, int64_t max_seq, bool has_seq,
+                     int64_t inserted_at_ms)
 {
     sqlite3_stmt *st = s->tot;
     char day[9];

@@ -21,7 +21,7 @@
 #include "collector/symtab.h"
 
 typedef struct store {
-    int day; /* YYYYMMDD, 0 = closed */
+    int day;         /* YYYYMMDD, 0 = closed */
     char day_str[9]; /* the same as text: every row of a file has it */
     char path[1100];
     sqlite3 *db;
@@ -40,8 +40,7 @@ extern const char STORE_TOTALS_DDL[];
  * sqlite_open_failed; err receives the library's message. On failure the
  * store is closed.
  */
-int store_open(store *s, const config *cfg, int day, char *err,
-               size_t errlen);
+int store_open(store *s, const config *cfg, int day, char *err, size_t errlen);
 /* Close; with checkpoint, run wal_checkpoint(TRUNCATE) first. */
 void store_close(store *s, bool checkpoint);
 
@@ -57,9 +56,9 @@ void store_rollback(store *s);
 int store_insert(store *s, const row *r, const symtab *t,
                  int64_t inserted_at_ms, int *inserted);
 /* Add a batch's totals for one symbol. Returns SQLITE_OK or an error. */
-int store_add_totals(store *s, const char *symbol, int64_t rows,
-                     int64_t min_ts, int64_t max_ts, int64_t max_seq,
-                     bool has_seq, int64_t inserted_at_ms);
+int store_add_totals(store *s, const char *symbol, int64_t rows, int64_t min_ts,
+                     int64_t max_ts, int64_t max_seq, bool has_seq,
+                     int64_t inserted_at_ms);
 
 /* INSERT OR IGNORE one hard gap (compat.md §8.1). */
 int store_insert_gap(store *s, const char *symbol, int64_t prev_ts,

@@ -36,7 +36,6 @@ struct acc {
     int touched;
 };
 
-
 struct writer_scratch {
     struct acc *acc;
     uint32_t *touched;
@@ -152,8 +151,8 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 }
 
 /* Run the gap detector over the rows of `day`; insert gap rows. */
-static int detect_gaps(writer *w, store *s, const row *rows, size_t n,
-                       int day, int64_t now_ms, long long *gaps)
+static int detect_gaps(writer *w, store *s, const row *rows, size_t n, int day,
+                       int64_t now_ms, long long *gaps)
 {
     uint32_t k = 0;
     char meta[512];
@@ -245,8 +244,8 @@ static const char *rc_name(int rc)
 
 /* One transaction for the rows of `day`. */
 static int try_day(writer *w, const row *rows, size_t n, int day,
-                   long long *ins, long long *ign, long long *gaps,
-                   char *err, size_t el, store **out)
+                   long long *ins, long long *ign, long long *gaps, char *err,
+                   size_t el, store **out)
 {
     struct writer_scratch *sc = scratch_of(w);
     int rc;
@@ -302,9 +301,8 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
     for (uint32_t k = 0; k < sc->n_touched; k++) {
         uint32_t id = sc->touched[k];
         struct acc *a = &sc->acc[id];
-        rc = store_add_totals(s, symtab_name(w->syms, id), a->rows,
-                              a->min_ts, a->max_ts, a->max_seq,
-                              a->has_seq != 0, now_ms);
+        rc = store_add_totals(s, symtab_name(w->syms, id), a->rows, a->min_ts,
+                              a->max_ts, a->max_seq, a->has_seq != 0, now_ms);
         if (rc != SQLITE_OK)
             goto fail;
     }
@@ -369,8 +367,8 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
         long long ins = 0, ign = 0, gaps = 0;
         store *s = NULL;
         int64_t start = hktime_mono_ms();
-        int rc = try_day(w, rows, n, day, &ins, &ign, &gaps, err, sizeof(err),
-                         &s);
+        int rc =
+            try_day(w, rows, n, day, &ins, &ign, &gaps, err, sizeof(err), &s);
         if (rc == SQLITE_OK) {
             int64_t end = hktime_mono_ms();
             double lat = (double)(end - start);
@@ -522,9 +520,8 @@ static void log_summary(writer *w, int64_t now)
         "commit_latency_ms_p95=%.1f queue=%zu/%zu batches=%lld "
         "push_to_commit_ms_p50=%.1f push_to_commit_ms_p99=%.1f",
         win, (double)w->sum_inserted * per_min,
-        (double)w->sum_ignored * per_min, p50, p95, queue_len(w->q),
-        w->q->cap, (long long)w->sum_batches,
-        writer_hist_quantile(w->st.lat_hist, 0.50),
+        (double)w->sum_ignored * per_min, p50, p95, queue_len(w->q), w->q->cap,
+        (long long)w->sum_batches, writer_hist_quantile(w->st.lat_hist, 0.50),
         writer_hist_quantile(w->st.lat_hist, 0.99));
     w->sum_inserted = w->sum_ignored = w->sum_batches = 0;
     w->sum_lat_n = 0;
@@ -608,8 +605,10 @@ static void close_idle_days(writer *w, int64_t now)
         if (now - s->last_used_mono_ms <
             (int64_t)w->cfg->day_idle_close_sec * 1000)
             continue;
-        LOG(LOG_INFO, LC_DB, "day_file_closed db_path=%s reason=idle "
-            "checkpoint=truncate", s->path);
+        LOG(LOG_INFO, LC_DB,
+            "day_file_closed db_path=%s reason=idle "
+            "checkpoint=truncate",
+            s->path);
         store_close(s, true);
     }
 }

@@ -35,14 +35,14 @@ typedef struct writer_stats {
     atomic_llong rows_inserted;
     atomic_llong rows_ignored;
     atomic_llong commits;
-    atomic_llong busy_count;      /* SQLITE_BUSY / LOCKED seen */
-    atomic_llong backoff_count;   /* retries after any error */
-    atomic_llong flush_failed;    /* non-busy errors */
+    atomic_llong busy_count;    /* SQLITE_BUSY / LOCKED seen */
+    atomic_llong backoff_count; /* retries after any error */
+    atomic_llong flush_failed;  /* non-busy errors */
     atomic_llong last_commit_mono_ms;
     atomic_llong last_drain_mono_ms;
     atomic_llong last_commit_rows;
-    atomic_llong max_ts_ms;       /* max persisted ts_ms, 0 = none */
-    atomic_int last_error;        /* SQLite code of the last error, 0 none */
+    atomic_llong max_ts_ms; /* max persisted ts_ms, 0 = none */
+    atomic_int last_error;  /* SQLite code of the last error, 0 none */
     atomic_llong last_error_count;
     atomic_llong last_backoff_us;
     atomic_int alive;
@@ -68,16 +68,16 @@ typedef struct writer {
     store stores[WRITER_MAX_DAYS];
     row *batch;
     size_t batch_cap;
-    size_t batch_len;        /* rows taken but not yet committed */
+    size_t batch_len;               /* rows taken but not yet committed */
     _Atomic int64_t *persisted_seq; /* per symtab id */
     _Atomic int64_t *persisted_ts;
     atomic_bool stopping;
     atomic_llong stop_deadline_mono_ms;
     atomic_bool recover_req;
-    atomic_bool timed_out;   /* stop deadline passed with rows left */
+    atomic_bool timed_out; /* stop deadline passed with rows left */
     writer_stats st;
-    gapdet gd;               /* hard-gap detector (GAP_ENABLED) */
-    uint32_t *order;         /* scratch: batch indexes sorted for gapdet */
+    gapdet gd;       /* hard-gap detector (GAP_ENABLED) */
+    uint32_t *order; /* scratch: batch indexes sorted for gapdet */
     /* writer-thread-only bookkeeping */
     int64_t last_summary_mono_ms;
     int64_t last_heartbeat_mono_ms;

@@ -60,8 +60,7 @@ void log_set_json(int on)
 }
 
 /* Append s to out as a JSON string body (escaped), within cap. */
-static size_t json_str(char *out, size_t o, size_t cap, const char *s,
-                       size_t n)
+static size_t json_str(char *out, size_t o, size_t cap, const char *s, size_t n)
 {
     for (size_t i = 0; i < n && o + 7 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -89,7 +88,8 @@ static size_t to_json(char *out, size_t cap, const char *ts, const char *lvl,
     const char *ev_end = strchr(p, ' ');
     size_t ev_len = ev_end ? (size_t)(ev_end - p) : strlen(p);
 
-    o += (size_t)snprintf(out, cap, "{\"ts\":\"%s\",\"level\":\"%s\","
+    o += (size_t)snprintf(out, cap,
+                          "{\"ts\":\"%s\",\"level\":\"%s\","
                           "\"logger\":\"%s\",\"event\":\"",
                           ts, lvl, comp);
     /* Events like "WATCHDOG persistent_stall" keep both words. */
@@ -171,9 +171,8 @@ int log_level_parse(const char *s)
         const char *name;
         int level;
     } names[] = {
-        {"DEBUG", LOG_DEBUG},     {"INFO", LOG_INFO},
-        {"WARNING", LOG_WARNING}, {"WARN", LOG_WARNING},
-        {"ERROR", LOG_ERROR},     {"CRITICAL", LOG_CRITICAL},
+        {"DEBUG", LOG_DEBUG},  {"INFO", LOG_INFO},   {"WARNING", LOG_WARNING},
+        {"WARN", LOG_WARNING}, {"ERROR", LOG_ERROR}, {"CRITICAL", LOG_CRITICAL},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcasecmp(s, names[i].name) == 0)

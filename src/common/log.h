@@ -50,10 +50,10 @@ void log_set_json(int on);
 void log_write(int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define LOG(level, component, ...)                                           \
-    do {                                                                     \
-        if ((level) >= log_level_get())                                      \
-            log_write((level), (component), __VA_ARGS__);                    \
+#define LOG(level, component, ...)                                             \
+    do {                                                                       \
+        if ((level) >= log_level_get())                                        \
+            log_write((level), (component), __VA_ARGS__);                      \
     } while (0)
 
 /*

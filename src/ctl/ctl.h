@@ -29,14 +29,14 @@ typedef struct ctl_ctx {
     char data_root_source[32]; /* "--data-root", "DATA_ROOT", "ENV_FILE" … */
     int day;                   /* YYYYMMDD; HK today unless --day */
     bool day_given;
-    char db_path[1200];        /* --db, else <data_root>/<day>.db */
+    char db_path[1200]; /* --db, else <data_root>/<day>.db */
     bool db_given;
-    bool json;                 /* --json: one JSON document on stdout */
+    bool json; /* --json: one JSON document on stdout */
     char env_file[1024];
-    char service_name[128];    /* SERVICE_NAME, hk-tick-collector */
+    char service_name[128];      /* SERVICE_NAME, hk-tick-collector */
     char futu_service_name[128]; /* FUTU_SERVICE_NAME, futu-opend */
-    char trading_tz[64];       /* TRADING_TZ, Asia/Hong_Kong */
-    int64_t now_ms;            /* wall clock at start (tests may set) */
+    char trading_tz[64];         /* TRADING_TZ, Asia/Hong_Kong */
+    int64_t now_ms;              /* wall clock at start (tests may set) */
 } ctl_ctx;
 
 /* Look up a setting: environment, then the env file, then repo .env.
@@ -92,8 +92,7 @@ int ctl_quality_report(ctl_ctx *c, json_t **out);
  * the value), 0 when argv[*i] is another argument, or -1 after printing a
  * usage error when the value is missing.
  */
-int ctl_opt(int argc, char **argv, int *i, const char *name,
-            const char **val);
+int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parse a decimal integer in [min, max]. Returns 0 and *out, or -1. */
 int ctl_parse_long(const char *s, long min, long max, long *out);
 /* Parse "0"/"1" (also true/false/yes/no/on/off). Returns 0 or -1. */
@@ -123,8 +122,7 @@ bool ctl_have_program(const char *name);
  * frees). Returns 0 and the wait status in *status, or -1 when the program
  * could not be started (out NULL).
  */
-int ctl_run_capture(char *const argv[], char **out, size_t *len,
-                    int *status);
+int ctl_run_capture(char *const argv[], char **out, size_t *len, int *status);
 
 /*
  * `journalctl -u <unit> --since <since> --no-pager -o cat -q` output, or
@@ -147,8 +145,7 @@ int ctl_write_checksum(const char *file, const char *sumfile, char hex[65]);
  * journal_mode=DELETE on the copy. Safe while the collector writes.
  * Returns 0, or -1 with a message in err (dst removed).
  */
-int ctl_backup_db(const char *src, const char *dst, char *err,
-                  size_t errlen);
+int ctl_backup_db(const char *src, const char *dst, char *err, size_t errlen);
 
 /* Path of the day's quality report: <data_root>/_reports/quality/<day>.json */
 void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap);

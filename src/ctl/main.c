@@ -62,7 +62,8 @@ static const struct command {
      "usage: hk-tickctl archive [--day D] [--archive-dir DIR]\n"
      "           [--keep-days N] [--delete-original 0|1] [--verify 0|1]\n"},
     {"restore", ctl_cmd_restore, "restore an archived day", NULL},
-    {"verify", ctl_cmd_verify, "check a running deployment (runbook 001 §5): PASS/WARN/FAIL", NULL},
+    {"verify", ctl_cmd_verify,
+     "check a running deployment (runbook 001 §5): PASS/WARN/FAIL", NULL},
     {"probe", ctl_cmd_probe, "OpenD subscribe/ticker/market-state check",
      "usage: hk-tickctl probe [--host H] [--port P] [--symbols CSV]\n"
      "                        [--num N]\n"

@@ -193,9 +193,9 @@ static int send_msg(client *c, uint32_t proto_id, uint32_t serial,
 
     if (grow(&c->next, &c->next_cap, c->next_len + need) != 0)
         return -ENOMEM;
-    rc = msg_pack_packet(proto_id, serial, m, c->opts.cipher, rsa,
-                         c->next + c->next_len, c->next_cap - c->next_len,
-                         &len);
+    rc =
+        msg_pack_packet(proto_id, serial, m, c->opts.cipher, rsa,
+                        c->next + c->next_len, c->next_cap - c->next_len, &len);
     if (rc != 0)
         return rc;
     c->next_len += len;
@@ -264,9 +264,8 @@ static void on_tick(uv_timer_t *t)
     if (c->state == CLIENT_CONNECTING || c->state == CLIENT_INIT) {
         if (now > c->state_deadline_ms)
             client_close(c, CLIENT_E_CONNECT,
-                         c->state == CLIENT_CONNECTING
-                             ? "connect timeout"
-                             : "InitConnect timeout");
+                         c->state == CLIENT_CONNECTING ? "connect timeout"
+                                                       : "InitConnect timeout");
         return;
     }
     if (c->state != CLIENT_READY)
@@ -310,14 +309,13 @@ static void handle_init_reply(client *c, const uint8_t *body, size_t len)
         return;
     }
     if (r->rettype != 0 || !r->s2c) {
-        snprintf(d, sizeof(d), "InitConnect refused ret=%d msg=%s",
-                 r->rettype, r->retmsg ? r->retmsg : "");
+        snprintf(d, sizeof(d), "InitConnect refused ret=%d msg=%s", r->rettype,
+                 r->retmsg ? r->retmsg : "");
         client_close(c, CLIENT_E_REFUSED, d);
         return;
     }
-    c->keepalive_sec = r->s2c->keepaliveinterval > 0
-                           ? r->s2c->keepaliveinterval
-                           : 10;
+    c->keepalive_sec =
+        r->s2c->keepaliveinterval > 0 ? r->s2c->keepaliveinterval : 10;
     c->conn_id = r->s2c->connid;
     if (c->opts.cipher) {
         const char *key = r->s2c->connaeskey;
@@ -347,8 +345,8 @@ static void dispatch(client *c, const frame_header *h, const uint8_t *body,
     if (c->state != CLIENT_READY)
         return;
     if (h->proto_id == PROTO_QOT_UPDATE_TICKER || h->proto_id == PROTO_NOTIFY) {
-        ProtobufCMessage *m = msg_unpack(
-            &c->arena, msg_response_desc(h->proto_id), body, len);
+        ProtobufCMessage *m =
+            msg_unpack(&c->arena, msg_response_desc(h->proto_id), body, len);
         if (m && c->cbs.on_push)
             c->cbs.on_push(c, h->proto_id, m, recv_ms, c->ud);
         else if (!m && c->cbs.on_push)
@@ -423,8 +421,8 @@ static void send_init(client *c)
     int rc;
 
     c2s.clientver = 300;
-    c2s.clientid = (char *)(c->opts.client_id ? c->opts.client_id
-                                              : "hk-tick-collector");
+    c2s.clientid =
+        (char *)(c->opts.client_id ? c->opts.client_id : "hk-tick-collector");
     c2s.has_recvnotify = 1;
     c2s.recvnotify = 1;
     c2s.has_packetencalgo = 1;
@@ -477,8 +475,7 @@ int client_connect(client *c, const char *host, int port)
     if (rc != 0 || !res)
         return UV_EAI_NONAME;
     frame_parser_reset(&c->parser);
-    frame_parser_set_cipher(&c->parser, c->opts.cipher,
-                            c->opts.cipher != NULL);
+    frame_parser_set_cipher(&c->parser, c->opts.cipher, c->opts.cipher != NULL);
     if (c->opts.cipher)
         crypto_set_aes(c->opts.cipher, CRYPTO_NONE, NULL, NULL);
     msg_arena_reset(&c->arena);

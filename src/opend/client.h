@@ -33,14 +33,14 @@
 #define CLIENT_MAX_PENDING 1024
 
 /* Reasons given to on_closed / reply callbacks. */
-#define CLIENT_E_TIMEOUT (-1201)    /* request timed out */
-#define CLIENT_E_CLOSED (-1202)     /* connection closed before a reply */
-#define CLIENT_E_REFUSED (-1203)    /* InitConnect refused */
-#define CLIENT_E_LIVENESS (-1204)   /* nothing received for too long */
-#define CLIENT_E_CONNECT (-1205)    /* TCP connect failed / timed out */
-#define CLIENT_E_FULL (-1206)       /* too many requests in flight */
-#define CLIENT_E_DECODE (-1207)     /* response body not decodable */
-#define CLIENT_E_EOF (-1208)        /* peer closed the connection */
+#define CLIENT_E_TIMEOUT (-1201)  /* request timed out */
+#define CLIENT_E_CLOSED (-1202)   /* connection closed before a reply */
+#define CLIENT_E_REFUSED (-1203)  /* InitConnect refused */
+#define CLIENT_E_LIVENESS (-1204) /* nothing received for too long */
+#define CLIENT_E_CONNECT (-1205)  /* TCP connect failed / timed out */
+#define CLIENT_E_FULL (-1206)     /* too many requests in flight */
+#define CLIENT_E_DECODE (-1207)   /* response body not decodable */
+#define CLIENT_E_EOF (-1208)      /* peer closed the connection */
 
 typedef enum client_state {
     CLIENT_IDLE = 0,
@@ -68,11 +68,11 @@ typedef struct client_callbacks {
 } client_callbacks;
 
 typedef struct client_opts {
-    int connect_timeout_ms;  /* TCP connect + InitConnect */
+    int connect_timeout_ms; /* TCP connect + InitConnect */
     int request_timeout_ms;
-    int liveness_ms;         /* 0 = max(3 x keepAliveInterval, 30 s) */
+    int liveness_ms; /* 0 = max(3 x keepAliveInterval, 30 s) */
     const char *client_id;
-    crypto_ctx *cipher;      /* borrowed; NULL = plaintext */
+    crypto_ctx *cipher; /* borrowed; NULL = plaintext */
 } client_opts;
 
 struct pending {
@@ -97,10 +97,10 @@ struct client {
     msg_arena arena;
     uint8_t *rbuf;
     size_t rbuf_cap;
-    uint8_t *out;        /* bytes being written by uv */
+    uint8_t *out; /* bytes being written by uv */
     size_t out_len;
     size_t out_cap;
-    uint8_t *next;       /* bytes queued behind the write in flight */
+    uint8_t *next; /* bytes queued behind the write in flight */
     size_t next_len;
     size_t next_cap;
     bool writing;

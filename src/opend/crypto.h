@@ -50,10 +50,10 @@ int crypto_open_pem(const char *pem, size_t len, crypto_ctx **out, char *err,
 void crypto_free(crypto_ctx *c);
 
 /* RSA, for InitConnect bodies. 0 on success, negative CRYPTO_E_* else. */
-int crypto_rsa_encrypt(crypto_ctx *c, const uint8_t *in, size_t n,
-                       uint8_t *out, size_t cap, size_t *outlen);
-int crypto_rsa_decrypt(crypto_ctx *c, const uint8_t *in, size_t n,
-                       uint8_t *out, size_t cap, size_t *outlen);
+int crypto_rsa_encrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
+                       size_t cap, size_t *outlen);
+int crypto_rsa_decrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
+                       size_t cap, size_t *outlen);
 
 /*
  * Set the AES session: key is 16 bytes, iv is 16 bytes or NULL. mode is
@@ -66,9 +66,9 @@ int crypto_set_aes(crypto_ctx *c, enum crypto_mode mode, const uint8_t *key,
 enum crypto_mode crypto_mode_get(const crypto_ctx *c);
 
 /* AES body encryption in the configured mode (identity when CRYPTO_NONE). */
-int crypto_aes_encrypt(crypto_ctx *c, const uint8_t *in, size_t n,
-                       uint8_t *out, size_t cap, size_t *outlen);
-int crypto_aes_decrypt(crypto_ctx *c, const uint8_t *in, size_t n,
-                       uint8_t *out, size_t cap, size_t *outlen);
+int crypto_aes_encrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
+                       size_t cap, size_t *outlen);
+int crypto_aes_decrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
+                       size_t cap, size_t *outlen);
 
 #endif

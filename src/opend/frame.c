@@ -160,8 +160,7 @@ void frame_parser_reset(frame_parser *p)
     p->error = 0;
 }
 
-void frame_parser_set_cipher(frame_parser *p, crypto_ctx *cipher,
-                             bool rsa_init)
+void frame_parser_set_cipher(frame_parser *p, crypto_ctx *cipher, bool rsa_init)
 {
     p->cipher = cipher;
     p->rsa_init = rsa_init;

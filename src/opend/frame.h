@@ -92,18 +92,18 @@ typedef struct frame_parser {
     uint8_t hdr_buf[FRAME_HEADER_LEN];
     size_t hdr_have;
     frame_header hdr;
-    uint8_t *body;   /* wire bytes of the current body */
+    uint8_t *body; /* wire bytes of the current body */
     size_t body_have;
     size_t body_cap;
-    uint8_t *plain;  /* decrypted body when a cipher is set */
+    uint8_t *plain; /* decrypted body when a cipher is set */
     size_t plain_cap;
     size_t plain_len;
     const uint8_t *out_body; /* plaintext of the complete frame */
     uint32_t max_body;
-    bool complete;   /* a whole frame is ready (cleared by the next feed) */
-    int error;       /* sticky error code once a frame was rejected */
-    crypto_ctx *cipher;  /* borrowed; NULL = plaintext */
-    bool rsa_init;       /* decrypt InitConnect (1001) bodies with RSA */
+    bool complete;      /* a whole frame is ready (cleared by the next feed) */
+    int error;          /* sticky error code once a frame was rejected */
+    crypto_ctx *cipher; /* borrowed; NULL = plaintext */
+    bool rsa_init;      /* decrypt InitConnect (1001) bodies with RSA */
 } frame_parser;
 
 /*

@@ -41,8 +41,8 @@ static void *arena_alloc(void *data, size_t size)
 {
     msg_arena *a = data;
     msg_arena_chunk *c = a->cur;
-    size_t need = (size + (sizeof(max_align_t) - 1)) &
-                  ~(sizeof(max_align_t) - 1);
+    size_t need =
+        (size + (sizeof(max_align_t) - 1)) & ~(sizeof(max_align_t) - 1);
 
     while (c && c->cap - c->used < need) {
         /* Only move on to chunks that are still empty at this point. */
@@ -196,8 +196,8 @@ int msg_pack_packet(uint32_t proto_id, uint32_t serial,
         return FRAME_E_SPACE;
     uint8_t *scratch = out + cap - n;
     protobuf_c_message_pack(m, scratch);
-    return frame_encode(proto_id, serial, scratch, n, cipher, rsa, out,
-                        cap - n, outlen);
+    return frame_encode(proto_id, serial, scratch, n, cipher, rsa, out, cap - n,
+                        outlen);
 }
 
 const char *msg_direction_str(int dir)
@@ -275,9 +275,9 @@ static const struct {
     int id;
     const char *prefix;
 } markets[] = {
-    {1, "HK"},  {2, "HK_FUTURE"}, {11, "US"}, {21, "SH"}, {22, "SZ"},
-    {31, "SG"}, {41, "JP"},       {51, "AU"}, {61, "MY"}, {71, "CA"},
-    {81, "FX"},
+    {1, "HK"},  {2, "HK_FUTURE"}, {11, "US"}, {21, "SH"},
+    {22, "SZ"}, {31, "SG"},       {41, "JP"}, {51, "AU"},
+    {61, "MY"}, {71, "CA"},       {81, "FX"},
 };
 
 const char *msg_market_prefix(int market)

@@ -286,7 +286,11 @@ static void test_symbols_malformed(void **state)
 {
     config *c = ((struct fx *)*state)->cfg;
     static const char *const bad[] = {
-        "00700", "HK.", ".00700", "HK.00700,00981", "HK.00 700",
+        "00700",
+        "HK.",
+        ".00700",
+        "HK.00700,00981",
+        "HK.00 700",
         "HK.0123456789012345678901234567890", /* 34 chars: too long */
     };
 
@@ -304,15 +308,13 @@ static void test_parse_symbols_direct(void **state)
     config *c = ((struct fx *)*state)->cfg;
     char err[256] = "";
 
-    assert_int_equal(config_parse_symbols(c, "US.AAPL,HK.00700", err,
-                                          sizeof(err)),
-                     0);
+    assert_int_equal(
+        config_parse_symbols(c, "US.AAPL,HK.00700", err, sizeof(err)), 0);
     assert_int_equal(c->n_symbols, 2);
     assert_string_equal(c->symbols[0], "US.AAPL");
     assert_string_equal(c->symbols[1], "HK.00700");
     /* A second call replaces the list. */
-    assert_int_equal(config_parse_symbols(c, "HK.00005", err, sizeof(err)),
-                     0);
+    assert_int_equal(config_parse_symbols(c, "HK.00005", err, sizeof(err)), 0);
     assert_int_equal(c->n_symbols, 1);
     assert_string_equal(c->symbols[0], "HK.00005");
     assert_int_equal(config_parse_symbols(c, " ,", err, sizeof(err)), -1);
@@ -331,8 +333,7 @@ static void test_symbols_long_list(void **state)
 
     assert_non_null(list);
     for (int i = 0; i < 1000; i++)
-        o += (size_t)snprintf(list + o, cap - o, "%sHK.%05d", i ? ", " : "",
-                              i);
+        o += (size_t)snprintf(list + o, cap - o, "%sHK.%05d", i ? ", " : "", i);
     assert_true(o > 8192);
     set("FUTU_SYMBOLS", list);
     assert_int_equal(load(c), 0);
@@ -347,8 +348,8 @@ static void test_symbols_long_list(void **state)
 static void test_port(void **state)
 {
     config *c = ((struct fx *)*state)->cfg;
-    static const char *const bad[] = {"abc", "70000", "0", "-1", "11111x",
-                                      "1.5", "99999999999999999999"};
+    static const char *const bad[] = {
+        "abc", "70000", "0", "-1", "11111x", "1.5", "99999999999999999999"};
 
     set("FUTU_SYMBOLS", "HK.00700");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -455,7 +456,7 @@ static void test_bools(void **state)
         const char *raw;
         bool val;
     } ok[] = {
-        {"yes", true}, {"No", false}, {"ON", true},   {"0", false},
+        {"yes", true}, {"No", false},  {"ON", true},     {"0", false},
         {"1", true},   {"TRUE", true}, {"false", false}, {"y", true},
         {"N", false},  {"off", false},
     };
@@ -555,9 +556,9 @@ static void test_sessions(void **state)
     assert_int_equal(c->sessions[1].start_min, 840);
     assert_int_equal(c->sessions[1].end_min, 1440);
 
-    static const char *const bad[] = {"13:00-12:00", "12:00-12:00", "9:30-12:00",
-                                      "09:30-12:60", "09:30",       "25:00-26:00",
-                                      ",",           "09:30-12:00,x"};
+    static const char *const bad[] = {
+        "13:00-12:00", "12:00-12:00", "9:30-12:00", "09:30-12:60",
+        "09:30",       "25:00-26:00", ",",          "09:30-12:00,x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         set("TRADING_SESSIONS", bad[i]);
         int errors = load(c);
@@ -622,8 +623,8 @@ static void test_env_file(void **state)
     char path[256];
     config_load_opts o = {.quiet = true};
 
-    o.env_file = write_file(f->dir, "collector.env", ENV_TEXT, path,
-                            sizeof(path));
+    o.env_file =
+        write_file(f->dir, "collector.env", ENV_TEXT, path, sizeof(path));
     /* The file fills unset names. */
     assert_int_equal(config_load(c, &o), 0);
     assert_int_equal(c->n_symbols, 2);
@@ -688,8 +689,9 @@ static void test_app_env(void **state)
     config *c = f->cfg;
     char p1[256], p2[256];
 
-    write_file(f->dir, ".env", "FUTU_SYMBOLS=HK.00001\nFUTU_PORT=1234\n"
-                               "BATCH_SIZE=9\n",
+    write_file(f->dir, ".env",
+               "FUTU_SYMBOLS=HK.00001\nFUTU_PORT=1234\n"
+               "BATCH_SIZE=9\n",
                p1, sizeof(p1));
     write_file(f->dir, "explicit.env", "FUTU_PORT=4321\n", p2, sizeof(p2));
     config_load_opts o = {.quiet = true, .app_dir = f->dir};
@@ -764,8 +766,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trim_and_empty_is_default,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trim_and_empty_is_default, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_symbols_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbols_list_and_dups, setup,
                                         teardown),
@@ -779,16 +781,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_floor_clamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doubles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backfill_cap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_derived_limits, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_derived_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bools, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_journal_and_sync, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_journal_and_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_holidays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_counted, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_errors_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_file_from_env_var, setup,
                                         teardown),
@@ -798,6 +797,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_root_bad, setup, teardown),
     };
 
-    return cmocka_run_group_tests_name("collector_config", tests, NULL,
-                                       NULL);
+    return cmocka_run_group_tests_name("collector_config", tests, NULL, NULL);
 }

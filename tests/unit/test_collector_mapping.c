@@ -67,8 +67,8 @@ static bool untouched(const row *r)
 static int map(const QotCommon__Ticker *t, int market, int64_t now,
                mapping_stats *st, row *out)
 {
-    return mapping_ticker(t, 3, "HK.00700", market, ROW_PUSH, now + 40, now,
-                          st, out);
+    return mapping_ticker(t, 3, "HK.00700", market, ROW_PUSH, now + 40, now, st,
+                          out);
 }
 
 static void test_time_string(void **state)
@@ -81,9 +81,8 @@ static void test_time_string(void **state)
     (void)state;
 
     poison(&r);
-    assert_int_equal(mapping_ticker(&t, 3, "HK.00700", 1, ROW_POLL, 1111,
-                                    now, &st, &r),
-                     0);
+    assert_int_equal(
+        mapping_ticker(&t, 3, "HK.00700", 1, ROW_POLL, 1111, now, &st, &r), 0);
     assert_int_equal(r.ts_ms, 1709258400123LL);
     assert_int_equal(r.seq, 7251234567890LL);
     assert_int_equal(r.dir, 2);
@@ -307,6 +306,5 @@ int main(void)
         cmocka_unit_test(test_us_market),
     };
 
-    return cmocka_run_group_tests_name("collector_mapping", tests, NULL,
-                                       NULL);
+    return cmocka_run_group_tests_name("collector_mapping", tests, NULL, NULL);
 }

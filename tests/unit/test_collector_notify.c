@@ -85,8 +85,7 @@ static void test_notify_with_opend_down(void **state)
     }
     assert_true(wait_msg(fd, "READY=1", 5000, seen, sizeof(seen)));
     assert_true(wait_msg(fd, "WATCHDOG=1", 3000, seen, sizeof(seen)));
-    assert_true(wait_msg(fd, "STATUS=connected=no", 3000, seen,
-                         sizeof(seen)));
+    assert_true(wait_msg(fd, "STATUS=connected=no", 3000, seen, sizeof(seen)));
     sleep(2);
     int64_t t0 = hktime_mono_ms();
     assert_int_equal(kill(pid, SIGTERM), 0);
@@ -99,8 +98,7 @@ static void test_notify_with_opend_down(void **state)
 
     /* Health lines keep coming while OpenD is down. */
     char cmd[600];
-    snprintf(cmd, sizeof(cmd),
-             "grep -c 'health connected=False sid=' %s", log);
+    snprintf(cmd, sizeof(cmd), "grep -c 'health connected=False sid=' %s", log);
     FILE *p = popen(cmd, "r");
     int n = 0;
     assert_non_null(p);

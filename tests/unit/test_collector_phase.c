@@ -150,7 +150,7 @@ static void test_holiday(void **state)
     expect(c, at(WED, 0, 0, 0), PHASE_HOLIDAY);
     expect(c, at(WED, 23, 59, 59), PHASE_HOLIDAY);
     expect(c, at(20261117, 10, 0, 0), PHASE_HOLIDAY);
-    expect(c, at(20261119, 10, 0, 0), PHASE_OPEN); /* the day after */
+    expect(c, at(20261119, 10, 0, 0), PHASE_OPEN);   /* the day after */
     expect(c, at(SAT, 10, 0, 0), PHASE_AFTER_HOURS); /* weekend first */
 }
 
@@ -237,8 +237,7 @@ static void test_holiday_file_missing(void **state)
     config *c = f->cfg;
 
     log_level_set(LOG_CRITICAL); /* the not-found warning is expected */
-    snprintf(c->holiday_file, sizeof(c->holiday_file), "%s/none.txt",
-             f->dir);
+    snprintf(c->holiday_file, sizeof(c->holiday_file), "%s/none.txt", f->dir);
     c->holidays[0] = 20261225;
     c->n_holidays = 1;
     phase_load_holiday_file(c);

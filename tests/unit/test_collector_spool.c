@@ -254,9 +254,8 @@ static void test_crash_round_trip(void **state)
     assert_non_null(c);
     for (int i = 0; i < 600; i++)
         in[i] = mk(f, i);
-    assert_int_equal(spool_write_crash(f->dir, in, 600, &f->t, path,
-                                       sizeof(path)),
-                     0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 600, &f->t, path, sizeof(path)), 0);
     snprintf(dir, sizeof(dir), "%s/_spool/", f->dir);
     assert_memory_equal(path, dir, strlen(dir));
     char suffix[32];
@@ -301,9 +300,8 @@ static void test_torn_last_record(void **state)
     assert_non_null(c);
     for (int i = 0; i < 5; i++)
         in[i] = mk(f, i);
-    assert_int_equal(spool_write_crash(f->dir, in, 5, &f->t, path,
-                                       sizeof(path)),
-                     0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 5, &f->t, path, sizeof(path)), 0);
     assert_int_equal(truncate(path, SPOOL_HEADER + 5 * (off_t)SPOOL_RECORD - 7),
                      0);
     assert_int_equal(symtab_init(&fresh, 8), 0);
@@ -334,9 +332,8 @@ static void test_bad_header(void **state)
 
     assert_non_null(c);
     assert_int_equal(symtab_init(&fresh, 8), 0);
-    assert_int_equal(spool_write_crash(f->dir, in, 2, &f->t, path,
-                                       sizeof(path)),
-                     0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 2, &f->t, path, sizeof(path)), 0);
     fd = open(path, O_WRONLY);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
@@ -385,9 +382,8 @@ static void test_append_failure(void **state)
     spool_free(&s);
 
     /* The crash spool fails the same way. */
-    assert_int_equal(spool_write_crash(f->dir, in, 3, &f->t, path,
-                                       sizeof(path)),
-                     -ENOTDIR);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 3, &f->t, path, sizeof(path)), -ENOTDIR);
 
     /* DATA_ROOT missing entirely. */
     char gone[128];
@@ -406,13 +402,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_free_keeps_pending, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_crash_round_trip, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_torn_last_record, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_crash_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_append_failure, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_append_failure, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("collector_spool", tests, NULL, NULL);

@@ -405,23 +405,22 @@ static void test_insert_readback(void **state)
     store s;
     sqlite3_stmt *st;
     /* 2024-03-01 10:00:00.123 HKT */
-    row r = mk(f->s700, MAR1_UTC + 2 * 3600000LL + 123, 7251234567890LL,
-               true);
+    row r = mk(f->s700, MAR1_UTC + 2 * 3600000LL + 123, 7251234567890LL, true);
 
     open_day(f, &s, DAY);
     assert_int_equal(store_begin(&s), SQLITE_OK);
     assert_int_equal(ins(&s, &f->t, &r, 1709258401999LL), 1);
     assert_int_equal(store_commit(&s), SQLITE_OK);
 
-    assert_int_equal(sqlite3_prepare_v2(
-                         s.db,
-                         "SELECT market, symbol, ts_ms, price, volume, "
-                         "turnover, direction, seq, tick_type, push_type, "
-                         "provider, trading_day, recv_ts_ms, inserted_at_ms, "
-                         "typeof(price), typeof(volume), typeof(turnover), "
-                         "typeof(seq), typeof(trading_day) FROM ticks",
-                         -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(s.db,
+                           "SELECT market, symbol, ts_ms, price, volume, "
+                           "turnover, direction, seq, tick_type, push_type, "
+                           "provider, trading_day, recv_ts_ms, inserted_at_ms, "
+                           "typeof(price), typeof(volume), typeof(turnover), "
+                           "typeof(seq), typeof(trading_day) FROM ticks",
+                           -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal(sqlite3_column_text(st, 0), "HK");
     assert_string_equal(sqlite3_column_text(st, 1), "HK.00700");
@@ -463,9 +462,10 @@ static void test_insert_readback(void **state)
     assert_int_equal(ins(&s, &f->t, &c, 1), 1);
     assert_int_equal(store_commit(&s), SQLITE_OK);
     char buf[128];
-    q_text(s.db, "SELECT group_concat(direction || ',' || tick_type || ',' "
-                 "|| push_type, ';') FROM (SELECT * FROM ticks WHERE symbol "
-                 "= 'HK.00981' ORDER BY seq)",
+    q_text(s.db,
+           "SELECT group_concat(direction || ',' || tick_type || ',' "
+           "|| push_type, ';') FROM (SELECT * FROM ticks WHERE symbol "
+           "= 'HK.00981' ORDER BY seq)",
            buf, sizeof(buf));
     assert_string_equal(buf, "N/A,N/A,poll;SELL,UNKNOWN,backfill;"
                              "NEUTRAL,N/A,push");
@@ -559,29 +559,29 @@ static void test_totals_upsert(void **state)
 
     open_day(f, &s, DAY);
     assert_int_equal(store_begin(&s), SQLITE_OK);
-    assert_int_equal(store_add_totals(&s, "HK.00700", 10, 5000, 9000, 77,
-                                      true, 111),
-                     SQLITE_OK);
+    assert_int_equal(
+        store_add_totals(&s, "HK.00700", 10, 5000, 9000, 77, true, 111),
+        SQLITE_OK);
     assert_int_equal(store_commit(&s), SQLITE_OK);
     assert_int_equal(store_begin(&s), SQLITE_OK);
-    assert_int_equal(store_add_totals(&s, "HK.00700", 5, 4000, 8000, 70,
-                                      true, 222),
-                     SQLITE_OK);
-    assert_int_equal(store_add_totals(&s, "HK.00700", 3, 6000, 12000, 0,
-                                      false, 333),
-                     SQLITE_OK);
-    assert_int_equal(store_add_totals(&s, "HK.00981", 2, 100, 200, 0, false,
-                                      444),
-                     SQLITE_OK);
+    assert_int_equal(
+        store_add_totals(&s, "HK.00700", 5, 4000, 8000, 70, true, 222),
+        SQLITE_OK);
+    assert_int_equal(
+        store_add_totals(&s, "HK.00700", 3, 6000, 12000, 0, false, 333),
+        SQLITE_OK);
+    assert_int_equal(
+        store_add_totals(&s, "HK.00981", 2, 100, 200, 0, false, 444),
+        SQLITE_OK);
     assert_int_equal(store_commit(&s), SQLITE_OK);
 
-    assert_int_equal(sqlite3_prepare_v2(
-                         s.db,
-                         "SELECT trading_day, symbol, rows, min_ts_ms, "
-                         "max_ts_ms, max_seq, last_inserted_at_ms FROM "
-                         "hk_symbol_totals ORDER BY symbol",
-                         -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(s.db,
+                           "SELECT trading_day, symbol, rows, min_ts_ms, "
+                           "max_ts_ms, max_seq, last_inserted_at_ms FROM "
+                           "hk_symbol_totals ORDER BY symbol",
+                           -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal(sqlite3_column_text(st, 0), "20240301");
     assert_string_equal(sqlite3_column_text(st, 1), "HK.00700");
@@ -599,9 +599,8 @@ static void test_totals_upsert(void **state)
 
     /* A NULL max_seq is replaced by the first real one. */
     assert_int_equal(store_begin(&s), SQLITE_OK);
-    assert_int_equal(store_add_totals(&s, "HK.00981", 1, 300, 300, 9, true,
-                                      555),
-                     SQLITE_OK);
+    assert_int_equal(
+        store_add_totals(&s, "HK.00981", 1, 300, 300, 9, true, 555), SQLITE_OK);
     assert_int_equal(store_commit(&s), SQLITE_OK);
     assert_int_equal(q_int(s.db, "SELECT max_seq FROM hk_symbol_totals WHERE "
                                  "symbol = 'HK.00981'"),
@@ -627,11 +626,10 @@ static void make_legacy(const char *path, int user_version)
     sqlite3 *db;
     char sql[64];
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
-                                  NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, COMPAT_DDL, NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, COMPAT_DDL, NULL, NULL, NULL), SQLITE_OK);
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", user_version);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(
@@ -663,13 +661,13 @@ static void test_legacy_file_totals(void **state)
     open_day(f, &s, DAY);
     check_compat_schema(s.db);
     assert_int_equal(q_int(s.db, "SELECT COUNT(*) FROM ticks"), 3);
-    assert_int_equal(sqlite3_prepare_v2(
-                         s.db,
-                         "SELECT trading_day, symbol, rows, min_ts_ms, "
-                         "max_ts_ms, max_seq, last_inserted_at_ms FROM "
-                         "hk_symbol_totals ORDER BY symbol",
-                         -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(s.db,
+                           "SELECT trading_day, symbol, rows, min_ts_ms, "
+                           "max_ts_ms, max_seq, last_inserted_at_ms FROM "
+                           "hk_symbol_totals ORDER BY symbol",
+                           -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal(sqlite3_column_text(st, 0), "20240301");
     assert_string_equal(sqlite3_column_text(st, 1), "HK.00700");
@@ -688,9 +686,9 @@ static void test_legacy_file_totals(void **state)
     row r = mk(f->s700, 1709258520000LL, 16, true);
     assert_int_equal(store_begin(&s), SQLITE_OK);
     assert_int_equal(ins(&s, &f->t, &r, 1), 1);
-    assert_int_equal(store_add_totals(&s, "HK.00700", 1, r.ts_ms, r.ts_ms, 16,
-                                      true, 1),
-                     SQLITE_OK);
+    assert_int_equal(
+        store_add_totals(&s, "HK.00700", 1, r.ts_ms, r.ts_ms, 16, true, 1),
+        SQLITE_OK);
     assert_int_equal(store_commit(&s), SQLITE_OK);
     assert_int_equal(q_int(s.db, "SELECT rows FROM hk_symbol_totals WHERE "
                                  "symbol = 'HK.00700'"),
@@ -698,8 +696,7 @@ static void test_legacy_file_totals(void **state)
     store_close(&s, false);
     /* Reopening does not rebuild (no double count). */
     open_day(f, &s, DAY);
-    assert_int_equal(q_int(s.db, "SELECT SUM(rows) FROM hk_symbol_totals"),
-                     4);
+    assert_int_equal(q_int(s.db, "SELECT SUM(rows) FROM hk_symbol_totals"), 4);
     store_close(&s, false);
 }
 
@@ -850,8 +847,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pragmas_from_config, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_insert_readback, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_insert_readback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup_seq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup_noseq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_totals_upsert, setup, teardown),
@@ -864,8 +860,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trading_day_boundary, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_failure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_checkpoint, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_close_checkpoint, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("collector_store", tests, NULL, NULL);

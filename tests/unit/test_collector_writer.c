@@ -195,11 +195,13 @@ static void test_commit_across_midnight(void **state)
     assert_int_equal(ign, 0);
     assert_int_equal(count_day(f, 20240301), 5);
     assert_int_equal(count_day(f, 20240302), 3);
-    assert_int_equal(q_day(f, 20240301, "SELECT COUNT(*) FROM ticks WHERE "
-                                        "trading_day = '20240301'"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT COUNT(*) FROM ticks WHERE "
+                           "trading_day = '20240301'"),
                      5);
-    assert_int_equal(q_day(f, 20240302, "SELECT COUNT(*) FROM ticks WHERE "
-                                        "trading_day = '20240302'"),
+    assert_int_equal(q_day(f, 20240302,
+                           "SELECT COUNT(*) FROM ticks WHERE "
+                           "trading_day = '20240302'"),
                      3);
     assert_int_equal(atomic_load(&f->w.st.rows_inserted), 8);
     assert_int_equal(atomic_load(&f->w.st.commits), 1);
@@ -213,20 +215,24 @@ static void test_commit_across_midnight(void **state)
     assert_int_equal(atomic_load(&f->w.persisted_ts[f->id[0]]), mid + 1);
     assert_int_equal(atomic_load(&f->w.persisted_ts[f->id[3]]), 0);
     /* Totals per day file. */
-    assert_int_equal(q_day(f, 20240301, "SELECT SUM(rows) FROM "
-                                        "hk_symbol_totals"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT SUM(rows) FROM "
+                           "hk_symbol_totals"),
                      5);
-    assert_int_equal(q_day(f, 20240302, "SELECT SUM(rows) FROM "
-                                        "hk_symbol_totals"),
+    assert_int_equal(q_day(f, 20240302,
+                           "SELECT SUM(rows) FROM "
+                           "hk_symbol_totals"),
                      3);
-    assert_int_equal(q_day(f, 20240301, "SELECT max_seq FROM "
-                                        "hk_symbol_totals WHERE symbol = "
-                                        "'HK.00700'"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT max_seq FROM "
+                           "hk_symbol_totals WHERE symbol = "
+                           "'HK.00700'"),
                      12);
-    assert_int_equal(q_day(f, 20240302, "SELECT min_ts_ms FROM "
-                                        "hk_symbol_totals WHERE symbol = "
-                                        "'HK.00700' AND trading_day = "
-                                        "'20240302'"),
+    assert_int_equal(q_day(f, 20240302,
+                           "SELECT min_ts_ms FROM "
+                           "hk_symbol_totals WHERE symbol = "
+                           "'HK.00700' AND trading_day = "
+                           "'20240302'"),
                      mid + 1);
 
     /* The same rows again: all ignored, nothing changes. */
@@ -236,8 +242,9 @@ static void test_commit_across_midnight(void **state)
     assert_int_equal(ign, 8);
     assert_int_equal(count_day(f, 20240301), 5);
     assert_int_equal(count_day(f, 20240302), 3);
-    assert_int_equal(q_day(f, 20240301, "SELECT SUM(rows) FROM "
-                                        "hk_symbol_totals"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT SUM(rows) FROM "
+                           "hk_symbol_totals"),
                      5);
     assert_int_equal(atomic_load(&f->w.st.rows_inserted), 8);
     assert_int_equal(atomic_load(&f->w.st.rows_ignored), 8);
@@ -246,8 +253,9 @@ static void test_commit_across_midnight(void **state)
     assert_int_equal(atomic_load(&f->w.st.backoff_count), 0);
     /* inserted_at_ms is the commit wall clock, not recv_ts_ms. */
     int64_t now = hktime_now_ms();
-    long long at = q_day(f, 20240301, "SELECT MIN(inserted_at_ms) FROM "
-                                      "ticks");
+    long long at = q_day(f, 20240301,
+                         "SELECT MIN(inserted_at_ms) FROM "
+                         "ticks");
     assert_true(at > now - 60000 && at <= now);
 
     /* Zero rows is a no-op. */
@@ -271,8 +279,7 @@ static void test_many_days(void **state)
         rows[k] = mk(f->id[k % NSYM], start + d * 24 * HOUR + 10 * HOUR + k,
                      1000 + k);
     }
-    assert_int_equal(writer_commit_rows(&f->w, rows, DAYS * 2, &ins, &ign),
-                     0);
+    assert_int_equal(writer_commit_rows(&f->w, rows, DAYS * 2, &ins, &ign), 0);
     assert_int_equal(ins, DAYS * 2);
     assert_int_equal(ign, 0);
     for (int d = 0; d < DAYS; d++) {
@@ -281,16 +288,16 @@ static void test_many_days(void **state)
         if (n != 2)
             print_error("day %d: %lld rows\n", day, n);
         assert_int_equal(n, 2);
-        assert_int_equal(q_day(f, day, "SELECT SUM(rows) FROM "
-                                       "hk_symbol_totals"),
+        assert_int_equal(q_day(f, day,
+                               "SELECT SUM(rows) FROM "
+                               "hk_symbol_totals"),
                          2);
     }
     assert_int_equal(count_day(f, 20240320), 2);
     assert_int_equal(count_day(f, 20240321), -1);
     /* Again: every row ignored. */
     ins = ign = 0;
-    assert_int_equal(writer_commit_rows(&f->w, rows, DAYS * 2, &ins, &ign),
-                     0);
+    assert_int_equal(writer_commit_rows(&f->w, rows, DAYS * 2, &ins, &ign), 0);
     assert_int_equal(ins, 0);
     assert_int_equal(ign, DAYS * 2);
 }
@@ -323,22 +330,27 @@ static void test_thread_drains_queue(void **state)
     assert_int_equal(queue_len(&f->q), 0);
     assert_int_equal(f->w.batch_len, 0);
     assert_int_equal(count_day(f, 20240301), N);
-    assert_int_equal(q_day(f, 20240301, "SELECT SUM(rows) FROM "
-                                        "hk_symbol_totals"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT SUM(rows) FROM "
+                           "hk_symbol_totals"),
                      N);
-    assert_int_equal(q_day(f, 20240301, "SELECT COUNT(*) FROM "
-                                        "hk_symbol_totals WHERE rows = 1000"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT COUNT(*) FROM "
+                           "hk_symbol_totals WHERE rows = 1000"),
                      NSYM);
-    assert_int_equal(q_day(f, 20240301, "SELECT COUNT(DISTINCT seq) FROM "
-                                        "ticks"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT COUNT(DISTINCT seq) FROM "
+                           "ticks"),
                      N);
-    assert_int_equal(q_day(f, 20240301, "SELECT max_seq FROM "
-                                        "hk_symbol_totals WHERE symbol = "
-                                        "'HK.00709'"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT max_seq FROM "
+                           "hk_symbol_totals WHERE symbol = "
+                           "'HK.00709'"),
                      5000 + N - 1);
-    assert_int_equal(q_day(f, 20240301, "SELECT min_ts_ms FROM "
-                                        "hk_symbol_totals WHERE symbol = "
-                                        "'HK.00700'"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT min_ts_ms FROM "
+                           "hk_symbol_totals WHERE symbol = "
+                           "'HK.00700'"),
                      base);
     assert_int_equal(atomic_load(&f->w.st.rows_inserted), N);
     assert_int_equal(atomic_load(&f->w.st.rows_ignored), 0);
@@ -450,8 +462,9 @@ static void test_busy_retry(void **state)
     assert_int_equal(atomic_load(&f->w.st.last_error), SQLITE_BUSY);
     assert_int_equal(atomic_load(&f->w.st.last_error_count), busy);
     assert_int_equal(count_day(f, 20240301), 42);
-    assert_int_equal(q_day(f, 20240301, "SELECT SUM(rows) FROM "
-                                        "hk_symbol_totals"),
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT SUM(rows) FROM "
+                           "hk_symbol_totals"),
                      42);
     assert_int_equal(atomic_load(&f->w.persisted_seq[f->id[9]]), 139);
 }
@@ -484,8 +497,7 @@ static void test_deadline_while_locked(void **state)
     assert_int_equal(atomic_load(&f->w.st.rows_inserted), 1);
     assert_int_equal(atomic_load(&f->w.persisted_seq[f->id[1]]),
                      WRITER_SEQ_NONE);
-    assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(lk);
     assert_int_equal(count_day(f, 20240301), 1);
     /* The rows are still the caller's: a later commit lands them all. */
@@ -539,9 +551,9 @@ static void test_error_retry_until_healed(void **state)
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM ticks", -1,
-                                        &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM ticks", -1, &st, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(st, 0), 3);
     sqlite3_finalize(st);
