@@ -135,6 +135,8 @@ static const struct var vars[] = {
      OFF(sqlite_busy_timeout_ms), 0, "SQLite busy timeout (ms)"},
     {"SQLITE_WAL_AUTOCHECKPOINT", K_INT, "1000", 1, 0, 1e9,
      OFF(sqlite_wal_autocheckpoint), 0, "WAL auto-checkpoint (pages)"},
+    {"SQLITE_CACHE_MIB", K_INT, "8", 1, 0, 4096, OFF(sqlite_cache_mib), 0,
+     "page cache per open day file (MiB); more helps many symbols"},
     {"LOG_LEVEL", K_LOGLEVEL, "INFO", NOLIM, OFF(log_level), 0,
      "DEBUG INFO WARNING ERROR CRITICAL"},
     STRV("INSTANCE_ID", instance_id, "", "shown in collector_started"),

@@ -233,8 +233,12 @@ static int apply_pragmas(store *s, const config *cfg)
              cfg->sqlite_wal_autocheckpoint);
     if ((rc = pragma_int(s->db, sql, NULL, NULL, 0)) != SQLITE_OK)
         return rc;
-    /* File-format neutral tuning: an 8 MiB page cache per open day. */
-    if ((rc = exec(s->db, "PRAGMA cache_size=-8192")) != SQLITE_OK)
+    /* File-format neutral tuning: the page cache of an open day file.
+     * Interleaved inserts of many symbols touch one leaf page per symbol
+     * and index, so the cache bounds the many-symbol insert rate. */
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d",
+             cfg->sqlite_cache_mib * 1024);
+    if ((rc = exec(s->db, sql)) != SQLITE_OK)
         return rc;
     pragma_int(s->db, "PRAGMA synchronous", &sync, NULL, 0);
     pragma_int(s->db, "PRAGMA busy_timeout", &busy, NULL, 0);
