@@ -77,7 +77,7 @@ typedef struct config {
     char sqlite_synchronous[16];
     int sqlite_busy_timeout_ms;
     int sqlite_wal_autocheckpoint;
-    int sqlite_cache_mib;          /* SQLITE_CACHE_MIB, 8 */
+    int sqlite_cache_mib; /* SQLITE_CACHE_MIB, 8 */
     int log_level;
     char instance_id[128];
     bool gap_enabled;
