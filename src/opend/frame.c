@@ -249,8 +249,8 @@ int frame_parser_feed(frame_parser *p, const uint8_t *data, size_t len,
         rc = frame_header_read(p->hdr_buf, &p->hdr);
         if (rc == 0 && p->hdr.body_len > p->max_body)
             rc = FRAME_E_TOO_BIG;
-        if (rc == 0 && grow(&p->body, &p->body_cap, p->hdr.body_len) != 0)
-            rc = FRAME_E_NOMEM;
+        /* The body buffer grows as bytes arrive, not when a header merely
+         * announces a length: 44 bytes cannot make us allocate 16 MiB. */
         if (rc != 0) {
             p->error = rc;
             *used = off;
@@ -261,6 +261,11 @@ int frame_parser_feed(frame_parser *p, const uint8_t *data, size_t len,
         size_t take = p->hdr.body_len - p->body_have;
         if (take > len - off)
             take = len - off;
+        if (grow(&p->body, &p->body_cap, p->body_have + take) != 0) {
+            p->error = FRAME_E_NOMEM;
+            *used = off;
+            return FRAME_E_NOMEM;
+        }
         memcpy(p->body + p->body_have, data + off, take);
         p->body_have += take;
         off += take;
