@@ -1,7 +1,8 @@
 /*
  * queue.c - the ring buffer behind queue.h.
  *
- * Invariants: 0 <= len <= cap; rows occupy [head, head+len) modulo cap.
+ * Invariants: 0 <= len <= cap; rows occupy [head, head+len) modulo cap;
+ * head is 0 whenever len is 0 (see queue_take).
  * Threads: queue_push from the event thread, queue_take from the writer;
  * every field is guarded by mu.
  */
@@ -103,6 +104,11 @@ size_t queue_take(queue *q, row *out, size_t max, int timeout_ms)
         q->len -= k;
         done += k;
     }
+    /* Empty: restart at slot 0, so a queue that never gets deep keeps
+     * touching the same few pages instead of cycling through (and making
+     * resident) its whole capacity. */
+    if (q->len == 0)
+        q->head = 0;
     pthread_mutex_unlock(&q->mu);
     return done;
 }
