@@ -4,7 +4,7 @@
 #   make            build build/bin/* (RelWithDebInfo)
 #   make demo       build, then run the main job on its embedded default
 #   make check      lint, then build and run every test: plain, ASan+UBSan,
-#                   fuzzers
+#                   TSan (threaded parts), fuzzers
 #   make install PREFIX=/usr/local
 #   make bench      run the benchmarks in bench/
 #   make format     clang-format every source file
@@ -13,7 +13,7 @@ PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo check lint test test-asan fuzz install bench format clean
+.PHONY: all deps build demo check lint test test-asan test-tsan fuzz install bench format clean
 
 all: build
 
@@ -37,6 +37,17 @@ test-asan: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(JOBS)
 
+# ThreadSanitizer over the threaded parts: queue, writer, and the real daemon
+# (event loop + writer + HTTP threads) in the e2e scenarios that stress them.
+TSAN_TESTS = unit.test_collector_queue|unit.test_collector_writer|e2e.test_collector_(steady|http|locked|watchdog|faults)
+
+test-tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTSAN=ON >/dev/null
+	@cmake --build build-tsan -j$(JOBS) --target hk-tick-collector opend-sim \
+	  test_collector_queue test_collector_writer
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
+	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
+
 fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON \
 	  -DFUZZ=ON >/dev/null
@@ -46,7 +57,7 @@ fuzz: deps
 lint:
 	@bash scripts/lint.sh
 
-check: lint test test-asan fuzz
+check: lint test test-asan test-tsan fuzz
 	@echo "check: all suites passed"
 
 install: build
@@ -59,4 +70,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	@rm -rf build build-asan build-fuzz
+	@rm -rf build build-asan build-tsan build-fuzz

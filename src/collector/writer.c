@@ -14,7 +14,6 @@
  */
 #include "collector/writer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -528,31 +527,22 @@ static void log_summary(writer *w, int64_t now)
     w->last_summary_mono_ms = now;
 }
 
-static long long wal_bytes(const char *root)
+/* Sum of the -wal sizes of the open day files (closed days are
+ * checkpointed with TRUNCATE, so their WAL is empty). stat only: the
+ * writer opens no descriptors for this. */
+static long long wal_bytes(const writer *w)
 {
-    DIR *d = opendir(root);
-    struct dirent *e;
     long long total = 0;
-    char path[1400];
+    char path[1200];
     struct stat st;
 
-    if (!d)
-        return 0;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        if (strlen(n) != 15 || strcmp(n + 8, ".db-wal") != 0)
+    for (int i = 0; i < WRITER_MAX_DAYS; i++) {
+        if (!w->stores[i].db)
             continue;
-        int ok = 1;
-        for (int i = 0; i < 8; i++)
-            if (n[i] < '0' || n[i] > '9')
-                ok = 0;
-        if (!ok)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", root, n);
+        snprintf(path, sizeof(path), "%s-wal", w->stores[i].path);
         if (stat(path, &st) == 0)
             total += st.st_size;
     }
-    closedir(d);
     return total;
 }
 
@@ -588,8 +578,7 @@ static void log_heartbeat(writer *w, int64_t now)
         (long long)atomic_load(&w->st.busy_count),
         (long long)atomic_load(&w->st.backoff_count),
         (double)atomic_load(&w->st.last_backoff_us) / 1e6,
-        (long long)atomic_load(&w->st.last_commit_rows),
-        wal_bytes(w->cfg->data_root),
+        (long long)atomic_load(&w->st.last_commit_rows), wal_bytes(w),
         (long long)atomic_load(&w->st.recovery_count));
     w->last_heartbeat_mono_ms = now;
 }
