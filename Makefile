@@ -13,12 +13,15 @@ PREFIX ?= /usr/local
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo check lint test test-asan test-tsan fuzz install bench format clean
+.PHONY: all deps test-deps build demo check lint test test-asan test-tsan fuzz install bench format clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+
+test-deps:
+	@bash scripts/install-deps.sh --test
 
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -27,10 +30,10 @@ build: deps
 demo: build
 	@bash scripts/demo.sh
 
-test: build
+test: test-deps build
 	@cd build && ctest --output-on-failure -j$(JOBS)
 
-test-asan: deps
+test-asan: test-deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -41,20 +44,20 @@ test-asan: deps
 # (event loop + writer + HTTP threads) in the e2e scenarios that stress them.
 TSAN_TESTS = unit.test_collector_queue|unit.test_collector_writer|e2e.test_collector_(steady|http|locked|watchdog|faults)
 
-test-tsan: deps
+test-tsan: test-deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTSAN=ON >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target hk-tick-collector opend-sim \
 	  test_collector_queue test_collector_writer
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
-fuzz: deps
+fuzz: test-deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON \
 	  -DFUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j$(JOBS) --target fuzzers
 	@bash scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
-lint:
+lint: test-deps
 	@bash scripts/lint.sh
 
 check: lint test test-asan test-tsan fuzz
