@@ -257,9 +257,16 @@ static void on_second(uv_timer_t *t)
     int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
     size_t ql = queue_len(h->q) + spool_pending(h->sp);
     bool alive = atomic_load(&h->w->st.alive);
-    bool progress =
-        ql == 0 ||
-        (lc > 0 && now - lc < (int64_t)h->cfg->watchdog_stall_sec * 1000);
+    /* Stop pinging only once our own watchdog should already have acted
+     * (stall + one tick per recovery attempt + one): systemd's kill is the
+     * last resort for a hung process, never the first reaction to a
+     * stalled writer, because our exit path spools the queue first. */
+    int64_t horizon = ((int64_t)h->cfg->watchdog_stall_sec +
+                       (int64_t)(h->cfg->watchdog_recovery_max_failures + 1) *
+                           h->cfg->health_interval_sec) *
+                      1000;
+    int64_t since = lc > 0 ? lc : h->start_mono;
+    bool progress = ql == 0 || now - since < horizon;
     if (alive && progress)
         sd_notify(0, "WATCHDOG=1");
     sd_notifyf(0, "STATUS=connected=%s queue=%zu rows=%lld last_commit=%.1fs",
