@@ -39,6 +39,33 @@
 
 #define SYMTAB_CAP 65536
 
+/*
+ * A stop requested before the event loop's signal handlers exist (during
+ * config, spool replay, seeding) is remembered here and honoured as soon
+ * as the loop starts, instead of killing the process mid-start. Written
+ * only by early_signal (async-signal-safe), read once by run().
+ */
+static volatile sig_atomic_t g_early_stop;
+
+static void early_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT)
+        g_early_stop = sig;
+}
+
+static void install_early_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = early_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
 typedef struct daemon {
     config cfg;
     char env_file[1024];
@@ -536,7 +563,16 @@ static int run(daemon_t *d)
      * (the failure is logged, and /metrics being absent alerts). */
     (void)http_start(&d->http);
     health_notify_ready();
-    feed_start(&d->f);
+    if (g_early_stop) {
+        LOG(LOG_INFO, LC_MAIN,
+            "shutdown signal received signal=%s "
+            "during=startup",
+            g_early_stop == SIGTERM ? "SIGTERM" : "SIGINT");
+        d->exit_reason = "signal";
+        begin_shutdown(d);
+    } else {
+        feed_start(&d->f);
+    }
     uv_run(&d->loop, UV_RUN_DEFAULT);
 
     /* Drain. */
@@ -594,6 +630,7 @@ int main(int argc, char **argv)
     int ch;
 
     signal(SIGPIPE, SIG_IGN);
+    install_early_signals();
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'e':

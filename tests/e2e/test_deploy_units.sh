@@ -194,6 +194,12 @@ if command -v python3 >/dev/null; then
         sleep 0.1
     done
     [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$COLLECTOR")" ] || fail "launcher did not exec the collector"
+    # A signal before main() runs cannot be handled by any program: wait
+    # until the collector is up (slow under sanitizers) before SIGINT.
+    for _ in $(seq 1 100); do
+        grep -q "collector_started" "$T/py2.log" 2>/dev/null && break
+        sleep 0.1
+    done
     kill -INT "$pid"
     set +e
     wait "$pid"
