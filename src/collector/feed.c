@@ -395,6 +395,12 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
         f->c.poll_accepted += (int64_t)acc;
         size_t lost = feed_enqueue(f, f->rows, acc, ROW_POLL);
         f->c.poll_enqueued += (int64_t)(acc - lost);
+        if (lost > 0) /* compat §3.2: at once when enqueued < accepted */
+            LOG(LOG_INFO, LC_FUTU,
+                "poll_stats symbol=%s fetched=%zu accepted=%zu enqueued=%zu "
+                "dropped_queue_full=%zu queue_size=%zu queue_maxsize=%zu",
+                sym, r->s2c->n_tickerlist, acc, acc - lost, lost,
+                queue_len(f->q), f->q->cap);
         LOG(LOG_DEBUG, LC_FUTU,
             "poll_stats symbol=%s fetched=%zu accepted=%zu enqueued=%zu "
             "dropped_queue_full=%zu dropped_duplicate=%lld "
@@ -441,14 +447,17 @@ static void pump_backfill(feed *f)
         int i = f->bf_next++;
         if (!f->sub_ok[i])
             continue;
-        send_get_ticker(f, i, f->cfg->backfill_n, KIND_BACKFILL);
+        send_get_ticker(f, i, f->bf_num, KIND_BACKFILL);
     }
 }
 
 void feed_recovery_fetch(feed *f, const char *reason)
 {
-    if (f->state != FEED_UP || f->cfg->backfill_n <= 0)
+    if (f->state != FEED_UP)
         return;
+    /* Recovery runs even with BACKFILL_N=0 (compat §5.2): a known gap is
+     * repaired with the deepest window OpenD keeps. */
+    f->bf_num = f->cfg->backfill_n > 0 ? f->cfg->backfill_n : 1000;
     LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=all reason=%s symbols=%d",
         reason, f->sub_accepted);
     f->bf_next = 0;
@@ -718,6 +727,7 @@ static void sub_done(feed *f)
     if (f->cfg->backfill_n > 0) {
         f->bf_next = 0;
         f->bf_inflight = 0;
+        f->bf_num = f->cfg->backfill_n;
         pump_backfill(f);
     }
 }

@@ -80,6 +80,7 @@ typedef struct feed {
     int sub_accepted;
     /* backfill / poll pipelines: indexes into sub_ids */
     int bf_next, bf_inflight;
+    int bf_num; /* ticks per request of the running backfill pass */
     int poll_next, poll_inflight;
     int poll_running; /* 0 idle, 1 poll cycle, 2 off-hours probe */
     int64_t last_probe_ms;
