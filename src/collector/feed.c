@@ -68,7 +68,7 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
     f->last_seen_mono = calloc(syms->cap, sizeof(int64_t));
     f->last_push_mono = calloc(syms->cap, sizeof(int64_t));
     f->cfg_idx = malloc(syms->cap * sizeof(int32_t));
-    f->rows = malloc(1000 * sizeof(row));
+    f->rows = malloc(FEED_MAP_CHUNK * sizeof(row));
     if (!f->last_seen_mono || !f->last_push_mono || !f->cfg_idx || !f->rows)
         return -ENOMEM;
     for (uint32_t i = 0; i < syms->cap; i++)
@@ -221,8 +221,9 @@ static size_t map_tickers(feed *f, const QotCommon__Security *sec,
         return 0;
     if (sym_out)
         *sym_out = sym;
-    if (n > 1000)
-        n = 1000;
+    /* Callers pass at most FEED_MAP_CHUNK tickers (the scratch size). */
+    if (n > FEED_MAP_CHUNK)
+        n = FEED_MAP_CHUNK;
     for (size_t i = 0; i < n; i++)
         if (mapping_ticker(list[i], sym, name, sec->market, source, recv_ms,
                            now, &f->ms, &f->rows[k]) == 0) {
@@ -284,10 +285,17 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
             return;
         }
         uint32_t sym = SYMTAB_NONE;
-        size_t k = map_tickers(f, r->s2c->security, r->s2c->tickerlist,
-                               r->s2c->n_tickerlist, ROW_PUSH, recv_ms, &sym);
-        f->c.push_rows += (int64_t)k;
-        feed_enqueue(f, f->rows, k, ROW_PUSH);
+        /* A push may carry any number of ticks: map them in chunks. */
+        for (size_t off = 0; off < r->s2c->n_tickerlist;
+             off += FEED_MAP_CHUNK) {
+            size_t n = r->s2c->n_tickerlist - off;
+            size_t k =
+                map_tickers(f, r->s2c->security, r->s2c->tickerlist + off,
+                            n < FEED_MAP_CHUNK ? n : FEED_MAP_CHUNK, ROW_PUSH,
+                            recv_ms, &sym);
+            f->c.push_rows += (int64_t)k;
+            feed_enqueue(f, f->rows, k, ROW_PUSH);
+        }
         if (sym != SYMTAB_NONE)
             check_push_gap(f, sym);
         return;

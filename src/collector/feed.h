@@ -32,6 +32,7 @@
 #include "opend/client.h"
 
 #define FEED_MAX_INFLIGHT 8
+#define FEED_MAP_CHUNK 1000 /* GetTicker's maximum; pushes are chunked */
 #define FEED_SYM_MAX 65536
 
 typedef enum feed_state {
