@@ -625,10 +625,12 @@ static void send_sub(feed *f, const int *idx, int n, bool subscribe)
     c2s.has_session = 1;
     c2s.session = subscribe ? 3 : 0;
     req.c2s = &c2s;
-    /* ud: first index and count (count in the kind's spare bits). */
+    /* ud: kind, count, and the first index (subscribe) or the symtab id
+     * (unsubscribe: the symbol list changes before the reply arrives). */
+    uint32_t first = subscribe ? (uint32_t)idx[0] : f->sub_ids[idx[0]];
     void *u = (void *)(uintptr_t)(((uint64_t)(subscribe ? KIND_SUB : KIND_UNSUB)
                                    << 56) |
-                                  ((uint64_t)n << 32) | (uint32_t)idx[0]);
+                                  ((uint64_t)n << 32) | first);
     rc = client_request(&f->cl, PROTO_QOT_SUB, &req.base, on_sub_reply, u);
     if (rc == 0 && subscribe)
         f->sub_pending++;
@@ -653,7 +655,7 @@ static void on_sub_reply(client *c, int status, const ProtobufCMessage *m,
         LOG(ret == 0 ? LOG_INFO : LOG_WARNING, LC_FUTU,
             "unsubscribe ret=%d msg=%s symbol=%s", ret,
             log_quote(msg, q, sizeof(q)),
-            first < CONFIG_MAX_SYMBOLS ? "removed" : "?");
+            symtab_name(f->syms, (uint32_t)first));
         return;
     }
     f->sub_pending--;

@@ -24,7 +24,7 @@ EOT
 kill -HUP "$COL_PID"
 wait_log "symbols_reloaded symbols=2 added=1 removed=1" 5
 wait_log "subscribe ret=0 msg=none symbols=HK.00700,HK.00388" 10
-wait_log "unsubscribe ret=0" 10
+wait_log "unsubscribe ret=0 msg=none symbol=HK.00005" 10
 wait_log "backfill_stats symbol=HK.00388" 10
 sleep 1
 kill -0 "$COL_PID" || fail "SIGHUP killed the collector"
