@@ -99,6 +99,8 @@ void feed_free(feed *f)
     free(f->rows);
 }
 
+static void schedule_reconnect(feed *f);
+
 static void connect_now(feed *f)
 {
     int rc;
@@ -109,8 +111,8 @@ static void connect_now(feed *f)
     if (rc != 0) {
         LOG(LOG_WARNING, LC_FUTU, "futu connection error: %s", uv_strerror(rc));
         f->state = FEED_DOWN;
-        /* on_closed will not run: schedule directly. */
-        uv_timer_start(&f->reconnect_timer, NULL, 0, 0);
+        /* on_closed will not run: schedule the retry here. */
+        schedule_reconnect(f);
     }
 }
 
@@ -416,8 +418,13 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
             sym, r->s2c->n_tickerlist, acc, acc - lost, lost, (long long)dup,
             (long long)filt, queue_len(f->q), f->q->cap);
     }
-    if (f->state != FEED_UP)
+    if (f->state != FEED_UP) {
+        /* (Re)subscribing: finish this cycle without new requests, so the
+         * next poll timer starts a fresh one. */
+        if (kind != KIND_BACKFILL && f->poll_inflight == 0)
+            f->poll_running = 0;
         return;
+    }
     if (kind == KIND_BACKFILL)
         pump_backfill(f);
     else if (f->poll_running)
@@ -666,7 +673,8 @@ static void on_sub_reply(client *c, int status, const ProtobufCMessage *m,
         for (int k = 0; k < n; k++)
             f->sub_ok[first + k] = true;
         f->sub_accepted += n;
-    } else if (n > 1 && status == 0) {
+    } else if (n > 1) {
+        /* Refused, timed out or undecodable: find out per symbol. */
         /* Find the refused symbol(s): retry one by one. */
         for (int k = 0; k < n; k++) {
             int one = first + k;

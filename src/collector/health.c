@@ -94,13 +94,6 @@ static void watchdog(health *h, const feed_counters *d, long long inserted,
     const char *reason = dead ? "worker_dead" : "commit_stalled_with_backlog";
     char ca[32], da[32];
 
-    if (h->recovery_pending) {
-        /* An acknowledged recovery with no commit since counts as failed. */
-        long long commits = atomic_load(&h->w->st.commits);
-        if (commits == h->recovery_commits && trigger)
-            h->failures++;
-        h->recovery_pending = false;
-    }
     if (!trigger) {
         h->failures = 0;
         h->dumped = false;
@@ -108,6 +101,22 @@ static void watchdog(health *h, const feed_counters *d, long long inserted,
     }
     age_str(now, lc, ca, sizeof(ca));
     age_str(now, atomic_load(&h->w->st.last_drain_mono_ms), da, sizeof(da));
+    if (h->recovery_pending) {
+        /* The recovery asked for last tick brought no commit: failed. */
+        h->recovery_pending = false;
+        if (atomic_load(&h->w->st.commits) == h->recovery_commits) {
+            h->failures++;
+            LOG(LOG_ERROR, LC_FUTU,
+                "WATCHDOG recovery_failed reason=%s failures=%d "
+                "max_failures=%d queue=%zu/%zu queue_threshold=%d "
+                "dequeue_age_sec=%s commit_age_sec=%s "
+                "last_exception_type=%d last_exception_count=%lld",
+                reason, h->failures, cfg->watchdog_recovery_max_failures, ql,
+                h->q->cap, cfg->watchdog_queue_threshold_rows, da, ca,
+                atomic_load(&h->w->st.last_error),
+                (long long)atomic_load(&h->w->st.last_error_count));
+        }
+    }
     if (!h->dumped) {
         char r[64];
         snprintf(r, sizeof(r), "%s_pre_recovery", reason);
@@ -142,7 +151,6 @@ static void watchdog(health *h, const feed_counters *d, long long inserted,
         "worker_alive=%s",
         reason, h->failures + 1, ql, h->q->cap,
         cfg->watchdog_queue_threshold_rows, ca, da, dead ? "False" : "True");
-    h->failures++;
 }
 
 static void on_tick(uv_timer_t *t)
@@ -258,11 +266,11 @@ static void on_second(uv_timer_t *t)
     size_t ql = queue_len(h->q) + spool_pending(h->sp);
     bool alive = atomic_load(&h->w->st.alive);
     /* Stop pinging only once our own watchdog should already have acted
-     * (stall + one tick per recovery attempt + one): systemd's kill is the
+     * (stall + one tick per recovery attempt + two): systemd's kill is the
      * last resort for a hung process, never the first reaction to a
      * stalled writer, because our exit path spools the queue first. */
     int64_t horizon = ((int64_t)h->cfg->watchdog_stall_sec +
-                       (int64_t)(h->cfg->watchdog_recovery_max_failures + 1) *
+                       (int64_t)(h->cfg->watchdog_recovery_max_failures + 2) *
                            h->cfg->health_interval_sec) *
                       1000;
     int64_t since = lc > 0 ? lc : h->start_mono;

@@ -308,8 +308,9 @@ static void seed_last_seq(daemon_t *d)
         if (i >= d->cfg.seed_recent_db_days && days[i] != today)
             break;
         seed_from(d, days[i], vals, sizeof(vals), &vo);
-        uo += (size_t)snprintf(used + uo, sizeof(used) - uo, "%s%08d",
-                               uo ? "," : "", days[i]);
+        if (uo < sizeof(used) - 16)
+            uo += (size_t)snprintf(used + uo, sizeof(used) - uo, "%s%08d",
+                                   uo ? "," : "", days[i]);
     }
     LOG(LOG_INFO, LC_FUTU, "seed_last_seq seed_days=%s values=%s",
         uo ? used : "none", vo ? vals : "none");
@@ -463,11 +464,18 @@ static size_t preserve_rows(daemon_t *d)
         /* The live spool stays on disk and is replayed at the next start. */
         char keep[1400];
         snprintf(keep, sizeof(keep), "%s.pending.spool", d->sp.path);
-        if (rename(d->sp.path, keep) == 0)
+        if (rename(d->sp.path, keep) == 0) {
             LOG(LOG_ERROR, LC_COLLECTOR,
                 "rows_spooled rows=%zu path=%s reason=%s", live, keep,
                 d->exit_reason ? d->exit_reason : "stop_timeout");
-        atomic_store(&d->sp.pending, 0);
+            atomic_store(&d->sp.pending, 0);
+        } else {
+            /* Leave live-<pid>.spool in place (spool_free keeps a
+             * non-empty file): the next start replays every *.spool. */
+            LOG(LOG_ERROR, LC_COLLECTOR,
+                "rows_spooled rows=%zu path=%s reason=%s", live, d->sp.path,
+                d->exit_reason ? d->exit_reason : "stop_timeout");
+        }
     }
     return total + live;
 }
@@ -585,7 +593,16 @@ static int run(daemon_t *d)
         queue_len(&d->q), d->q.cap, spool_pending(&d->sp),
         (double)limit / 1000.0);
     writer_stop(&d->w, hktime_mono_ms() + limit);
-    writer_join(&d->w);
+    if (writer_join_timed(&d->w, (int)limit + 5000) != 0) {
+        /* The writer is stuck inside SQLite (hung I/O): keep what is
+         * still queued plus the batch it is blocked on (stable while it
+         * waits; a duplicate is harmless), then leave without touching
+         * its connections. */
+        size_t kept = preserve_rows(d);
+        LOG(LOG_ERROR, LC_MAIN,
+            "collector_exit code=1 reason=writer_hung rows_pending=%zu", kept);
+        _exit(1);
+    }
     pending = queue_len(&d->q) + spool_pending(&d->sp) + d->w.batch_len;
     if (atomic_load(&d->w.timed_out) || pending > 0) {
         if (!d->exit_code)

@@ -98,7 +98,8 @@ int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
     s->n_touched = 0;
     if (!s->acc || !s->touched)
         goto fail;
-    w->order = malloc(cap * sizeof(uint32_t));
+    /* Replay hands over chunks of up to 256 rows whatever the cap. */
+    w->order = malloc((cap > 256 ? cap : 256) * sizeof(uint32_t));
     if (!w->order || gapdet_init(&w->gd, cfg, syms->cap) != 0)
         goto fail;
     for (uint32_t i = 0; i < syms->cap; i++)
@@ -625,6 +626,14 @@ static void *writer_main(void *arg)
         queue_len(w->q), w->q->cap);
     for (;;) {
         int min_gap = w->cfg->commit_min_interval_ms;
+        /* A stop deadline holds even while commits keep succeeding: what
+         * is left goes to the crash spool instead of outliving
+         * STOP_FLUSH_TIMEOUT_SEC (and systemd's TimeoutStopSec). */
+        if (past_deadline(w) &&
+            (queue_len(w->q) > 0 || spool_pending(w->sp) > 0)) {
+            atomic_store(&w->timed_out, true);
+            break;
+        }
         if (min_gap > 0 && w->last_commit_start_ms > 0 &&
             !atomic_load(&w->stopping)) {
             int64_t since = hktime_mono_ms() - w->last_commit_start_ms;
@@ -683,6 +692,27 @@ void writer_join(writer *w)
     if (w->started)
         pthread_join(w->thread, NULL);
     w->started = false;
+}
+
+int writer_join_timed(writer *w, int timeout_ms)
+{
+    struct timespec ts;
+    int rc;
+
+    if (!w->started)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    rc = pthread_timedjoin_np(w->thread, NULL, &ts);
+    if (rc == ETIMEDOUT)
+        return -ETIMEDOUT;
+    w->started = false;
+    return 0;
 }
 
 void writer_close_all(writer *w)

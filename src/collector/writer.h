@@ -104,6 +104,10 @@ int writer_start(writer *w);
 /* Ask the thread to drain and exit by deadline (monotonic ms). */
 void writer_stop(writer *w, int64_t deadline_mono_ms);
 void writer_join(writer *w);
+/* Join, giving up after timeout_ms (a writer hung in I/O). Returns 0, or
+ * -ETIMEDOUT with the thread still running (its stores must not be
+ * touched then). */
+int writer_join_timed(writer *w, int timeout_ms);
 /* Close every day file with wal_checkpoint(TRUNCATE). Thread stopped. */
 void writer_close_all(writer *w);
 

@@ -41,9 +41,20 @@ int log_open_file(const char *path)
         return -errno;
     if (path != g_path)
         snprintf(g_path, sizeof(g_path), "%s", path);
-    old = atomic_exchange(&g_fd, fd);
-    if (old > 2)
-        close(old);
+    old = atomic_load(&g_fd);
+    if (old > 2) {
+        /* Swap the file under the same descriptor number: a thread that
+         * already loaded `old` writes to the new file, never to whatever
+         * else might reuse a closed number. */
+        if (dup2(fd, old) < 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
+        close(fd);
+        return 0;
+    }
+    atomic_store(&g_fd, fd);
     return 0;
 }
 
