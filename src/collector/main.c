@@ -138,21 +138,28 @@ static void find_app_dir(daemon_t *d)
 
 /* ---- spool replay and seq seeding ---------------------------------------- */
 
-struct replay_ctx {
-    daemon_t *d;
-    long long ins, ign;
-};
-
-static int replay_chunk(const row *rows, size_t n, void *ud)
+static int requeue_chunk(const row *rows, size_t n, void *ud)
 {
-    struct replay_ctx *c = ud;
-    return writer_commit_rows(&c->d->w, rows, n, &c->ins, &c->ign) == 0 ? 0
-                                                                        : -EIO;
+    daemon_t *d = ud;
+    return spool_append(&d->sp, rows, n, &d->syms);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Rows left by earlier runs (*.spool under DATA_ROOT/_spool) are copied
+ * into this run's live spool, oldest file first, synced, and the old file
+ * deleted. The writer commits them ahead of anything new once it starts;
+ * nothing here touches SQLite, so start-up never waits on a locked file.
+ */
 static int replay_spools(daemon_t *d)
 {
     char dir[1100];
+    char *names[4096];
+    int n = 0;
     DIR *dh;
     struct dirent *e;
 
@@ -160,26 +167,46 @@ static int replay_spools(daemon_t *d)
     dh = opendir(dir);
     if (!dh)
         return 0;
-    while ((e = readdir(dh)) != NULL) {
+    while ((e = readdir(dh)) != NULL && n < 4096) {
         size_t len = strlen(e->d_name);
-        char path[1400];
         if (len < 7 || strcmp(e->d_name + len - 6, ".spool") != 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        struct replay_ctx c = {d, 0, 0};
-        long n = spool_replay_file(path, &d->syms, replay_chunk, &c);
-        if (n < 0) {
-            LOG(LOG_ERROR, LC_COLLECTOR,
-                "spool_replay_failed path=%s err=\"%s\"", path,
-                strerror((int)-n));
-            continue;
-        }
-        LOG(LOG_INFO, LC_COLLECTOR,
-            "spool_replayed rows=%ld path=%s inserted=%lld ignored=%lld", n,
-            path, c.ins, c.ign);
-        unlink(path);
+        names[n] = strdup(e->d_name);
+        if (names[n])
+            n++;
     }
     closedir(dh);
+    qsort(names, (size_t)n, sizeof(char *), cmp_str);
+    for (int i = 0; i < n; i++) {
+        char path[1800];
+        long skipped = 0;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        if (strcmp(path, d->sp.path) == 0) {
+            /* An old run had our pid: move it out of our live name. */
+            char old[sizeof(path) + 16];
+            int w = snprintf(old, sizeof(old), "%s.old.spool", path);
+            if (w < 0 || (size_t)w >= sizeof(path) || rename(path, old) != 0)
+                continue;
+            memcpy(path, old, (size_t)w + 1);
+        }
+        long rows =
+            spool_replay_file(path, &d->syms, requeue_chunk, d, &skipped);
+        if (rows < 0 || spool_sync(&d->sp) != 0) {
+            LOG(LOG_ERROR, LC_COLLECTOR,
+                "spool_replay_failed path=%s err=\"%s\" action=kept", path,
+                rows < 0 ? strerror((int)-rows) : "sync failed");
+            continue;
+        }
+        if (skipped > 0)
+            LOG(LOG_ERROR, LC_COLLECTOR,
+                "rows_lost rows=%ld reason=symbol_table_full path=%s", skipped,
+                path);
+        LOG(LOG_INFO, LC_COLLECTOR,
+            "spool_replayed rows=%ld path=%s requeued=%ld", rows, path, rows);
+        unlink(path);
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
     return 0;
 }
 

@@ -190,7 +190,18 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
     return rc;
 }
 
-long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud)
+int spool_sync(spool *s)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->fd >= 0 && fdatasync(s->fd) != 0)
+        rc = -errno;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud,
+                       long *skipped)
 {
     uint8_t h[SPOOL_HEADER], want[SPOOL_HEADER];
     uint8_t rec[SPOOL_RECORD];
@@ -215,8 +226,11 @@ long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud)
         rec[SPOOL_RECORD - 1] = '\0';
         const char *name = (const char *)rec + sizeof(row);
         uint32_t id = symtab_intern(t, name, strlen(name));
-        if (id == SYMTAB_NONE)
+        if (id == SYMTAB_NONE) {
+            if (skipped)
+                (*skipped)++;
             continue;
+        }
         chunk[n].sym = id;
         n++;
         total++;

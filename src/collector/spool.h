@@ -15,8 +15,10 @@
  * in-memory queue is full; while it holds rows every new row goes there
  * too, so order is kept. The writer drains it oldest first; once drained
  * the file is truncated back to its header. Rows left at a non-zero exit
- * go to <UTC stamp>-<pid>.spool; every *.spool found at start is replayed
- * through INSERT OR IGNORE and deleted.
+ * go to <UTC stamp>-<pid>.spool; every *.spool found at start is copied
+ * into the live spool (synced, then deleted), so the writer commits those
+ * rows first through INSERT OR IGNORE while the daemon already runs: a
+ * large or uncommittable spool never blocks start-up or a stop.
  * Threads: spool_append from the event thread, spool_take from the writer,
  * both under the spool mutex (a leaf lock, like queue.mu).
  */
@@ -73,7 +75,10 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
  * t). Calls fn with chunks of rows. Returns the row count or -errno.
  */
 typedef int (*spool_chunk_fn)(const row *rows, size_t n, void *ud);
-long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn,
-                       void *ud);
+long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud,
+                       long *skipped);
+
+/* fdatasync the live spool (before deleting what was copied into it). */
+int spool_sync(spool *s);
 
 #endif

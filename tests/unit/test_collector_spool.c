@@ -234,7 +234,7 @@ static void test_free_keeps_pending(void **state)
     struct collect *c = calloc(1, sizeof(*c));
     assert_non_null(c);
     assert_int_equal(symtab_init(&t2, 8), 0);
-    assert_int_equal(spool_replay_file(path, &t2, collect_fn, c), 2);
+    assert_int_equal(spool_replay_file(path, &t2, collect_fn, c, NULL), 2);
     assert_int_equal(c->n, 2);
     same_row(&c->rows[0], &t2, &in[0], &f->t);
     same_row(&c->rows[1], &t2, &in[1], &f->t);
@@ -267,7 +267,7 @@ static void test_crash_round_trip(void **state)
     /* A fresh table that already knows one name under another id. */
     assert_int_equal(symtab_init(&fresh, 8), 0);
     assert_int_equal(symtab_intern(&fresh, "HK.99999", 8), 0);
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), 600);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL), 600);
     assert_int_equal(c->n, 600);
     assert_int_equal(c->calls, 3); /* 256 + 256 + 88 */
     assert_int_equal(fresh.count, 4);
@@ -282,7 +282,8 @@ static void test_crash_round_trip(void **state)
     assert_int_equal(symtab_init(&fresh, 8), 0);
     memset(c, 0, sizeof(*c));
     c->fail_at = 2;
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -1234);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -1234);
     assert_int_equal(c->calls, 2);
     assert_int_equal(c->n, 256);
     symtab_free(&fresh);
@@ -305,7 +306,7 @@ static void test_torn_last_record(void **state)
     assert_int_equal(truncate(path, SPOOL_HEADER + 5 * (off_t)SPOOL_RECORD - 7),
                      0);
     assert_int_equal(symtab_init(&fresh, 8), 0);
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), 4);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL), 4);
     assert_int_equal(c->n, 4);
     for (int i = 0; i < 4; i++)
         same_row(&c->rows[i], &fresh, &in[i], &f->t);
@@ -315,7 +316,7 @@ static void test_torn_last_record(void **state)
     assert_int_equal(truncate(path, SPOOL_HEADER), 0);
     assert_int_equal(symtab_init(&fresh, 8), 0);
     memset(c, 0, sizeof(*c));
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL), 0);
     assert_int_equal(c->calls, 0);
     symtab_free(&fresh);
     free(c);
@@ -337,22 +338,25 @@ static void test_bad_header(void **state)
     fd = open(path, O_WRONLY);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -EINVAL);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
     /* Right magic, wrong record size. */
     uint32_t rs = 104;
     assert_int_equal(pwrite(fd, "HKSPOOL1", 8, 0), 8);
     assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -EINVAL);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
     close(fd);
     /* Shorter than a header. */
     assert_int_equal(truncate(path, 10), 0);
-    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c), -EINVAL);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
     assert_int_equal(c->calls, 0);
     assert_int_equal(fresh.count, 0);
     /* Missing file. */
     char missing[600];
     snprintf(missing, sizeof(missing), "%s/none.spool", f->dir);
-    assert_int_equal(spool_replay_file(missing, &fresh, collect_fn, c),
+    assert_int_equal(spool_replay_file(missing, &fresh, collect_fn, c, NULL),
                      -ENOENT);
     symtab_free(&fresh);
     free(c);
