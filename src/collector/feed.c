@@ -245,6 +245,23 @@ static size_t map_tickers(feed *f, const QotCommon__Security *sec,
 static void send_get_ticker(feed *f, int idx, int num, uint32_t kind);
 
 /*
+ * Ask for a deep (1000-tick) re-fetch of one symbol. It goes through the
+ * backfill pipeline (at most FEED_MAX_INFLIGHT requests in flight, so a
+ * burst of gaps after the lunch break cannot flood OpenD or the request
+ * table); a symbol already waiting is not queued twice.
+ */
+static void request_recovery(feed *f, int idx, const char *reason,
+                             double gap_sec)
+{
+    if (f->recover_flag[idx])
+        return; /* already waiting for a slot */
+    f->recover_flag[idx] = 1;
+    LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s reason=%s gap_sec=%.1f",
+        symtab_name(f->syms, f->sub_ids[idx]), reason, gap_sec);
+    pump_backfill(f);
+}
+
+/*
  * Pushes of a symbol resumed after a silence of at least the poll stale
  * time: ticks may be missing between the last poll and this push (their
  * seq is below what is now persisted, so no seq filter can see them).
@@ -260,11 +277,7 @@ static void check_push_gap(feed *f, uint32_t sym)
     if (last == 0 || idx < 0 || f->state != FEED_UP ||
         now - last < (int64_t)f->cfg->poll_stale_sec * 1000)
         return;
-    LOG(LOG_INFO, LC_FUTU,
-        "recovery_fetch symbol=%s reason=push_gap "
-        "gap_sec=%.1f",
-        symtab_name(f->syms, sym), (double)(now - last) / 1000.0);
-    send_get_ticker(f, idx, 1000, KIND_BACKFILL);
+    request_recovery(f, idx, "push_gap", (double)(now - last) / 1000.0);
 }
 
 static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
@@ -396,11 +409,7 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
         if (got == want && k > 0 && base != WRITER_SEQ_NONE &&
             r->s2c->n_tickerlist >= (size_t)f->cfg->poll_num && oldest > base &&
             f->cfg->poll_num < 1000) {
-            LOG(LOG_INFO, LC_FUTU,
-                "recovery_fetch symbol=%s "
-                "reason=poll_window_short fetched=%zu",
-                sym, r->s2c->n_tickerlist);
-            send_get_ticker(f, idx, 1000, KIND_BACKFILL);
+            request_recovery(f, idx, "poll_window_short", 0);
         }
         f->c.poll_accepted += (int64_t)acc;
         size_t lost = feed_enqueue(f, f->rows, acc, ROW_POLL);
@@ -447,8 +456,12 @@ static void send_get_ticker(feed *f, int idx, int num, uint32_t kind)
     req.c2s = &c2s;
     rc = client_request(&f->cl, PROTO_QOT_GET_TICKER, &req.base,
                         on_ticker_reply, UD(kind, idx));
-    if (rc != 0)
+    if (rc != 0) {
+        LOG(LOG_WARNING, LC_FUTU, "%s_request_failed symbol=%s err=\"%s\"",
+            kind == KIND_BACKFILL ? "backfill" : "poll", name,
+            client_strerror(rc));
         return;
+    }
     if (kind == KIND_BACKFILL)
         f->bf_inflight++;
     else
@@ -463,6 +476,16 @@ static void pump_backfill(feed *f)
         if (!f->sub_ok[i])
             continue;
         send_get_ticker(f, i, f->bf_num, KIND_BACKFILL);
+    }
+    /* Then single-symbol recoveries waiting for a slot. */
+    for (int i = 0; i < f->cfg->n_symbols && f->state == FEED_UP &&
+                    f->bf_inflight < FEED_MAX_INFLIGHT;
+         i++) {
+        if (!f->recover_flag[i])
+            continue;
+        f->recover_flag[i] = 0;
+        if (f->sub_ok[i])
+            send_get_ticker(f, i, 1000, KIND_BACKFILL);
     }
 }
 
@@ -833,6 +856,7 @@ void feed_apply_symbols(feed *f, const config *next)
     memcpy(cfg->symbols, next->symbols, sizeof(cfg->symbols));
     cfg->n_symbols = next->n_symbols;
     f->sub_accepted = 0;
+    memset(f->recover_flag, 0, sizeof(f->recover_flag));
     for (int i = 0; i < old_n; i++)
         f->cfg_idx[old_ids[i]] = -1;
     for (int k = 0; k < cfg->n_symbols; k++) {

@@ -82,6 +82,8 @@ typedef struct feed {
     /* backfill / poll pipelines: indexes into sub_ids */
     int bf_next, bf_inflight;
     int bf_num; /* ticks per request of the running backfill pass */
+    /* per-symbol deep re-fetches waiting for a pipeline slot (config idx) */
+    uint8_t recover_flag[CONFIG_MAX_SYMBOLS];
     int poll_next, poll_inflight;
     int poll_running; /* 0 idle, 1 poll cycle, 2 off-hours probe */
     int64_t last_probe_ms;
