@@ -882,8 +882,3 @@ void config_print_reference(int fd)
                 v->def[0] ? "`" : "", b, v->help);
     }
 }
-
-const char *config_journal_mode(const config *cfg)
-{
-    return cfg->sqlite_journal_mode;
-}

