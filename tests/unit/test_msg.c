@@ -28,65 +28,15 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "vectors.h"
 #include <jansson.h>
 
 #include "opend/crypto.h"
 #include "opend/frame.h"
 #include "opend/msg.h"
 
-#define DEFAULT_VECTORS "tests/data/opend-vectors.json"
-
 /* ---------------------------------------------------------------- helpers */
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Decode hex into a malloc'd buffer of at least one byte (never NULL). */
-static uint8_t *unhex(const char *hex, size_t *len)
-{
-    size_t n;
-    uint8_t *buf;
-
-    assert_non_null(hex);
-    n = strlen(hex);
-    assert_int_equal(n % 2, 0);
-    buf = malloc(n / 2 + 1);
-    assert_non_null(buf);
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]);
-        int lo = hexval(hex[2 * i + 1]);
-
-        assert_true(hi >= 0 && lo >= 0);
-        buf[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return buf;
-}
-
-static const char *jstr(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-
-    if (s == NULL)
-        fail_msg("missing string field \"%s\"", key);
-    return s;
-}
-
-static const json_t *jsection(void **state, const char *key)
-{
-    const json_t *v = json_object_get((const json_t *)*state, key);
-
-    assert_non_null(v);
-    return v;
-}
 
 static const json_t *find_vector(void **state, const char *name)
 {
@@ -198,29 +148,6 @@ static size_t arena_chunks(const msg_arena *a, size_t *total_cap)
         c = c->next;
     }
     return n;
-}
-
-static int group_setup(void **state)
-{
-    const char *path = getenv("HK_VECTORS");
-    json_error_t jerr;
-    json_t *root;
-
-    if (path == NULL || path[0] == '\0')
-        path = DEFAULT_VECTORS;
-    root = json_load_file(path, 0, &jerr);
-    if (root == NULL) {
-        fprintf(stderr, "%s:%d: %s\n", path, jerr.line, jerr.text);
-        return -1;
-    }
-    *state = root;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    json_decref(*state);
-    return 0;
 }
 
 /* ------------------------------------------------------- descriptors */
@@ -1674,6 +1601,6 @@ int main(void)
         cmocka_unit_test(test_big_answer_round_trip),
     };
 
-    return cmocka_run_group_tests_name("msg", tests, group_setup,
-                                       group_teardown);
+    return cmocka_run_group_tests_name("msg", tests, vectors_setup,
+                                       vectors_teardown);
 }
