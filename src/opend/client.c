@@ -16,7 +16,6 @@
 #include "opend/client.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +115,8 @@ void client_close(client *c, int reason, const char *detail)
         struct pending p = c->pend[--c->n_pend];
         p.cb(c, CLIENT_E_CLOSED, NULL, p.ud);
     }
+    if (c->resolving)
+        uv_cancel((uv_req_t *)&c->gai_req); /* on_resolved still runs */
     uv_read_stop((uv_stream_t *)&c->tcp);
     uv_timer_stop(&c->timer);
     c->handles_open = 2;
@@ -459,21 +460,53 @@ static void on_connect(uv_connect_t *req, int status)
     send_init(c);
 }
 
+static void start_connect(client *c, const struct sockaddr *sa)
+{
+    int rc = uv_tcp_connect(&c->conn_req, &c->tcp, sa, on_connect);
+    if (rc != 0) /* reported through on_closed like any other failure */
+        client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    client *c = req->data;
+
+    c->resolving = false;
+    if (c->state != CLIENT_CONNECTING) {
+        /* closed (or cancelled) while resolving */
+        uv_freeaddrinfo(res);
+        return;
+    }
+    if (status < 0 || !res) {
+        char d[160];
+        snprintf(d, sizeof(d), "cannot resolve host: %s",
+                 uv_strerror(status < 0 ? status : UV_EAI_NONAME));
+        uv_freeaddrinfo(res);
+        client_close(c, CLIENT_E_CONNECT, d);
+        return;
+    }
+    /* OpenD listens on IPv4 by default: prefer an IPv4 address. */
+    const struct addrinfo *pick = res;
+    for (const struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    start_connect(c, pick->ai_addr);
+    uv_freeaddrinfo(res);
+}
+
 int client_connect(client *c, const char *host, int port)
 {
-    struct addrinfo hints = {0}, *res = NULL;
+    struct addrinfo hints = {0};
+    struct sockaddr_storage ss;
     char ps[16];
     int rc;
 
     if (c->state != CLIENT_IDLE && c->state != CLIENT_CLOSED)
         return UV_EBUSY;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    snprintf(ps, sizeof(ps), "%d", port);
-    rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0 || !res)
-        return UV_EAI_NONAME;
+    if (c->resolving)
+        return UV_EBUSY; /* a cancelled lookup has not called back yet */
     frame_parser_reset(&c->parser);
     frame_parser_set_cipher(&c->parser, c->opts.cipher, c->opts.cipher != NULL);
     if (c->opts.cipher)
@@ -490,14 +523,26 @@ int client_connect(client *c, const char *host, int port)
     c->tcp.data = c;
     c->timer.data = c;
     c->conn_req.data = c;
+    c->gai_req.data = c;
     c->state = CLIENT_CONNECTING;
     c->state_deadline_ms = hktime_mono_ms() + c->opts.connect_timeout_ms;
     uv_timer_start(&c->timer, on_tick, TICK_MS, TICK_MS);
-    rc = uv_tcp_connect(&c->conn_req, &c->tcp, res->ai_addr, on_connect);
-    freeaddrinfo(res);
-    if (rc != 0) {
-        /* Report through on_closed like any other failure. */
-        client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
+    /* Numeric addresses connect at once; names are resolved on libuv's
+     * thread pool so the event loop never blocks on DNS. */
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) == 0 ||
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) == 0) {
+        start_connect(c, (const struct sockaddr *)&ss);
+        return 0;
     }
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(ps, sizeof(ps), "%d", port);
+    rc = uv_getaddrinfo(c->loop, &c->gai_req, on_resolved, host, ps, &hints);
+    if (rc != 0) {
+        client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
+        return 0;
+    }
+    c->resolving = true;
     return 0;
 }

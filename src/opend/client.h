@@ -88,6 +88,8 @@ struct client {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_connect_t conn_req;
+    uv_getaddrinfo_t gai_req;
+    bool resolving; /* gai_req in flight (its callback has not run) */
     uv_write_t wreq;
     client_state state;
     client_opts opts;
@@ -123,9 +125,10 @@ struct client {
 int client_init(client *c, uv_loop_t *loop, const client_opts *opts,
                 const client_callbacks *cbs, void *ud);
 /*
- * Start connecting to host:port (numeric IPv4/IPv6 or a name resolved
- * synchronously via getaddrinfo with AI_NUMERICSERV). Returns 0 or a
- * negative uv/errno code (nothing started). on_ready / on_closed follow.
+ * Start connecting to host:port: a numeric IPv4/IPv6 address directly, a
+ * name through uv_getaddrinfo (never blocking the loop). Returns 0 (the
+ * outcome arrives through on_ready / on_closed, a failed lookup included)
+ * or UV_EBUSY when a connection or lookup is still in progress.
  */
 int client_connect(client *c, const char *host, int port);
 /*
