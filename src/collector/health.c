@@ -235,7 +235,6 @@ void health_publish(health *h)
     s.connected = feed_connected(h->f);
     s.phase = (int)phase_of(h->cfg, hktime_now_ms());
     s.max_ts_seen = h->f->max_ts_seen;
-    s.last_row_mono = h->f->last_row_mono_ms;
     s.start_mono = h->start_mono;
     s.updated_mono = now;
     s.c = h->f->c;

@@ -28,7 +28,6 @@ typedef struct health_snapshot {
     bool connected;
     int phase;
     int64_t max_ts_seen;
-    int64_t last_row_mono;
     int64_t start_mono;
     int64_t updated_mono;
     feed_counters c;
