@@ -45,16 +45,16 @@ static void new_sid(feed *f)
 }
 
 int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
-              spool *sp, writer *w, crypto_ctx *cipher)
+              spool *sp, writer *w, opend_crypto_ctx *cipher)
 {
-    client_opts co = {
+    opend_client_opts co = {
         .connect_timeout_ms = cfg->connect_timeout_sec * 1000,
         .request_timeout_ms = cfg->request_timeout_sec * 1000,
         .liveness_ms = cfg->liveness_timeout_sec * 1000,
         .client_id = "hk-tick-collector",
         .cipher = cipher,
     };
-    client_callbacks cb = {on_ready, on_closed, on_push};
+    opend_client_callbacks cb = {on_ready, on_closed, on_push};
 
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
@@ -73,7 +73,7 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
         return -ENOMEM;
     for (uint32_t i = 0; i < syms->cap; i++)
         f->cfg_idx[i] = -1;
-    if (client_init(&f->cl, loop, &co, &cb, f) != 0)
+    if (opend_client_init(&f->cl, loop, &co, &cb, f) != 0)
         return -ENOMEM;
     for (int i = 0; i < cfg->n_symbols; i++) {
         f->sub_ids[i] =
@@ -92,7 +92,7 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
 
 void feed_free(feed *f)
 {
-    client_free(&f->cl);
+    opend_client_free(&f->cl);
     free(f->last_seen_mono);
     free(f->last_push_mono);
     free(f->cfg_idx);
@@ -107,7 +107,7 @@ static void connect_now(feed *f)
     LOG(LOG_INFO, LC_FUTU, "futu_connecting host=%s port=%d", f->cfg->futu_host,
         f->cfg->futu_port);
     f->state = FEED_CONNECTING;
-    rc = client_connect(&f->cl, f->cfg->futu_host, f->cfg->futu_port);
+    rc = opend_client_connect(&f->cl, f->cfg->futu_host, f->cfg->futu_port);
     if (rc != 0) {
         LOG(LOG_WARNING, LC_FUTU, "futu connection error: %s", uv_strerror(rc));
         f->state = FEED_DOWN;
@@ -161,7 +161,7 @@ void feed_stop(feed *f)
     uv_close((uv_handle_t *)&f->reconnect_timer, on_handle_closed);
     uv_close((uv_handle_t *)&f->check_timer, on_handle_closed);
     uv_close((uv_handle_t *)&f->poll_timer, on_handle_closed);
-    client_close(&f->cl, CLIENT_E_CLOSED, "shutdown");
+    opend_client_close(&f->cl, CLIENT_E_CLOSED, "shutdown");
 }
 
 /* ---- enqueue ----------------------------------------------------------- */
@@ -214,7 +214,7 @@ static size_t map_tickers(feed *f, const QotCommon__Security *sec,
 
     if (!sec || !sec->code)
         return 0;
-    prefix = msg_market_prefix(sec->market);
+    prefix = opend_msg_market_prefix(sec->market);
     if (snprintf(name, sizeof(name), "%s.%s", prefix, sec->code) >=
         (int)sizeof(name))
         return 0;
@@ -288,7 +288,7 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
 
     if (!m) {
         LOG(LOG_ERROR, LC_FUTU, "ticker push error: undecodable %s push",
-            msg_proto_name(proto_id));
+            opend_msg_proto_name(proto_id));
         return;
     }
     if (proto_id == PROTO_QOT_UPDATE_TICKER) {
@@ -361,7 +361,7 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
     else
         f->poll_inflight--;
     if (status != 0 || r->rettype != 0 || !r->s2c) {
-        const char *msg = status != 0 ? client_strerror(status)
+        const char *msg = status != 0 ? opend_client_strerror(status)
                           : r->retmsg ? r->retmsg
                                       : "no s2c";
         if (kind == KIND_BACKFILL)
@@ -449,17 +449,17 @@ static void send_get_ticker(feed *f, int idx, int num, uint32_t kind)
     const char *dot = strchr(name, '.');
     int rc;
 
-    sec.market = msg_market_from_prefix(name, (size_t)(dot - name));
+    sec.market = opend_msg_market_from_prefix(name, (size_t)(dot - name));
     sec.code = (char *)(dot + 1);
     c2s.security = &sec;
     c2s.maxretnum = num;
     req.c2s = &c2s;
-    rc = client_request(&f->cl, PROTO_QOT_GET_TICKER, &req.base,
-                        on_ticker_reply, UD(kind, idx));
+    rc = opend_client_request(&f->cl, PROTO_QOT_GET_TICKER, &req.base,
+                              on_ticker_reply, UD(kind, idx));
     if (rc != 0) {
         LOG(LOG_WARNING, LC_FUTU, "%s_request_failed symbol=%s err=\"%s\"",
             kind == KIND_BACKFILL ? "backfill" : "poll", name,
-            client_strerror(rc));
+            opend_client_strerror(rc));
         return;
     }
     if (kind == KIND_BACKFILL)
@@ -575,20 +575,20 @@ static void on_check_reply(client *c, int status, const ProtobufCMessage *m,
     if (status == CLIENT_E_CLOSED)
         return;
     if (status != 0 || r->rettype != 0 || !r->s2c) {
-        const char *msg = status != 0 ? client_strerror(status)
+        const char *msg = status != 0 ? opend_client_strerror(status)
                           : r->retmsg ? r->retmsg
                                       : "no s2c";
         char q[256];
         LOG(LOG_WARNING, LC_FUTU,
             "futu_disconnected reason=get_global_state_failed msg=%s",
             log_quote(msg, q, sizeof(q)));
-        client_close(&f->cl, CLIENT_E_TIMEOUT, "get_global_state_failed");
+        opend_client_close(&f->cl, CLIENT_E_TIMEOUT, "get_global_state_failed");
         return;
     }
     if (!r->s2c->qotlogined) {
         LOG(LOG_WARNING, LC_FUTU,
             "futu_disconnected reason=qot_logined_false msg=none");
-        client_close(&f->cl, CLIENT_E_CLOSED, "qot_logined=false");
+        opend_client_close(&f->cl, CLIENT_E_CLOSED, "qot_logined=false");
     }
 }
 
@@ -602,8 +602,8 @@ static void on_check_timer(uv_timer_t *t)
         return;
     c2s.userid = 0;
     req.c2s = &c2s;
-    (void)client_request(&f->cl, PROTO_GET_GLOBAL_STATE, &req.base,
-                         on_check_reply, UD(KIND_CHECK, 0));
+    (void)opend_client_request(&f->cl, PROTO_GET_GLOBAL_STATE, &req.base,
+                               on_check_reply, UD(KIND_CHECK, 0));
 }
 
 /* ---- subscribe -------------------------------------------------------------
@@ -619,7 +619,7 @@ static int fill_securities(feed *f, const int *idx, int n,
         const char *name = symtab_name(f->syms, f->sub_ids[idx[k]]);
         const char *dot = strchr(name, '.');
         QotCommon__Security s = QOT__COMMON__SECURITY__INIT;
-        s.market = msg_market_from_prefix(name, (size_t)(dot - name));
+        s.market = opend_msg_market_from_prefix(name, (size_t)(dot - name));
         s.code = (char *)(dot + 1);
         secs[k] = s;
         ptrs[k] = &secs[k];
@@ -661,7 +661,8 @@ static void send_sub(feed *f, const int *idx, int n, bool subscribe)
     void *u = (void *)(uintptr_t)(((uint64_t)(subscribe ? KIND_SUB : KIND_UNSUB)
                                    << 56) |
                                   ((uint64_t)n << 32) | first);
-    rc = client_request(&f->cl, PROTO_QOT_SUB, &req.base, on_sub_reply, u);
+    rc =
+        opend_client_request(&f->cl, PROTO_QOT_SUB, &req.base, on_sub_reply, u);
     if (rc == 0 && subscribe)
         f->sub_pending++;
 }
@@ -676,7 +677,7 @@ static void on_sub_reply(client *c, int status, const ProtobufCMessage *m,
     int first = (int)(u & 0xffffffff);
     const QotSub__Response *r = (const QotSub__Response *)m;
     int ret = status != 0 ? -1 : r->rettype;
-    const char *msg = status != 0 ? client_strerror(status)
+    const char *msg = status != 0 ? opend_client_strerror(status)
                       : r->retmsg ? r->retmsg
                                   : "";
     char q[512];
@@ -743,7 +744,7 @@ static void sub_done(feed *f)
         LOG(LOG_INFO, LC_FUTU,
             "subscribe ret=-1 msg=\"no symbol accepted\" "
             "symbols=none");
-        client_close(&f->cl, CLIENT_E_REFUSED, "subscribe failed");
+        opend_client_close(&f->cl, CLIENT_E_REFUSED, "subscribe failed");
         return;
     }
     LOG(LOG_INFO, LC_FUTU, "subscribe ret=0 msg=none symbols=%s",
@@ -812,7 +813,7 @@ static void on_closed(client *c, int reason, const char *detail, void *ud)
             log_quote(detail, q, sizeof(q)));
         LOG(LOG_WARNING, LC_COLLECTOR,
             "alert_event code=DISCONNECT eid=e%s sid=%s error_type=%s",
-            f->sid + 4, f->sid, client_strerror(reason));
+            f->sid + 4, f->sid, opend_client_strerror(reason));
     }
     LOG(LOG_WARNING, LC_FUTU, "futu connection error: %s",
         log_quote(detail, q, sizeof(q)));

@@ -4,7 +4,7 @@
  *
  * Session states (functions making each transition):
  *
- *   DOWN --feed_start / reconnect timer--> CONNECTING (client_connect)
+ *   DOWN --feed_start / reconnect timer--> CONNECTING (opend_client_connect)
  *   CONNECTING --on_ready--> SUBSCRIBING (send_subscribe)
  *   SUBSCRIBING --all chunks answered, >=1 symbol ok--> UP (sub_done)
  *   SUBSCRIBING --no symbol accepted--> closing -> DOWN
@@ -65,7 +65,7 @@ typedef struct feed {
     queue *q;
     spool *sp;
     writer *w;
-    crypto_ctx *cipher;
+    opend_crypto_ctx *cipher;
     client cl;
     feed_state state;
     bool stopping;
@@ -103,7 +103,7 @@ typedef struct feed {
 } feed;
 
 int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
-              spool *sp, writer *w, crypto_ctx *cipher);
+              spool *sp, writer *w, opend_crypto_ctx *cipher);
 /* Start connecting (logs futu_connecting). */
 void feed_start(feed *f);
 /* Stop: close the session and timers (handles close on the loop). */

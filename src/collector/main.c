@@ -81,7 +81,7 @@ typedef struct daemon {
     http_ctx http;
     uv_async_t admin_async;
     atomic_int admin_pending; /* HTTP_ADMIN_* bits, set by the HTTP thread */
-    crypto_ctx *cipher;
+    opend_crypto_ctx *cipher;
     uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
     int exit_code;
     const char *exit_reason;
@@ -447,7 +447,7 @@ static void on_admin(uv_async_t *a)
     if (act & HTTP_ADMIN_RESUBSCRIBE) {
         LOG(LOG_INFO, LC_FUTU, "admin_resubscribe action=reconnect");
         d->f.backoff_sec = d->cfg.reconnect_min_delay;
-        client_close(&d->f.cl, CLIENT_E_CLOSED, "admin resubscribe");
+        opend_client_close(&d->f.cl, CLIENT_E_CLOSED, "admin resubscribe");
     }
 }
 
@@ -534,7 +534,8 @@ static int run(daemon_t *d)
     phase_load_holiday_file(cfg);
     if (cfg->rsa_key_file[0]) {
         char err[256];
-        if (crypto_open(cfg->rsa_key_file, &d->cipher, err, sizeof(err)) != 0) {
+        if (opend_crypto_open(cfg->rsa_key_file, &d->cipher, err,
+                              sizeof(err)) != 0) {
             LOG(LOG_ERROR, LC_MAIN,
                 "config_error var=FUTU_RSA_KEY_FILE "
                 "value=%s reason=\"%s\"",
@@ -654,7 +655,7 @@ static int run(daemon_t *d)
     queue_free(&d->q);
     symtab_free(&d->syms);
     if (d->cipher)
-        crypto_free(d->cipher);
+        opend_crypto_free(d->cipher);
     return d->exit_code;
 }
 

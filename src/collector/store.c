@@ -362,15 +362,16 @@ int store_insert(store *s, const row *r, const symtab *t,
     sqlite3_bind_double(st, 4, r->price);
     sqlite3_bind_int64(st, 5, r->volume);
     sqlite3_bind_double(st, 6, r->turnover);
-    sqlite3_bind_text(st, 7, msg_direction_str(r->dir), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, opend_msg_direction_str(r->dir), -1,
+                      SQLITE_STATIC);
     if (r->flags & ROW_HAS_SEQ)
         sqlite3_bind_int64(st, 8, r->seq);
     else
         sqlite3_bind_null(st, 8);
     sqlite3_bind_text(
         st, 9,
-        msg_ticker_type_str(r->tick_type, (r->flags & ROW_HAS_TYPE) != 0), -1,
-        SQLITE_STATIC);
+        opend_msg_ticker_type_str(r->tick_type, (r->flags & ROW_HAS_TYPE) != 0),
+        -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, row_push_type_str(r->push_type), -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 11, "futu", 4, SQLITE_STATIC);

@@ -52,14 +52,14 @@ static void finish(probe *p, const char *reason, const char *detail)
                  detail && detail[0] ? " " : "", detail ? detail : "");
     }
     uv_timer_stop(&p->timer);
-    client_close(&p->cl, CLIENT_E_CLOSED, "probe done");
+    opend_client_close(&p->cl, CLIENT_E_CLOSED, "probe done");
 }
 
 static const char *reply_err(int status, int32_t ret, const char *msg,
                              char *buf, size_t cap)
 {
     if (status != 0)
-        snprintf(buf, cap, "%s", client_strerror(status));
+        snprintf(buf, cap, "%s", opend_client_strerror(status));
     else
         snprintf(buf, cap, "retType=%d %s", ret, msg ? msg : "");
     return buf;
@@ -108,8 +108,8 @@ static void on_subinfo(client *c, int status, const ProtobufCMessage *m,
     c2s.n_securitylist = 1;
     c2s.securitylist = p->ptrs;
     req.c2s = &c2s;
-    if (client_request(c, PROTO_QOT_GET_MARKET_STATE, &req.base, on_market,
-                       p) != 0)
+    if (opend_client_request(c, PROTO_QOT_GET_MARKET_STATE, &req.base,
+                             on_market, p) != 0)
         finish(p, "request_failed", "Qot_GetMarketState");
 }
 
@@ -131,8 +131,8 @@ static void on_ticker(client *c, int status, const ProtobufCMessage *m,
     c2s.has_isreqallconn = 1;
     c2s.isreqallconn = 0;
     req.c2s = &c2s;
-    if (client_request(c, PROTO_QOT_GET_SUB_INFO, &req.base, on_subinfo, p) !=
-        0)
+    if (opend_client_request(c, PROTO_QOT_GET_SUB_INFO, &req.base, on_subinfo,
+                             p) != 0)
         finish(p, "request_failed", "Qot_GetSubInfo");
 }
 
@@ -152,7 +152,8 @@ static void on_sub(client *c, int status, const ProtobufCMessage *m, void *ud)
     c2s.security = p->ptrs[0];
     c2s.maxretnum = p->num;
     req.c2s = &c2s;
-    if (client_request(c, PROTO_QOT_GET_TICKER, &req.base, on_ticker, p) != 0)
+    if (opend_client_request(c, PROTO_QOT_GET_TICKER, &req.base, on_ticker,
+                             p) != 0)
         finish(p, "request_failed", "Qot_GetTicker");
 }
 
@@ -171,7 +172,7 @@ static void on_ready(client *c, const InitConnect__S2C *s2c, void *ud)
     c2s.has_isregorunregpush = 1;
     c2s.isregorunregpush = 0;
     req.c2s = &c2s;
-    if (client_request(c, PROTO_QOT_SUB, &req.base, on_sub, p) != 0)
+    if (opend_client_request(c, PROTO_QOT_SUB, &req.base, on_sub, p) != 0)
         finish(p, "request_failed", "Qot_Sub");
 }
 
@@ -180,7 +181,7 @@ static void on_closed(client *c, int reason, const char *detail, void *ud)
     probe *p = ud;
     char e[400];
     if (!p->done) {
-        snprintf(e, sizeof(e), "%s (%s)", client_strerror(reason),
+        snprintf(e, sizeof(e), "%s (%s)", opend_client_strerror(reason),
                  detail ? detail : "");
         p->done = true;
         p->failed = true;
@@ -219,7 +220,7 @@ static int split_symbols(probe *p, const char *csv)
             continue;
         dot = strchr(s, '.');
         if (!dot || dot == s || !dot[1] ||
-            msg_market_from_prefix(s, (size_t)(dot - s)) < 0 ||
+            opend_msg_market_from_prefix(s, (size_t)(dot - s)) < 0 ||
             p->nsym >= PROBE_MAX_SYMBOLS) {
             free(dup);
             return -2;
@@ -231,7 +232,7 @@ static int split_symbols(probe *p, const char *csv)
         }
         dot = strchr(p->names[p->nsym], '.');
         qot__common__security__init(&p->secs[p->nsym]);
-        p->secs[p->nsym].market = msg_market_from_prefix(
+        p->secs[p->nsym].market = opend_msg_market_from_prefix(
             p->names[p->nsym], (size_t)(dot - p->names[p->nsym]));
         p->secs[p->nsym].code = dot + 1;
         p->ptrs[p->nsym] = &p->secs[p->nsym];
@@ -327,19 +328,19 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
         return rc;
     }
 
-    client_opts co = {
+    opend_client_opts co = {
         .connect_timeout_ms = 10000,
         .request_timeout_ms = 10000,
         .liveness_ms = 0,
         .client_id = "hk-tickctl-probe",
         .cipher = NULL,
     };
-    client_callbacks cb = {on_ready, on_closed, on_push};
-    crypto_ctx *cipher = NULL;
+    opend_client_callbacks cb = {on_ready, on_closed, on_push};
+    opend_crypto_ctx *cipher = NULL;
     const char *key = ctl_getenv(c, "FUTU_RSA_KEY_FILE");
     char err[256];
 
-    if (key && crypto_open(key, &cipher, err, sizeof(err)) != 0) {
+    if (key && opend_crypto_open(key, &cipher, err, sizeof(err)) != 0) {
         snprintf(p->fail, sizeof(p->fail), "FAIL rsa_key %s", err);
         p->failed = true;
         rc = probe_out(c, p, false);
@@ -349,7 +350,7 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
     uv_loop_init(&p->loop);
     uv_timer_init(&p->loop, &p->timer);
     p->timer.data = p;
-    if (client_init(&p->cl, &p->loop, &co, &cb, p) != 0) {
+    if (opend_client_init(&p->cl, &p->loop, &co, &cb, p) != 0) {
         uv_close((uv_handle_t *)&p->timer, NULL);
         uv_run(&p->loop, UV_RUN_DEFAULT);
         uv_loop_close(&p->loop);
@@ -357,7 +358,7 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
         goto out;
     }
     uv_timer_start(&p->timer, on_timeout, PROBE_TIMEOUT_MS, 0);
-    rc = client_connect(&p->cl, host, (int)port);
+    rc = opend_client_connect(&p->cl, host, (int)port);
     if (rc != 0) {
         snprintf(p->fail, sizeof(p->fail), "FAIL opend_connect %s:%ld %s", host,
                  port, uv_strerror(rc));
@@ -366,12 +367,12 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
         uv_close((uv_handle_t *)&p->timer, NULL);
     }
     uv_run(&p->loop, UV_RUN_DEFAULT);
-    client_free(&p->cl);
+    opend_client_free(&p->cl);
     uv_loop_close(&p->loop);
     rc = probe_out(c, p, false);
 out:
     if (cipher)
-        crypto_free(cipher);
+        opend_crypto_free(cipher);
     for (int i = 0; i < p->nsym; i++)
         free(p->names[i]);
     free(p);

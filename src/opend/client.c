@@ -9,7 +9,7 @@
  * read buffer by the incremental frame parser; each decoded message lives
  * in the arena until its callback returns.
  *
- * Closing: client_close stops reading, fails pending requests, and closes
+ * Closing: opend_client_close stops reading, fails pending requests, and closes
  * both handles; on_closed runs from the last close callback, so the owner
  * may immediately reconnect from it.
  */
@@ -25,7 +25,7 @@
 #define RBUF_SIZE (256 * 1024)
 #define TICK_MS 250
 
-const char *client_strerror(int code)
+const char *opend_client_strerror(int code)
 {
     switch (code) {
     case CLIENT_E_TIMEOUT:
@@ -46,13 +46,13 @@ const char *client_strerror(int code)
         return "connection closed by peer";
     default:
         if (code <= -1001 && code >= -1099)
-            return frame_strerror(code);
+            return opend_frame_strerror(code);
         return uv_strerror(code);
     }
 }
 
-int client_init(client *c, uv_loop_t *loop, const client_opts *opts,
-                const client_callbacks *cbs, void *ud)
+int opend_client_init(client *c, uv_loop_t *loop, const opend_client_opts *opts,
+                      const opend_client_callbacks *cbs, void *ud)
 {
     memset(c, 0, sizeof(*c));
     c->loop = loop;
@@ -60,9 +60,9 @@ int client_init(client *c, uv_loop_t *loop, const client_opts *opts,
     c->cbs = *cbs;
     c->ud = ud;
     c->serial = (uint32_t)(hktime_now_ms() / 1000 % 10000) + 1;
-    if (frame_parser_init(&c->parser, 0, RBUF_SIZE) != 0)
+    if (opend_frame_parser_init(&c->parser, 0, RBUF_SIZE) != 0)
         return -ENOMEM;
-    if (msg_arena_init(&c->arena, 0) != 0)
+    if (opend_msg_arena_init(&c->arena, 0) != 0)
         goto fail;
     c->rbuf = malloc(RBUF_SIZE);
     c->rbuf_cap = RBUF_SIZE;
@@ -74,15 +74,15 @@ int client_init(client *c, uv_loop_t *loop, const client_opts *opts,
     c->state = CLIENT_IDLE;
     return 0;
 fail:
-    client_free(c);
+    opend_client_free(c);
     return -ENOMEM;
 }
 
-void client_free(client *c)
+void opend_client_free(client *c)
 {
-    frame_parser_free(&c->parser);
+    opend_frame_parser_free(&c->parser);
     if (c->arena.head)
-        msg_arena_free(&c->arena);
+        opend_msg_arena_free(&c->arena);
     free(c->rbuf);
     free(c->out);
     free(c->next);
@@ -101,7 +101,7 @@ static void on_handle_closed(uv_handle_t *h)
         c->cbs.on_closed(c, c->close_reason, c->close_detail, c->ud);
 }
 
-void client_close(client *c, int reason, const char *detail)
+void opend_client_close(client *c, int reason, const char *detail)
 {
     if (c->state == CLIENT_IDLE || c->state == CLIENT_CLOSING ||
         c->state == CLIENT_CLOSED)
@@ -109,7 +109,7 @@ void client_close(client *c, int reason, const char *detail)
     c->state = CLIENT_CLOSING;
     c->close_reason = reason;
     snprintf(c->close_detail, sizeof(c->close_detail), "%s",
-             detail ? detail : client_strerror(reason));
+             detail ? detail : opend_client_strerror(reason));
     /* Fail pending requests; callbacks may not issue new ones (closing). */
     while (c->n_pend > 0) {
         struct pending p = c->pend[--c->n_pend];
@@ -149,7 +149,7 @@ static void on_write(uv_write_t *req, int status)
     c->out_len = 0;
     if (status < 0) {
         if (status != UV_ECANCELED)
-            client_close(c, status, uv_strerror(status));
+            opend_client_close(c, status, uv_strerror(status));
         return;
     }
     flush(c);
@@ -175,7 +175,7 @@ static void flush(client *c)
     c->wreq.data = c;
     rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write);
     if (rc != 0) {
-        client_close(c, rc, uv_strerror(rc));
+        opend_client_close(c, rc, uv_strerror(rc));
         return;
     }
     c->writing = true;
@@ -187,16 +187,16 @@ static int send_msg(client *c, uint32_t proto_id, uint32_t serial,
 {
     bool rsa = c->opts.cipher && proto_id == PROTO_INIT_CONNECT;
     bool enc = rsa || (c->opts.cipher &&
-                       crypto_mode_get(c->opts.cipher) != CRYPTO_NONE);
-    size_t need = msg_packet_size(m, enc);
+                       opend_crypto_mode_get(c->opts.cipher) != CRYPTO_NONE);
+    size_t need = opend_msg_packet_size(m, enc);
     size_t len = 0;
     int rc;
 
     if (grow(&c->next, &c->next_cap, c->next_len + need) != 0)
         return -ENOMEM;
-    rc =
-        msg_pack_packet(proto_id, serial, m, c->opts.cipher, rsa,
-                        c->next + c->next_len, c->next_cap - c->next_len, &len);
+    rc = opend_msg_pack_packet(proto_id, serial, m, c->opts.cipher, rsa,
+                               c->next + c->next_len, c->next_cap - c->next_len,
+                               &len);
     if (rc != 0)
         return rc;
     c->next_len += len;
@@ -205,7 +205,7 @@ static int send_msg(client *c, uint32_t proto_id, uint32_t serial,
 }
 
 static int add_pending(client *c, uint32_t proto_id, uint32_t serial,
-                       client_reply_cb cb, void *ud)
+                       opend_client_reply_cb cb, void *ud)
 {
     if (c->n_pend >= CLIENT_MAX_PENDING)
         return CLIENT_E_FULL;
@@ -219,8 +219,9 @@ static int add_pending(client *c, uint32_t proto_id, uint32_t serial,
     return 0;
 }
 
-int client_request(client *c, uint32_t proto_id, const ProtobufCMessage *req,
-                   client_reply_cb cb, void *ud)
+int opend_client_request(client *c, uint32_t proto_id,
+                         const ProtobufCMessage *req, opend_client_reply_cb cb,
+                         void *ud)
 {
     uint32_t serial;
     int rc;
@@ -254,7 +255,8 @@ static void send_keepalive(client *c)
     c2s.time = hktime_now_ms() / 1000;
     req.c2s = &c2s;
     c->last_ka_ms = hktime_mono_ms();
-    (void)client_request(c, PROTO_KEEP_ALIVE, &req.base, on_keepalive, NULL);
+    (void)opend_client_request(c, PROTO_KEEP_ALIVE, &req.base, on_keepalive,
+                               NULL);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -264,9 +266,10 @@ static void on_tick(uv_timer_t *t)
 
     if (c->state == CLIENT_CONNECTING || c->state == CLIENT_INIT) {
         if (now > c->state_deadline_ms)
-            client_close(c, CLIENT_E_CONNECT,
-                         c->state == CLIENT_CONNECTING ? "connect timeout"
-                                                       : "InitConnect timeout");
+            opend_client_close(c, CLIENT_E_CONNECT,
+                               c->state == CLIENT_CONNECTING
+                                   ? "connect timeout"
+                                   : "InitConnect timeout");
         return;
     }
     if (c->state != CLIENT_READY)
@@ -281,7 +284,7 @@ static void on_tick(uv_timer_t *t)
         char d[96];
         snprintf(d, sizeof(d), "nothing received for %lld ms",
                  (long long)(now - c->last_rx_ms));
-        client_close(c, CLIENT_E_LIVENESS, d);
+        opend_client_close(c, CLIENT_E_LIVENESS, d);
         return;
     }
     if (c->keepalive_sec > 0 &&
@@ -301,18 +304,18 @@ static void on_tick(uv_timer_t *t)
 
 static void handle_init_reply(client *c, const uint8_t *body, size_t len)
 {
-    InitConnect__Response *r = (InitConnect__Response *)msg_unpack(
+    InitConnect__Response *r = (InitConnect__Response *)opend_msg_unpack(
         &c->arena, &init_connect__response__descriptor, body, len);
     char d[256];
 
     if (!r) {
-        client_close(c, CLIENT_E_DECODE, "undecodable InitConnect reply");
+        opend_client_close(c, CLIENT_E_DECODE, "undecodable InitConnect reply");
         return;
     }
     if (r->rettype != 0 || !r->s2c) {
         snprintf(d, sizeof(d), "InitConnect refused ret=%d msg=%s", r->rettype,
                  r->retmsg ? r->retmsg : "");
-        client_close(c, CLIENT_E_REFUSED, d);
+        opend_client_close(c, CLIENT_E_REFUSED, d);
         return;
     }
     c->keepalive_sec =
@@ -322,10 +325,11 @@ static void handle_init_reply(client *c, const uint8_t *body, size_t len)
         const char *key = r->s2c->connaeskey;
         const char *iv = r->s2c->aescbciv;
         if (!key || strlen(key) != 16 || (iv && strlen(iv) != 16) ||
-            crypto_set_aes(c->opts.cipher,
-                           iv ? CRYPTO_AES_CBC : CRYPTO_FTAES_ECB,
-                           (const uint8_t *)key, (const uint8_t *)iv) != 0) {
-            client_close(c, CLIENT_E_REFUSED, "bad AES key/IV from OpenD");
+            opend_crypto_set_aes(
+                c->opts.cipher, iv ? CRYPTO_AES_CBC : CRYPTO_FTAES_ECB,
+                (const uint8_t *)key, (const uint8_t *)iv) != 0) {
+            opend_client_close(c, CLIENT_E_REFUSED,
+                               "bad AES key/IV from OpenD");
             return;
         }
     }
@@ -335,8 +339,8 @@ static void handle_init_reply(client *c, const uint8_t *body, size_t len)
         c->cbs.on_ready(c, r->s2c, c->ud);
 }
 
-static void dispatch(client *c, const frame_header *h, const uint8_t *body,
-                     size_t len, int64_t recv_ms)
+static void dispatch(client *c, const opend_frame_header *h,
+                     const uint8_t *body, size_t len, int64_t recv_ms)
 {
     if (c->state == CLIENT_INIT) {
         if (h->proto_id == PROTO_INIT_CONNECT && h->serial == c->serial)
@@ -346,8 +350,8 @@ static void dispatch(client *c, const frame_header *h, const uint8_t *body,
     if (c->state != CLIENT_READY)
         return;
     if (h->proto_id == PROTO_QOT_UPDATE_TICKER || h->proto_id == PROTO_NOTIFY) {
-        ProtobufCMessage *m =
-            msg_unpack(&c->arena, msg_response_desc(h->proto_id), body, len);
+        ProtobufCMessage *m = opend_msg_unpack(
+            &c->arena, opend_msg_response_desc(h->proto_id), body, len);
         if (m && c->cbs.on_push)
             c->cbs.on_push(c, h->proto_id, m, recv_ms, c->ud);
         else if (!m && c->cbs.on_push)
@@ -360,8 +364,10 @@ static void dispatch(client *c, const frame_header *h, const uint8_t *body,
             continue;
         struct pending p = c->pend[i];
         c->pend[i] = c->pend[--c->n_pend];
-        const ProtobufCMessageDescriptor *d = msg_response_desc(h->proto_id);
-        ProtobufCMessage *m = d ? msg_unpack(&c->arena, d, body, len) : NULL;
+        const ProtobufCMessageDescriptor *d =
+            opend_msg_response_desc(h->proto_id);
+        ProtobufCMessage *m =
+            d ? opend_msg_unpack(&c->arena, d, body, len) : NULL;
         p.cb(c, m ? 0 : CLIENT_E_DECODE, m, p.ud);
         return;
     }
@@ -383,9 +389,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     int64_t now;
 
     if (nread < 0) {
-        client_close(c, nread == UV_EOF ? CLIENT_E_EOF : (int)nread,
-                     nread == UV_EOF ? "connection closed by OpenD"
-                                     : uv_strerror((int)nread));
+        opend_client_close(c, nread == UV_EOF ? CLIENT_E_EOF : (int)nread,
+                           nread == UV_EOF ? "connection closed by OpenD"
+                                           : uv_strerror((int)nread));
         return;
     }
     if (nread == 0)
@@ -396,22 +402,22 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     left = (size_t)nread;
     while (left > 0 && (c->state == CLIENT_INIT || c->state == CLIENT_READY)) {
         size_t used = 0;
-        int rc = frame_parser_feed(&c->parser, p, left, &used);
+        int rc = opend_frame_parser_feed(&c->parser, p, left, &used);
         p += used;
         left -= used;
         if (rc < 0) {
-            client_close(c, rc, frame_strerror(rc));
+            opend_client_close(c, rc, opend_frame_strerror(rc));
             return;
         }
         if (rc == 0)
             break;
-        const frame_header *h;
+        const opend_frame_header *h;
         const uint8_t *body;
         size_t blen;
-        frame_parser_frame(&c->parser, &h, &body, &blen);
+        opend_frame_parser_frame(&c->parser, &h, &body, &blen);
         c->frames_rx++;
         dispatch(c, h, body, blen, now);
-        msg_arena_reset(&c->arena);
+        opend_msg_arena_reset(&c->arena);
     }
 }
 
@@ -435,7 +441,7 @@ static void send_init(client *c)
     c->serial++;
     rc = send_msg(c, PROTO_INIT_CONNECT, c->serial, &req.base);
     if (rc != 0)
-        client_close(c, rc, "cannot send InitConnect");
+        opend_client_close(c, rc, "cannot send InitConnect");
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -446,7 +452,7 @@ static void on_connect(uv_connect_t *req, int status)
     if (c->state != CLIENT_CONNECTING)
         return;
     if (status < 0) {
-        client_close(c, CLIENT_E_CONNECT, uv_strerror(status));
+        opend_client_close(c, CLIENT_E_CONNECT, uv_strerror(status));
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -454,7 +460,7 @@ static void on_connect(uv_connect_t *req, int status)
     c->last_rx_ms = hktime_mono_ms();
     rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     if (rc != 0) {
-        client_close(c, rc, uv_strerror(rc));
+        opend_client_close(c, rc, uv_strerror(rc));
         return;
     }
     send_init(c);
@@ -464,7 +470,7 @@ static void start_connect(client *c, const struct sockaddr *sa)
 {
     int rc = uv_tcp_connect(&c->conn_req, &c->tcp, sa, on_connect);
     if (rc != 0) /* reported through on_closed like any other failure */
-        client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
+        opend_client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -482,7 +488,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         snprintf(d, sizeof(d), "cannot resolve host: %s",
                  uv_strerror(status < 0 ? status : UV_EAI_NONAME));
         uv_freeaddrinfo(res);
-        client_close(c, CLIENT_E_CONNECT, d);
+        opend_client_close(c, CLIENT_E_CONNECT, d);
         return;
     }
     /* OpenD listens on IPv4 by default: prefer an IPv4 address. */
@@ -496,7 +502,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     uv_freeaddrinfo(res);
 }
 
-int client_connect(client *c, const char *host, int port)
+int opend_client_connect(client *c, const char *host, int port)
 {
     struct addrinfo hints = {0};
     struct sockaddr_storage ss;
@@ -507,11 +513,12 @@ int client_connect(client *c, const char *host, int port)
         return UV_EBUSY;
     if (c->resolving)
         return UV_EBUSY; /* a cancelled lookup has not called back yet */
-    frame_parser_reset(&c->parser);
-    frame_parser_set_cipher(&c->parser, c->opts.cipher, c->opts.cipher != NULL);
+    opend_frame_parser_reset(&c->parser);
+    opend_frame_parser_set_cipher(&c->parser, c->opts.cipher,
+                                  c->opts.cipher != NULL);
     if (c->opts.cipher)
-        crypto_set_aes(c->opts.cipher, CRYPTO_NONE, NULL, NULL);
-    msg_arena_reset(&c->arena);
+        opend_crypto_set_aes(c->opts.cipher, CRYPTO_NONE, NULL, NULL);
+    opend_msg_arena_reset(&c->arena);
     c->next_len = c->out_len = 0;
     c->writing = false;
     c->n_pend = 0;
@@ -540,7 +547,7 @@ int client_connect(client *c, const char *host, int port)
     snprintf(ps, sizeof(ps), "%d", port);
     rc = uv_getaddrinfo(c->loop, &c->gai_req, on_resolved, host, ps, &hints);
     if (rc != 0) {
-        client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
+        opend_client_close(c, CLIENT_E_CONNECT, uv_strerror(rc));
         return 0;
     }
     c->resolving = true;

@@ -3,14 +3,14 @@
  *
  * States and transitions (the function making each):
  *
- *   IDLE --client_connect--> CONNECTING --on_connect--> INIT (InitConnect
- *   sent) --InitConnect ok--> READY --client_close / error--> CLOSED
+ *   IDLE --opend_client_connect--> CONNECTING --on_connect--> INIT (InitConnect
+ *   sent) --InitConnect ok--> READY --opend_client_close / error--> CLOSED
  *
  * Every state except IDLE/CLOSED can go to CLOSED on: connect timeout,
  * InitConnect timeout or refusal, a frame error (bad SHA1, oversized body,
  * bad flag), a read/write error or EOF, or the liveness timeout (nothing
  * received for liveness_ms). CLOSED is reported once through on_closed,
- * after which the struct may be reused with client_connect.
+ * after which the struct may be reused with opend_client_connect.
  *
  * While READY the client sends KeepAlive every 0.8 x keepAliveInterval,
  * matches responses to requests by (proto id, serial), expires requests
@@ -42,48 +42,48 @@
 #define CLIENT_E_DECODE (-1207)   /* response body not decodable */
 #define CLIENT_E_EOF (-1208)      /* peer closed the connection */
 
-typedef enum client_state {
+typedef enum opend_client_state {
     CLIENT_IDLE = 0,
     CLIENT_CONNECTING,
     CLIENT_INIT,
     CLIENT_READY,
     CLIENT_CLOSING,
     CLIENT_CLOSED,
-} client_state;
+} opend_client_state;
 
-typedef struct client client;
+typedef struct opend_client client;
 
 /*
  * A reply callback gets status 0 and the decoded Response (its retType may
  * still be non-zero) or a negative CLIENT_E_* with rsp NULL.
  */
-typedef void (*client_reply_cb)(client *c, int status,
-                                const ProtobufCMessage *rsp, void *ud);
+typedef void (*opend_client_reply_cb)(client *c, int status,
+                                      const ProtobufCMessage *rsp, void *ud);
 
-typedef struct client_callbacks {
+typedef struct opend_client_callbacks {
     void (*on_ready)(client *c, const InitConnect__S2C *s2c, void *ud);
     void (*on_closed)(client *c, int reason, const char *detail, void *ud);
     void (*on_push)(client *c, uint32_t proto_id, const ProtobufCMessage *rsp,
                     int64_t recv_ms, void *ud);
-} client_callbacks;
+} opend_client_callbacks;
 
-typedef struct client_opts {
+typedef struct opend_client_opts {
     int connect_timeout_ms; /* TCP connect + InitConnect */
     int request_timeout_ms;
     int liveness_ms; /* 0 = max(3 x keepAliveInterval, 30 s) */
     const char *client_id;
-    crypto_ctx *cipher; /* borrowed; NULL = plaintext */
-} client_opts;
+    opend_crypto_ctx *cipher; /* borrowed; NULL = plaintext */
+} opend_client_opts;
 
 struct pending {
     uint32_t serial;
     uint32_t proto_id;
     int64_t deadline_ms;
-    client_reply_cb cb;
+    opend_client_reply_cb cb;
     void *ud;
 };
 
-struct client {
+struct opend_client {
     uv_loop_t *loop;
     uv_tcp_t tcp;
     uv_timer_t timer;
@@ -91,12 +91,12 @@ struct client {
     uv_getaddrinfo_t gai_req;
     bool resolving; /* gai_req in flight (its callback has not run) */
     uv_write_t wreq;
-    client_state state;
-    client_opts opts;
-    client_callbacks cbs;
+    opend_client_state state;
+    opend_client_opts opts;
+    opend_client_callbacks cbs;
     void *ud;
-    frame_parser parser;
-    msg_arena arena;
+    opend_frame_parser parser;
+    opend_msg_arena arena;
     uint8_t *rbuf;
     size_t rbuf_cap;
     uint8_t *out; /* bytes being written by uv */
@@ -122,27 +122,28 @@ struct client {
 };
 
 /* Initialise (no I/O). Returns 0 or -ENOMEM. */
-int client_init(client *c, uv_loop_t *loop, const client_opts *opts,
-                const client_callbacks *cbs, void *ud);
+int opend_client_init(client *c, uv_loop_t *loop, const opend_client_opts *opts,
+                      const opend_client_callbacks *cbs, void *ud);
 /*
  * Start connecting to host:port: a numeric IPv4/IPv6 address directly, a
  * name through uv_getaddrinfo (never blocking the loop). Returns 0 (the
  * outcome arrives through on_ready / on_closed, a failed lookup included)
  * or UV_EBUSY when a connection or lookup is still in progress.
  */
-int client_connect(client *c, const char *host, int port);
+int opend_client_connect(client *c, const char *host, int port);
 /*
  * Send a request. On success the callback runs exactly once later (reply,
  * timeout or close). Returns 0, CLIENT_E_FULL, or CLIENT_E_CLOSED when not
  * READY; on failure the callback is never called.
  */
-int client_request(client *c, uint32_t proto_id, const ProtobufCMessage *req,
-                   client_reply_cb cb, void *ud);
+int opend_client_request(client *c, uint32_t proto_id,
+                         const ProtobufCMessage *req, opend_client_reply_cb cb,
+                         void *ud);
 /* Close (idempotent); pending requests fail with CLIENT_E_CLOSED and
  * on_closed(reason) runs once the handles are closed. */
-void client_close(client *c, int reason, const char *detail);
+void opend_client_close(client *c, int reason, const char *detail);
 /* Release buffers; the loop must have closed the handles (CLOSED/IDLE). */
-void client_free(client *c);
-const char *client_strerror(int code);
+void opend_client_free(client *c);
+const char *opend_client_strerror(int code);
 
 #endif

@@ -1,15 +1,15 @@
 /*
  * crypto.c - optional OpenD packet encryption (opend-protocol.md §6).
  *
- * Design: a crypto_ctx owns one 1024-bit RSA private key and the AES session
- * that InitConnect negotiates. Every OpenSSL object it needs is created up
- * front so that per-packet work does not allocate:
+ * Design: a opend_crypto_ctx owns one 1024-bit RSA private key and the AES
+ * session that InitConnect negotiates. Every OpenSSL object it needs is created
+ * up front so that per-packet work does not allocate:
  *
- *   pkey      the RSA key, loaded by crypto_open / crypto_open_pem
+ *   pkey      the RSA key, loaded by opend_crypto_open / opend_crypto_open_pem
  *   rsa_enc   EVP_PKEY_CTX initialised for encrypt, PKCS#1 v1.5 padding
  *   rsa_dec   EVP_PKEY_CTX initialised for decrypt, PKCS#1 v1.5 padding
- *   aes_enc   EVP_CIPHER_CTX keyed for encryption by crypto_set_aes
- *   aes_dec   EVP_CIPHER_CTX keyed for decryption by crypto_set_aes
+ *   aes_enc   EVP_CIPHER_CTX keyed for encryption by opend_crypto_set_aes
+ *   aes_dec   EVP_CIPHER_CTX keyed for decryption by opend_crypto_set_aes
  *
  * AES encryption and decryption need different key schedules, hence two
  * cipher contexts. Both run with OpenSSL padding disabled; this file does
@@ -18,12 +18,12 @@
  * keeps the key schedule, resets buffered state and restarts CBC from the
  * session IV: packets are independent, as the protocol requires.
  *
- * Mode states and transitions (all made by crypto_set_aes):
+ * Mode states and transitions (all made by opend_crypto_set_aes):
  *
  *   CRYPTO_NONE -> CRYPTO_AES_CBC | CRYPTO_FTAES_ECB   session negotiated
  *   any         -> CRYPTO_NONE                         session dropped
  *
- * A failed crypto_set_aes leaves the mode unchanged.
+ * A failed opend_crypto_set_aes leaves the mode unchanged.
  *
  * Sizes (n = input length):
  *
@@ -39,7 +39,7 @@
  * *outlen is untouched. The OpenSSL error queue is cleared on each failure
  * so it does not grow on a long-lived thread.
  *
- * Threads: a crypto_ctx is used by one thread at a time.
+ * Threads: a opend_crypto_ctx is used by one thread at a time.
  */
 #include "opend/crypto.h"
 
@@ -67,13 +67,13 @@
 /* Largest EVP update per call: fits in int and is a multiple of 16. */
 #define EVP_STEP ((size_t)1 << 30)
 
-struct crypto_ctx {
+struct opend_crypto_ctx {
     EVP_PKEY *pkey;
     EVP_PKEY_CTX *rsa_enc;
     EVP_PKEY_CTX *rsa_dec;
     EVP_CIPHER_CTX *aes_enc;
     EVP_CIPHER_CTX *aes_dec;
-    enum crypto_mode mode;
+    enum opend_crypto_mode mode;
     uint8_t iv[AES_IV_LEN];
 };
 
@@ -106,7 +106,7 @@ static const char *ssl_reason(char *buf, size_t len)
     return buf;
 }
 
-size_t crypto_max_out(size_t n)
+size_t opend_crypto_max_out(size_t n)
 {
     size_t chunks = n / RSA_CHUNK + (n % RSA_CHUNK != 0);
     size_t rsa;
@@ -143,11 +143,11 @@ static EVP_PKEY_CTX *rsa_ctx(EVP_PKEY *pkey, int encrypt)
 }
 
 /* Takes ownership of pkey whatever the outcome. */
-static int ctx_from_pkey(EVP_PKEY *pkey, crypto_ctx **out, char *err,
+static int ctx_from_pkey(EVP_PKEY *pkey, opend_crypto_ctx **out, char *err,
                          size_t errlen)
 {
     char why[256];
-    crypto_ctx *c;
+    opend_crypto_ctx *c;
 
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
         set_err(err, errlen, "key is not RSA");
@@ -181,12 +181,12 @@ static int ctx_from_pkey(EVP_PKEY *pkey, crypto_ctx **out, char *err,
 fail:
     set_err(err, errlen, "cannot set up cipher contexts: %s",
             ssl_reason(why, sizeof(why)));
-    crypto_free(c);
+    opend_crypto_free(c);
     return CRYPTO_E_KEY;
 }
 
-static int open_bio(BIO *bio, const char *what, crypto_ctx **out, char *err,
-                    size_t errlen)
+static int open_bio(BIO *bio, const char *what, opend_crypto_ctx **out,
+                    char *err, size_t errlen)
 {
     char why[256];
     EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
@@ -199,8 +199,8 @@ static int open_bio(BIO *bio, const char *what, crypto_ctx **out, char *err,
     return ctx_from_pkey(pkey, out, err, errlen);
 }
 
-int crypto_open(const char *pem_path, crypto_ctx **out, char *err,
-                size_t errlen)
+int opend_crypto_open(const char *pem_path, opend_crypto_ctx **out, char *err,
+                      size_t errlen)
 {
     char why[256];
     BIO *bio;
@@ -222,8 +222,8 @@ int crypto_open(const char *pem_path, crypto_ctx **out, char *err,
     return rc;
 }
 
-int crypto_open_pem(const char *pem, size_t len, crypto_ctx **out, char *err,
-                    size_t errlen)
+int opend_crypto_open_pem(const char *pem, size_t len, opend_crypto_ctx **out,
+                          char *err, size_t errlen)
 {
     BIO *bio;
     int rc;
@@ -244,7 +244,7 @@ int crypto_open_pem(const char *pem, size_t len, crypto_ctx **out, char *err,
     return rc;
 }
 
-void crypto_free(crypto_ctx *c)
+void opend_crypto_free(opend_crypto_ctx *c)
 {
     if (c == NULL)
         return;
@@ -259,8 +259,8 @@ void crypto_free(crypto_ctx *c)
 
 /* ------------------------------------------------------------------ RSA */
 
-int crypto_rsa_encrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
-                       size_t cap, size_t *outlen)
+int opend_crypto_rsa_encrypt(opend_crypto_ctx *c, const uint8_t *in, size_t n,
+                             uint8_t *out, size_t cap, size_t *outlen)
 {
     size_t chunks = n / RSA_CHUNK + (n % RSA_CHUNK != 0);
     size_t done = 0;
@@ -287,8 +287,8 @@ int crypto_rsa_encrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
     return 0;
 }
 
-int crypto_rsa_decrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
-                       size_t cap, size_t *outlen)
+int opend_crypto_rsa_decrypt(opend_crypto_ctx *c, const uint8_t *in, size_t n,
+                             uint8_t *out, size_t cap, size_t *outlen)
 {
     uint8_t block[RSA_BLOCK];
     size_t done = 0;
@@ -322,8 +322,8 @@ int crypto_rsa_decrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
 
 /* ------------------------------------------------------------------ AES */
 
-int crypto_set_aes(crypto_ctx *c, enum crypto_mode mode, const uint8_t *key,
-                   const uint8_t *iv)
+int opend_crypto_set_aes(opend_crypto_ctx *c, enum opend_crypto_mode mode,
+                         const uint8_t *key, const uint8_t *iv)
 {
     const EVP_CIPHER *cipher;
 
@@ -361,14 +361,14 @@ int crypto_set_aes(crypto_ctx *c, enum crypto_mode mode, const uint8_t *key,
     return 0;
 }
 
-enum crypto_mode crypto_mode_get(const crypto_ctx *c)
+enum opend_crypto_mode opend_crypto_mode_get(const opend_crypto_ctx *c)
 {
     assert(c != NULL);
     return c->mode;
 }
 
 /* Restart x for a new packet: same key, CBC chain back at the session IV. */
-static int restart(crypto_ctx *c, EVP_CIPHER_CTX *x)
+static int restart(opend_crypto_ctx *c, EVP_CIPHER_CTX *x)
 {
     const uint8_t *iv = c->mode == CRYPTO_AES_CBC ? c->iv : NULL;
     int enc = x == c->aes_enc;
@@ -410,8 +410,8 @@ static int copy_plain(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
     return 0;
 }
 
-int crypto_aes_encrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
-                       size_t cap, size_t *outlen)
+int opend_crypto_aes_encrypt(opend_crypto_ctx *c, const uint8_t *in, size_t n,
+                             uint8_t *out, size_t cap, size_t *outlen)
 {
     uint8_t last[AES_BLOCK];
     size_t full = n / AES_BLOCK * AES_BLOCK;
@@ -459,7 +459,7 @@ int crypto_aes_encrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
  * block goes to last[] so the caller can strip padding knowing the length.
  * n is a non-zero multiple of 16 and n - 16 <= cap has been checked.
  */
-static int decrypt_blocks(crypto_ctx *c, const uint8_t *in, size_t n,
+static int decrypt_blocks(opend_crypto_ctx *c, const uint8_t *in, size_t n,
                           uint8_t *out, uint8_t last[AES_BLOCK])
 {
     int rc = restart(c, c->aes_dec);
@@ -471,8 +471,8 @@ static int decrypt_blocks(crypto_ctx *c, const uint8_t *in, size_t n,
     return rc;
 }
 
-static int cbc_decrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
-                       size_t cap, size_t *outlen)
+static int cbc_decrypt(opend_crypto_ctx *c, const uint8_t *in, size_t n,
+                       uint8_t *out, size_t cap, size_t *outlen)
 {
     uint8_t last[AES_BLOCK];
     size_t pad;
@@ -510,7 +510,7 @@ out:
     return rc;
 }
 
-static int ftaes_decrypt(crypto_ctx *c, const uint8_t *in, size_t n,
+static int ftaes_decrypt(opend_crypto_ctx *c, const uint8_t *in, size_t n,
                          uint8_t *out, size_t cap, size_t *outlen)
 {
     uint8_t last[AES_BLOCK];
@@ -542,8 +542,8 @@ static int ftaes_decrypt(crypto_ctx *c, const uint8_t *in, size_t n,
     return rc;
 }
 
-int crypto_aes_decrypt(crypto_ctx *c, const uint8_t *in, size_t n, uint8_t *out,
-                       size_t cap, size_t *outlen)
+int opend_crypto_aes_decrypt(opend_crypto_ctx *c, const uint8_t *in, size_t n,
+                             uint8_t *out, size_t cap, size_t *outlen)
 {
     assert(c != NULL && outlen != NULL && (in != NULL || n == 0));
     switch (c->mode) {

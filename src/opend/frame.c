@@ -1,7 +1,8 @@
 /*
  * frame.c - OpenD frame encoder and incremental parser.
  *
- * Design: the parser is a two-state machine driven by frame_parser_feed():
+ * Design: the parser is a two-state machine driven by
+ * opend_frame_parser_feed():
  *
  *   HEADER  collecting 44 header bytes into hdr_buf (hdr_have < 44)
  *   BODY    collecting body_len bytes into body (body_have < body_len)
@@ -25,7 +26,7 @@
 
 #define PROTO_INIT_CONNECT 1001u
 
-const char *frame_strerror(int code)
+const char *opend_frame_strerror(int code)
 {
     switch (code) {
     case FRAME_E_FLAG:
@@ -61,7 +62,8 @@ static uint32_t get_u32(const uint8_t *p)
            (uint32_t)p[3] << 24;
 }
 
-void frame_header_write(const frame_header *h, uint8_t out[FRAME_HEADER_LEN])
+void opend_frame_header_write(const opend_frame_header *h,
+                              uint8_t out[FRAME_HEADER_LEN])
 {
     out[0] = 'F';
     out[1] = 'T';
@@ -74,7 +76,8 @@ void frame_header_write(const frame_header *h, uint8_t out[FRAME_HEADER_LEN])
     memset(out + 36, 0, 8);
 }
 
-int frame_header_read(const uint8_t in[FRAME_HEADER_LEN], frame_header *h)
+int opend_frame_header_read(const uint8_t in[FRAME_HEADER_LEN],
+                            opend_frame_header *h)
 {
     h->proto_id = get_u32(in + 2);
     h->fmt = in[6];
@@ -89,16 +92,16 @@ int frame_header_read(const uint8_t in[FRAME_HEADER_LEN], frame_header *h)
     return 0;
 }
 
-size_t frame_encoded_max(size_t body_len)
+size_t opend_frame_encoded_max(size_t body_len)
 {
-    return FRAME_HEADER_LEN + crypto_max_out(body_len);
+    return FRAME_HEADER_LEN + opend_crypto_max_out(body_len);
 }
 
-int frame_encode(uint32_t proto_id, uint32_t serial, const uint8_t *body,
-                 size_t len, crypto_ctx *cipher, bool rsa, uint8_t *out,
-                 size_t cap, size_t *outlen)
+int opend_frame_encode(uint32_t proto_id, uint32_t serial, const uint8_t *body,
+                       size_t len, opend_crypto_ctx *cipher, bool rsa,
+                       uint8_t *out, size_t cap, size_t *outlen)
 {
-    frame_header h = {.proto_id = proto_id, .serial = serial};
+    opend_frame_header h = {.proto_id = proto_id, .serial = serial};
     size_t body_out = len;
     int rc;
 
@@ -106,32 +109,33 @@ int frame_encode(uint32_t proto_id, uint32_t serial, const uint8_t *body,
         return FRAME_E_SPACE;
     SHA1(body, len, h.sha1);
     if (cipher && rsa && proto_id == PROTO_INIT_CONNECT) {
-        rc = crypto_rsa_encrypt(cipher, body, len, out + FRAME_HEADER_LEN,
-                                cap - FRAME_HEADER_LEN, &body_out);
+        rc = opend_crypto_rsa_encrypt(cipher, body, len, out + FRAME_HEADER_LEN,
+                                      cap - FRAME_HEADER_LEN, &body_out);
         if (rc != 0)
             return rc == CRYPTO_E_SPACE ? FRAME_E_SPACE : FRAME_E_CRYPT;
-    } else if (cipher && crypto_mode_get(cipher) != CRYPTO_NONE) {
-        rc = crypto_aes_encrypt(cipher, body, len, out + FRAME_HEADER_LEN,
-                                cap - FRAME_HEADER_LEN, &body_out);
+    } else if (cipher && opend_crypto_mode_get(cipher) != CRYPTO_NONE) {
+        rc = opend_crypto_aes_encrypt(cipher, body, len, out + FRAME_HEADER_LEN,
+                                      cap - FRAME_HEADER_LEN, &body_out);
         if (rc != 0)
             return rc == CRYPTO_E_SPACE ? FRAME_E_SPACE : FRAME_E_CRYPT;
     } else {
         if (cap - FRAME_HEADER_LEN < len)
             return FRAME_E_SPACE;
         /*
-         * memmove: msg_pack_packet packs the body in place, so body may
+         * memmove: opend_msg_pack_packet packs the body in place, so body may
          * already be out + FRAME_HEADER_LEN (memcpy forbids overlap).
          */
         if (len > 0)
             memmove(out + FRAME_HEADER_LEN, body, len);
     }
     h.body_len = (uint32_t)body_out;
-    frame_header_write(&h, out);
+    opend_frame_header_write(&h, out);
     *outlen = FRAME_HEADER_LEN + body_out;
     return 0;
 }
 
-int frame_parser_init(frame_parser *p, uint32_t max_body, size_t initial_cap)
+int opend_frame_parser_init(opend_frame_parser *p, uint32_t max_body,
+                            size_t initial_cap)
 {
     memset(p, 0, sizeof(*p));
     p->max_body = max_body ? max_body : FRAME_MAX_BODY_DEFAULT;
@@ -144,14 +148,14 @@ int frame_parser_init(frame_parser *p, uint32_t max_body, size_t initial_cap)
     return 0;
 }
 
-void frame_parser_free(frame_parser *p)
+void opend_frame_parser_free(opend_frame_parser *p)
 {
     free(p->body);
     free(p->plain);
     memset(p, 0, sizeof(*p));
 }
 
-void frame_parser_reset(frame_parser *p)
+void opend_frame_parser_reset(opend_frame_parser *p)
 {
     p->hdr_have = 0;
     p->body_have = 0;
@@ -160,7 +164,8 @@ void frame_parser_reset(frame_parser *p)
     p->error = 0;
 }
 
-void frame_parser_set_cipher(frame_parser *p, crypto_ctx *cipher, bool rsa_init)
+void opend_frame_parser_set_cipher(opend_frame_parser *p,
+                                   opend_crypto_ctx *cipher, bool rsa_init)
 {
     p->cipher = cipher;
     p->rsa_init = rsa_init;
@@ -184,7 +189,7 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 }
 
 /* Decrypt (if needed) and check SHA1 of the completed body. */
-static int finish_body(frame_parser *p)
+static int finish_body(opend_frame_parser *p)
 {
     uint8_t digest[FRAME_SHA1_LEN];
     const uint8_t *plain = p->body;
@@ -192,15 +197,15 @@ static int finish_body(frame_parser *p)
     bool rsa = p->rsa_init && p->hdr.proto_id == PROTO_INIT_CONNECT;
     int rc;
 
-    if (p->cipher && (rsa || crypto_mode_get(p->cipher) != CRYPTO_NONE)) {
-        if (grow(&p->plain, &p->plain_cap, crypto_max_out(plen) + 1) != 0)
+    if (p->cipher && (rsa || opend_crypto_mode_get(p->cipher) != CRYPTO_NONE)) {
+        if (grow(&p->plain, &p->plain_cap, opend_crypto_max_out(plen) + 1) != 0)
             return FRAME_E_NOMEM;
         if (rsa)
-            rc = crypto_rsa_decrypt(p->cipher, p->body, plen, p->plain,
-                                    p->plain_cap, &plen);
+            rc = opend_crypto_rsa_decrypt(p->cipher, p->body, plen, p->plain,
+                                          p->plain_cap, &plen);
         else
-            rc = crypto_aes_decrypt(p->cipher, p->body, plen, p->plain,
-                                    p->plain_cap, &plen);
+            rc = opend_crypto_aes_decrypt(p->cipher, p->body, plen, p->plain,
+                                          p->plain_cap, &plen);
         if (rc != 0)
             return FRAME_E_CRYPT;
         plain = p->plain;
@@ -213,8 +218,8 @@ static int finish_body(frame_parser *p)
     return 0;
 }
 
-int frame_parser_feed(frame_parser *p, const uint8_t *data, size_t len,
-                      size_t *used)
+int opend_frame_parser_feed(opend_frame_parser *p, const uint8_t *data,
+                            size_t len, size_t *used)
 {
     size_t off = 0;
     int rc;
@@ -246,7 +251,7 @@ int frame_parser_feed(frame_parser *p, const uint8_t *data, size_t len,
             *used = off;
             return 0;
         }
-        rc = frame_header_read(p->hdr_buf, &p->hdr);
+        rc = opend_frame_header_read(p->hdr_buf, &p->hdr);
         if (rc == 0 && p->hdr.body_len > p->max_body)
             rc = FRAME_E_TOO_BIG;
         /* The body buffer grows as bytes arrive, not when a header merely
@@ -282,8 +287,9 @@ int frame_parser_feed(frame_parser *p, const uint8_t *data, size_t len,
     return 1;
 }
 
-void frame_parser_frame(const frame_parser *p, const frame_header **hdr,
-                        const uint8_t **body, size_t *len)
+void opend_frame_parser_frame(const opend_frame_parser *p,
+                              const opend_frame_header **hdr,
+                              const uint8_t **body, size_t *len)
 {
     *hdr = &p->hdr;
     *body = p->out_body;

@@ -51,47 +51,49 @@
 #define FRAME_E_CRYPT (-1006)   /* body could not be decrypted */
 #define FRAME_E_SPACE (-1007)   /* encoder output buffer too small */
 
-typedef struct frame_header {
+typedef struct opend_frame_header {
     uint32_t proto_id;
     uint8_t fmt;
     uint8_t ver;
     uint32_t serial;
     uint32_t body_len;
     uint8_t sha1[FRAME_SHA1_LEN];
-} frame_header;
+} opend_frame_header;
 
 /* Human-readable name of a FRAME_E_* code (static string). */
-const char *frame_strerror(int code);
+const char *opend_frame_strerror(int code);
 
 /* Write h into out[0..43]. Flag, version 0 and reserved zero are implied. */
-void frame_header_write(const frame_header *h, uint8_t out[FRAME_HEADER_LEN]);
+void opend_frame_header_write(const opend_frame_header *h,
+                              uint8_t out[FRAME_HEADER_LEN]);
 
 /*
  * Read a header from in[0..43] into *h. Returns 0, FRAME_E_FLAG or
  * FRAME_E_FORMAT (*h is filled in either case for diagnostics).
  */
-int frame_header_read(const uint8_t in[FRAME_HEADER_LEN], frame_header *h);
+int opend_frame_header_read(const uint8_t in[FRAME_HEADER_LEN],
+                            opend_frame_header *h);
 
 /*
  * Encode one packet: header + body into out (cap bytes). When cipher is
  * non-NULL and proto_id is 1001 with RSA, or cipher has an AES mode, the
  * body is encrypted (SHA1 stays over the plaintext). Returns 0 and *outlen,
  * or FRAME_E_SPACE / FRAME_E_CRYPT; out is unspecified on failure.
- * Use frame_encoded_max() to size out.
+ * Use opend_frame_encoded_max() to size out.
  */
-int frame_encode(uint32_t proto_id, uint32_t serial, const uint8_t *body,
-                 size_t len, crypto_ctx *cipher, bool rsa, uint8_t *out,
-                 size_t cap, size_t *outlen);
-size_t frame_encoded_max(size_t body_len);
+int opend_frame_encode(uint32_t proto_id, uint32_t serial, const uint8_t *body,
+                       size_t len, opend_crypto_ctx *cipher, bool rsa,
+                       uint8_t *out, size_t cap, size_t *outlen);
+size_t opend_frame_encoded_max(size_t body_len);
 
 /*
- * Incremental parser. The caller owns the struct; frame_parser_init
- * allocates the body buffer, frame_parser_free releases it.
+ * Incremental parser. The caller owns the struct; opend_frame_parser_init
+ * allocates the body buffer, opend_frame_parser_free releases it.
  */
-typedef struct frame_parser {
+typedef struct opend_frame_parser {
     uint8_t hdr_buf[FRAME_HEADER_LEN];
     size_t hdr_have;
-    frame_header hdr;
+    opend_frame_header hdr;
     uint8_t *body; /* wire bytes of the current body */
     size_t body_have;
     size_t body_cap;
@@ -100,41 +102,43 @@ typedef struct frame_parser {
     size_t plain_len;
     const uint8_t *out_body; /* plaintext of the complete frame */
     uint32_t max_body;
-    bool complete;      /* a whole frame is ready (cleared by the next feed) */
-    int error;          /* sticky error code once a frame was rejected */
-    crypto_ctx *cipher; /* borrowed; NULL = plaintext */
-    bool rsa_init;      /* decrypt InitConnect (1001) bodies with RSA */
-} frame_parser;
+    bool complete; /* a whole frame is ready (cleared by the next feed) */
+    int error;     /* sticky error code once a frame was rejected */
+    opend_crypto_ctx *cipher; /* borrowed; NULL = plaintext */
+    bool rsa_init;            /* decrypt InitConnect (1001) bodies with RSA */
+} opend_frame_parser;
 
 /*
  * Prepare p with a body limit (0 = FRAME_MAX_BODY_DEFAULT) and an initial
  * buffer of initial_cap bytes (grown on demand up to the limit).
  * Returns 0 or FRAME_E_NOMEM.
  */
-int frame_parser_init(frame_parser *p, uint32_t max_body, size_t initial_cap);
-void frame_parser_free(frame_parser *p);
+int opend_frame_parser_init(opend_frame_parser *p, uint32_t max_body,
+                            size_t initial_cap);
+void opend_frame_parser_free(opend_frame_parser *p);
 /* Forget any partial frame and sticky error (new connection). */
-void frame_parser_reset(frame_parser *p);
+void opend_frame_parser_reset(opend_frame_parser *p);
 /* Use cipher (borrowed, may be NULL) for the following frames. */
-void frame_parser_set_cipher(frame_parser *p, crypto_ctx *cipher,
-                             bool rsa_init);
+void opend_frame_parser_set_cipher(opend_frame_parser *p,
+                                   opend_crypto_ctx *cipher, bool rsa_init);
 
 /*
  * Feed up to len bytes. Consumes bytes until one frame completes or the
  * input is exhausted; *used says how many were consumed. Returns:
- *   1  a frame is complete: read it with frame_parser_frame(), then call
+ *   1  a frame is complete: read it with opend_frame_parser_frame(), then call
  *      feed again with the remaining bytes (data + *used);
  *   0  all input consumed, frame incomplete;
  *  <0  FRAME_E_* (sticky: every later call returns the same code).
  */
-int frame_parser_feed(frame_parser *p, const uint8_t *data, size_t len,
-                      size_t *used);
+int opend_frame_parser_feed(opend_frame_parser *p, const uint8_t *data,
+                            size_t len, size_t *used);
 
 /*
  * The complete frame: header and plaintext body. The body pointer stays
- * valid until the next frame_parser_feed/reset/free.
+ * valid until the next opend_frame_parser_feed/reset/free.
  */
-void frame_parser_frame(const frame_parser *p, const frame_header **hdr,
-                        const uint8_t **body, size_t *len);
+void opend_frame_parser_frame(const opend_frame_parser *p,
+                              const opend_frame_header **hdr,
+                              const uint8_t **body, size_t *len);
 
 #endif

@@ -2,14 +2,14 @@
  * msg.c - protobuf-c glue for OpenD messages.
  *
  * The arena hands protobuf-c memory from a chain of chunks. Allocation is a
- * pointer bump; free is a no-op; msg_arena_reset rewinds to the first chunk
- * and keeps every chunk for reuse, so after warm-up decoding allocates
+ * pointer bump; free is a no-op; opend_msg_arena_reset rewinds to the first
+ * chunk and keeps every chunk for reuse, so after warm-up decoding allocates
  * nothing. A request larger than a chunk gets a dedicated chunk of its own
  * size, inserted into the chain and reused afterwards.
  *
  * Packing writes the protobuf body into the tail of the output buffer and
- * lets frame_encode place header + (possibly encrypted) body at the front.
- * Thread-compatible: one arena per thread/connection.
+ * lets opend_frame_encode place header + (possibly encrypted) body at the
+ * front. Thread-compatible: one arena per thread/connection.
  */
 #include "opend/msg.h"
 
@@ -19,16 +19,16 @@
 
 #include "opend/frame.h"
 
-struct msg_arena_chunk {
-    msg_arena_chunk *next;
+struct opend_msg_arena_chunk {
+    opend_msg_arena_chunk *next;
     size_t cap;
     size_t used;
     max_align_t data[];
 };
 
-static msg_arena_chunk *chunk_new(size_t cap)
+static opend_msg_arena_chunk *chunk_new(size_t cap)
 {
-    msg_arena_chunk *c = malloc(sizeof(*c) + cap);
+    opend_msg_arena_chunk *c = malloc(sizeof(*c) + cap);
     if (!c)
         return NULL;
     c->next = NULL;
@@ -39,8 +39,8 @@ static msg_arena_chunk *chunk_new(size_t cap)
 
 static void *arena_alloc(void *data, size_t size)
 {
-    msg_arena *a = data;
-    msg_arena_chunk *c = a->cur;
+    opend_msg_arena *a = data;
+    opend_msg_arena_chunk *c = a->cur;
     size_t need =
         (size + (sizeof(max_align_t) - 1)) & ~(sizeof(max_align_t) - 1);
 
@@ -70,7 +70,7 @@ static void arena_free(void *data, void *ptr)
     (void)ptr;
 }
 
-int msg_arena_init(msg_arena *a, size_t chunk_size)
+int opend_msg_arena_init(opend_msg_arena *a, size_t chunk_size)
 {
     memset(a, 0, sizeof(*a));
     a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
@@ -84,17 +84,17 @@ int msg_arena_init(msg_arena *a, size_t chunk_size)
     return 0;
 }
 
-void msg_arena_reset(msg_arena *a)
+void opend_msg_arena_reset(opend_msg_arena *a)
 {
     a->cur = a->head;
     a->head->used = 0;
 }
 
-void msg_arena_free(msg_arena *a)
+void opend_msg_arena_free(opend_msg_arena *a)
 {
-    msg_arena_chunk *c = a->head;
+    opend_msg_arena_chunk *c = a->head;
     while (c) {
-        msg_arena_chunk *n = c->next;
+        opend_msg_arena_chunk *n = c->next;
         free(c);
         c = n;
     }
@@ -143,64 +143,64 @@ static const struct proto_entry *find_proto(uint32_t id)
     return NULL;
 }
 
-const char *msg_proto_name(uint32_t proto_id)
+const char *opend_msg_proto_name(uint32_t proto_id)
 {
     const struct proto_entry *e = find_proto(proto_id);
     return e ? e->name : "unknown";
 }
 
-const ProtobufCMessageDescriptor *msg_response_desc(uint32_t proto_id)
+const ProtobufCMessageDescriptor *opend_msg_response_desc(uint32_t proto_id)
 {
     const struct proto_entry *e = find_proto(proto_id);
     return e ? e->rsp : NULL;
 }
 
-const ProtobufCMessageDescriptor *msg_request_desc(uint32_t proto_id)
+const ProtobufCMessageDescriptor *opend_msg_request_desc(uint32_t proto_id)
 {
     const struct proto_entry *e = find_proto(proto_id);
     return e ? e->req : NULL;
 }
 
-ProtobufCMessage *msg_unpack(msg_arena *a,
-                             const ProtobufCMessageDescriptor *desc,
-                             const uint8_t *body, size_t len)
+ProtobufCMessage *opend_msg_unpack(opend_msg_arena *a,
+                                   const ProtobufCMessageDescriptor *desc,
+                                   const uint8_t *body, size_t len)
 {
     return protobuf_c_message_unpack(desc, &a->alloc, len, body);
 }
 
-size_t msg_packet_size(const ProtobufCMessage *m, bool encrypted)
+size_t opend_msg_packet_size(const ProtobufCMessage *m, bool encrypted)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
-    return encrypted ? frame_encoded_max(n) + n : FRAME_HEADER_LEN + n;
+    return encrypted ? opend_frame_encoded_max(n) + n : FRAME_HEADER_LEN + n;
 }
 
-int msg_pack_packet(uint32_t proto_id, uint32_t serial,
-                    const ProtobufCMessage *m, crypto_ctx *cipher, bool rsa,
-                    uint8_t *out, size_t cap, size_t *outlen)
+int opend_msg_pack_packet(uint32_t proto_id, uint32_t serial,
+                          const ProtobufCMessage *m, opend_crypto_ctx *cipher,
+                          bool rsa, uint8_t *out, size_t cap, size_t *outlen)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
-    bool enc = cipher && (rsa || crypto_mode_get(cipher) != CRYPTO_NONE);
+    bool enc = cipher && (rsa || opend_crypto_mode_get(cipher) != CRYPTO_NONE);
 
     if (!enc) {
         /* Plaintext: pack in place after the header, hash, write header. */
         if (cap < FRAME_HEADER_LEN + n)
             return FRAME_E_SPACE;
         protobuf_c_message_pack(m, out + FRAME_HEADER_LEN);
-        return frame_encode(proto_id, serial, out + FRAME_HEADER_LEN, n, NULL,
-                            false, out, cap, outlen) == 0
+        return opend_frame_encode(proto_id, serial, out + FRAME_HEADER_LEN, n,
+                                  NULL, false, out, cap, outlen) == 0
                    ? 0
                    : FRAME_E_SPACE;
     }
     /* Encrypted: pack into the tail, encrypt into the front. */
-    if (cap < frame_encoded_max(n) + n)
+    if (cap < opend_frame_encoded_max(n) + n)
         return FRAME_E_SPACE;
     uint8_t *scratch = out + cap - n;
     protobuf_c_message_pack(m, scratch);
-    return frame_encode(proto_id, serial, scratch, n, cipher, rsa, out, cap - n,
-                        outlen);
+    return opend_frame_encode(proto_id, serial, scratch, n, cipher, rsa, out,
+                              cap - n, outlen);
 }
 
-const char *msg_direction_str(int dir)
+const char *opend_msg_direction_str(int dir)
 {
     switch (dir) {
     case 1:
@@ -249,7 +249,7 @@ static const char *const ticker_types[] = {
     "OVERSEAS",
 };
 
-const char *msg_ticker_type_str(int type, bool has)
+const char *opend_msg_ticker_type_str(int type, bool has)
 {
     if (!has || type < 0 ||
         type >= (int)(sizeof(ticker_types) / sizeof(ticker_types[0])))
@@ -257,7 +257,7 @@ const char *msg_ticker_type_str(int type, bool has)
     return ticker_types[type];
 }
 
-const char *msg_push_data_type_str(int t)
+const char *opend_msg_push_data_type_str(int t)
 {
     switch (t) {
     case 1:
@@ -280,7 +280,7 @@ static const struct {
     {61, "MY"}, {71, "CA"},       {81, "FX"},
 };
 
-const char *msg_market_prefix(int market)
+const char *opend_msg_market_prefix(int market)
 {
     for (size_t i = 0; i < sizeof(markets) / sizeof(markets[0]); i++)
         if (markets[i].id == market)
@@ -288,7 +288,7 @@ const char *msg_market_prefix(int market)
     return "N/A";
 }
 
-int msg_market_from_prefix(const char *prefix, size_t len)
+int opend_msg_market_from_prefix(const char *prefix, size_t len)
 {
     for (size_t i = 0; i < sizeof(markets) / sizeof(markets[0]); i++)
         if (strlen(markets[i].prefix) == len &&

@@ -74,7 +74,7 @@ static void on_client_closed(uv_handle_t *h)
     release(c);
 }
 
-static void client_close(struct cclient *cl)
+static void opend_client_close(struct cclient *cl)
 {
     if (!uv_is_closing((uv_handle_t *)&cl->pipe))
         uv_close((uv_handle_t *)&cl->pipe, on_client_closed);
@@ -103,21 +103,21 @@ static void send_reply(struct cclient *cl, const char *reply)
     if (w == (int)n)
         return;
     if (w < 0 && w != UV_EAGAIN) {
-        client_close(cl);
+        opend_client_close(cl);
         return;
     }
     if (w < 0)
         w = 0;
     wr = malloc(sizeof(*wr) + n - (size_t)w);
     if (!wr) {
-        client_close(cl);
+        opend_client_close(cl);
         return;
     }
     memcpy(wr->data, buf + w, n - (size_t)w);
     b = uv_buf_init(wr->data, (unsigned)(n - (size_t)w));
     if (uv_write(&wr->req, (uv_stream_t *)&cl->pipe, &b, 1, on_written) != 0) {
         free(wr);
-        client_close(cl);
+        opend_client_close(cl);
     }
 }
 
@@ -147,7 +147,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct cclient *cl = s->data;
 
     if (nread < 0) {
-        client_close(cl);
+        opend_client_close(cl);
         return;
     }
     for (ssize_t i = 0; i < nread; i++) {
@@ -189,7 +189,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->open_handles++;
     if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0 ||
         uv_read_start((uv_stream_t *)&cl->pipe, on_alloc, on_read) != 0)
-        client_close(cl);
+        opend_client_close(cl);
 }
 
 static void on_server_closed(uv_handle_t *h)
@@ -235,7 +235,7 @@ void control_close(control *c)
     c->closing = true;
     unlink(c->path);
     for (struct cclient *cl = c->clients; cl; cl = cl->next)
-        client_close(cl);
+        opend_client_close(cl);
     uv_close((uv_handle_t *)&c->server, on_server_closed);
 }
 

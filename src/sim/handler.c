@@ -27,7 +27,7 @@
 
 /* A Response with only retType -1 and retMsg (same wire form for every
  * proto id, since every Response starts with these two fields). */
-static void reply_error(conn *c, const frame_header *h, const char *msg)
+static void reply_error(conn *c, const opend_frame_header *h, const char *msg)
 {
     KeepAlive__Response r = KEEP_ALIVE__RESPONSE__INIT;
 
@@ -51,11 +51,11 @@ static void random_text(server *s, char out[17])
     out[16] = '\0';
 }
 
-static void handle_init(conn *c, const frame_header *h, const uint8_t *body,
-                        size_t len)
+static void handle_init(conn *c, const opend_frame_header *h,
+                        const uint8_t *body, size_t len)
 {
     server *s = c->srv;
-    InitConnect__Request *req = (InitConnect__Request *)msg_unpack(
+    InitConnect__Request *req = (InitConnect__Request *)opend_msg_unpack(
         &c->arena, &init_connect__request__descriptor, body, len);
     InitConnect__Response r = INIT_CONNECT__RESPONSE__INIT;
     InitConnect__S2C s2c = INIT_CONNECT__S2_C__INIT;
@@ -93,32 +93,32 @@ static void handle_init(conn *c, const frame_header *h, const uint8_t *body,
     if (conn_send(c, h->proto_id, h->serial, &r.base, rsa, false) != 0)
         return;
     if (enc) {
-        enum crypto_mode mode =
+        enum opend_crypto_mode mode =
             algo == CRYPTO_AES_CBC ? CRYPTO_AES_CBC : CRYPTO_FTAES_ECB;
-        if (crypto_set_aes(c->crypto, mode, (const uint8_t *)key,
-                           mode == CRYPTO_AES_CBC ? (const uint8_t *)iv
-                                                  : NULL) != 0) {
+        if (opend_crypto_set_aes(c->crypto, mode, (const uint8_t *)key,
+                                 mode == CRYPTO_AES_CBC ? (const uint8_t *)iv
+                                                        : NULL) != 0) {
             conn_close(c, "aes_setup_failed");
             return;
         }
         c->enc_active = true;
-        frame_parser_set_cipher(&c->parser, c->crypto, false);
+        opend_frame_parser_set_cipher(&c->parser, c->crypto, false);
     } else {
-        frame_parser_set_cipher(&c->parser, NULL, false);
+        opend_frame_parser_set_cipher(&c->parser, NULL, false);
     }
     c->ready = true;
     c->recv_notify = req->c2s->has_recvnotify && req->c2s->recvnotify;
     LOG(LOG_INFO, LC_SIM,
-        "client_init conn_id=%llu client_ver=%d enc=%s notify=%d",
+        "opend_client_init conn_id=%llu client_ver=%d enc=%s notify=%d",
         (unsigned long long)c->id, req->c2s->clientver,
         enc ? (algo == CRYPTO_AES_CBC ? "aes_cbc" : "ftaes_ecb") : "none",
         c->recv_notify);
 }
 
-static void handle_keepalive(conn *c, const frame_header *h,
+static void handle_keepalive(conn *c, const opend_frame_header *h,
                              const uint8_t *body, size_t len)
 {
-    KeepAlive__Request *req = (KeepAlive__Request *)msg_unpack(
+    KeepAlive__Request *req = (KeepAlive__Request *)opend_msg_unpack(
         &c->arena, &keep_alive__request__descriptor, body, len);
     KeepAlive__Response r = KEEP_ALIVE__RESPONSE__INIT;
     KeepAlive__S2C s2c = KEEP_ALIVE__S2_C__INIT;
@@ -133,10 +133,10 @@ static void handle_keepalive(conn *c, const frame_header *h,
     conn_send(c, h->proto_id, h->serial, &r.base, false, false);
 }
 
-static void handle_global_state(conn *c, const frame_header *h,
+static void handle_global_state(conn *c, const opend_frame_header *h,
                                 const uint8_t *body, size_t len)
 {
-    GetGlobalState__Request *req = (GetGlobalState__Request *)msg_unpack(
+    GetGlobalState__Request *req = (GetGlobalState__Request *)opend_msg_unpack(
         &c->arena, &get_global_state__request__descriptor, body, len);
     GetGlobalState__Response r = GET_GLOBAL_STATE__RESPONSE__INIT;
     GetGlobalState__S2C s2c = GET_GLOBAL_STATE__S2_C__INIT;
@@ -176,7 +176,7 @@ static int find_security(conn *c, const QotCommon__Security *sec, char *msg,
 
     if (y < 0)
         snprintf(msg, cap, "Unknown stock %s.%s",
-                 msg_market_prefix(sec->market), sec->code);
+                 opend_msg_market_prefix(sec->market), sec->code);
     return y;
 }
 
@@ -302,11 +302,11 @@ static int do_subscribe(conn *c, const QotSub__C2S *q, char *msg, size_t cap)
     return 0;
 }
 
-static void handle_sub(conn *c, const frame_header *h, const uint8_t *body,
-                       size_t len)
+static void handle_sub(conn *c, const opend_frame_header *h,
+                       const uint8_t *body, size_t len)
 {
     server *s = c->srv;
-    QotSub__Request *req = (QotSub__Request *)msg_unpack(
+    QotSub__Request *req = (QotSub__Request *)opend_msg_unpack(
         &c->arena, &qot__sub__request__descriptor, body, len);
     QotSub__Response r = QOT__SUB__RESPONSE__INIT;
     QotSub__S2C s2c = QOT__SUB__S2_C__INIT;
@@ -355,11 +355,11 @@ static void handle_sub(conn *c, const frame_header *h, const uint8_t *body,
     conn_send(c, h->proto_id, h->serial, &r.base, false, false);
 }
 
-static void handle_reg_push(conn *c, const frame_header *h, const uint8_t *body,
-                            size_t len)
+static void handle_reg_push(conn *c, const opend_frame_header *h,
+                            const uint8_t *body, size_t len)
 {
     server *s = c->srv;
-    QotRegQotPush__Request *req = (QotRegQotPush__Request *)msg_unpack(
+    QotRegQotPush__Request *req = (QotRegQotPush__Request *)opend_msg_unpack(
         &c->arena, &qot__reg_qot_push__request__descriptor, body, len);
     QotRegQotPush__Response r = QOT__REG_QOT_PUSH__RESPONSE__INIT;
     QotRegQotPush__S2C s2c = QOT__REG_QOT_PUSH__S2_C__INIT;
@@ -462,11 +462,11 @@ static QotCommon__ConnSubInfo *conn_sub_info(conn *c, const conn *x)
     return ci;
 }
 
-static void handle_sub_info(conn *c, const frame_header *h, const uint8_t *body,
-                            size_t len)
+static void handle_sub_info(conn *c, const opend_frame_header *h,
+                            const uint8_t *body, size_t len)
 {
     server *s = c->srv;
-    QotGetSubInfo__Request *req = (QotGetSubInfo__Request *)msg_unpack(
+    QotGetSubInfo__Request *req = (QotGetSubInfo__Request *)opend_msg_unpack(
         &c->arena, &qot__get_sub_info__request__descriptor, body, len);
     QotGetSubInfo__Response r = QOT__GET_SUB_INFO__RESPONSE__INIT;
     QotGetSubInfo__S2C s2c = QOT__GET_SUB_INFO__S2_C__INIT;
@@ -505,11 +505,11 @@ static void handle_sub_info(conn *c, const frame_header *h, const uint8_t *body,
     conn_send(c, h->proto_id, h->serial, &r.base, false, false);
 }
 
-static void handle_get_ticker(conn *c, const frame_header *h,
+static void handle_get_ticker(conn *c, const opend_frame_header *h,
                               const uint8_t *body, size_t len)
 {
     server *s = c->srv;
-    QotGetTicker__Request *req = (QotGetTicker__Request *)msg_unpack(
+    QotGetTicker__Request *req = (QotGetTicker__Request *)opend_msg_unpack(
         &c->arena, &qot__get_ticker__request__descriptor, body, len);
     QotGetTicker__Response r = QOT__GET_TICKER__RESPONSE__INIT;
     QotGetTicker__S2C s2c = QOT__GET_TICKER__S2_C__INIT;
@@ -559,12 +559,13 @@ static void handle_get_ticker(conn *c, const frame_header *h,
     conn_send(c, h->proto_id, h->serial, &r.base, false, false);
 }
 
-static void handle_market_state(conn *c, const frame_header *h,
+static void handle_market_state(conn *c, const opend_frame_header *h,
                                 const uint8_t *body, size_t len)
 {
     server *s = c->srv;
-    QotGetMarketState__Request *req = (QotGetMarketState__Request *)msg_unpack(
-        &c->arena, &qot__get_market_state__request__descriptor, body, len);
+    QotGetMarketState__Request *req =
+        (QotGetMarketState__Request *)opend_msg_unpack(
+            &c->arena, &qot__get_market_state__request__descriptor, body, len);
     QotGetMarketState__Response r = QOT__GET_MARKET_STATE__RESPONSE__INIT;
     QotGetMarketState__S2C s2c = QOT__GET_MARKET_STATE__S2_C__INIT;
     int state = session_state(clock_now(c));
@@ -600,7 +601,7 @@ static void handle_market_state(conn *c, const frame_header *h,
     conn_send(c, h->proto_id, h->serial, &r.base, false, false);
 }
 
-void handler_dispatch(conn *c, const frame_header *h, const uint8_t *body,
+void handler_dispatch(conn *c, const opend_frame_header *h, const uint8_t *body,
                       size_t len)
 {
     server *s = c->srv;
@@ -644,5 +645,5 @@ void handler_dispatch(conn *c, const frame_header *h, const uint8_t *body,
         reply_error(c, h, "unknown proto");
         break;
     }
-    msg_arena_reset(&c->arena);
+    opend_msg_arena_reset(&c->arena);
 }

@@ -153,7 +153,7 @@ static int parse_symbol(const char *s, struct msym *out)
 
     if (!dot || dot == s)
         return -1;
-    mkt = msg_market_from_prefix(s, (size_t)(dot - s));
+    mkt = opend_msg_market_from_prefix(s, (size_t)(dot - s));
     clen = strlen(dot + 1);
     if (mkt < 0 || clen == 0 || clen >= MARKET_CODE_MAX)
         return -1;
@@ -165,8 +165,8 @@ static int parse_symbol(const char *s, struct msym *out)
     }
     out->qot_market = mkt;
     memcpy(out->code, dot + 1, clen + 1);
-    snprintf(out->full, sizeof(out->full), "%s.%s", msg_market_prefix(mkt),
-             out->code);
+    snprintf(out->full, sizeof(out->full), "%s.%s",
+             opend_msg_market_prefix(mkt), out->code);
     return 0;
 }
 

@@ -134,7 +134,7 @@ int replay_direction(const char *s)
     if (!s)
         return 0;
     for (int d = 1; d <= 3; d++)
-        if (strcmp(s, msg_direction_str(d)) == 0)
+        if (strcmp(s, opend_msg_direction_str(d)) == 0)
             return d;
     return 0;
 }
@@ -144,7 +144,7 @@ int replay_ticker_type(const char *s)
     if (!s)
         return 0;
     for (int t = 0; t < 64; t++) {
-        const char *name = msg_ticker_type_str(t, true);
+        const char *name = opend_msg_ticker_type_str(t, true);
         if (strcmp(name, "N/A") == 0)
             break;
         if (strcmp(s, name) == 0)

@@ -4,7 +4,7 @@
  *
  * Reading: one 64 KiB read buffer for the whole server (libuv calls the
  * alloc and read callbacks back to back on the loop thread). Bytes go
- * through the connection's frame_parser; each complete frame is handed to
+ * through the connection's opend_frame_parser; each complete frame is handed to
  * handler_dispatch. A parser error closes that connection only. With
  * --rsa-key the parser starts RSA-decrypting InitConnect; if that fails
  * but the raw body's SHA1 matches, the client spoke plaintext and is
@@ -82,9 +82,9 @@ static void on_conn_closed(uv_handle_t *h)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    frame_parser_free(&c->parser);
-    msg_arena_free(&c->arena);
-    crypto_free(c->crypto);
+    opend_frame_parser_free(&c->parser);
+    opend_msg_arena_free(&c->arena);
+    opend_crypto_free(c->crypto);
     free(c->q.data);
     free(c->inflight.data);
     free(c->syms);
@@ -168,17 +168,17 @@ int conn_send(conn *c, uint32_t proto_id, uint32_t serial,
 
     if (c->closing || c->wedged)
         return -1;
-    need = msg_packet_size(m, enc);
+    need = opend_msg_packet_size(m, enc);
     p = obuf_reserve(&c->q, need);
     if (!p) {
         conn_close(c, "out_of_memory");
         return -1;
     }
-    rc = msg_pack_packet(proto_id, serial, m, enc ? c->crypto : NULL, rsa, p,
-                         need, &outlen);
+    rc = opend_msg_pack_packet(proto_id, serial, m, enc ? c->crypto : NULL, rsa,
+                               p, need, &outlen);
     if (rc != 0) {
         LOG(LOG_ERROR, LC_SIM, "pack_failed conn_id=%llu proto=%u err=%s",
-            (unsigned long long)c->id, proto_id, frame_strerror(rc));
+            (unsigned long long)c->id, proto_id, opend_frame_strerror(rc));
         conn_close(c, "pack_failed");
         return -1;
     }
@@ -453,11 +453,12 @@ static bool feed(conn *c, const uint8_t *data, size_t n)
     size_t off = 0;
 
     while (off < n && !c->closing) {
-        const frame_header *h;
+        const opend_frame_header *h;
         const uint8_t *body;
         size_t blen;
         size_t used;
-        int rc = frame_parser_feed(&c->parser, data + off, n - off, &used);
+        int rc =
+            opend_frame_parser_feed(&c->parser, data + off, n - off, &used);
 
         off += used;
         c->rsa_in = c->crypto && !c->ready && c->parser.rsa_init &&
@@ -465,11 +466,11 @@ static bool feed(conn *c, const uint8_t *data, size_t n)
         if (rc == FRAME_E_CRYPT && c->rsa_in) {
             /* Plaintext InitConnect to a keyed server: check raw SHA1. */
             uint8_t d[FRAME_SHA1_LEN];
-            frame_header hdr = c->parser.hdr;
+            opend_frame_header hdr = c->parser.hdr;
 
             SHA1(c->parser.body, c->parser.body_have, d);
             if (memcmp(d, hdr.sha1, FRAME_SHA1_LEN) == 0) {
-                frame_parser_reset(&c->parser);
+                opend_frame_parser_reset(&c->parser);
                 c->rsa_in = false;
                 c->last_rx_ms = (int64_t)uv_now(c->srv->cfg.loop);
                 handler_dispatch(c, &hdr, c->parser.body, hdr.body_len);
@@ -479,12 +480,12 @@ static bool feed(conn *c, const uint8_t *data, size_t n)
         if (rc < 0) {
             LOG(LOG_WARNING, LC_SIM,
                 "client_frame_error conn_id=%llu err=\"%s\"",
-                (unsigned long long)c->id, frame_strerror(rc));
+                (unsigned long long)c->id, opend_frame_strerror(rc));
             conn_close(c, "frame_error");
             return false;
         }
         if (rc == 1) {
-            frame_parser_frame(&c->parser, &h, &body, &blen);
+            opend_frame_parser_frame(&c->parser, &h, &body, &blen);
             c->last_rx_ms = (int64_t)uv_now(c->srv->cfg.loop);
             handler_dispatch(c, h, body, blen);
         }
@@ -542,16 +543,16 @@ static int conn_setup(server *s, conn *c)
     c->syms = calloc(s->nsym, sizeof(*c->syms));
     if (!c->syms)
         return -ENOMEM;
-    if (frame_parser_init(&c->parser, 0, 4096) != 0 ||
-        msg_arena_init(&c->arena, 0) != 0)
+    if (opend_frame_parser_init(&c->parser, 0, 4096) != 0 ||
+        opend_msg_arena_init(&c->arena, 0) != 0)
         return -ENOMEM;
     if (s->rsa_pem) {
-        if (crypto_open_pem(s->rsa_pem, strlen(s->rsa_pem), &c->crypto, err,
-                            sizeof(err)) != 0) {
+        if (opend_crypto_open_pem(s->rsa_pem, strlen(s->rsa_pem), &c->crypto,
+                                  err, sizeof(err)) != 0) {
             LOG(LOG_ERROR, LC_SIM, "crypto_open_failed reason=\"%s\"", err);
             return -EINVAL;
         }
-        frame_parser_set_cipher(&c->parser, c->crypto, true);
+        opend_frame_parser_set_cipher(&c->parser, c->crypto, true);
     }
     return 0;
 }
@@ -742,7 +743,7 @@ int server_oversize(server *s, uint64_t id)
     int n = 0;
 
     for (conn *c = s->conns; c; c = c->next) {
-        frame_header h;
+        opend_frame_header h;
         uint8_t *p;
 
         if (c->closing || c->wedged || (id != 0 && c->id != id))
@@ -755,7 +756,7 @@ int server_oversize(server *s, uint64_t id)
             conn_close(c, "out_of_memory");
             continue;
         }
-        frame_header_write(&h, p);
+        opend_frame_header_write(&h, p);
         c->q.len += FRAME_HEADER_LEN;
         c->wedged = true;
         LOG(LOG_INFO, LC_SIM, "fault_oversize conn_id=%llu body_len=%u",

@@ -38,11 +38,11 @@ typedef struct conn {
     struct conn *prev;
     uint64_t id;
     char peer[64];
-    frame_parser parser;
-    msg_arena arena;
-    crypto_ctx *crypto; /* NULL unless --rsa-key */
-    bool enc_active;    /* AES negotiated */
-    bool rsa_in;        /* current frame arrived RSA-encrypted */
+    opend_frame_parser parser;
+    opend_msg_arena arena;
+    opend_crypto_ctx *crypto; /* NULL unless --rsa-key */
+    bool enc_active;          /* AES negotiated */
+    bool rsa_in;              /* current frame arrived RSA-encrypted */
     bool ready;
     bool recv_notify;
     bool closing;
@@ -100,7 +100,7 @@ void server_notify_connstatus(conn *c, bool qot_logined);
 
 /* handler.c */
 /* Handle one complete request frame of c (plaintext body). */
-void handler_dispatch(conn *c, const frame_header *h, const uint8_t *body,
+void handler_dispatch(conn *c, const opend_frame_header *h, const uint8_t *body,
                       size_t len);
 
 #endif

@@ -200,7 +200,7 @@ static int write_port_file(const char *path, int port)
 
 static int read_key(sim *s, const char *path, char *err, size_t errlen)
 {
-    crypto_ctx *c;
+    opend_crypto_ctx *c;
     char reason[256];
     FILE *f = fopen(path, "rb");
     size_t cap = 65536;
@@ -218,13 +218,13 @@ static int read_key(sim *s, const char *path, char *err, size_t errlen)
     s->rsa_pem_len = fread(s->rsa_pem, 1, cap, f);
     s->rsa_pem[s->rsa_pem_len] = '\0';
     fclose(f);
-    if (crypto_open_pem(s->rsa_pem, s->rsa_pem_len, &c, reason,
-                        sizeof(reason)) != 0) {
+    if (opend_crypto_open_pem(s->rsa_pem, s->rsa_pem_len, &c, reason,
+                              sizeof(reason)) != 0) {
         snprintf(err, errlen, "invalid value '%s' for --rsa-key: %s", path,
                  reason);
         return SIM_E_USAGE;
     }
-    crypto_free(c);
+    opend_crypto_free(c);
     return 0;
 }
 

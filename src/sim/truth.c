@@ -102,8 +102,9 @@ int truth_add(truth *t, const char *symbol, const market_tick *k)
     n = snprintf(t->buf + t->len, TRUTH_ROW_MAX,
                  "%s,%lld,%s,%lld,%.17g,%lld,%.17g,%s,%s\n", symbol,
                  (long long)k->seq, tm, (long long)k->ts_ms, k->price,
-                 (long long)k->volume, k->turnover, msg_direction_str(k->dir),
-                 msg_ticker_type_str(k->type, true));
+                 (long long)k->volume, k->turnover,
+                 opend_msg_direction_str(k->dir),
+                 opend_msg_ticker_type_str(k->type, true));
     if (n < 0 || n >= TRUTH_ROW_MAX)
         return -EOVERFLOW;
     t->len += (size_t)n;

@@ -15,8 +15,8 @@ start_sim --symbols HK.00700,HK.00005 --rate 200 --max-ticks 1000 --seed 12 \
     --rsa-key "$T/key.pem"
 start_collector FUTU_SYMBOLS=HK.00700,HK.00005 FUTU_RSA_KEY_FILE="$T/key.pem"
 wait_log "futu_connected"
-grep -q "client_init conn_id=1 client_ver=300 enc=aes_cbc " "$T/sim.log" ||
-    fail "simulator did not see an encrypted session: $(grep client_init "$T/sim.log")"
+grep -q "opend_client_init conn_id=1 client_ver=300 enc=aes_cbc " "$T/sim.log" ||
+    fail "simulator did not see an encrypted session: $(grep opend_client_init "$T/sim.log")"
 wait_rows 1000 30
 stop_collector TERM
 [ "$COL_RC" = 0 ] || fail "exit $COL_RC"

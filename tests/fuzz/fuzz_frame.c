@@ -26,8 +26,8 @@
  * Every complete frame is decoded with the response and the request
  * descriptor of its proto id (arena reset per frame). Ticker-carrying
  * messages (3010, 3011) go through the same display and time-parsing calls
- * as the collector. A decoded message must survive msg_pack_packet -> a
- * second parser -> msg_unpack, and packing that result must give the same
+ * as the collector. A decoded message must survive opend_msg_pack_packet -> a
+ * second parser -> opend_msg_unpack, and packing that result must give the same
  * bytes again; a violation aborts (a finding).
  *
  * State (parsers, arena, cipher contexts) is created on the first call and
@@ -71,11 +71,11 @@ static const uint8_t test_iv[16] = "fedcba9876543210";
 
 static struct {
     bool ready;
-    frame_parser p;     /* parses the fuzz stream */
-    frame_parser check; /* parses the re-encoded packet */
-    msg_arena arena;
-    crypto_ctx *cbc;
-    crypto_ctx *ecb;
+    opend_frame_parser p;     /* parses the fuzz stream */
+    opend_frame_parser check; /* parses the re-encoded packet */
+    opend_msg_arena arena;
+    opend_crypto_ctx *cbc;
+    opend_crypto_ctx *ecb;
     uint8_t *out; /* re-encoded packet */
     size_t out_cap;
     uint8_t *tmp; /* second encoding */
@@ -92,17 +92,17 @@ static void setup(void)
 {
     char err[128];
 
-    if (frame_parser_init(&g.p, 0, 0) != 0 ||
-        frame_parser_init(&g.check, 0, 0) != 0 ||
-        msg_arena_init(&g.arena, 0) != 0)
+    if (opend_frame_parser_init(&g.p, 0, 0) != 0 ||
+        opend_frame_parser_init(&g.check, 0, 0) != 0 ||
+        opend_msg_arena_init(&g.arena, 0) != 0)
         abort();
-    if (crypto_open_pem(test_pem, sizeof(test_pem) - 1, &g.cbc, err,
-                        sizeof(err)) != 0 ||
-        crypto_open_pem(test_pem, sizeof(test_pem) - 1, &g.ecb, err,
-                        sizeof(err)) != 0)
+    if (opend_crypto_open_pem(test_pem, sizeof(test_pem) - 1, &g.cbc, err,
+                              sizeof(err)) != 0 ||
+        opend_crypto_open_pem(test_pem, sizeof(test_pem) - 1, &g.ecb, err,
+                              sizeof(err)) != 0)
         abort();
-    if (crypto_set_aes(g.cbc, CRYPTO_AES_CBC, test_key, test_iv) != 0 ||
-        crypto_set_aes(g.ecb, CRYPTO_FTAES_ECB, test_key, NULL) != 0)
+    if (opend_crypto_set_aes(g.cbc, CRYPTO_AES_CBC, test_key, test_iv) != 0 ||
+        opend_crypto_set_aes(g.ecb, CRYPTO_FTAES_ECB, test_key, NULL) != 0)
         abort();
     g.ready = true;
 }
@@ -112,9 +112,9 @@ static void ticker(const QotCommon__Ticker *t, int market)
     enum hktime_zone zone = market == 11 ? HKTIME_ZONE_US : HKTIME_ZONE_HK;
     int64_t ms = 0;
 
-    sink += strlen(msg_direction_str(t->dir));
-    sink += strlen(msg_ticker_type_str(t->type, t->has_type));
-    sink += strlen(msg_push_data_type_str(t->pushdatatype));
+    sink += strlen(opend_msg_direction_str(t->dir));
+    sink += strlen(opend_msg_ticker_type_str(t->type, t->has_type));
+    sink += strlen(opend_msg_push_data_type_str(t->pushdatatype));
     if (t->time == NULL)
         abort(); /* required: a decoded Ticker always has it */
     if (hktime_parse(t->time, strlen(t->time), zone, FUZZ_NOW_MS, &ms) == 0)
@@ -130,8 +130,8 @@ static void tickers(const QotCommon__Security *sec,
 
     if (sec == NULL || sec->code == NULL)
         abort(); /* both required */
-    prefix = msg_market_prefix(sec->market);
-    sink += (size_t)msg_market_from_prefix(prefix, strlen(prefix));
+    prefix = opend_msg_market_prefix(sec->market);
+    sink += (size_t)opend_msg_market_from_prefix(prefix, strlen(prefix));
     sink += strlen(sec->code) + (name ? strlen(name) : 0);
     for (size_t i = 0; i < n; i++)
         ticker(list[i], sec->market);
@@ -220,11 +220,11 @@ static bool has_field0(const ProtobufCMessage *m)
  */
 static void round_trip(uint32_t id, uint32_t serial, const ProtobufCMessage *m)
 {
-    size_t need = msg_packet_size(m, false);
+    size_t need = opend_msg_packet_size(m, false);
     uint8_t *out;
     size_t len = 0;
     size_t used = 0;
-    const frame_header *h;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t blen;
     ProtobufCMessage *m2;
@@ -233,18 +233,19 @@ static void round_trip(uint32_t id, uint32_t serial, const ProtobufCMessage *m)
     if (has_field0(m))
         return;
     out = reserve(&g.out, &g.out_cap, need);
-    if (msg_pack_packet(id, serial, m, NULL, false, out, need, &len) != 0 ||
+    if (opend_msg_pack_packet(id, serial, m, NULL, false, out, need, &len) !=
+            0 ||
         len != need)
         abort();
-    frame_parser_reset(&g.check);
-    if (frame_parser_feed(&g.check, out, len, &used) != 1 || used != len)
+    opend_frame_parser_reset(&g.check);
+    if (opend_frame_parser_feed(&g.check, out, len, &used) != 1 || used != len)
         abort();
-    frame_parser_frame(&g.check, &h, &body, &blen);
+    opend_frame_parser_frame(&g.check, &h, &body, &blen);
     if (h->proto_id != id || h->serial != serial ||
         blen != len - FRAME_HEADER_LEN ||
         (blen > 0 && memcmp(body, out + FRAME_HEADER_LEN, blen) != 0))
         abort();
-    m2 = msg_unpack(&g.arena, m->descriptor, body, blen);
+    m2 = opend_msg_unpack(&g.arena, m->descriptor, body, blen);
     if (m2 == NULL || protobuf_c_message_get_packed_size(m2) != blen)
         abort();
     again = reserve(&g.tmp, &g.tmp_cap, blen + 1);
@@ -253,25 +254,26 @@ static void round_trip(uint32_t id, uint32_t serial, const ProtobufCMessage *m)
         abort();
 }
 
-static void decode(const frame_header *h, const uint8_t *body, size_t len)
+static void decode(const opend_frame_header *h, const uint8_t *body, size_t len)
 {
-    const ProtobufCMessageDescriptor *d[2] = {msg_response_desc(h->proto_id),
-                                              msg_request_desc(h->proto_id)};
+    const ProtobufCMessageDescriptor *d[2] = {
+        opend_msg_response_desc(h->proto_id),
+        opend_msg_request_desc(h->proto_id)};
 
-    sink += strlen(msg_proto_name(h->proto_id));
+    sink += strlen(opend_msg_proto_name(h->proto_id));
     for (int i = 0; i < 2; i++) {
         ProtobufCMessage *m;
 
         if (d[i] == NULL)
             continue;
-        msg_arena_reset(&g.arena);
-        m = msg_unpack(&g.arena, d[i], body, len);
+        opend_msg_arena_reset(&g.arena);
+        m = opend_msg_unpack(&g.arena, d[i], body, len);
         if (m == NULL)
             continue;
         walk(h->proto_id, m);
         round_trip(h->proto_id, h->serial, m);
     }
-    msg_arena_reset(&g.arena);
+    opend_msg_arena_reset(&g.arena);
 }
 
 static uint32_t get_u32(const uint8_t *p)
@@ -285,7 +287,7 @@ static uint32_t get_u32(const uint8_t *p)
  * plaintext body, decrypting with c (RSA for 1001 when rsa) as the parser
  * will. Bodies that do not decrypt keep their SHA1.
  */
-static void fix_sha1(uint8_t *s, size_t n, crypto_ctx *c, bool rsa)
+static void fix_sha1(uint8_t *s, size_t n, opend_crypto_ctx *c, bool rsa)
 {
     size_t off = 0;
 
@@ -300,14 +302,16 @@ static void fix_sha1(uint8_t *s, size_t n, crypto_ctx *c, bool rsa)
         if (blen > n - off - FRAME_HEADER_LEN)
             return;
         if (c && ((rsa && id == PROTO_INIT_CONNECT) ||
-                  crypto_mode_get(c) != CRYPTO_NONE)) {
+                  opend_crypto_mode_get(c) != CRYPTO_NONE)) {
             uint8_t *pl =
-                reserve(&g.plain, &g.plain_cap, crypto_max_out(blen) + 1);
+                reserve(&g.plain, &g.plain_cap, opend_crypto_max_out(blen) + 1);
 
             if (rsa && id == PROTO_INIT_CONNECT)
-                rc = crypto_rsa_decrypt(c, body, blen, pl, g.plain_cap, &plen);
+                rc = opend_crypto_rsa_decrypt(c, body, blen, pl, g.plain_cap,
+                                              &plen);
             else
-                rc = crypto_aes_decrypt(c, body, blen, pl, g.plain_cap, &plen);
+                rc = opend_crypto_aes_decrypt(c, body, blen, pl, g.plain_cap,
+                                              &plen);
             body = pl;
         }
         if (rc == 0)
@@ -335,7 +339,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t max_chunk;
     uint32_t seed;
     size_t off = 0;
-    crypto_ctx *cipher = NULL;
+    opend_crypto_ctx *cipher = NULL;
     bool rsa = false;
 
     if (!g.ready)
@@ -348,7 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     max_chunk = ctl & 0x1f;
     seed = 0x9e3779b9u ^ ctl;
 
-    frame_parser_reset(&g.p);
+    opend_frame_parser_reset(&g.p);
     switch (ctl >> 6) {
     case 1:
         cipher = g.cbc;
@@ -363,7 +367,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default:
         break;
     }
-    frame_parser_set_cipher(&g.p, cipher, rsa);
+    opend_frame_parser_set_cipher(&g.p, cipher, rsa);
     if ((ctl & 0x20) == 0) {
         uint8_t *copy = reserve(&g.stream, &g.stream_cap, size + 1);
 
@@ -384,15 +388,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         for (;;) {
             size_t used = 0;
-            int rc =
-                frame_parser_feed(&g.p, data + off + coff, n - coff, &used);
+            int rc = opend_frame_parser_feed(&g.p, data + off + coff, n - coff,
+                                             &used);
 
             if (used > n - coff)
                 abort();
             coff += used;
             if (rc < 0) {
                 /* Sticky: nothing more is consumed. */
-                if (frame_parser_feed(&g.p, data, size, &used) != rc ||
+                if (opend_frame_parser_feed(&g.p, data, size, &used) != rc ||
                     used != 0)
                     abort();
                 return 0;
@@ -403,11 +407,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             }
             {
-                const frame_header *h;
+                const opend_frame_header *h;
                 const uint8_t *body;
                 size_t blen;
 
-                frame_parser_frame(&g.p, &h, &body, &blen);
+                opend_frame_parser_frame(&g.p, &h, &body, &blen);
                 if (blen > 0 && body == NULL)
                     abort();
                 decode(h, body, blen);

@@ -32,7 +32,7 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static enum crypto_mode mode_of(const char *name)
+static enum opend_crypto_mode mode_of(const char *name)
 {
     if (strcmp(name, "FTAES_ECB") == 0)
         return CRYPTO_FTAES_ECB;
@@ -42,51 +42,54 @@ static enum crypto_mode mode_of(const char *name)
     return CRYPTO_NONE;
 }
 
-static crypto_ctx *open_test_key(void **state)
+static opend_crypto_ctx *open_test_key(void **state)
 {
     const char *pem = jstr(jsection(state, "rsa"), "private_key_pem_pkcs1");
-    crypto_ctx *c = NULL;
+    opend_crypto_ctx *c = NULL;
     char err[256] = "";
-    int rc = crypto_open_pem(pem, strlen(pem), &c, err, sizeof(err));
+    int rc = opend_crypto_open_pem(pem, strlen(pem), &c, err, sizeof(err));
 
     if (rc != 0)
-        fail_msg("crypto_open_pem: %d %s", rc, err);
+        fail_msg("opend_crypto_open_pem: %d %s", rc, err);
     assert_non_null(c);
     return c;
 }
 
 /* A context with an AES session from the aes section's key and IV. */
-static crypto_ctx *open_aes(void **state, enum crypto_mode mode)
+static opend_crypto_ctx *open_aes(void **state, enum opend_crypto_mode mode)
 {
     const json_t *aes = jsection(state, "aes");
-    crypto_ctx *c = open_test_key(state);
+    opend_crypto_ctx *c = open_test_key(state);
     const char *key = jstr(aes, "key_ascii");
     const char *iv = jstr(aes, "iv_ascii");
 
     assert_int_equal(strlen(key), 16);
     assert_int_equal(strlen(iv), 16);
-    assert_int_equal(
-        crypto_set_aes(c, mode, (const uint8_t *)key, (const uint8_t *)iv), 0);
-    assert_int_equal(crypto_mode_get(c), mode);
+    assert_int_equal(opend_crypto_set_aes(c, mode, (const uint8_t *)key,
+                                          (const uint8_t *)iv),
+                     0);
+    assert_int_equal(opend_crypto_mode_get(c), mode);
     return c;
 }
 
 /* Encrypt plain and expect cipher exactly, then decrypt back. */
-static void check_aes(crypto_ctx *c, const uint8_t *plain, size_t plen,
+static void check_aes(opend_crypto_ctx *c, const uint8_t *plain, size_t plen,
                       const uint8_t *cipher, size_t clen)
 {
-    size_t cap = crypto_max_out(plen);
+    size_t cap = opend_crypto_max_out(plen);
     uint8_t *buf = malloc(cap + 1);
     uint8_t *back = malloc(clen + 1);
     size_t got = 0;
 
     assert_non_null(buf);
     assert_non_null(back);
-    assert_int_equal(crypto_aes_encrypt(c, plain, plen, buf, cap, &got), 0);
+    assert_int_equal(opend_crypto_aes_encrypt(c, plain, plen, buf, cap, &got),
+                     0);
     assert_int_equal(got, clen);
     assert_memory_equal(buf, cipher, clen);
     got = 0;
-    assert_int_equal(crypto_aes_decrypt(c, cipher, clen, back, clen, &got), 0);
+    assert_int_equal(
+        opend_crypto_aes_decrypt(c, cipher, clen, back, clen, &got), 0);
     assert_int_equal(got, plen);
     if (plen > 0)
         assert_memory_equal(back, plain, plen);
@@ -107,19 +110,19 @@ static void fill(uint8_t *buf, size_t n, unsigned seed)
 static void test_max_out(void **state)
 {
     (void)state;
-    assert_int_equal(crypto_max_out(0), 32);
-    assert_int_equal(crypto_max_out(1), 128);
-    assert_int_equal(crypto_max_out(100), 132);
-    assert_int_equal(crypto_max_out(101), 256);
-    assert_int_equal(crypto_max_out(250), 384);
-    assert_int_equal(crypto_max_out(100000), 128000);
-    assert_true(crypto_max_out(SIZE_MAX) == SIZE_MAX);
-    assert_true(crypto_max_out(SIZE_MAX - 10) == SIZE_MAX);
+    assert_int_equal(opend_crypto_max_out(0), 32);
+    assert_int_equal(opend_crypto_max_out(1), 128);
+    assert_int_equal(opend_crypto_max_out(100), 132);
+    assert_int_equal(opend_crypto_max_out(101), 256);
+    assert_int_equal(opend_crypto_max_out(250), 384);
+    assert_int_equal(opend_crypto_max_out(100000), 128000);
+    assert_true(opend_crypto_max_out(SIZE_MAX) == SIZE_MAX);
+    assert_true(opend_crypto_max_out(SIZE_MAX - 10) == SIZE_MAX);
     /* Every AES output size fits. */
     for (size_t n = 0; n < 300; n++) {
-        assert_true(crypto_max_out(n) >= (n / 16 + 1) * 16);
-        assert_true(crypto_max_out(n) >= (n + 15) / 16 * 16 + 16);
-        assert_true(crypto_max_out(n) >= (n + 99) / 100 * 128);
+        assert_true(opend_crypto_max_out(n) >= (n / 16 + 1) * 16);
+        assert_true(opend_crypto_max_out(n) >= (n + 15) / 16 * 16 + 16);
+        assert_true(opend_crypto_max_out(n) >= (n + 99) / 100 * 128);
     }
 }
 
@@ -132,10 +135,10 @@ static void test_aes_vectors(void **state)
     assert_true(json_array_size(vecs) > 0);
     json_array_foreach(vecs, i, v)
     {
-        enum crypto_mode mode = mode_of(jstr(v, "mode"));
+        enum opend_crypto_mode mode = mode_of(jstr(v, "mode"));
         const char *key = jstr(v, "key_ascii");
         const char *iv = json_string_value(json_object_get(v, "iv_ascii"));
-        crypto_ctx *c = open_test_key(state);
+        opend_crypto_ctx *c = open_test_key(state);
         size_t plen;
         size_t clen;
         uint8_t *plain = unhex(jstr(v, "plaintext_hex"), &plen);
@@ -145,15 +148,15 @@ static void test_aes_vectors(void **state)
 
         assert_int_equal(strlen(key), 16);
         assert_int_equal(clen, want);
-        assert_int_equal(
-            crypto_set_aes(c, mode, (const uint8_t *)key, (const uint8_t *)iv),
-            0);
+        assert_int_equal(opend_crypto_set_aes(c, mode, (const uint8_t *)key,
+                                              (const uint8_t *)iv),
+                         0);
         check_aes(c, plain, plen, cipher, clen);
         /* Packets are independent: a second run gives the same bytes. */
         check_aes(c, plain, plen, cipher, clen);
         free(plain);
         free(cipher);
-        crypto_free(c);
+        opend_crypto_free(c);
     }
 }
 
@@ -166,7 +169,7 @@ static void test_encrypted_packets(void **state)
     assert_true(json_array_size(pkts) > 0);
     json_array_foreach(pkts, i, v)
     {
-        crypto_ctx *c = open_aes(state, mode_of(jstr(v, "mode")));
+        opend_crypto_ctx *c = open_aes(state, mode_of(jstr(v, "mode")));
         size_t plen;
         size_t blen;
         uint8_t *plain = unhex(jstr(v, "plaintext_body_hex"), &plen);
@@ -177,17 +180,18 @@ static void test_encrypted_packets(void **state)
         check_aes(c, plain, plen, body, blen);
         free(plain);
         free(body);
-        crypto_free(c);
+        opend_crypto_free(c);
     }
 }
 
 /* All lengths 0..70 round-trip in both modes, with interleaved use. */
 static void test_aes_round_trip(void **state)
 {
-    static const enum crypto_mode modes[] = {CRYPTO_AES_CBC, CRYPTO_FTAES_ECB};
+    static const enum opend_crypto_mode modes[] = {CRYPTO_AES_CBC,
+                                                   CRYPTO_FTAES_ECB};
 
     for (size_t m = 0; m < 2; m++) {
-        crypto_ctx *c = open_aes(state, modes[m]);
+        opend_crypto_ctx *c = open_aes(state, modes[m]);
 
         for (size_t n = 0; n <= 70; n++) {
             uint8_t plain[80];
@@ -202,13 +206,16 @@ static void test_aes_round_trip(void **state)
 
             fill(plain, n, (unsigned)n);
             assert_int_equal(
-                crypto_aes_encrypt(c, plain, n, enc1, sizeof(enc1), &l1), 0);
+                opend_crypto_aes_encrypt(c, plain, n, enc1, sizeof(enc1), &l1),
+                0);
             assert_int_equal(l1, want);
-            assert_true(l1 <= crypto_max_out(n));
+            assert_true(l1 <= opend_crypto_max_out(n));
             assert_int_equal(
-                crypto_aes_decrypt(c, enc1, l1, back, sizeof(back), &lb), 0);
+                opend_crypto_aes_decrypt(c, enc1, l1, back, sizeof(back), &lb),
+                0);
             assert_int_equal(
-                crypto_aes_encrypt(c, plain, n, enc2, sizeof(enc2), &l2), 0);
+                opend_crypto_aes_encrypt(c, plain, n, enc2, sizeof(enc2), &l2),
+                0);
             assert_int_equal(l2, l1);
             assert_memory_equal(enc1, enc2, l1);
             assert_int_equal(lb, n);
@@ -217,44 +224,45 @@ static void test_aes_round_trip(void **state)
             if (modes[m] == CRYPTO_FTAES_ECB)
                 assert_int_equal(enc1[l1 - 1], n % 16);
         }
-        crypto_free(c);
+        opend_crypto_free(c);
     }
 }
 
 static void test_aes_none_and_modes(void **state)
 {
     static const uint8_t key[16] = "0123456789abcdef";
-    crypto_ctx *c = open_test_key(state);
+    opend_crypto_ctx *c = open_test_key(state);
     uint8_t in[5] = {1, 2, 3, 4, 5};
     uint8_t out[8];
     size_t got = 0;
 
-    assert_int_equal(crypto_mode_get(c), CRYPTO_NONE);
-    assert_int_equal(crypto_aes_encrypt(c, in, 5, out, 5, &got), 0);
+    assert_int_equal(opend_crypto_mode_get(c), CRYPTO_NONE);
+    assert_int_equal(opend_crypto_aes_encrypt(c, in, 5, out, 5, &got), 0);
     assert_int_equal(got, 5);
     assert_memory_equal(out, in, 5);
-    assert_int_equal(crypto_aes_decrypt(c, in, 5, out, 5, &got), 0);
+    assert_int_equal(opend_crypto_aes_decrypt(c, in, 5, out, 5, &got), 0);
     assert_int_equal(got, 5);
     assert_memory_equal(out, in, 5);
-    assert_int_equal(crypto_aes_encrypt(c, in, 5, out, 4, &got),
+    assert_int_equal(opend_crypto_aes_encrypt(c, in, 5, out, 4, &got),
                      CRYPTO_E_SPACE);
 
     /* Bad settings fail with CRYPTO_E_KEY and leave the mode alone. */
-    assert_int_equal(crypto_set_aes(c, CRYPTO_AES_CBC, key, NULL),
+    assert_int_equal(opend_crypto_set_aes(c, CRYPTO_AES_CBC, key, NULL),
                      CRYPTO_E_KEY);
-    assert_int_equal(crypto_set_aes(c, (enum crypto_mode)1, key, key),
+    assert_int_equal(
+        opend_crypto_set_aes(c, (enum opend_crypto_mode)1, key, key),
+        CRYPTO_E_KEY);
+    assert_int_equal(opend_crypto_set_aes(c, CRYPTO_FTAES_ECB, NULL, NULL),
                      CRYPTO_E_KEY);
-    assert_int_equal(crypto_set_aes(c, CRYPTO_FTAES_ECB, NULL, NULL),
+    assert_int_equal(opend_crypto_mode_get(c), CRYPTO_NONE);
+    assert_int_equal(opend_crypto_set_aes(c, CRYPTO_FTAES_ECB, key, NULL), 0);
+    assert_int_equal(opend_crypto_set_aes(c, CRYPTO_AES_CBC, key, NULL),
                      CRYPTO_E_KEY);
-    assert_int_equal(crypto_mode_get(c), CRYPTO_NONE);
-    assert_int_equal(crypto_set_aes(c, CRYPTO_FTAES_ECB, key, NULL), 0);
-    assert_int_equal(crypto_set_aes(c, CRYPTO_AES_CBC, key, NULL),
-                     CRYPTO_E_KEY);
-    assert_int_equal(crypto_mode_get(c), CRYPTO_FTAES_ECB);
-    assert_int_equal(crypto_set_aes(c, CRYPTO_NONE, NULL, NULL), 0);
-    assert_int_equal(crypto_mode_get(c), CRYPTO_NONE);
-    crypto_free(c);
-    crypto_free(NULL);
+    assert_int_equal(opend_crypto_mode_get(c), CRYPTO_FTAES_ECB);
+    assert_int_equal(opend_crypto_set_aes(c, CRYPTO_NONE, NULL, NULL), 0);
+    assert_int_equal(opend_crypto_mode_get(c), CRYPTO_NONE);
+    opend_crypto_free(c);
+    opend_crypto_free(NULL);
 }
 
 /* A CBC vector with at least two blocks and 2..15 bytes of padding. */
@@ -283,7 +291,7 @@ static void test_cbc_bad_padding(void **state)
 {
     size_t pad = 0;
     const json_t *v = cbc_padded_vector(state, &pad);
-    crypto_ctx *c = open_aes(state, CRYPTO_AES_CBC);
+    opend_crypto_ctx *c = open_aes(state, CRYPTO_AES_CBC);
     uint8_t out[256];
     size_t got = 99;
     size_t plen;
@@ -315,32 +323,34 @@ static void test_cbc_bad_padding(void **state)
     for (size_t i = 0; i < nbad; i++) {
         cipher[bad[i].pos] ^= bad[i].mask;
         assert_int_equal(
-            crypto_aes_decrypt(c, cipher, clen, out, sizeof(out), &got),
+            opend_crypto_aes_decrypt(c, cipher, clen, out, sizeof(out), &got),
             CRYPTO_E_CIPHER);
         assert_int_equal(got, 99);
         cipher[bad[i].pos] ^= bad[i].mask;
     }
     /* Untouched, it still decrypts. */
     assert_int_equal(
-        crypto_aes_decrypt(c, cipher, clen, out, sizeof(out), &got), 0);
+        opend_crypto_aes_decrypt(c, cipher, clen, out, sizeof(out), &got), 0);
     assert_int_equal(got, plen);
     assert_memory_equal(out, plain, plen);
     /* Lengths that are not whole blocks, or empty. */
     assert_int_equal(
-        crypto_aes_decrypt(c, cipher, clen - 1, out, sizeof(out), &got),
+        opend_crypto_aes_decrypt(c, cipher, clen - 1, out, sizeof(out), &got),
         CRYPTO_E_CIPHER);
-    assert_int_equal(crypto_aes_decrypt(c, cipher, 15, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
-    assert_int_equal(crypto_aes_decrypt(c, cipher, 0, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_aes_decrypt(c, cipher, 15, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_aes_decrypt(c, cipher, 0, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
     free(plain);
     free(cipher);
-    crypto_free(c);
+    opend_crypto_free(c);
 }
 
 static void test_ftaes_malformed(void **state)
 {
-    crypto_ctx *c = open_aes(state, CRYPTO_FTAES_ECB);
+    opend_crypto_ctx *c = open_aes(state, CRYPTO_FTAES_ECB);
     uint8_t in[64];
     uint8_t out[64];
     size_t got = 99;
@@ -350,34 +360,39 @@ static void test_ftaes_malformed(void **state)
     for (size_t n = 0; n < 64; n++) {
         if (n % 16 == 0 && n > 0)
             continue;
-        assert_int_equal(crypto_aes_decrypt(c, in, n, out, sizeof(out), &got),
-                         CRYPTO_E_CIPHER);
+        assert_int_equal(
+            opend_crypto_aes_decrypt(c, in, n, out, sizeof(out), &got),
+            CRYPTO_E_CIPHER);
     }
     /* r must be below 16. */
     in[31] = 16;
-    assert_int_equal(crypto_aes_decrypt(c, in, 32, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_aes_decrypt(c, in, 32, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
     in[31] = 0xff;
-    assert_int_equal(crypto_aes_decrypt(c, in, 32, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_aes_decrypt(c, in, 32, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
     /* A bare tail with r != 0 claims bytes that are not there. */
     in[15] = 5;
-    assert_int_equal(crypto_aes_decrypt(c, in, 16, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_aes_decrypt(c, in, 16, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
     assert_int_equal(got, 99);
     /* A bare tail with r == 0 is the empty body. */
     in[15] = 0;
-    assert_int_equal(crypto_aes_decrypt(c, in, 16, out, 0, &got), 0);
+    assert_int_equal(opend_crypto_aes_decrypt(c, in, 16, out, 0, &got), 0);
     assert_int_equal(got, 0);
-    crypto_free(c);
+    opend_crypto_free(c);
 }
 
 static void test_aes_space(void **state)
 {
-    static const enum crypto_mode modes[] = {CRYPTO_AES_CBC, CRYPTO_FTAES_ECB};
+    static const enum opend_crypto_mode modes[] = {CRYPTO_AES_CBC,
+                                                   CRYPTO_FTAES_ECB};
 
     for (size_t m = 0; m < 2; m++) {
-        crypto_ctx *c = open_aes(state, modes[m]);
+        opend_crypto_ctx *c = open_aes(state, modes[m]);
 
         for (size_t n = 0; n <= 40; n++) {
             uint8_t plain[48];
@@ -388,31 +403,32 @@ static void test_aes_space(void **state)
 
             fill(plain, n, 3);
             assert_int_equal(
-                crypto_aes_encrypt(c, plain, n, enc, sizeof(enc), &elen), 0);
+                opend_crypto_aes_encrypt(c, plain, n, enc, sizeof(enc), &elen),
+                0);
             assert_int_equal(
-                crypto_aes_encrypt(c, plain, n, enc, elen - 1, &got),
+                opend_crypto_aes_encrypt(c, plain, n, enc, elen - 1, &got),
                 CRYPTO_E_SPACE);
             assert_int_equal(got, 77);
             if (n > 0) {
                 assert_int_equal(
-                    crypto_aes_decrypt(c, enc, elen, back, n - 1, &got),
+                    opend_crypto_aes_decrypt(c, enc, elen, back, n - 1, &got),
                     CRYPTO_E_SPACE);
                 assert_int_equal(got, 77);
             }
-            assert_int_equal(crypto_aes_decrypt(c, enc, elen, back, n, &got),
-                             0);
+            assert_int_equal(
+                opend_crypto_aes_decrypt(c, enc, elen, back, n, &got), 0);
             assert_int_equal(got, n);
             if (n > 0)
                 assert_memory_equal(back, plain, n);
         }
-        crypto_free(c);
+        opend_crypto_free(c);
     }
 }
 
 static void test_rsa_vectors(void **state)
 {
     const json_t *vecs = json_object_get(jsection(state, "rsa"), "vectors");
-    crypto_ctx *c = open_test_key(state);
+    opend_crypto_ctx *c = open_test_key(state);
     const json_t *v;
     size_t i;
 
@@ -429,27 +445,27 @@ static void test_rsa_vectors(void **state)
 
         assert_non_null(out);
         assert_int_equal(clen, blocks * 128);
-        assert_int_equal(crypto_rsa_decrypt(c, cipher, clen, out, clen, &got),
-                         0);
+        assert_int_equal(
+            opend_crypto_rsa_decrypt(c, cipher, clen, out, clen, &got), 0);
         assert_int_equal(got, plen);
         assert_memory_equal(out, plain, plen);
         /* An exact-size buffer is enough; one byte less is not. */
-        assert_int_equal(crypto_rsa_decrypt(c, cipher, clen, out, plen, &got),
-                         0);
         assert_int_equal(
-            crypto_rsa_decrypt(c, cipher, clen, out, plen - 1, &got),
+            opend_crypto_rsa_decrypt(c, cipher, clen, out, plen, &got), 0);
+        assert_int_equal(
+            opend_crypto_rsa_decrypt(c, cipher, clen, out, plen - 1, &got),
             CRYPTO_E_SPACE);
         free(out);
         free(plain);
         free(cipher);
     }
-    crypto_free(c);
+    opend_crypto_free(c);
 }
 
 static void test_rsa_round_trip(void **state)
 {
     static const size_t lens[] = {0, 1, 100, 101, 250};
-    crypto_ctx *c = open_test_key(state);
+    opend_crypto_ctx *c = open_test_key(state);
 
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         size_t n = lens[i];
@@ -463,18 +479,19 @@ static void test_rsa_round_trip(void **state)
         size_t blen = 99;
 
         fill(plain, n, (unsigned)i);
-        assert_true(want <= crypto_max_out(n));
+        assert_true(want <= opend_crypto_max_out(n));
         assert_int_equal(
-            crypto_rsa_encrypt(c, plain, n, enc, sizeof(enc), &elen), 0);
+            opend_crypto_rsa_encrypt(c, plain, n, enc, sizeof(enc), &elen), 0);
         assert_int_equal(elen, want);
         assert_int_equal(
-            crypto_rsa_decrypt(c, enc, elen, back, sizeof(back), &blen), 0);
+            opend_crypto_rsa_decrypt(c, enc, elen, back, sizeof(back), &blen),
+            0);
         assert_int_equal(blen, n);
         if (n > 0)
             assert_memory_equal(back, plain, n);
         /* Random padding: a second encryption differs but decrypts too. */
-        assert_int_equal(crypto_rsa_encrypt(c, plain, n, enc2, want, &elen2),
-                         0);
+        assert_int_equal(
+            opend_crypto_rsa_encrypt(c, plain, n, enc2, want, &elen2), 0);
         assert_int_equal(elen2, want);
         if (n > 0)
             assert_memory_not_equal(enc, enc2, want);
@@ -482,17 +499,17 @@ static void test_rsa_round_trip(void **state)
             size_t got = 77;
 
             assert_int_equal(
-                crypto_rsa_encrypt(c, plain, n, enc2, want - 1, &got),
+                opend_crypto_rsa_encrypt(c, plain, n, enc2, want - 1, &got),
                 CRYPTO_E_SPACE);
             assert_int_equal(got, 77);
         }
     }
-    crypto_free(c);
+    opend_crypto_free(c);
 }
 
 static void test_rsa_malformed(void **state)
 {
-    crypto_ctx *c = open_test_key(state);
+    opend_crypto_ctx *c = open_test_key(state);
     uint8_t plain[150];
     uint8_t enc[256];
     uint8_t out[256];
@@ -500,30 +517,33 @@ static void test_rsa_malformed(void **state)
     size_t got = 77;
 
     fill(plain, sizeof(plain), 1);
-    assert_int_equal(
-        crypto_rsa_encrypt(c, plain, sizeof(plain), enc, sizeof(enc), &elen),
-        0);
+    assert_int_equal(opend_crypto_rsa_encrypt(c, plain, sizeof(plain), enc,
+                                              sizeof(enc), &elen),
+                     0);
     assert_int_equal(elen, 256);
     /* Truncated or overlong blocks. */
-    assert_int_equal(crypto_rsa_decrypt(c, enc, 127, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
-    assert_int_equal(crypto_rsa_decrypt(c, enc, 129, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
-    assert_int_equal(crypto_rsa_decrypt(c, enc, 255, out, sizeof(out), &got),
-                     CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_rsa_decrypt(c, enc, 127, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_rsa_decrypt(c, enc, 129, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
+    assert_int_equal(
+        opend_crypto_rsa_decrypt(c, enc, 255, out, sizeof(out), &got),
+        CRYPTO_E_CIPHER);
     assert_int_equal(got, 77);
     /* A valid first block alone gives the first 100 bytes. */
-    assert_int_equal(crypto_rsa_decrypt(c, enc, 128, out, sizeof(out), &got),
-                     0);
+    assert_int_equal(
+        opend_crypto_rsa_decrypt(c, enc, 128, out, sizeof(out), &got), 0);
     assert_int_equal(got, 100);
     assert_memory_equal(out, plain, 100);
     /* Second chunk does not fit after the first. */
-    assert_int_equal(crypto_rsa_decrypt(c, enc, 256, out, 149, &got),
+    assert_int_equal(opend_crypto_rsa_decrypt(c, enc, 256, out, 149, &got),
                      CRYPTO_E_SPACE);
     /* Empty ciphertext is the empty plaintext. */
-    assert_int_equal(crypto_rsa_decrypt(c, enc, 0, out, 0, &got), 0);
+    assert_int_equal(opend_crypto_rsa_decrypt(c, enc, 0, out, 0, &got), 0);
     assert_int_equal(got, 0);
-    crypto_free(c);
+    opend_crypto_free(c);
 }
 
 static char *pem_of(EVP_PKEY *k, const EVP_CIPHER *enc, size_t *len)
@@ -551,7 +571,7 @@ static char *pem_of(EVP_PKEY *k, const EVP_CIPHER *enc, size_t *len)
 static void test_key_2048_rejected(void **state)
 {
     EVP_PKEY *k = EVP_RSA_gen(2048);
-    crypto_ctx *c = (crypto_ctx *)1;
+    opend_crypto_ctx *c = (opend_crypto_ctx *)1;
     char err[256] = "";
     size_t len;
     char *pem;
@@ -559,9 +579,9 @@ static void test_key_2048_rejected(void **state)
     (void)state;
     assert_non_null(k);
     pem = pem_of(k, NULL, &len);
-    assert_int_equal(crypto_open_pem(pem, len, &c, err, sizeof(err)),
+    assert_int_equal(opend_crypto_open_pem(pem, len, &c, err, sizeof(err)),
                      CRYPTO_E_KEY);
-    assert_true(c == (crypto_ctx *)1);
+    assert_true(c == (opend_crypto_ctx *)1);
     assert_non_null(strstr(err, "2048"));
     free(pem);
     EVP_PKEY_free(k);
@@ -571,7 +591,7 @@ static void test_key_sources(void **state)
 {
     const char *pkcs1 = jstr(jsection(state, "rsa"), "private_key_pem_pkcs1");
     char path[] = "/tmp/test_crypto_XXXXXX";
-    crypto_ctx *c = NULL;
+    opend_crypto_ctx *c = NULL;
     char err[256] = "";
     EVP_PKEY *k = NULL;
     BIO *bio;
@@ -587,20 +607,21 @@ static void test_key_sources(void **state)
     BIO_free(bio);
     pem = pem_of(k, NULL, &len);
     assert_non_null(strstr(pem, "BEGIN PRIVATE KEY"));
-    assert_int_equal(crypto_open_pem(pem, len, &c, err, sizeof(err)), 0);
-    crypto_free(c);
+    assert_int_equal(opend_crypto_open_pem(pem, len, &c, err, sizeof(err)), 0);
+    opend_crypto_free(c);
     free(pem);
     pem = pem_of(k, EVP_aes_128_cbc(), &len);
-    assert_int_equal(crypto_open_pem(pem, len, &c, err, sizeof(err)),
+    assert_int_equal(opend_crypto_open_pem(pem, len, &c, err, sizeof(err)),
                      CRYPTO_E_KEY);
     free(pem);
     EVP_PKEY_free(k);
 
     /* Garbage and empty text. */
-    assert_int_equal(crypto_open_pem("not a key", 9, &c, err, sizeof(err)),
-                     CRYPTO_E_KEY);
+    assert_int_equal(
+        opend_crypto_open_pem("not a key", 9, &c, err, sizeof(err)),
+        CRYPTO_E_KEY);
     assert_true(strlen(err) > 0);
-    assert_int_equal(crypto_open_pem("", 0, &c, NULL, 0), CRYPTO_E_KEY);
+    assert_int_equal(opend_crypto_open_pem("", 0, &c, NULL, 0), CRYPTO_E_KEY);
 
     /* From a file, and from a file that is not there. */
     fd = mkstemp(path);
@@ -608,12 +629,13 @@ static void test_key_sources(void **state)
     assert_int_equal(write(fd, pkcs1, strlen(pkcs1)), (ssize_t)strlen(pkcs1));
     assert_int_equal(close(fd), 0);
     c = NULL;
-    assert_int_equal(crypto_open(path, &c, err, sizeof(err)), 0);
+    assert_int_equal(opend_crypto_open(path, &c, err, sizeof(err)), 0);
     assert_non_null(c);
-    assert_int_equal(crypto_mode_get(c), CRYPTO_NONE);
-    crypto_free(c);
+    assert_int_equal(opend_crypto_mode_get(c), CRYPTO_NONE);
+    opend_crypto_free(c);
     assert_int_equal(unlink(path), 0);
-    assert_int_equal(crypto_open(path, &c, err, sizeof(err)), CRYPTO_E_KEY);
+    assert_int_equal(opend_crypto_open(path, &c, err, sizeof(err)),
+                     CRYPTO_E_KEY);
     assert_non_null(strstr(err, path));
 }
 

@@ -7,13 +7,13 @@
  * packet's hex into a struct vec_packet and hands the set to every test as
  * its state; tests never modify it (they copy a packet before tampering).
  *
- * Coverage: header read/write against every vector header; frame_encode
+ * Coverage: header read/write against every vector header; opend_frame_encode
  * reproducing every packet byte for byte; the incremental parser fed each
  * packet whole, one byte at a time and split in two at every offset; all
  * packets concatenated into one stream and fed in pseudo-random chunks
  * (fixed seeds, so failures reproduce); every rejection code with its
- * stickiness and frame_parser_reset; empty bodies; AES (FTAES_ECB, CBC) and
- * RSA bodies through both the encoder and the parser.
+ * stickiness and opend_frame_parser_reset; empty bodies; AES (FTAES_ECB, CBC)
+ * and RSA bodies through both the encoder and the parser.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -265,21 +265,21 @@ static uint64_t next_rand(uint64_t *s)
     return x;
 }
 
-static void parser_init(frame_parser *p, uint32_t max_body, size_t cap)
+static void parser_init(opend_frame_parser *p, uint32_t max_body, size_t cap)
 {
-    int rc = frame_parser_init(p, max_body, cap);
+    int rc = opend_frame_parser_init(p, max_body, cap);
 
     assert_int_equal(rc, 0);
 }
 
-static crypto_ctx *open_cipher(void **state, const char *mode)
+static opend_crypto_ctx *open_cipher(void **state, const char *mode)
 {
     const json_t *rsa = json_object_get(vset(state)->root, "rsa");
     const json_t *aes = json_object_get(vset(state)->root, "aes");
     const char *pem = jstr(rsa, "private_key_pem_pkcs1");
     const char *key = jstr(aes, "key_ascii");
     const char *iv = jstr(aes, "iv_ascii");
-    crypto_ctx *c = NULL;
+    opend_crypto_ctx *c = NULL;
     char err[256] = "";
     int rc;
 
@@ -288,16 +288,17 @@ static crypto_ctx *open_cipher(void **state, const char *mode)
     assert_non_null(iv);
     assert_int_equal(strlen(key), 16);
     assert_int_equal(strlen(iv), 16);
-    rc = crypto_open_pem(pem, strlen(pem), &c, err, sizeof(err));
+    rc = opend_crypto_open_pem(pem, strlen(pem), &c, err, sizeof(err));
     if (rc != 0)
-        fail_msg("crypto_open_pem: %d %s", rc, err);
+        fail_msg("opend_crypto_open_pem: %d %s", rc, err);
     if (mode == NULL)
         return c;
     if (strcmp(mode, "AES_CBC") == 0)
-        rc = crypto_set_aes(c, CRYPTO_AES_CBC, (const uint8_t *)key,
-                            (const uint8_t *)iv);
+        rc = opend_crypto_set_aes(c, CRYPTO_AES_CBC, (const uint8_t *)key,
+                                  (const uint8_t *)iv);
     else if (strcmp(mode, "FTAES_ECB") == 0)
-        rc = crypto_set_aes(c, CRYPTO_FTAES_ECB, (const uint8_t *)key, NULL);
+        rc = opend_crypto_set_aes(c, CRYPTO_FTAES_ECB, (const uint8_t *)key,
+                                  NULL);
     else
         fail_msg("unknown mode \"%s\"", mode);
     assert_int_equal(rc, 0);
@@ -311,19 +312,19 @@ static crypto_ctx *open_cipher(void **state, const char *mode)
  * out are exactly want[0..nwant) in order, with exact headers and bodies.
  */
 struct feeder {
-    frame_parser *p;
+    opend_frame_parser *p;
     const struct vec_packet *const *want;
     size_t nwant;
     size_t got;
 };
 
-static void check_frame(const frame_parser *p, const struct vec_packet *v)
+static void check_frame(const opend_frame_parser *p, const struct vec_packet *v)
 {
-    const frame_header *h = NULL;
+    const opend_frame_header *h = NULL;
     const uint8_t *body = NULL;
     size_t len = 0;
 
-    frame_parser_frame(p, &h, &body, &len);
+    opend_frame_parser_frame(p, &h, &body, &len);
     assert_non_null(h);
     assert_int_equal(h->proto_id, v->proto_id);
     assert_int_equal(h->serial, v->serial);
@@ -342,7 +343,7 @@ static void feed_chunk(struct feeder *f, const uint8_t *data, size_t len)
 
     for (;;) {
         size_t used = 12345;
-        int rc = frame_parser_feed(f->p, data + off, len - off, &used);
+        int rc = opend_frame_parser_feed(f->p, data + off, len - off, &used);
 
         assert_in_range(used, 0, len - off);
         off += used;
@@ -369,10 +370,10 @@ static void test_header_read_vectors(void **state)
         const struct vec_packet *v = &vs->plain[i];
         uint8_t digest[FRAME_SHA1_LEN];
         uint8_t out[FRAME_HEADER_LEN];
-        frame_header h;
+        opend_frame_header h;
 
         memset(&h, 0xa5, sizeof(h));
-        assert_int_equal(frame_header_read(v->header, &h), 0);
+        assert_int_equal(opend_frame_header_read(v->header, &h), 0);
         assert_int_equal(h.proto_id, v->proto_id);
         assert_int_equal(h.serial, v->serial);
         assert_int_equal(h.body_len, v->wire_len);
@@ -387,34 +388,34 @@ static void test_header_read_vectors(void **state)
         assert_memory_equal(v->packet, v->header, FRAME_HEADER_LEN);
         /* Writing the header back gives the same 44 bytes. */
         memset(out, 0xa5, sizeof(out));
-        frame_header_write(&h, out);
+        opend_frame_header_write(&h, out);
         assert_bytes(v->name, out, sizeof(out), v->header, FRAME_HEADER_LEN);
     }
 }
 
 static void test_header_write_layout(void **state)
 {
-    frame_header h = {.proto_id = 0x04030201u,
-                      .fmt = 0,
-                      .ver = 0,
-                      .serial = 0xfffffffeu,
-                      .body_len = 0x00a0b0c0u};
+    opend_frame_header h = {.proto_id = 0x04030201u,
+                            .fmt = 0,
+                            .ver = 0,
+                            .serial = 0xfffffffeu,
+                            .body_len = 0x00a0b0c0u};
     static const uint8_t want[16] = {'F',  'T',  0x01, 0x02, 0x03, 0x04,
                                      0x00, 0x00, 0xfe, 0xff, 0xff, 0xff,
                                      0xc0, 0xb0, 0xa0, 0x00};
     uint8_t out[FRAME_HEADER_LEN];
     uint8_t zero[8] = {0};
-    frame_header back;
+    opend_frame_header back;
 
     (void)state;
     for (int i = 0; i < FRAME_SHA1_LEN; i++)
         h.sha1[i] = (uint8_t)(0xe0 + i);
     memset(out, 0xff, sizeof(out));
-    frame_header_write(&h, out);
+    opend_frame_header_write(&h, out);
     assert_memory_equal(out, want, sizeof(want));
     assert_memory_equal(out + 16, h.sha1, FRAME_SHA1_LEN);
     assert_memory_equal(out + 36, zero, sizeof(zero));
-    assert_int_equal(frame_header_read(out, &back), 0);
+    assert_int_equal(opend_frame_header_read(out, &back), 0);
     assert_int_equal(back.proto_id, h.proto_id);
     assert_int_equal(back.serial, h.serial);
     assert_int_equal(back.body_len, h.body_len);
@@ -425,28 +426,28 @@ static void test_header_read_errors(void **state)
 {
     const struct vec_packet *v = find_packet(state, "keepalive_request");
     uint8_t hdr[FRAME_HEADER_LEN];
-    frame_header h;
+    opend_frame_header h;
 
     memcpy(hdr, v->header, sizeof(hdr));
     hdr[0] = 'f';
-    assert_int_equal(frame_header_read(hdr, &h), FRAME_E_FLAG);
+    assert_int_equal(opend_frame_header_read(hdr, &h), FRAME_E_FLAG);
     assert_int_equal(h.proto_id, 1004); /* still filled in */
     memcpy(hdr, v->header, sizeof(hdr));
     hdr[1] = 0;
-    assert_int_equal(frame_header_read(hdr, &h), FRAME_E_FLAG);
+    assert_int_equal(opend_frame_header_read(hdr, &h), FRAME_E_FLAG);
     memcpy(hdr, v->header, sizeof(hdr));
     hdr[6] = 1;
-    assert_int_equal(frame_header_read(hdr, &h), FRAME_E_FORMAT);
+    assert_int_equal(opend_frame_header_read(hdr, &h), FRAME_E_FORMAT);
     assert_int_equal(h.fmt, 1);
     assert_int_equal(h.serial, 2);
     hdr[6] = 0xff;
-    assert_int_equal(frame_header_read(hdr, &h), FRAME_E_FORMAT);
+    assert_int_equal(opend_frame_header_read(hdr, &h), FRAME_E_FORMAT);
     /* Version and reserved bytes are not checked (the SDK ignores them). */
     memcpy(hdr, v->header, sizeof(hdr));
     hdr[7] = 3;
     hdr[36] = 0x77;
     hdr[43] = 0x88;
-    assert_int_equal(frame_header_read(hdr, &h), 0);
+    assert_int_equal(opend_frame_header_read(hdr, &h), 0);
     assert_int_equal(h.ver, 3);
 }
 
@@ -456,17 +457,17 @@ static void test_strerror(void **state)
                                 FRAME_E_SHA1, FRAME_E_NOMEM,  FRAME_E_CRYPT,
                                 FRAME_E_SPACE};
     size_t n = sizeof(codes) / sizeof(codes[0]);
-    const char *unknown = frame_strerror(12345);
+    const char *unknown = opend_frame_strerror(12345);
 
     (void)state;
     assert_non_null(unknown);
     for (size_t i = 0; i < n; i++) {
-        const char *s = frame_strerror(codes[i]);
+        const char *s = opend_frame_strerror(codes[i]);
 
         assert_non_null(s);
         assert_string_not_equal(s, unknown);
         for (size_t j = 0; j < i; j++)
-            assert_string_not_equal(s, frame_strerror(codes[j]));
+            assert_string_not_equal(s, opend_frame_strerror(codes[j]));
     }
 }
 
@@ -478,24 +479,24 @@ static void test_encode_vectors(void **state)
 
     for (size_t i = 0; i < vs->n_plain; i++) {
         const struct vec_packet *v = &vs->plain[i];
-        size_t cap = frame_encoded_max(v->wire_len);
+        size_t cap = opend_frame_encoded_max(v->wire_len);
         uint8_t *out = malloc(cap);
         size_t outlen = 0;
         int rc;
 
         assert_non_null(out);
         assert_true(cap >= v->packet_len);
-        rc = frame_encode(v->proto_id, v->serial, v->wire, v->wire_len, NULL,
-                          false, out, cap, &outlen);
+        rc = opend_frame_encode(v->proto_id, v->serial, v->wire, v->wire_len,
+                                NULL, false, out, cap, &outlen);
         assert_int_equal(rc, 0);
         assert_bytes(v->name, out, outlen, v->packet, v->packet_len);
         /* Exactly the packet size is enough; one byte less is not. */
-        rc = frame_encode(v->proto_id, v->serial, v->wire, v->wire_len, NULL,
-                          false, out, v->packet_len, &outlen);
+        rc = opend_frame_encode(v->proto_id, v->serial, v->wire, v->wire_len,
+                                NULL, false, out, v->packet_len, &outlen);
         assert_int_equal(rc, 0);
         assert_bytes(v->name, out, outlen, v->packet, v->packet_len);
-        rc = frame_encode(v->proto_id, v->serial, v->wire, v->wire_len, NULL,
-                          false, out, v->packet_len - 1, &outlen);
+        rc = opend_frame_encode(v->proto_id, v->serial, v->wire, v->wire_len,
+                                NULL, false, out, v->packet_len - 1, &outlen);
         assert_int_equal(rc, FRAME_E_SPACE);
         free(out);
     }
@@ -507,11 +508,12 @@ static void test_encode_space(void **state)
     uint8_t out[FRAME_HEADER_LEN + 64];
     size_t outlen = 99;
 
-    assert_int_equal(frame_encode(1004, 2, v->wire, v->wire_len, NULL, false,
-                                  out, FRAME_HEADER_LEN - 1, &outlen),
+    assert_int_equal(opend_frame_encode(1004, 2, v->wire, v->wire_len, NULL,
+                                        false, out, FRAME_HEADER_LEN - 1,
+                                        &outlen),
                      FRAME_E_SPACE);
-    assert_int_equal(frame_encode(1004, 2, v->wire, v->wire_len, NULL, false,
-                                  out, 0, &outlen),
+    assert_int_equal(opend_frame_encode(1004, 2, v->wire, v->wire_len, NULL,
+                                        false, out, 0, &outlen),
                      FRAME_E_SPACE);
     assert_int_equal(outlen, 99);
 }
@@ -521,7 +523,7 @@ static void test_encode_space(void **state)
 static void test_parse_whole(void **state)
 {
     const struct vec_set *vs = vset(state);
-    frame_parser p;
+    opend_frame_parser p;
 
     parser_init(&p, 0, 0);
     for (size_t i = 0; i < vs->n_plain; i++) {
@@ -532,13 +534,13 @@ static void test_parse_whole(void **state)
         feed_chunk(&f, v->packet, v->packet_len);
         assert_int_equal(f.got, 1);
     }
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 static void test_parse_bytewise(void **state)
 {
     const struct vec_set *vs = vset(state);
-    frame_parser p;
+    opend_frame_parser p;
 
     /* A tiny initial buffer also exercises body growth. */
     parser_init(&p, 0, 1);
@@ -552,13 +554,13 @@ static void test_parse_bytewise(void **state)
             assert_int_equal(f.got, k + 1 == v->packet_len ? 1 : 0);
         }
     }
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 static void test_parse_every_split(void **state)
 {
     const struct vec_set *vs = vset(state);
-    frame_parser p;
+    opend_frame_parser p;
 
     parser_init(&p, 0, 0);
     for (size_t i = 0; i < vs->n_plain; i++) {
@@ -568,14 +570,14 @@ static void test_parse_every_split(void **state)
         for (size_t k = 0; k <= v->packet_len; k++) {
             struct feeder f = {&p, want, 1, 0};
 
-            frame_parser_reset(&p);
+            opend_frame_parser_reset(&p);
             feed_chunk(&f, v->packet, k);
             assert_int_equal(f.got, k == v->packet_len ? 1 : 0);
             feed_chunk(&f, v->packet + k, v->packet_len - k);
             assert_int_equal(f.got, 1);
         }
     }
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 /* All packets back to back, fed in random chunks of 0..max_chunk bytes. */
@@ -588,7 +590,7 @@ static void stream_in_chunks(void **state, uint64_t seed, size_t max_chunk,
     size_t nwant = 0;
     uint8_t *stream;
     size_t off = 0;
-    frame_parser p;
+    opend_frame_parser p;
 
     assert_true(rounds <= 4);
     for (size_t r = 0; r < rounds; r++)
@@ -616,7 +618,7 @@ static void stream_in_chunks(void **state, uint64_t seed, size_t max_chunk,
     }
     assert_int_equal(f.got, nwant);
     assert_int_equal(p.error, 0);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
     free(stream);
 }
 
@@ -635,31 +637,31 @@ static void test_parse_zero_length_feed(void **state)
 {
     const struct vec_packet *v = find_packet(state, "keepalive_response");
     const struct vec_packet *want[] = {v};
-    frame_parser p;
+    opend_frame_parser p;
     size_t used = 77;
 
     parser_init(&p, 0, 0);
     /* An empty read (even with no buffer) consumes nothing. */
-    assert_int_equal(frame_parser_feed(&p, NULL, 0, &used), 0);
+    assert_int_equal(opend_frame_parser_feed(&p, NULL, 0, &used), 0);
     assert_int_equal(used, 0);
-    assert_int_equal(frame_parser_feed(&p, v->packet, 0, &used), 0);
+    assert_int_equal(opend_frame_parser_feed(&p, v->packet, 0, &used), 0);
     assert_int_equal(used, 0);
     struct feeder f = {&p, want, 1, 0};
     feed_chunk(&f, v->packet, 10);
     used = 77;
-    assert_int_equal(frame_parser_feed(&p, NULL, 0, &used), 0);
+    assert_int_equal(opend_frame_parser_feed(&p, NULL, 0, &used), 0);
     assert_int_equal(used, 0);
     feed_chunk(&f, v->packet + 10, FRAME_HEADER_LEN - 10);
-    assert_int_equal(frame_parser_feed(&p, NULL, 0, &used), 0);
+    assert_int_equal(opend_frame_parser_feed(&p, NULL, 0, &used), 0);
     feed_chunk(&f, v->packet + FRAME_HEADER_LEN, v->wire_len);
     assert_int_equal(f.got, 1);
     /* After a complete frame an empty feed starts the next one cleanly. */
-    assert_int_equal(frame_parser_feed(&p, NULL, 0, &used), 0);
+    assert_int_equal(opend_frame_parser_feed(&p, NULL, 0, &used), 0);
     assert_int_equal(used, 0);
     f.got = 0;
     feed_chunk(&f, v->packet, v->packet_len);
     assert_int_equal(f.got, 1);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 static void test_parse_empty_body(void **state)
@@ -671,11 +673,11 @@ static void test_parse_empty_body(void **state)
     size_t n1 = 0;
     size_t n2 = 0;
     size_t len = 0;
-    frame_parser p;
+    opend_frame_parser p;
     size_t used;
 
-    assert_int_equal(frame_encode(3001, 17, &dummy, 0, NULL, false, buf,
-                                  FRAME_HEADER_LEN, &n1),
+    assert_int_equal(opend_frame_encode(3001, 17, &dummy, 0, NULL, false, buf,
+                                        FRAME_HEADER_LEN, &n1),
                      0);
     assert_int_equal(n1, FRAME_HEADER_LEN);
     {
@@ -689,8 +691,8 @@ static void test_parse_empty_body(void **state)
     assert_memory_equal(buf + 16, sha_empty, FRAME_SHA1_LEN);
     assert_int_equal(buf[12] | buf[13] | buf[14] | buf[15], 0);
     /* A NULL body is fine when it is empty. */
-    assert_int_equal(frame_encode(3001, 17, NULL, 0, NULL, false, buf + n1,
-                                  sizeof(buf) - n1, &n2),
+    assert_int_equal(opend_frame_encode(3001, 17, NULL, 0, NULL, false,
+                                        buf + n1, sizeof(buf) - n1, &n2),
                      0);
     assert_memory_equal(buf, buf + n1, FRAME_HEADER_LEN);
     len = n1 + n2;
@@ -712,7 +714,7 @@ static void test_parse_empty_body(void **state)
     assert_int_equal(f.got, 3);
 
     /* Byte by byte: the empty frame completes on its 44th byte. */
-    frame_parser_reset(&p);
+    opend_frame_parser_reset(&p);
     f.got = 0;
     for (size_t k = 0; k < len; k++) {
         feed_chunk(&f, buf + k, 1);
@@ -724,17 +726,18 @@ static void test_parse_empty_body(void **state)
     assert_int_equal(f.got, 3);
 
     /* Exactly one header: complete at once, nothing left over. */
-    frame_parser_reset(&p);
-    assert_int_equal(frame_parser_feed(&p, buf, FRAME_HEADER_LEN, &used), 1);
+    opend_frame_parser_reset(&p);
+    assert_int_equal(opend_frame_parser_feed(&p, buf, FRAME_HEADER_LEN, &used),
+                     1);
     assert_int_equal(used, FRAME_HEADER_LEN);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 /* ------------------------------------------------------------ rejections */
 
 /* Feed data whole into a fresh parser and return the first non-1 code. */
-static int feed_expect_error(frame_parser *p, const uint8_t *data, size_t len,
-                             size_t *consumed)
+static int feed_expect_error(opend_frame_parser *p, const uint8_t *data,
+                             size_t len, size_t *consumed)
 {
     size_t off = 0;
     int rc;
@@ -742,7 +745,7 @@ static int feed_expect_error(frame_parser *p, const uint8_t *data, size_t len,
     do {
         size_t used = 0;
 
-        rc = frame_parser_feed(p, data + off, len - off, &used);
+        rc = opend_frame_parser_feed(p, data + off, len - off, &used);
         off += used;
     } while (rc == 1);
     *consumed = off;
@@ -750,29 +753,31 @@ static int feed_expect_error(frame_parser *p, const uint8_t *data, size_t len,
 }
 
 /* After an error every call returns it and consumes nothing. */
-static void assert_sticky(frame_parser *p, int code, const uint8_t *good,
+static void assert_sticky(opend_frame_parser *p, int code, const uint8_t *good,
                           size_t good_len)
 {
     for (int i = 0; i < 3; i++) {
         size_t used = 99;
 
-        assert_int_equal(frame_parser_feed(p, good, good_len, &used), code);
+        assert_int_equal(opend_frame_parser_feed(p, good, good_len, &used),
+                         code);
         assert_int_equal(used, 0);
-        assert_int_equal(frame_parser_feed(p, good, 1, &used), code);
+        assert_int_equal(opend_frame_parser_feed(p, good, 1, &used), code);
         assert_int_equal(used, 0);
-        assert_int_equal(frame_parser_feed(p, NULL, 0, &used), code);
+        assert_int_equal(opend_frame_parser_feed(p, NULL, 0, &used), code);
         assert_int_equal(used, 0);
     }
     assert_int_equal(p->error, code);
 }
 
 /* Reset clears the error: the good packet then parses. */
-static void assert_reset_recovers(frame_parser *p, const struct vec_packet *v)
+static void assert_reset_recovers(opend_frame_parser *p,
+                                  const struct vec_packet *v)
 {
     const struct vec_packet *want[] = {v};
     struct feeder f = {p, want, 1, 0};
 
-    frame_parser_reset(p);
+    opend_frame_parser_reset(p);
     assert_int_equal(p->error, 0);
     feed_chunk(&f, v->packet, v->packet_len);
     assert_int_equal(f.got, 1);
@@ -782,7 +787,7 @@ static void check_rejected(void **state, const uint8_t *bad, size_t len,
                            uint32_t max_body, int code, size_t want_used)
 {
     const struct vec_packet *good = find_packet(state, "keepalive_request");
-    frame_parser p;
+    opend_frame_parser p;
     size_t used = 0;
 
     /* Whole buffer. */
@@ -793,9 +798,9 @@ static void check_rejected(void **state, const uint8_t *bad, size_t len,
     assert_reset_recovers(&p, good);
 
     /* One byte at a time: the error appears on the same byte. */
-    frame_parser_reset(&p);
+    opend_frame_parser_reset(&p);
     for (size_t k = 0; k < len; k++) {
-        int rc = frame_parser_feed(&p, bad + k, 1, &used);
+        int rc = opend_frame_parser_feed(&p, bad + k, 1, &used);
 
         if (k + 1 < want_used) {
             assert_int_equal(rc, 0);
@@ -807,7 +812,7 @@ static void check_rejected(void **state, const uint8_t *bad, size_t len,
     }
     assert_sticky(&p, code, good->packet, good->packet_len);
     assert_reset_recovers(&p, good);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 static void test_reject_flag(void **state)
@@ -853,7 +858,7 @@ static void test_reject_too_big(void **state)
     const struct vec_packet *big =
         find_packet(state, "qot_update_ticker_push_one");
     uint8_t hdr[FRAME_HEADER_LEN];
-    frame_parser p;
+    opend_frame_parser p;
     size_t used = 0;
 
     /* Default limit: 16 MiB + 1 and UINT32_MAX are rejected on the header. */
@@ -869,10 +874,10 @@ static void test_reject_too_big(void **state)
     put_len(hdr, FRAME_MAX_BODY_DEFAULT);
     parser_init(&p, 0, 0);
     assert_int_equal(p.max_body, FRAME_MAX_BODY_DEFAULT);
-    assert_int_equal(frame_parser_feed(&p, hdr, sizeof(hdr), &used), 0);
+    assert_int_equal(opend_frame_parser_feed(&p, hdr, sizeof(hdr), &used), 0);
     assert_int_equal(used, FRAME_HEADER_LEN);
     assert_int_equal(p.error, 0);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 
     /* A custom small limit: body_len == limit passes, limit + 1 fails. */
     parser_init(&p, (uint32_t)big->wire_len, 0);
@@ -884,7 +889,7 @@ static void test_reject_too_big(void **state)
         feed_chunk(&f, big->packet, big->packet_len);
         assert_int_equal(f.got, 1);
     }
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
     check_rejected(state, big->packet, big->packet_len,
                    (uint32_t)big->wire_len - 1, FRAME_E_TOO_BIG,
                    FRAME_HEADER_LEN);
@@ -925,7 +930,7 @@ static void test_reject_mid_stream(void **state)
     const struct vec_packet *b = find_packet(state, "qot_sub_response_ok");
     size_t len = a->packet_len + b->packet_len + a->packet_len;
     uint8_t *buf = malloc(len);
-    frame_parser p;
+    opend_frame_parser p;
     size_t used = 0;
 
     assert_non_null(buf);
@@ -935,17 +940,17 @@ static void test_reject_mid_stream(void **state)
     buf[a->packet_len + b->packet_len - 1] ^= 0xff; /* b's last byte */
 
     parser_init(&p, 0, 0);
-    assert_int_equal(frame_parser_feed(&p, buf, len, &used), 1);
+    assert_int_equal(opend_frame_parser_feed(&p, buf, len, &used), 1);
     assert_int_equal(used, a->packet_len);
     check_frame(&p, a);
-    assert_int_equal(
-        frame_parser_feed(&p, buf + a->packet_len, len - a->packet_len, &used),
-        FRAME_E_SHA1);
+    assert_int_equal(opend_frame_parser_feed(&p, buf + a->packet_len,
+                                             len - a->packet_len, &used),
+                     FRAME_E_SHA1);
     assert_int_equal(used, b->packet_len);
     assert_sticky(&p, FRAME_E_SHA1, buf + a->packet_len + b->packet_len,
                   a->packet_len);
     assert_reset_recovers(&p, a);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
     free(buf);
 }
 
@@ -955,22 +960,22 @@ static void test_reset_mid_frame(void **state)
         find_packet(state, "qot_get_ticker_response_two");
     const struct vec_packet *b = find_packet(state, "keepalive_response");
     const struct vec_packet *want[] = {b};
-    frame_parser p;
+    opend_frame_parser p;
 
     parser_init(&p, 0, 0);
     struct feeder f = {&p, want, 1, 0};
     /* Half a header, then reset: the partial frame is forgotten. */
     feed_chunk(&f, a->packet, 20);
-    frame_parser_reset(&p);
+    opend_frame_parser_reset(&p);
     feed_chunk(&f, b->packet, b->packet_len);
     assert_int_equal(f.got, 1);
     /* Header and part of a body, then reset. */
     feed_chunk(&f, a->packet, FRAME_HEADER_LEN + 30);
-    frame_parser_reset(&p);
+    opend_frame_parser_reset(&p);
     f.got = 0;
     feed_chunk(&f, b->packet, b->packet_len);
     assert_int_equal(f.got, 1);
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
 }
 
 /* ------------------------------------------------------------ encryption */
@@ -982,8 +987,8 @@ static void test_encrypted_encode(void **state)
     assert_int_equal(vs->n_enc, 2);
     for (size_t i = 0; i < vs->n_enc; i++) {
         const struct vec_packet *v = &vs->enc[i];
-        crypto_ctx *c = open_cipher(state, v->mode);
-        size_t cap = frame_encoded_max(v->plain_len);
+        opend_crypto_ctx *c = open_cipher(state, v->mode);
+        size_t cap = opend_frame_encoded_max(v->plain_len);
         uint8_t *out = malloc(cap);
         size_t outlen = 0;
 
@@ -992,18 +997,18 @@ static void test_encrypted_encode(void **state)
         for (int rsa = 0; rsa <= 1; rsa++) {
             /* KeepAlive is never RSA-encrypted, whatever the flag says. */
             memset(out, 0, cap);
-            assert_int_equal(frame_encode(v->proto_id, v->serial, v->plain,
-                                          v->plain_len, c, rsa != 0, out, cap,
-                                          &outlen),
+            assert_int_equal(opend_frame_encode(v->proto_id, v->serial,
+                                                v->plain, v->plain_len, c,
+                                                rsa != 0, out, cap, &outlen),
                              0);
             assert_bytes(v->name, out, outlen, v->packet, v->packet_len);
         }
-        assert_int_equal(frame_encode(v->proto_id, v->serial, v->plain,
-                                      v->plain_len, c, false, out,
-                                      v->packet_len - 1, &outlen),
+        assert_int_equal(opend_frame_encode(v->proto_id, v->serial, v->plain,
+                                            v->plain_len, c, false, out,
+                                            v->packet_len - 1, &outlen),
                          FRAME_E_SPACE);
         free(out);
-        crypto_free(c);
+        opend_crypto_free(c);
     }
 }
 
@@ -1014,11 +1019,11 @@ static void test_encrypted_parse(void **state)
     for (size_t i = 0; i < vs->n_enc; i++) {
         const struct vec_packet *v = &vs->enc[i];
         const struct vec_packet *want[] = {v};
-        crypto_ctx *c = open_cipher(state, v->mode);
-        frame_parser p;
+        opend_crypto_ctx *c = open_cipher(state, v->mode);
+        opend_frame_parser p;
 
         parser_init(&p, 0, 0);
-        frame_parser_set_cipher(&p, c, false);
+        opend_frame_parser_set_cipher(&p, c, false);
         {
             struct feeder f = {&p, want, 1, 0};
 
@@ -1028,7 +1033,7 @@ static void test_encrypted_parse(void **state)
         for (size_t k = 0; k <= v->packet_len; k++) {
             struct feeder f = {&p, want, 1, 0};
 
-            frame_parser_reset(&p);
+            opend_frame_parser_reset(&p);
             feed_chunk(&f, v->packet, k);
             feed_chunk(&f, v->packet + k, v->packet_len - k);
             assert_int_equal(f.got, 1);
@@ -1036,13 +1041,13 @@ static void test_encrypted_parse(void **state)
         {
             struct feeder f = {&p, want, 1, 0};
 
-            frame_parser_reset(&p);
+            opend_frame_parser_reset(&p);
             for (size_t k = 0; k < v->packet_len; k++)
                 feed_chunk(&f, v->packet + k, 1);
             assert_int_equal(f.got, 1);
         }
-        frame_parser_free(&p);
-        crypto_free(c);
+        opend_frame_parser_free(&p);
+        opend_crypto_free(c);
     }
 }
 
@@ -1054,10 +1059,10 @@ static void test_encrypted_rejects(void **state)
         const struct vec_packet *v = &vs->enc[i];
         const char *other =
             strcmp(v->mode, "AES_CBC") == 0 ? "FTAES_ECB" : "AES_CBC";
-        crypto_ctx *c = open_cipher(state, v->mode);
-        crypto_ctx *wrong = open_cipher(state, other);
+        opend_crypto_ctx *c = open_cipher(state, v->mode);
+        opend_crypto_ctx *wrong = open_cipher(state, other);
         uint8_t *bad = dup_bytes(v->packet, v->packet_len);
-        frame_parser p;
+        opend_frame_parser p;
         size_t used = 0;
         int rc;
 
@@ -1066,36 +1071,36 @@ static void test_encrypted_rejects(void **state)
         assert_int_equal(feed_expect_error(&p, v->packet, v->packet_len, &used),
                          FRAME_E_SHA1);
         /* The other AES mode: bad padding/tail or, by chance, bad SHA1. */
-        frame_parser_reset(&p);
-        frame_parser_set_cipher(&p, wrong, false);
+        opend_frame_parser_reset(&p);
+        opend_frame_parser_set_cipher(&p, wrong, false);
         rc = feed_expect_error(&p, v->packet, v->packet_len, &used);
         if (rc != FRAME_E_CRYPT && rc != FRAME_E_SHA1)
             fail_msg("%s with %s: rc %d", v->name, other, rc);
         /* A corrupted ciphertext byte. */
-        frame_parser_reset(&p);
-        frame_parser_set_cipher(&p, c, false);
+        opend_frame_parser_reset(&p);
+        opend_frame_parser_set_cipher(&p, c, false);
         bad[FRAME_HEADER_LEN] ^= 0x01;
         rc = feed_expect_error(&p, bad, v->packet_len, &used);
         if (rc != FRAME_E_CRYPT && rc != FRAME_E_SHA1)
             fail_msg("%s corrupted: rc %d", v->name, rc);
         assert_sticky(&p, rc, v->packet, v->packet_len);
         /* A body that is not a whole number of AES blocks. */
-        frame_parser_reset(&p);
+        opend_frame_parser_reset(&p);
         memcpy(bad, v->packet, v->packet_len);
         put_len(bad, (uint32_t)v->wire_len - 1);
         assert_int_equal(feed_expect_error(&p, bad, v->packet_len - 1, &used),
                          FRAME_E_CRYPT);
         assert_int_equal(used, v->packet_len - 1);
         /* An empty body cannot be valid ciphertext. */
-        frame_parser_reset(&p);
+        opend_frame_parser_reset(&p);
         put_len(bad, 0);
         assert_int_equal(feed_expect_error(&p, bad, FRAME_HEADER_LEN, &used),
                          FRAME_E_CRYPT);
         assert_reset_recovers(&p, v);
-        frame_parser_free(&p);
+        opend_frame_parser_free(&p);
         free(bad);
-        crypto_free(wrong);
-        crypto_free(c);
+        opend_crypto_free(wrong);
+        opend_crypto_free(c);
     }
 }
 
@@ -1116,34 +1121,35 @@ static void test_rsa_init_connect(void **state)
     const struct vec_packet *cbc = find_enc(state, "AES_CBC");
     const json_t *rsa = json_object_get(vset(state)->root, "rsa");
     const json_t *vecs = json_object_get(rsa, "vectors");
-    crypto_ctx *c = open_cipher(state, "AES_CBC");
-    size_t cap = frame_encoded_max(ic->plain_len) + 256;
+    opend_crypto_ctx *c = open_cipher(state, "AES_CBC");
+    size_t cap = opend_frame_encoded_max(ic->plain_len) + 256;
     uint8_t *buf = malloc(2 * cap);
     struct vec_packet rsa_ic = *ic;
     const struct vec_packet *want2[] = {&rsa_ic, cbc};
     size_t n1 = 0;
     size_t n2 = 0;
-    frame_parser p;
+    opend_frame_parser p;
     size_t i;
     json_t *e;
 
     assert_non_null(buf);
     /* InitConnect with rsa: one 128-byte block; SHA1 stays plaintext's. */
-    assert_int_equal(frame_encode(ic->proto_id, ic->serial, ic->plain,
-                                  ic->plain_len, c, true, buf, cap, &n1),
+    assert_int_equal(opend_frame_encode(ic->proto_id, ic->serial, ic->plain,
+                                        ic->plain_len, c, true, buf, cap, &n1),
                      0);
     assert_int_equal(n1, FRAME_HEADER_LEN + 128);
     assert_memory_equal(buf + 16, ic->sha1, FRAME_SHA1_LEN);
     /* The KeepAlive after it uses AES-CBC: the vector packet exactly. */
-    assert_int_equal(frame_encode(cbc->proto_id, cbc->serial, cbc->plain,
-                                  cbc->plain_len, c, true, buf + n1, cap, &n2),
+    assert_int_equal(opend_frame_encode(cbc->proto_id, cbc->serial, cbc->plain,
+                                        cbc->plain_len, c, true, buf + n1, cap,
+                                        &n2),
                      0);
     assert_bytes(cbc->name, buf + n1, n2, cbc->packet, cbc->packet_len);
 
     /* Both through one parser with rsa_init, one byte at a time. */
     rsa_ic.wire_len = 128;
     parser_init(&p, 0, 0);
-    frame_parser_set_cipher(&p, c, true);
+    opend_frame_parser_set_cipher(&p, c, true);
     {
         struct feeder f = {&p, want2, 2, 0};
 
@@ -1159,7 +1165,7 @@ static void test_rsa_init_connect(void **state)
         size_t clen = 0;
         uint8_t *pt = unhex(jstr(e, "plaintext_hex"), &plen);
         uint8_t *ct = unhex(jstr(e, "ciphertext_hex"), &clen);
-        frame_header h = {.proto_id = 1001, .serial = 1, .body_len = 0};
+        opend_frame_header h = {.proto_id = 1001, .serial = 1, .body_len = 0};
         struct vec_packet want = {.name = jstr(e, "name"),
                                   .proto_id = 1001,
                                   .serial = 1,
@@ -1176,7 +1182,7 @@ static void test_rsa_init_connect(void **state)
         memcpy(want.sha1, h.sha1, FRAME_SHA1_LEN);
         pkt = malloc(FRAME_HEADER_LEN + clen);
         assert_non_null(pkt);
-        frame_header_write(&h, pkt);
+        opend_frame_header_write(&h, pkt);
         memcpy(pkt + FRAME_HEADER_LEN, ct, clen);
         if (json_object_get(e, "header_hex")) {
             /* A whole SDK packet: our header must equal the SDK's. */
@@ -1187,13 +1193,13 @@ static void test_rsa_init_connect(void **state)
             assert_bytes(want.name, pkt, FRAME_HEADER_LEN, sdk, hl);
             free(sdk);
         }
-        frame_parser_reset(&p);
+        opend_frame_parser_reset(&p);
         struct feeder f = {&p, wl, 1, 0};
         feed_chunk(&f, pkt, FRAME_HEADER_LEN + clen);
         assert_int_equal(f.got, 1);
         /* Without rsa_init the same bytes fail: AES-CBC cannot undo RSA. */
-        frame_parser_reset(&p);
-        frame_parser_set_cipher(&p, c, false);
+        opend_frame_parser_reset(&p);
+        opend_frame_parser_set_cipher(&p, c, false);
         {
             size_t used = 0;
             int rc = feed_expect_error(&p, pkt, FRAME_HEADER_LEN + clen, &used);
@@ -1201,48 +1207,48 @@ static void test_rsa_init_connect(void **state)
             if (rc != FRAME_E_CRYPT && rc != FRAME_E_SHA1)
                 fail_msg("%s without rsa: rc %d", want.name, rc);
         }
-        frame_parser_set_cipher(&p, c, true);
+        opend_frame_parser_set_cipher(&p, c, true);
         free(pkt);
         free(pt);
         free(ct);
     }
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
     free(buf);
-    crypto_free(c);
+    opend_crypto_free(c);
 }
 
 /* With a key but no AES session, non-InitConnect bodies stay plaintext. */
 static void test_cipher_without_session(void **state)
 {
     const struct vec_set *vs = vset(state);
-    crypto_ctx *c = open_cipher(state, NULL);
-    frame_parser p;
+    opend_crypto_ctx *c = open_cipher(state, NULL);
+    opend_frame_parser p;
 
-    assert_int_equal(crypto_mode_get(c), CRYPTO_NONE);
+    assert_int_equal(opend_crypto_mode_get(c), CRYPTO_NONE);
     parser_init(&p, 0, 0);
-    frame_parser_set_cipher(&p, c, false);
+    opend_frame_parser_set_cipher(&p, c, false);
     for (size_t i = 0; i < vs->n_plain; i++) {
         const struct vec_packet *v = &vs->plain[i];
         const struct vec_packet *want[] = {v};
         struct feeder f = {&p, want, 1, 0};
-        uint8_t *out = malloc(frame_encoded_max(v->wire_len));
+        uint8_t *out = malloc(opend_frame_encoded_max(v->wire_len));
         size_t outlen = 0;
 
         assert_non_null(out);
         feed_chunk(&f, v->packet, v->packet_len);
         assert_int_equal(f.got, 1);
         if (v->proto_id != 1001) {
-            assert_int_equal(frame_encode(v->proto_id, v->serial, v->wire,
-                                          v->wire_len, c, true, out,
-                                          frame_encoded_max(v->wire_len),
-                                          &outlen),
+            assert_int_equal(opend_frame_encode(
+                                 v->proto_id, v->serial, v->wire, v->wire_len,
+                                 c, true, out,
+                                 opend_frame_encoded_max(v->wire_len), &outlen),
                              0);
             assert_bytes(v->name, out, outlen, v->packet, v->packet_len);
         }
         free(out);
     }
-    frame_parser_free(&p);
-    crypto_free(c);
+    opend_frame_parser_free(&p);
+    opend_crypto_free(c);
 }
 
 int main(void)

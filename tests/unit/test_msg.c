@@ -16,7 +16,7 @@
  * decoder tolerance (any field order, last value wins, packed repeated
  * scalars, unknown fields of every wire type); invalid bodies (truncated,
  * malformed, missing required fields) give NULL; the arena stops growing
- * after warm-up (chunk chain inspected through msg_arena.head).
+ * after warm-up (chunk chain inspected through opend_msg_arena.head).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,8 +69,8 @@ static const ProtobufCMessageDescriptor *desc_for(const json_t *e)
     const char *dir = jstr(e, "direction");
 
     if (strncmp(dir, "client->server", 14) == 0)
-        return msg_request_desc(jproto(e));
-    return msg_response_desc(jproto(e));
+        return opend_msg_request_desc(jproto(e));
+    return opend_msg_response_desc(jproto(e));
 }
 
 static void assert_bytes(const char *what, const uint8_t *got, size_t glen,
@@ -91,7 +91,7 @@ static void assert_double(double got, double want)
 }
 
 /* Decode a named vector's body into arena memory; fails the test on NULL. */
-static const ProtobufCMessage *decode(void **state, msg_arena *a,
+static const ProtobufCMessage *decode(void **state, opend_msg_arena *a,
                                       const char *name)
 {
     const json_t *e = find_vector(state, name);
@@ -101,34 +101,36 @@ static const ProtobufCMessage *decode(void **state, msg_arena *a,
     ProtobufCMessage *m;
 
     assert_non_null(d);
-    m = msg_unpack(a, d, body, len);
+    m = opend_msg_unpack(a, d, body, len);
     free(body);
     if (m == NULL)
-        fail_msg("%s: msg_unpack failed", name);
+        fail_msg("%s: opend_msg_unpack failed", name);
     assert_ptr_equal(m->descriptor, d);
     return m;
 }
 
-/* msg_unpack of a hex string with an explicit descriptor (may be NULL). */
-static ProtobufCMessage *
-unpack_hex(msg_arena *a, const ProtobufCMessageDescriptor *d, const char *hex)
+/* opend_msg_unpack of a hex string with an explicit descriptor (may be NULL).
+ */
+static ProtobufCMessage *unpack_hex(opend_msg_arena *a,
+                                    const ProtobufCMessageDescriptor *d,
+                                    const char *hex)
 {
     size_t len = 0;
     uint8_t *body = unhex(hex, &len);
-    ProtobufCMessage *m = msg_unpack(a, d, body, len);
+    ProtobufCMessage *m = opend_msg_unpack(a, d, body, len);
 
     free(body);
     return m;
 }
 
-static void arena_init(msg_arena *a, size_t chunk)
+static void arena_init(opend_msg_arena *a, size_t chunk)
 {
-    assert_int_equal(msg_arena_init(a, chunk), 0);
+    assert_int_equal(opend_msg_arena_init(a, chunk), 0);
     assert_non_null(a->head);
 }
 
 /*
- * Mirror of the head of struct msg_arena_chunk (msg.c): the chain link
+ * Mirror of the head of struct opend_msg_arena_chunk (msg.c): the chain link
  * and the capacity come first. Only read here, never written.
  */
 struct chunk_view {
@@ -136,7 +138,7 @@ struct chunk_view {
     size_t cap;
 };
 
-static size_t arena_chunks(const msg_arena *a, size_t *total_cap)
+static size_t arena_chunks(const opend_msg_arena *a, size_t *total_cap)
 {
     const struct chunk_view *c = (const struct chunk_view *)(void *)a->head;
     size_t n = 0;
@@ -168,18 +170,19 @@ static void test_descriptors(void **state)
             fail_msg("%s: no descriptor", jstr(e, "name"));
         assert_string_equal(d->name, msg);
         assert_non_null(dot);
-        assert_int_equal(strlen(msg_proto_name(jproto(e))), dot - msg);
-        assert_memory_equal(msg_proto_name(jproto(e)), msg, dot - msg);
+        assert_int_equal(strlen(opend_msg_proto_name(jproto(e))), dot - msg);
+        assert_memory_equal(opend_msg_proto_name(jproto(e)), msg, dot - msg);
     }
     /* Pushes have no request; unknown ids have nothing. */
-    assert_null(msg_request_desc(PROTO_NOTIFY));
-    assert_null(msg_request_desc(PROTO_QOT_UPDATE_TICKER));
-    assert_non_null(msg_response_desc(PROTO_QOT_UPDATE_TICKER));
-    assert_null(msg_request_desc(9999));
-    assert_null(msg_response_desc(9999));
-    assert_null(msg_response_desc(0));
-    assert_string_equal(msg_proto_name(9999), "unknown");
-    assert_string_equal(msg_proto_name(PROTO_QOT_GET_TICKER), "Qot_GetTicker");
+    assert_null(opend_msg_request_desc(PROTO_NOTIFY));
+    assert_null(opend_msg_request_desc(PROTO_QOT_UPDATE_TICKER));
+    assert_non_null(opend_msg_response_desc(PROTO_QOT_UPDATE_TICKER));
+    assert_null(opend_msg_request_desc(9999));
+    assert_null(opend_msg_response_desc(9999));
+    assert_null(opend_msg_response_desc(0));
+    assert_string_equal(opend_msg_proto_name(9999), "unknown");
+    assert_string_equal(opend_msg_proto_name(PROTO_QOT_GET_TICKER),
+                        "Qot_GetTicker");
 }
 
 /* --------------------------------------------- decode + re-encode all */
@@ -187,7 +190,7 @@ static void test_descriptors(void **state)
 static void test_unpack_repack_all(void **state)
 {
     const json_t *arr = jsection(state, "packets");
-    msg_arena a;
+    opend_msg_arena a;
     size_t i;
     json_t *e;
 
@@ -205,10 +208,10 @@ static void test_unpack_repack_all(void **state)
         uint8_t *out;
         size_t outlen = 0;
 
-        msg_arena_reset(&a);
-        m = msg_unpack(&a, desc_for(e), body, blen);
+        opend_msg_arena_reset(&a);
+        m = opend_msg_unpack(&a, desc_for(e), body, blen);
         if (m == NULL)
-            fail_msg("%s: msg_unpack failed", name);
+            fail_msg("%s: opend_msg_unpack failed", name);
         /* Re-encode: same body byte for byte. */
         assert_int_equal(protobuf_c_message_get_packed_size(m), blen);
         out = malloc(blen + 1);
@@ -216,30 +219,30 @@ static void test_unpack_repack_all(void **state)
         assert_int_equal(protobuf_c_message_pack(m, out), blen);
         assert_bytes(name, out, blen, body, blen);
         free(out);
-        /* Whole packet via msg_pack_packet, into an exact-size buffer. */
-        need = msg_packet_size(m, false);
+        /* Whole packet via opend_msg_pack_packet, into an exact-size buffer. */
+        need = opend_msg_packet_size(m, false);
         assert_int_equal(need, plen);
         out = malloc(need);
         assert_non_null(out);
-        assert_int_equal(msg_pack_packet(jproto(e), jserial(e), m, NULL, false,
-                                         out, need, &outlen),
+        assert_int_equal(opend_msg_pack_packet(jproto(e), jserial(e), m, NULL,
+                                               false, out, need, &outlen),
                          0);
         assert_bytes(name, out, outlen, pkt, plen);
-        assert_int_equal(msg_pack_packet(jproto(e), jserial(e), m, NULL, false,
-                                         out, need - 1, &outlen),
+        assert_int_equal(opend_msg_pack_packet(jproto(e), jserial(e), m, NULL,
+                                               false, out, need - 1, &outlen),
                          FRAME_E_SPACE);
         free(out);
         free(body);
         free(pkt);
     }
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* ------------------------------------------------------ field values */
 
 static void test_init_connect(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const InitConnect__Request *rq;
     const InitConnect__Response *rs;
 
@@ -275,12 +278,12 @@ static void test_init_connect(void **state)
     assert_int_equal(rs->s2c->connid, 7000000001ull);
     assert_non_null(rs->s2c->aescbciv);
     assert_string_equal(rs->s2c->aescbciv, "fedcba9876543210");
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 static void test_keepalive_and_global_state(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const KeepAlive__Request *kq;
     const KeepAlive__Response *ks;
     const GetGlobalState__Request *gq;
@@ -314,12 +317,12 @@ static void test_keepalive_and_global_state(void **state)
     assert_int_equal(gs->s2c->programstatus->type, 10);
     assert_true(gs->s2c->has_connid);
     assert_int_equal(gs->s2c->connid, 7000000001ull);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 static void test_notify(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const Notify__Response *n;
 
     arena_init(&a, 0);
@@ -336,7 +339,7 @@ static void test_notify(void **state)
     assert_non_null(n->s2c->event);
     assert_int_equal(n->s2c->event->eventtype, 7);
     assert_string_equal(n->s2c->event->desc, "kicked out");
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 static void assert_security(const QotCommon__Security *s, int market,
@@ -349,7 +352,7 @@ static void assert_security(const QotCommon__Security *s, int market,
 
 static void test_qot_sub(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const QotSub__Request *q;
     const QotSub__Response *r;
 
@@ -390,12 +393,12 @@ static void test_qot_sub(void **state)
     assert_string_equal(r->retmsg, "No right to subscribe 00700");
     assert_false(r->has_errcode);
     assert_null(r->s2c);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 static void test_sub_info_and_market_state(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const QotRegQotPush__Request *rp;
     const QotGetSubInfo__Response *si;
     const QotGetMarketState__Response *ms;
@@ -428,7 +431,7 @@ static void test_sub_info_and_market_state(void **state)
     assert_security(ms->s2c->marketinfolist[0]->security, 1, "00700");
     assert_string_equal(ms->s2c->marketinfolist[0]->name, "TENCENT");
     assert_int_equal(ms->s2c->marketinfolist[0]->marketstate, 3);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* Tick A of the vectors (opend-protocol.md §14 worked example). */
@@ -468,7 +471,7 @@ static void assert_tick_b(const QotCommon__Ticker *t, bool push)
 
 static void test_tickers(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const QotUpdateTicker__Response *u;
     const QotGetTicker__Request *gq;
     const QotGetTicker__Response *g;
@@ -510,13 +513,13 @@ static void test_tickers(void **state)
     assert_int_equal(g->rettype, -1);
     assert_string_equal(g->retmsg, "not subscribed");
     assert_null(g->s2c);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 static void test_ticker_hpvolume_skipped(void **state)
 {
     static const uint8_t hp100[8] = {0, 0, 0, 0, 0, 0, 0x59, 0x40};
-    msg_arena a;
+    opend_msg_arena a;
     const QotUpdateTicker__Response *u;
     const QotCommon__Ticker *t;
     const ProtobufCMessageUnknownField *f;
@@ -537,7 +540,7 @@ static void test_ticker_hpvolume_skipped(void **state)
     assert_int_equal(f->wire_type, PROTOBUF_C_WIRE_TYPE_64BIT);
     assert_int_equal(f->len, 8);
     assert_memory_equal(f->data, hp100, 8);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* ------------------------------------------------------------ sdk_view */
@@ -577,7 +580,7 @@ static void check_sdk_cell(const char *col, const json_t *cell,
 
     if (strcmp(col, "code") == 0) {
         int n = snprintf(code, sizeof(code), "%s.%s",
-                         msg_market_prefix(sec->market), sec->code);
+                         opend_msg_market_prefix(sec->market), sec->code);
 
         assert_true(n > 0 && (size_t)n < sizeof(code));
         assert_string_equal(code, json_string_value(cell));
@@ -592,16 +595,17 @@ static void check_sdk_cell(const char *col, const json_t *cell,
     } else if (strcmp(col, "turnover") == 0) {
         assert_double(t->turnover, json_number_value(cell));
     } else if (strcmp(col, "ticker_direction") == 0) {
-        assert_string_equal(msg_direction_str(t->dir), json_string_value(cell));
+        assert_string_equal(opend_msg_direction_str(t->dir),
+                            json_string_value(cell));
     } else if (strcmp(col, "sequence") == 0) {
         assert_true(json_is_integer(cell));
         assert_int_equal(t->sequence, json_integer_value(cell));
     } else if (strcmp(col, "type") == 0) {
-        assert_string_equal(msg_ticker_type_str(t->type, t->has_type),
+        assert_string_equal(opend_msg_ticker_type_str(t->type, t->has_type),
                             json_string_value(cell));
     } else if (strcmp(col, "push_data_type") == 0) {
         assert_true(t->has_pushdatatype);
-        assert_string_equal(msg_push_data_type_str(t->pushdatatype),
+        assert_string_equal(opend_msg_push_data_type_str(t->pushdatatype),
                             json_string_value(cell));
     } else {
         fail_msg("unknown sdk_view column \"%s\"", col);
@@ -612,7 +616,7 @@ static void test_sdk_view(void **state)
 {
     const json_t *arr = jsection(state, "packets");
     size_t checked = 0;
-    msg_arena a;
+    opend_msg_arena a;
     size_t i;
     json_t *e;
 
@@ -631,7 +635,7 @@ static void test_sdk_view(void **state)
 
         if (view == NULL)
             continue;
-        msg_arena_reset(&a);
+        opend_msg_arena_reset(&a);
         tk = tickers_of(decode(state, &a, jstr(e, "name")), &n, &sec, &name);
         assert_int_equal(n, json_array_size(rows));
         json_array_foreach(rows, r, row)
@@ -644,7 +648,7 @@ static void test_sdk_view(void **state)
         }
     }
     assert_int_equal(checked, 5);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* -------------------------------------------------------- enum strings */
@@ -696,47 +700,48 @@ static void test_enum_strings(void **state)
     };
 
     (void)state;
-    assert_string_equal(msg_direction_str(0), "N/A");
-    assert_string_equal(msg_direction_str(1), "BUY");
-    assert_string_equal(msg_direction_str(2), "SELL");
-    assert_string_equal(msg_direction_str(3), "NEUTRAL");
-    assert_string_equal(msg_direction_str(4), "N/A");
-    assert_string_equal(msg_direction_str(-1), "N/A");
-    assert_string_equal(msg_direction_str(INT32_MIN), "N/A");
+    assert_string_equal(opend_msg_direction_str(0), "N/A");
+    assert_string_equal(opend_msg_direction_str(1), "BUY");
+    assert_string_equal(opend_msg_direction_str(2), "SELL");
+    assert_string_equal(opend_msg_direction_str(3), "NEUTRAL");
+    assert_string_equal(opend_msg_direction_str(4), "N/A");
+    assert_string_equal(opend_msg_direction_str(-1), "N/A");
+    assert_string_equal(opend_msg_direction_str(INT32_MIN), "N/A");
 
     for (int i = 0; i < (int)(sizeof(types) / sizeof(types[0])); i++) {
-        assert_string_equal(msg_ticker_type_str(i, true), types[i]);
-        assert_string_equal(msg_ticker_type_str(i, false), "N/A");
+        assert_string_equal(opend_msg_ticker_type_str(i, true), types[i]);
+        assert_string_equal(opend_msg_ticker_type_str(i, false), "N/A");
     }
-    assert_string_equal(msg_ticker_type_str(32, true), "N/A");
-    assert_string_equal(msg_ticker_type_str(-1, true), "N/A");
-    assert_string_equal(msg_ticker_type_str(INT32_MAX, true), "N/A");
-    assert_string_equal(msg_ticker_type_str(INT32_MIN, true), "N/A");
+    assert_string_equal(opend_msg_ticker_type_str(32, true), "N/A");
+    assert_string_equal(opend_msg_ticker_type_str(-1, true), "N/A");
+    assert_string_equal(opend_msg_ticker_type_str(INT32_MAX, true), "N/A");
+    assert_string_equal(opend_msg_ticker_type_str(INT32_MIN, true), "N/A");
 
-    assert_string_equal(msg_push_data_type_str(0), "N/A");
-    assert_string_equal(msg_push_data_type_str(1), "REALTIME");
-    assert_string_equal(msg_push_data_type_str(2), "BYDISCONN");
-    assert_string_equal(msg_push_data_type_str(3), "CACHE");
-    assert_string_equal(msg_push_data_type_str(4), "N/A");
-    assert_string_equal(msg_push_data_type_str(-7), "N/A");
+    assert_string_equal(opend_msg_push_data_type_str(0), "N/A");
+    assert_string_equal(opend_msg_push_data_type_str(1), "REALTIME");
+    assert_string_equal(opend_msg_push_data_type_str(2), "BYDISCONN");
+    assert_string_equal(opend_msg_push_data_type_str(3), "CACHE");
+    assert_string_equal(opend_msg_push_data_type_str(4), "N/A");
+    assert_string_equal(opend_msg_push_data_type_str(-7), "N/A");
 
     for (size_t i = 0; i < sizeof(markets) / sizeof(markets[0]); i++) {
         const char *p = markets[i].prefix;
 
-        assert_string_equal(msg_market_prefix(markets[i].id), p);
-        assert_int_equal(msg_market_from_prefix(p, strlen(p)), markets[i].id);
+        assert_string_equal(opend_msg_market_prefix(markets[i].id), p);
+        assert_int_equal(opend_msg_market_from_prefix(p, strlen(p)),
+                         markets[i].id);
     }
-    assert_string_equal(msg_market_prefix(0), "N/A");
-    assert_string_equal(msg_market_prefix(3), "N/A");
-    assert_string_equal(msg_market_prefix(-1), "N/A");
-    assert_int_equal(msg_market_from_prefix("XX", 2), -1);
-    assert_int_equal(msg_market_from_prefix("", 0), -1);
-    assert_int_equal(msg_market_from_prefix("H", 1), -1);
-    assert_int_equal(msg_market_from_prefix("HKX", 3), -1);
-    assert_int_equal(msg_market_from_prefix("hk", 2), -1);
+    assert_string_equal(opend_msg_market_prefix(0), "N/A");
+    assert_string_equal(opend_msg_market_prefix(3), "N/A");
+    assert_string_equal(opend_msg_market_prefix(-1), "N/A");
+    assert_int_equal(opend_msg_market_from_prefix("XX", 2), -1);
+    assert_int_equal(opend_msg_market_from_prefix("", 0), -1);
+    assert_int_equal(opend_msg_market_from_prefix("H", 1), -1);
+    assert_int_equal(opend_msg_market_from_prefix("HKX", 3), -1);
+    assert_int_equal(opend_msg_market_from_prefix("hk", 2), -1);
     /* len bounds the prefix: no NUL needed after it. */
-    assert_int_equal(msg_market_from_prefix("HK.00700", 2), 1);
-    assert_int_equal(msg_market_from_prefix("US.AAPL", 2), 11);
+    assert_int_equal(opend_msg_market_from_prefix("HK.00700", 2), 1);
+    assert_int_equal(opend_msg_market_from_prefix("US.AAPL", 2), 11);
 }
 
 /* ----------------------------------------------------------- wire values */
@@ -754,7 +759,7 @@ static void test_wire_values(void **state)
 {
     const json_t *arr = jsection(state, "wire_values");
     size_t decoded = 0;
-    msg_arena a;
+    opend_msg_arena a;
     size_t i;
     json_t *e;
 
@@ -769,7 +774,7 @@ static void test_wire_values(void **state)
         const QotCommon__Ticker *t;
         int n;
 
-        msg_arena_reset(&a);
+        opend_msg_arena_reset(&a);
         if (strncmp(type, "int32", 5) == 0) {
             /* As Ticker.dir (3) and as the envelope's retType (1). */
             const KeepAlive__Response *r;
@@ -832,7 +837,7 @@ static void test_wire_values(void **state)
     }
     assert_int_equal(decoded, json_array_size(arr));
     assert_true(decoded >= 9);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* Encoding side of the same values: packing gives exactly their bytes. */
@@ -888,7 +893,7 @@ static void test_wire_values_encode(void **state)
 
 static void test_decoder_tolerance(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const QotCommon__Security *s;
     const QotSub__Request *q;
     const QotCommon__Ticker *t;
@@ -988,9 +993,9 @@ static void test_decoder_tolerance(void **state)
     assert_int_equal(t->dir, 99);
     assert_int_equal(t->type, 999);
     assert_int_equal(t->pushdatatype, -1);
-    assert_string_equal(msg_direction_str(t->dir), "N/A");
-    assert_string_equal(msg_ticker_type_str(t->type, t->has_type), "N/A");
-    assert_string_equal(msg_push_data_type_str(t->pushdatatype), "N/A");
+    assert_string_equal(opend_msg_direction_str(t->dir), "N/A");
+    assert_string_equal(opend_msg_ticker_type_str(t->type, t->has_type), "N/A");
+    assert_string_equal(opend_msg_push_data_type_str(t->pushdatatype), "N/A");
 
     /* Name before tickerList (field order reversed in the S2C). */
     u = (const QotUpdateTicker__Response *)unpack_hex(
@@ -1002,7 +1007,7 @@ static void test_decoder_tolerance(void **state)
     assert_non_null(u);
     assert_string_equal(u->s2c->name, "TENCENT");
     assert_int_equal(u->s2c->n_tickerlist, 0);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* ------------------------------------------------------- invalid input */
@@ -1017,7 +1022,7 @@ static void test_decoder_tolerance(void **state)
 static void test_missing_ret_type_defaults(void **state)
 {
     static const char *const bodies[] = {"", "2200", "1203616263"};
-    msg_arena a;
+    opend_msg_arena a;
 
     (void)state;
     arena_init(&a, 0);
@@ -1028,14 +1033,14 @@ static void test_missing_ret_type_defaults(void **state)
         assert_non_null(r);
         assert_int_equal(r->rettype, -400);
     }
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 static void test_truncated_bodies(void **state)
 {
     const json_t *arr = jsection(state, "packets");
     size_t nulls = 0;
-    msg_arena a;
+    opend_msg_arena a;
     size_t i;
     json_t *e;
 
@@ -1057,8 +1062,8 @@ static void test_truncated_bodies(void **state)
 
             assert_non_null(cut);
             memcpy(cut, body, k);
-            msg_arena_reset(&a);
-            m = msg_unpack(&a, d, cut, k);
+            opend_msg_arena_reset(&a);
+            m = opend_msg_unpack(&a, d, cut, k);
             if (k + 1 == len && m != NULL)
                 fail_msg("%s: body minus its last byte decoded",
                          jstr(e, "name"));
@@ -1068,7 +1073,7 @@ static void test_truncated_bodies(void **state)
         free(body);
     }
     assert_true(nulls > 27);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* Bodies that must not decode with the given descriptor. */
@@ -1197,7 +1202,7 @@ static void test_invalid_bodies(void **state)
          "22ffffffffffffffffff01",
          "huge nested length"},
     };
-    msg_arena a;
+    opend_msg_arena a;
 
     (void)state;
     arena_init(&a, 0);
@@ -1209,20 +1214,20 @@ static void test_invalid_bodies(void **state)
 
         assert_non_null(exact);
         memcpy(exact, body, len);
-        msg_arena_reset(&a);
-        if (msg_unpack(&a, bad[i].d, exact, len) != NULL)
+        opend_msg_arena_reset(&a);
+        if (opend_msg_unpack(&a, bad[i].d, exact, len) != NULL)
             fail_msg("decoded: %s", bad[i].why);
         free(exact);
         free(body);
     }
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* Every single-bit flip of every vector body: decode or NULL, no crash. */
 static void test_bit_flips(void **state)
 {
     const json_t *arr = jsection(state, "packets");
-    msg_arena a;
+    opend_msg_arena a;
     size_t i;
     json_t *e;
 
@@ -1234,26 +1239,27 @@ static void test_bit_flips(void **state)
 
         for (size_t k = 0; k < len * 8; k++) {
             body[k / 8] ^= (uint8_t)(1u << (k % 8));
-            msg_arena_reset(&a);
-            (void)msg_unpack(&a,
-                             msg_request_desc(jproto(e))
-                                 ? msg_request_desc(jproto(e))
-                                 : msg_response_desc(jproto(e)),
-                             body, len);
-            msg_arena_reset(&a);
-            (void)msg_unpack(&a, msg_response_desc(jproto(e)), body, len);
+            opend_msg_arena_reset(&a);
+            (void)opend_msg_unpack(&a,
+                                   opend_msg_request_desc(jproto(e))
+                                       ? opend_msg_request_desc(jproto(e))
+                                       : opend_msg_response_desc(jproto(e)),
+                                   body, len);
+            opend_msg_arena_reset(&a);
+            (void)opend_msg_unpack(&a, opend_msg_response_desc(jproto(e)), body,
+                                   len);
             body[k / 8] ^= (uint8_t)(1u << (k % 8));
         }
         free(body);
     }
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* ---------------------------------------------------------------- arena */
 
 static void test_arena_rewinds(void **state)
 {
-    msg_arena a;
+    opend_msg_arena a;
     const ProtobufCMessage *m1;
     const ProtobufCMessage *m2;
     size_t cap1 = 0;
@@ -1264,15 +1270,15 @@ static void test_arena_rewinds(void **state)
     assert_int_equal(arena_chunks(&a, &cap1), 1);
     assert_int_equal(cap1, 64 * 1024);
     m1 = decode(state, &a, "qot_update_ticker_push_two");
-    msg_arena_reset(&a);
+    opend_msg_arena_reset(&a);
     m2 = decode(state, &a, "qot_update_ticker_push_two");
     /* Reset rewinds: the same bytes land at the same address. */
     assert_ptr_equal(m1, m2);
-    msg_arena_reset(&a);
+    opend_msg_arena_reset(&a);
     m2 = decode(state, &a, "keepalive_request");
     assert_ptr_equal(m1, m2);
     assert_int_equal(arena_chunks(&a, &cap2), 1);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
     assert_null(a.head);
 
     /* Without reset a small-chunk arena does grow: the view works. */
@@ -1281,7 +1287,7 @@ static void test_arena_rewinds(void **state)
     for (int i = 0; i < 20; i++)
         (void)decode(state, &a, "qot_get_ticker_response_two");
     assert_true(arena_chunks(&a, &cap1) > 5);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* A GetTicker response with n ticks, packed into a malloc'd body. */
@@ -1341,7 +1347,7 @@ static void arena_steady(void **state, size_t chunk_size, size_t frames)
     const ProtobufCMessageDescriptor *descs[64];
     size_t warm_n = 0;
     size_t warm_cap = 0;
-    msg_arena a;
+    opend_msg_arena a;
 
     assert_true(nv + 1 <= 64);
     for (size_t i = 0; i < nv; i++) {
@@ -1359,8 +1365,8 @@ static void arena_steady(void **state, size_t chunk_size, size_t frames)
         size_t k = f % nv;
         ProtobufCMessage *m;
 
-        msg_arena_reset(&a);
-        m = msg_unpack(&a, descs[k], bodies[k], lens[k]);
+        opend_msg_arena_reset(&a);
+        m = opend_msg_unpack(&a, descs[k], bodies[k], lens[k]);
         assert_non_null(m);
         if (descs[k] == &qot__get_ticker__response__descriptor && k == nv - 1) {
             const QotGetTicker__Response *r = (void *)m;
@@ -1381,12 +1387,12 @@ static void arena_steady(void **state, size_t chunk_size, size_t frames)
         }
     }
     /* The last frame decoded from rewound memory is still right. */
-    msg_arena_reset(&a);
+    opend_msg_arena_reset(&a);
     {
         const json_t *e = find_vector(state, "qot_update_ticker_push_one");
         size_t len = 0;
         uint8_t *body = unhex(jstr(e, "body_hex"), &len);
-        const QotUpdateTicker__Response *u = (void *)msg_unpack(
+        const QotUpdateTicker__Response *u = (void *)opend_msg_unpack(
             &a, &qot__update_ticker__response__descriptor, body, len);
 
         assert_non_null(u);
@@ -1395,7 +1401,7 @@ static void arena_steady(void **state, size_t chunk_size, size_t frames)
     }
     print_message("arena chunk_size %zu: %zu frames, %zu chunks, %zu bytes\n",
                   chunk_size, frames, warm_n, warm_cap);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
     for (size_t i = 0; i < nv; i++)
         free(bodies[i]);
 }
@@ -1410,30 +1416,30 @@ static void test_arena_no_growth(void **state)
 
 /* -------------------------------------------------- packing with cipher */
 
-static crypto_ctx *open_cipher(void **state, enum crypto_mode mode)
+static opend_crypto_ctx *open_cipher(void **state, enum opend_crypto_mode mode)
 {
     const json_t *rsa = jsection(state, "rsa");
     const json_t *aes = jsection(state, "aes");
     const char *pem = jstr(rsa, "private_key_pem_pkcs1");
     const char *key = jstr(aes, "key_ascii");
     const char *iv = jstr(aes, "iv_ascii");
-    crypto_ctx *c = NULL;
+    opend_crypto_ctx *c = NULL;
     char err[256] = "";
-    int rc = crypto_open_pem(pem, strlen(pem), &c, err, sizeof(err));
+    int rc = opend_crypto_open_pem(pem, strlen(pem), &c, err, sizeof(err));
 
     if (rc != 0)
-        fail_msg("crypto_open_pem: %d %s", rc, err);
+        fail_msg("opend_crypto_open_pem: %d %s", rc, err);
     if (mode != CRYPTO_NONE)
-        assert_int_equal(
-            crypto_set_aes(c, mode, (const uint8_t *)key, (const uint8_t *)iv),
-            0);
+        assert_int_equal(opend_crypto_set_aes(c, mode, (const uint8_t *)key,
+                                              (const uint8_t *)iv),
+                         0);
     return c;
 }
 
 static void test_pack_encrypted(void **state)
 {
     const json_t *arr = jsection(state, "encrypted_packets");
-    msg_arena a;
+    opend_msg_arena a;
     size_t i;
     json_t *e;
 
@@ -1441,7 +1447,7 @@ static void test_pack_encrypted(void **state)
     json_array_foreach(arr, i, e)
     {
         bool cbc = strcmp(jstr(e, "mode"), "AES_CBC") == 0;
-        crypto_ctx *c =
+        opend_crypto_ctx *c =
             open_cipher(state, cbc ? CRYPTO_AES_CBC : CRYPTO_FTAES_ECB);
         size_t blen = 0;
         size_t plen = 0;
@@ -1452,36 +1458,36 @@ static void test_pack_encrypted(void **state)
         uint8_t *out;
         size_t outlen = 0;
 
-        m = msg_unpack(&a, msg_request_desc(jproto(e)), body, blen);
+        m = opend_msg_unpack(&a, opend_msg_request_desc(jproto(e)), body, blen);
         assert_non_null(m);
-        need = msg_packet_size(m, true);
+        need = opend_msg_packet_size(m, true);
         assert_true(need >= plen);
         out = malloc(need);
         assert_non_null(out);
-        assert_int_equal(msg_pack_packet(jproto(e), jserial(e), m, c, false,
-                                         out, need, &outlen),
+        assert_int_equal(opend_msg_pack_packet(jproto(e), jserial(e), m, c,
+                                               false, out, need, &outlen),
                          0);
         assert_bytes(jstr(e, "name"), out, outlen, pkt, plen);
-        assert_int_equal(msg_pack_packet(jproto(e), jserial(e), m, c, false,
-                                         out, need - 1, &outlen),
+        assert_int_equal(opend_msg_pack_packet(jproto(e), jserial(e), m, c,
+                                               false, out, need - 1, &outlen),
                          FRAME_E_SPACE);
         free(out);
         free(body);
         free(pkt);
-        crypto_free(c);
+        opend_crypto_free(c);
     }
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 /* InitConnect packed with RSA comes back through the frame parser. */
 static void test_pack_rsa_round_trip(void **state)
 {
-    crypto_ctx *c = open_cipher(state, CRYPTO_NONE);
-    msg_arena a;
+    opend_crypto_ctx *c = open_cipher(state, CRYPTO_NONE);
+    opend_msg_arena a;
     const ProtobufCMessage *m;
     const InitConnect__Request *back;
-    frame_parser p;
-    const frame_header *h;
+    opend_frame_parser p;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t len = 0;
     size_t need;
@@ -1491,28 +1497,28 @@ static void test_pack_rsa_round_trip(void **state)
 
     arena_init(&a, 0);
     m = decode(state, &a, "init_connect_request");
-    need = msg_packet_size(m, true);
+    need = opend_msg_packet_size(m, true);
     out = malloc(need);
     assert_non_null(out);
-    assert_int_equal(
-        msg_pack_packet(PROTO_INIT_CONNECT, 1, m, c, true, out, need, &outlen),
-        0);
+    assert_int_equal(opend_msg_pack_packet(PROTO_INIT_CONNECT, 1, m, c, true,
+                                           out, need, &outlen),
+                     0);
     assert_int_equal(outlen, FRAME_HEADER_LEN + 128);
-    assert_int_equal(frame_parser_init(&p, 0, 0), 0);
-    frame_parser_set_cipher(&p, c, true);
-    assert_int_equal(frame_parser_feed(&p, out, outlen, &used), 1);
+    assert_int_equal(opend_frame_parser_init(&p, 0, 0), 0);
+    opend_frame_parser_set_cipher(&p, c, true);
+    assert_int_equal(opend_frame_parser_feed(&p, out, outlen, &used), 1);
     assert_int_equal(used, outlen);
-    frame_parser_frame(&p, &h, &body, &len);
+    opend_frame_parser_frame(&p, &h, &body, &len);
     assert_int_equal(h->proto_id, PROTO_INIT_CONNECT);
-    back = (const InitConnect__Request *)msg_unpack(
+    back = (const InitConnect__Request *)opend_msg_unpack(
         &a, &init_connect__request__descriptor, body, len);
     assert_non_null(back);
     assert_int_equal(back->c2s->clientver, 300);
     assert_string_equal(back->c2s->clientid, "PyNormal");
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
     free(out);
-    msg_arena_free(&a);
-    crypto_free(c);
+    opend_msg_arena_free(&a);
+    opend_crypto_free(c);
 }
 
 /* A 1000-tick answer survives pack -> frame parser -> unpack intact. */
@@ -1520,11 +1526,11 @@ static void test_big_answer_round_trip(void **state)
 {
     size_t blen = 0;
     uint8_t *body = big_ticker_body(MSG_MAX_TICKER_NUM, &blen);
-    msg_arena a;
+    opend_msg_arena a;
     const ProtobufCMessage *m;
     const QotGetTicker__Response *r;
-    frame_parser p;
-    const frame_header *h;
+    opend_frame_parser p;
+    const opend_frame_header *h;
     const uint8_t *pb;
     size_t plen = 0;
     uint8_t *out;
@@ -1534,31 +1540,33 @@ static void test_big_answer_round_trip(void **state)
 
     (void)state;
     arena_init(&a, 0);
-    m = msg_unpack(&a, &qot__get_ticker__response__descriptor, body, blen);
+    m = opend_msg_unpack(&a, &qot__get_ticker__response__descriptor, body,
+                         blen);
     assert_non_null(m);
-    out = malloc(msg_packet_size(m, false));
+    out = malloc(opend_msg_packet_size(m, false));
     assert_non_null(out);
-    assert_int_equal(msg_pack_packet(PROTO_QOT_GET_TICKER, 77, m, NULL, false,
-                                     out, msg_packet_size(m, false), &outlen),
-                     0);
+    assert_int_equal(
+        opend_msg_pack_packet(PROTO_QOT_GET_TICKER, 77, m, NULL, false, out,
+                              opend_msg_packet_size(m, false), &outlen),
+        0);
     assert_int_equal(outlen, FRAME_HEADER_LEN + blen);
     assert_memory_equal(out + FRAME_HEADER_LEN, body, blen);
     /* Roughly the 75 KB of opend-protocol.md §2.2. */
     assert_in_range(blen, 60000, 90000);
-    assert_int_equal(frame_parser_init(&p, 0, 0), 0);
+    assert_int_equal(opend_frame_parser_init(&p, 0, 0), 0);
     while (off < outlen && rc == 0) {
         size_t used = 0;
         size_t n = outlen - off < 1460 ? outlen - off : 1460;
 
-        rc = frame_parser_feed(&p, out + off, n, &used);
+        rc = opend_frame_parser_feed(&p, out + off, n, &used);
         off += used;
     }
     assert_int_equal(rc, 1);
     assert_int_equal(off, outlen);
-    frame_parser_frame(&p, &h, &pb, &plen);
+    opend_frame_parser_frame(&p, &h, &pb, &plen);
     assert_int_equal(h->serial, 77);
-    msg_arena_reset(&a);
-    r = (const QotGetTicker__Response *)msg_unpack(
+    opend_msg_arena_reset(&a);
+    r = (const QotGetTicker__Response *)opend_msg_unpack(
         &a, &qot__get_ticker__response__descriptor, pb, plen);
     assert_non_null(r);
     assert_int_equal(r->s2c->n_tickerlist, MSG_MAX_TICKER_NUM);
@@ -1567,10 +1575,10 @@ static void test_big_answer_round_trip(void **state)
                          7257436441708356760LL + (int64_t)i);
         assert_int_equal(r->s2c->tickerlist[i]->dir, 1 + (int)(i % 3));
     }
-    frame_parser_free(&p);
+    opend_frame_parser_free(&p);
     free(out);
     free(body);
-    msg_arena_free(&a);
+    opend_msg_arena_free(&a);
 }
 
 int main(void)

@@ -339,8 +339,9 @@ static void test_truth_roundtrip(void **state)
         assert_true(price == c->t[row].price);
         assert_true(turnover == c->t[row].turnover);
         assert_int_equal(vol, c->t[row].volume);
-        assert_string_equal(d, msg_direction_str(c->t[row].dir));
-        assert_string_equal(ty, msg_ticker_type_str(c->t[row].type, true));
+        assert_string_equal(d, opend_msg_direction_str(c->t[row].dir));
+        assert_string_equal(ty,
+                            opend_msg_ticker_type_str(c->t[row].type, true));
         assert_int_equal(strlen(tm), 23);
         assert_int_equal(
             hktime_parse(tm, strlen(tm), HKTIME_ZONE_HK, 0, &parsed), 0);

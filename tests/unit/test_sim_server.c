@@ -207,11 +207,11 @@ static void wait_clients(simproc *p, long n)
 
 /* --------------------------------------------------------------- client */
 
-typedef struct client {
+typedef struct opend_client {
     int fd;
-    frame_parser p;
-    msg_arena arena;
-    crypto_ctx *crypto;
+    opend_frame_parser p;
+    opend_msg_arena arena;
+    opend_crypto_ctx *crypto;
     bool enc;
     uint8_t buf[65536];
     size_t off;
@@ -234,8 +234,8 @@ static client *cl_connect(simproc *p)
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(c->fd >= 0);
     assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(frame_parser_init(&c->p, 0, 4096), 0);
-    assert_int_equal(msg_arena_init(&c->arena, 0), 0);
+    assert_int_equal(opend_frame_parser_init(&c->p, 0, 4096), 0);
+    assert_int_equal(opend_msg_arena_init(&c->arena, 0), 0);
     c->serial = 100;
     return c;
 }
@@ -243,9 +243,9 @@ static client *cl_connect(simproc *p)
 static void cl_close(client *c)
 {
     close(c->fd);
-    frame_parser_free(&c->p);
-    msg_arena_free(&c->arena);
-    crypto_free(c->crypto);
+    opend_frame_parser_free(&c->p);
+    opend_msg_arena_free(&c->arena);
+    opend_crypto_free(c->crypto);
     free(c);
 }
 
@@ -256,9 +256,9 @@ static uint32_t cl_send(client *c, uint32_t proto, const ProtobufCMessage *m)
     bool rsa = c->crypto && proto == PROTO_INIT_CONNECT;
     uint32_t serial = ++c->serial;
 
-    assert_int_equal(msg_pack_packet(proto, serial, m,
-                                     (c->enc || rsa) ? c->crypto : NULL, rsa,
-                                     out, sizeof(out), &n),
+    assert_int_equal(opend_msg_pack_packet(proto, serial, m,
+                                           (c->enc || rsa) ? c->crypto : NULL,
+                                           rsa, out, sizeof(out), &n),
                      0);
     assert_int_equal(write(c->fd, out, n), (ssize_t)n);
     return serial;
@@ -268,7 +268,7 @@ static uint32_t cl_send(client *c, uint32_t proto, const ProtobufCMessage *m)
  * Next frame within timeout_ms: 1 and hdr/body, 0 on timeout, -1 on EOF,
  * or a FRAME_E_* code.
  */
-static int cl_frame(client *c, int timeout_ms, const frame_header **hdr,
+static int cl_frame(client *c, int timeout_ms, const opend_frame_header **hdr,
                     const uint8_t **body, size_t *blen)
 {
     int64_t deadline = mono_ms() + timeout_ms;
@@ -276,15 +276,15 @@ static int cl_frame(client *c, int timeout_ms, const frame_header **hdr,
     for (;;) {
         while (c->off < c->len) {
             size_t used = 0;
-            int rc = frame_parser_feed(&c->p, c->buf + c->off, c->len - c->off,
-                                       &used);
+            int rc = opend_frame_parser_feed(&c->p, c->buf + c->off,
+                                             c->len - c->off, &used);
             c->off += used;
             if (rc < 0) {
                 c->last_error = rc;
                 return rc;
             }
             if (rc == 1) {
-                frame_parser_frame(&c->p, hdr, body, blen);
+                opend_frame_parser_frame(&c->p, hdr, body, blen);
                 return 1;
             }
         }
@@ -305,16 +305,16 @@ static int cl_frame(client *c, int timeout_ms, const frame_header **hdr,
 }
 
 /* Decoded push or response (arena memory, valid until the next call). */
-static ProtobufCMessage *decode(client *c, const frame_header *h,
+static ProtobufCMessage *decode(client *c, const opend_frame_header *h,
                                 const uint8_t *body, size_t len)
 {
-    const ProtobufCMessageDescriptor *d = msg_response_desc(h->proto_id);
+    const ProtobufCMessageDescriptor *d = opend_msg_response_desc(h->proto_id);
     ProtobufCMessage *m;
 
-    msg_arena_reset(&c->arena);
+    opend_msg_arena_reset(&c->arena);
     if (!d)
         d = &keep_alive__response__descriptor;
-    m = msg_unpack(&c->arena, d, body, len);
+    m = opend_msg_unpack(&c->arena, d, body, len);
     assert_non_null(m);
     return m;
 }
@@ -342,7 +342,8 @@ typedef struct pushlog {
     bool in_flap;
 } pushlog;
 
-static void log_push(pushlog *pl, const frame_header *h, ProtobufCMessage *m)
+static void log_push(pushlog *pl, const opend_frame_header *h,
+                     ProtobufCMessage *m)
 {
     if (!pl)
         return;
@@ -395,7 +396,7 @@ static ProtobufCMessage *cl_await(client *c, uint32_t proto, uint32_t serial,
     int64_t deadline = mono_ms() + timeout_ms;
 
     for (;;) {
-        const frame_header *h;
+        const opend_frame_header *h;
         const uint8_t *body;
         size_t len;
         int left = (int)(deadline - mono_ms());
@@ -697,7 +698,7 @@ static void test_keepalive_and_unknown(void **state)
     KeepAlive__C2S c2s = KEEP_ALIVE__C2_S__INIT;
     KeepAlive__Response *r;
     uint32_t serial;
-    const frame_header *h;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t len;
 
@@ -807,8 +808,8 @@ static void test_pushes_match_truth(void **state)
         assert_true(p->price == r->price);
         assert_int_equal(p->volume, r->volume);
         assert_true(p->turnover == r->turnover);
-        assert_string_equal(msg_direction_str(p->dir), r->dir);
-        assert_string_equal(msg_ticker_type_str(p->type, true), r->type);
+        assert_string_equal(opend_msg_direction_str(p->dir), r->dir);
+        assert_string_equal(opend_msg_ticker_type_str(p->type, true), r->type);
         assert_int_equal(
             hktime_parse(p->time, strlen(p->time), HKTIME_ZONE_HK, 0, &ms), 0);
         assert_int_equal(ms, r->ts);
@@ -994,7 +995,7 @@ static void test_fault_close(void **state)
 {
     client *c;
     client *other;
-    const frame_header *h;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t len;
     char reply[128];
@@ -1114,7 +1115,7 @@ static void test_fault_badsha1_oversize(void **state)
 {
     static const char *const codes[] = {"00700"};
     client *c;
-    const frame_header *h;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t len;
     int rc;
@@ -1240,7 +1241,7 @@ static void test_backlog_limit_closes(void **state)
     QotCommon__Security s = sec_of("00700");
     client *c;
     client *other;
-    const frame_header *h;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t len;
     int sent = 0;
@@ -1344,25 +1345,27 @@ static void enc_round_trip(int algo)
 
     wait_clients(B, 0);
     c = cl_connect(B);
-    assert_int_equal(crypto_open(B->key, &c->crypto, err, sizeof(err)), 0);
-    frame_parser_set_cipher(&c->p, c->crypto, true);
+    assert_int_equal(opend_crypto_open(B->key, &c->crypto, err, sizeof(err)),
+                     0);
+    opend_frame_parser_set_cipher(&c->p, c->crypto, true);
     r = cl_init_algo(c, algo);
     assert_int_equal(strlen(r->s2c->connaeskey), 16);
     if (algo == 2) {
         assert_non_null(r->s2c->aescbciv);
         assert_int_equal(strlen(r->s2c->aescbciv), 16);
-        assert_int_equal(crypto_set_aes(c->crypto, CRYPTO_AES_CBC,
-                                        (uint8_t *)r->s2c->connaeskey,
-                                        (uint8_t *)r->s2c->aescbciv),
+        assert_int_equal(opend_crypto_set_aes(c->crypto, CRYPTO_AES_CBC,
+                                              (uint8_t *)r->s2c->connaeskey,
+                                              (uint8_t *)r->s2c->aescbciv),
                          0);
     } else {
         assert_null(r->s2c->aescbciv);
-        assert_int_equal(crypto_set_aes(c->crypto, CRYPTO_FTAES_ECB,
-                                        (uint8_t *)r->s2c->connaeskey, NULL),
+        assert_int_equal(opend_crypto_set_aes(c->crypto, CRYPTO_FTAES_ECB,
+                                              (uint8_t *)r->s2c->connaeskey,
+                                              NULL),
                          0);
     }
     c->enc = true;
-    frame_parser_set_cipher(&c->p, c->crypto, false);
+    opend_frame_parser_set_cipher(&c->p, c->crypto, false);
     assert_int_equal(keepalive(c, 2000, NULL), 0);
     assert_int_equal(sub(c, true, codes, 1, NULL, 0, true, NULL, 0, pl), 0);
     cl_pushes(c, 400, pl);
@@ -1398,7 +1401,7 @@ static void test_plaintext_to_keyed_sim(void **state)
 static void test_idle_close(void **state)
 {
     client *c;
-    const frame_header *h;
+    const opend_frame_header *h;
     const uint8_t *body;
     size_t len;
     int64_t t0;
