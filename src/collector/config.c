@@ -12,7 +12,7 @@
  * Symbols are validated here, at load time: "<MARKET>.<CODE>" where MARKET
  * is one of the prefixes OpenD knows (opend_msg_market_from_prefix; upper
  * case, as compat.md §1.4 writes them) and CODE is non-empty letters,
- * digits, '.', '_' or '-'. A symbol OpenD would refuse at run time is a
+ * digits, '.', '_' or '-', beginning and ending with a letter or digit. A symbol OpenD would refuse at run time is a
  * config_error naming it, not an endless resubscribe loop.
  */
 #include "collector/config.h"
@@ -65,8 +65,10 @@ static const char *symbol_problem(const char *s, size_t n, char *why,
         return why;
     }
     for (const char *p = dot + 1; p < s + n; p++)
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' &&
-            *p != '-') {
+        if ((!isalnum((unsigned char)*p) && *p != '.' && *p != '_' &&
+             *p != '-') ||
+            ((p == dot + 1 || p == s + n - 1) &&
+             !isalnum((unsigned char)*p))) {
             snprintf(why, cap, "malformed symbol '%.*s'", (int)n, s);
             return why;
         }
