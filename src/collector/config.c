@@ -12,8 +12,9 @@
  * Symbols are validated here, at load time: "<MARKET>.<CODE>" where MARKET
  * is one of the prefixes OpenD knows (opend_msg_market_from_prefix; upper
  * case, as compat.md §1.4 writes them) and CODE is non-empty letters,
- * digits, '.', '_' or '-', beginning and ending with a letter or digit. A symbol OpenD would refuse at run time is a
- * config_error naming it, not an endless resubscribe loop.
+ * digits, '.', '_' or '-', beginning and ending with a letter or digit. A
+ * symbol OpenD would refuse at run time is a config_error naming it, not an
+ * endless resubscribe loop.
  */
 #include "collector/config.h"
 
@@ -67,8 +68,7 @@ static const char *symbol_problem(const char *s, size_t n, char *why,
     for (const char *p = dot + 1; p < s + n; p++)
         if ((!isalnum((unsigned char)*p) && *p != '.' && *p != '_' &&
              *p != '-') ||
-            ((p == dot + 1 || p == s + n - 1) &&
-             !isalnum((unsigned char)*p))) {
+            ((p == dot + 1 || p == s + n - 1) && !isalnum((unsigned char)*p))) {
             snprintf(why, cap, "malformed symbol '%.*s'", (int)n, s);
             return why;
         }
@@ -175,8 +175,8 @@ static int add_date(const char *s, size_t n, void *ud)
 }
 
 /* cfg_var.off is the array, cfg_var.size the offset of its count. */
-static int parse_dates(void *obj, const cfg_var *v, const char *raw,
-                       char *err, size_t errlen)
+static int parse_dates(void *obj, const cfg_var *v, const char *raw, char *err,
+                       size_t errlen)
 {
     struct date_ctx c = {(int *)((char *)obj + v->off),
                          (int *)((char *)obj + v->size)};
@@ -231,11 +231,10 @@ static void format_sessions(const void *obj, const cfg_var *v, char *val,
     const config *cfg = obj;
     size_t o = 0;
     for (int k = 0; k < cfg->n_sessions && o < cap; k++)
-        o += (size_t)snprintf(val + o, cap - o, "%s%02d:%02d-%02d:%02d",
-                              k ? "," : "", cfg->sessions[k].start_min / 60,
-                              cfg->sessions[k].start_min % 60,
-                              cfg->sessions[k].end_min / 60,
-                              cfg->sessions[k].end_min % 60);
+        o += (size_t)snprintf(
+            val + o, cap - o, "%s%02d:%02d-%02d:%02d", k ? "," : "",
+            cfg->sessions[k].start_min / 60, cfg->sessions[k].start_min % 60,
+            cfg->sessions[k].end_min / 60, cfg->sessions[k].end_min % 60);
 }
 
 /* ---- the table --------------------------------------------------------- */
@@ -249,8 +248,8 @@ static const cfg_var vars[] = {
     {"FUTU_PORT", CFG_INT, "11111", -1e18, 1, 65535, OFF(futu_port), 0,
      "OpenD TCP port"},
     {"FUTU_SYMBOLS", CFG_CUSTOM, "", NOLIM, OFF(symbols), 0,
-     "comma-separated codes, e.g. HK.00700,HK.00981 (required)",
-     CFG_F_REQUIRED, NULL, parse_symbols, format_symbols},
+     "comma-separated codes, e.g. HK.00700,HK.00981 (required)", CFG_F_REQUIRED,
+     NULL, parse_symbols, format_symbols},
     STRV("DATA_ROOT", data_root, "/data/sqlite/HK", "day-file directory"),
     {"BATCH_SIZE", CFG_INT, "500", 1, 0, 1e9, OFF(batch_size), 0,
      "rows per poll-side batch (the writer never waits for it)"},
@@ -262,22 +261,22 @@ static const cfg_var vars[] = {
      "ticks per symbol fetched after each (re)subscribe (<=1000, 0=off)"},
     {"RECONNECT_MIN_DELAY", CFG_INT, "1", 1, 0, 86400, OFF(reconnect_min_delay),
      0, "reconnect backoff start (s)"},
-    {"RECONNECT_MAX_DELAY", CFG_INT, "60", 1, 0, 86400, OFF(reconnect_max_delay),
-     0, "reconnect backoff cap (s)"},
-    {"CHECK_INTERVAL_SEC", CFG_INT, "5", 1, 0, 86400, OFF(check_interval_sec), 0,
-     "GetGlobalState probe period (s)"},
+    {"RECONNECT_MAX_DELAY", CFG_INT, "60", 1, 0, 86400,
+     OFF(reconnect_max_delay), 0, "reconnect backoff cap (s)"},
+    {"CHECK_INTERVAL_SEC", CFG_INT, "5", 1, 0, 86400, OFF(check_interval_sec),
+     0, "GetGlobalState probe period (s)"},
     {"FUTU_POLL_ENABLED", CFG_BOOL, "1", NOLIM, OFF(poll_enabled), 0,
      "poll fallback on/off"},
-    {"FUTU_POLL_INTERVAL_SEC", CFG_INT, "3", 1, 0, 86400, OFF(poll_interval_sec),
-     0, "poll cycle period (s)"},
+    {"FUTU_POLL_INTERVAL_SEC", CFG_INT, "3", 1, 0, 86400,
+     OFF(poll_interval_sec), 0, "poll cycle period (s)"},
     {"FUTU_POLL_NUM", CFG_INT, "100", 1, 0, 1e9, OFF(poll_num), 0,
      "ticks per poll request (<=1000)"},
     {"FUTU_POLL_STALE_SEC", CFG_INT, "10", 2, 0, 86400, OFF(poll_stale_sec), 0,
      "poll a symbol only after this long without a tick (s, >=2)"},
     {"FUTU_POLL_TRADING_ONLY", CFG_BOOL, "1", NOLIM, OFF(poll_trading_only), 0,
      "poll only in trading phases"},
-    {"FUTU_POLL_PREOPEN_ENABLED", CFG_BOOL, "0", NOLIM, OFF(poll_preopen_enabled),
-     0, "also poll in pre-open"},
+    {"FUTU_POLL_PREOPEN_ENABLED", CFG_BOOL, "0", NOLIM,
+     OFF(poll_preopen_enabled), 0, "also poll in pre-open"},
     {"FUTU_POLL_OFFHOURS_PROBE_INTERVAL_SEC", CFG_INT, "0", 0, 0, 1e9,
      OFF(poll_offhours_probe_interval_sec), 0,
      "off-hours probe period (s, 0 = none)"},
@@ -291,8 +290,8 @@ static const cfg_var vars[] = {
     {"FUTU_HALF_DAYS", CFG_CUSTOM, "", NOLIM, OFF(half_days), OFF(n_half_days),
      "half trading days (morning session only)", 0, NULL, parse_dates,
      format_dates},
-    {"WATCHDOG_STALL_SEC", CFG_INT, "180", 1, 0, 1e9, OFF(watchdog_stall_sec), 0,
-     "commit age counted as a stall (s)"},
+    {"WATCHDOG_STALL_SEC", CFG_INT, "180", 1, 0, 1e9, OFF(watchdog_stall_sec),
+     0, "commit age counted as a stall (s)"},
     {"WATCHDOG_UPSTREAM_WINDOW_SEC", CFG_INT, "60", 1, 0, 1e9,
      OFF(watchdog_upstream_window_sec), 0, "recent-upstream window (s)"},
     {"WATCHDOG_QUEUE_THRESHOLD_ROWS", CFG_INT, "100", 1, 0, 1e9,
@@ -306,8 +305,8 @@ static const cfg_var vars[] = {
      "ts_drift_warn threshold (s)"},
     {"STOP_FLUSH_TIMEOUT_SEC", CFG_INT, "60", 1, 0, 1e6,
      OFF(stop_flush_timeout_sec), 0, "shutdown drain limit (s)"},
-    {"SEED_RECENT_DB_DAYS", CFG_INT, "3", 0, 0, 3650, OFF(seed_recent_db_days), 0,
-     "newest day files scanned at start for max seq"},
+    {"SEED_RECENT_DB_DAYS", CFG_INT, "3", 0, 0, 3650, OFF(seed_recent_db_days),
+     0, "newest day files scanned at start for max seq"},
     {"PERSIST_RETRY_MAX_ATTEMPTS", CFG_INT, "0", 0, 0, 1e9,
      OFF(persist_retry_max_attempts), 0,
      "log persist_retry_budget_exhausted after this many (0 = never)"},
@@ -336,10 +335,10 @@ static const cfg_var vars[] = {
      "hard-gap threshold (s)"},
     {"GAP_ACTIVE_WINDOW_SEC", CFG_INT, "300", 1, 0, 1e9,
      OFF(gap_active_window_sec), 0, "activity window (s)"},
-    {"GAP_ACTIVE_MIN_TICKS", CFG_INT, "50", 1, 0, 1e9, OFF(gap_active_min_ticks),
-     0, "ticks in the window to be active"},
-    {"GAP_STALL_WARN_SEC", CFG_DBL, "30", 0.1, 0, 1e9, OFF(gap_stall_warn_sec), 0,
-     "soft-stall threshold (s)"},
+    {"GAP_ACTIVE_MIN_TICKS", CFG_INT, "50", 1, 0, 1e9,
+     OFF(gap_active_min_ticks), 0, "ticks in the window to be active"},
+    {"GAP_STALL_WARN_SEC", CFG_DBL, "30", 0.1, 0, 1e9, OFF(gap_stall_warn_sec),
+     0, "soft-stall threshold (s)"},
     {"TRADING_SESSIONS", CFG_CUSTOM, "09:30-12:00,13:00-16:00", NOLIM,
      OFF(sessions), OFF(n_sessions), "HH:MM-HH:MM items", 0, NULL,
      parse_sessions, format_sessions},
@@ -357,8 +356,8 @@ static const cfg_var vars[] = {
     {"COMMIT_MIN_INTERVAL_MS", CFG_INT, "20", 0, 0, 60000,
      OFF(commit_min_interval_ms), 0,
      "least time between two commits to one day file (ms)"},
-    {"DAY_IDLE_CLOSE_SEC", CFG_INT, "300", 1, 0, 1e9, OFF(day_idle_close_sec), 0,
-     "checkpoint and close a past day's file after this idle time (s)"},
+    {"DAY_IDLE_CLOSE_SEC", CFG_INT, "300", 1, 0, 1e9, OFF(day_idle_close_sec),
+     0, "checkpoint and close a past day's file after this idle time (s)"},
     STRV("FUTU_RSA_KEY_FILE", rsa_key_file, "",
          "RSA key (PKCS#1 PEM) enabling encryption; empty = plaintext"),
     STRV("HTTP_HOST", http_host, "127.0.0.1",
@@ -368,8 +367,8 @@ static const cfg_var vars[] = {
     {"API_KEY", CFG_SECRET, "", NOLIM, OFF(api_key),
      sizeof(((config *)0)->api_key),
      "enables POST /admin/*; secret: prefer API_KEY_FILE"},
-    {"HEALTH_MAX_LAG_SEC", CFG_INT, "120", 1, 0, 1e9, OFF(health_max_lag_sec), 0,
-     "/health fails when trades lag more in trading phases (s)"},
+    {"HEALTH_MAX_LAG_SEC", CFG_INT, "120", 1, 0, 1e9, OFF(health_max_lag_sec),
+     0, "/health fails when trades lag more in trading phases (s)"},
     {"HEALTH_STARTUP_GRACE_SEC", CFG_INT, "30", 0, 0, 1e6,
      OFF(health_startup_grace_sec), 0,
      "/health ignores a missing OpenD session this long after start (s)"},

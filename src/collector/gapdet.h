@@ -69,8 +69,7 @@ int gapdet_window_count(const int64_t *ring, int len, int n, int head,
                         int64_t lo);
 
 /* Append ts (the oldest entry drops out when the ring is full). */
-void gapdet_window_push(int64_t *ring, int len, int *n, int *head,
-                        int64_t ts);
+void gapdet_window_push(int64_t *ring, int len, int *n, int *head, int64_t ts);
 
 /* Active: in_window earlier ticks plus the current one reach min_ticks. */
 bool gapdet_is_active(int in_window, int min_ticks);

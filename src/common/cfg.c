@@ -203,15 +203,14 @@ static void clamped(const cfg_opts *o, const cfg_var *v, double x)
 
 /* Bounds of a number: below the floor is raised; above max, or below min
  * where no floor applies, is an error. */
-static int number(const cfg_var *v, double x, double *out,
-                  char *err, size_t errlen, const cfg_opts *o)
+static int number(const cfg_var *v, double x, double *out, char *err,
+                  size_t errlen, const cfg_opts *o)
 {
     if (x > v->max || (!has_floor(v) && x < v->min)) {
         if (has_floor(v))
             snprintf(err, errlen, "above maximum %.15g", v->max);
         else
-            snprintf(err, errlen, "out of range %.15g..%.15g", v->min,
-                     v->max);
+            snprintf(err, errlen, "out of range %.15g..%.15g", v->min, v->max);
         return -1;
     }
     if (has_floor(v) && x < v->floor) {
@@ -274,8 +273,9 @@ static int parse_value(void *obj, const cfg_var *v, const char *raw,
     case CFG_BOOL:
         if (cfg_parse_bool(s, (bool *)p) == 0)
             return 0;
-        snprintf(err, errlen, "not a boolean (1/0, true/false, yes/no,"
-                              " on/off)");
+        snprintf(err, errlen,
+                 "not a boolean (1/0, true/false, yes/no,"
+                 " on/off)");
         return -1;
     case CFG_SECRET:
     case CFG_STR:
@@ -522,8 +522,7 @@ int cfg_load(const cfg_table *t, void *obj, const cfg_opts *opts)
 }
 
 int cfg_load_lookup(const cfg_table *t, void *obj,
-                    const char *(*lookup)(const char *name, void *ud),
-                    void *ud)
+                    const char *(*lookup)(const char *name, void *ud), void *ud)
 {
     static const cfg_opts quiet = {.quiet = true};
     int errors = 0;
@@ -542,15 +541,14 @@ int cfg_load_lookup(const cfg_table *t, void *obj,
     return errors;
 }
 
-static const char *srcname(const cfg_table *t, const void *obj,
-                           cfg_source s, const char **where)
+static const char *srcname(const cfg_table *t, const void *obj, cfg_source s,
+                           const char **where)
 {
     static const char *names[] = {"default", "env",         "env_file",
                                   "app_env", "config_file", "secret_file"};
-    *where = s == CFG_SRC_ENV_FILE ? (const char *)obj + t->env_file_off
-             : s == CFG_SRC_CONFIG_FILE
-                 ? (const char *)obj + t->config_file_off
-                 : "";
+    *where = s == CFG_SRC_ENV_FILE      ? (const char *)obj + t->env_file_off
+             : s == CFG_SRC_CONFIG_FILE ? (const char *)obj + t->config_file_off
+                                        : "";
     return names[s];
 }
 
@@ -589,8 +587,7 @@ static void format_value(const void *obj, const cfg_var *v, char *val,
 
 void cfg_print(const cfg_table *t, const void *obj, int fd)
 {
-    const unsigned char *sources =
-        (const unsigned char *)obj + t->sources_off;
+    const unsigned char *sources = (const unsigned char *)obj + t->sources_off;
     char val[8192];
 
     for (size_t i = 0; i < t->n; i++) {

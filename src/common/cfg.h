@@ -88,10 +88,10 @@ struct cfg_var {
     size_t off;      /* destination field in the program's struct */
     size_t size;     /* STR/SECRET/ENUM capacity; CUSTOM: its own use */
     const char *help;
-    unsigned flags;              /* CFG_F_* */
-    const char *const *choices;  /* CFG_ENUM: NULL-terminated */
-    cfg_parse_fn parse;          /* CFG_CUSTOM */
-    cfg_format_fn format;        /* CFG_CUSTOM */
+    unsigned flags;             /* CFG_F_* */
+    const char *const *choices; /* CFG_ENUM: NULL-terminated */
+    cfg_parse_fn parse;         /* CFG_CUSTOM */
+    cfg_format_fn format;       /* CFG_CUSTOM */
 };
 
 /*

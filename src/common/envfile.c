@@ -169,8 +169,7 @@ static int one_line(char *line, int lineno, envfile_cb cb, void *ud,
     s = trim(s);
     val = trim(eq + 1);
     vl = strlen(val);
-    if (vl >= 2 && (val[0] == '"' || val[0] == '\'') &&
-        val[vl - 1] == val[0]) {
+    if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
         val[vl - 1] = '\0';
         val++;
     }

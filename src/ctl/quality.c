@@ -297,8 +297,8 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
         json_array_append_new(warn, json_string("ticks_table_missing"));
     }
     if (db && ticks) {
-        if (ctl_symbol_totals(db, c->day, &rows, &n, NULL) != 0 ||
-            !q || scan_stalls(db, c->day, q, &s) != 0)
+        if (ctl_symbol_totals(db, c->day, &rows, &n, NULL) != 0 || !q ||
+            scan_stalls(db, c->day, q, &s) != 0)
             rc = CTL_RUNTIME;
     }
     if (db && !ctl_has_table(db, "gaps"))

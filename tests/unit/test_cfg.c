@@ -73,8 +73,7 @@ static int parse_list(void *o, const cfg_var *v, const char *raw, char *err,
     return -1;
 }
 
-static void format_list(const void *o, const cfg_var *v, char *buf,
-                        size_t cap)
+static void format_list(const void *o, const cfg_var *v, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%d", *(const int *)((const char *)o + v->off));
 }
@@ -89,16 +88,16 @@ static const cfg_var vars[] = {
      NULL, NULL},
     {"CFGT_BOOL", CFG_BOOL, "1", CFG_NO_FLOOR, 0, 0, OFF(b), 0, "a bool", 0,
      NULL, NULL, NULL},
-    {"CFGT_STR", CFG_STR, "abc", CFG_NO_FLOOR, 0, 0, OFF(s), sizeof(((
-     struct obj *)0)->s), "a string", 0, NULL, NULL, NULL},
+    {"CFGT_STR", CFG_STR, "abc", CFG_NO_FLOOR, 0, 0, OFF(s),
+     sizeof(((struct obj *)0)->s), "a string", 0, NULL, NULL, NULL},
     {"CFGT_SECRET", CFG_SECRET, "", CFG_NO_FLOOR, 0, 0, OFF(secret),
      sizeof(((struct obj *)0)->secret), "a secret", 0, NULL, NULL, NULL},
     {"CFGT_MODE", CFG_ENUM, "FAST", CFG_NO_FLOOR, 0, 0, OFF(mode),
      sizeof(((struct obj *)0)->mode), "FAST slow", 0, modes, NULL, NULL},
     {"CFGT_LEVEL", CFG_LOGLEVEL, "INFO", CFG_NO_FLOOR, 0, 0, OFF(level), 0,
      "a level", 0, NULL, NULL, NULL},
-    {"CFGT_PORT", CFG_INT, "80", CFG_NO_FLOOR, 1, 65535, OFF(port), 0,
-     "a port", 0, NULL, NULL, NULL},
+    {"CFGT_PORT", CFG_INT, "80", CFG_NO_FLOOR, 1, 65535, OFF(port), 0, "a port",
+     0, NULL, NULL, NULL},
     {"CFGT_LIST", CFG_CUSTOM, "x,x", CFG_NO_FLOOR, 0, 0, OFF(list_n), 0,
      "x items", 0, NULL, parse_list, format_list},
     {"CFGT_REQ", CFG_INT, "", CFG_NO_FLOOR, 0, 9, OFF(req), 0, "required",
@@ -187,8 +186,8 @@ static void has(const char *text, const char *want)
         fail_msg("missing \"%s\" in:\n%s", want, text);
 }
 
-static const char *write_file(struct fx *f, const char *name,
-                              const char *text, size_t len)
+static const char *write_file(struct fx *f, const char *name, const char *text,
+                              size_t len)
 {
     static char path[8][256];
     static int k;
@@ -235,8 +234,9 @@ static void test_layers(void **state)
     char app[128];
     cfg_opts o = {0};
 
-    o.config_file = WRITE(f, "conf", "CFGT_INT=20\nCFGT_DBL=2\nCFGT_STR=c\n"
-                                     "CFGT_PORT=81\n");
+    o.config_file = WRITE(f, "conf",
+                          "CFGT_INT=20\nCFGT_DBL=2\nCFGT_STR=c\n"
+                          "CFGT_PORT=81\n");
     snprintf(app, sizeof(app), "%s/app", f->dir);
     assert_int_equal(mkdir(app, 0700), 0);
     WRITE(f, "app/.env", "CFGT_INT=30\nCFGT_DBL=3\nCFGT_STR=a\n");
@@ -244,10 +244,10 @@ static void test_layers(void **state)
     o.env_file = WRITE(f, "env", "CFGT_INT=40\nCFGT_STR=e\n");
     setenv("CFGT_STR", "p", 1);
     assert_int_equal(load(f, &o), 0);
-    assert_int_equal(f->o.port, 81);            /* config file */
-    assert_float_equal(f->o.d, 3.0, 1e-12);     /* app .env over config */
-    assert_int_equal(f->o.i, 40);               /* env file over app */
-    assert_string_equal(f->o.s, "p");           /* environment over all */
+    assert_int_equal(f->o.port, 81);        /* config file */
+    assert_float_equal(f->o.d, 3.0, 1e-12); /* app .env over config */
+    assert_int_equal(f->o.i, 40);           /* env file over app */
+    assert_string_equal(f->o.s, "p");       /* environment over all */
     assert_int_equal(f->o.sources[7], CFG_SRC_CONFIG_FILE);
     assert_int_equal(f->o.sources[1], CFG_SRC_APP_ENV);
     assert_int_equal(f->o.sources[0], CFG_SRC_ENV_FILE);
@@ -394,8 +394,9 @@ static void test_unknown_key(void **state)
     struct fx *f = *state;
     cfg_opts o = {0};
 
-    o.config_file = WRITE(f, "conf", "CFGT_INT=12\nCFGT_NOPE=1\n"
-                                     "CFGT_INT_FILE=/x\n");
+    o.config_file = WRITE(f, "conf",
+                          "CFGT_INT=12\nCFGT_NOPE=1\n"
+                          "CFGT_INT_FILE=/x\n");
     assert_int_equal(load(f, &o), 2);
     assert_int_equal(f->o.i, 12);
     {
@@ -491,8 +492,9 @@ static void test_envfile_syntax(void **state)
 {
     struct fx *f = *state;
     char out[512] = "";
-    const char *p = WRITE(f, "env", "# c\n\n export A = 1 \nB='x y'\n"
-                                    "C=\"q\"\r\nnot a pair\n9X=1\nD=a=b");
+    const char *p = WRITE(f, "env",
+                          "# c\n\n export A = 1 \nB='x y'\n"
+                          "C=\"q\"\r\nnot a pair\n9X=1\nD=a=b");
     assert_int_equal(envfile_read(p, collect, out, bad), 0);
     assert_string_equal(out, "[A=1][B=x y][C=q][bad 6][bad 7][D=a=b]");
 }
@@ -556,8 +558,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_envfile_syntax, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_envfile_syntax, setup, teardown),
         cmocka_unit_test_setup_teardown(test_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print, setup, teardown),
     };
