@@ -608,8 +608,7 @@ void cfg_print_reference(const cfg_table *t, int fd)
         char b[96] = "";
         if (v->kind == CFG_INT || v->kind == CFG_DBL) {
             if (has_floor(v))
-                snprintf(b, sizeof(b), "floor %g (raised, logged), max %.15g",
-                         v->floor, v->max);
+                snprintf(b, sizeof(b), "floor %g (raised, logged)", v->floor);
             else
                 snprintf(b, sizeof(b), "%g..%g", v->min, v->max);
         }
