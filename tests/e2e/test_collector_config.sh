@@ -53,9 +53,9 @@ ok "unusable DATA_ROOT -> 78"
 # Clamping is not an error; --check-config shows values and sources.
 out=$(env -i PATH="$PATH" DATA_ROOT="$DATA" FUTU_SYMBOLS="HK.00700, HK.00700 ,HK.00005" BATCH_SIZE=0 \
     "$COLLECTOR" --check-config 2>"$T/err.log")
-echo "$out" | grep -qx "FUTU_SYMBOLS=HK.00700,HK.00005  # env" || fail "symbols: $out"
-echo "$out" | grep -qx "BATCH_SIZE=1  # env" || fail "clamp: $out"
-echo "$out" | grep -qx "FUTU_PORT=11111  # default" || fail "default port"
+grep -qx "FUTU_SYMBOLS=HK.00700,HK.00005  # env" <<<"$out" || fail "symbols: $out"
+grep -qx "BATCH_SIZE=1  # env" <<<"$out" || fail "clamp: $out"
+grep -qx "FUTU_PORT=11111  # default" <<<"$out" || fail "default port"
 grep -q "config_clamped var=BATCH_SIZE value=0 used=1" "$T/err.log" || fail "no config_clamped"
 [ ! -e "$DATA" ] || fail "--check-config created DATA_ROOT"
 
@@ -67,11 +67,11 @@ FUTU_PORT = 12345
 BACKFILL_N='200'
 EOT
 out=$(env -i PATH="$PATH" DATA_ROOT="$DATA" BACKFILL_N=300 "$COLLECTOR" --env-file "$T/env" --check-config 2>/dev/null)
-echo "$out" | grep -qx "FUTU_SYMBOLS=HK.00700,HK.00388  # env_file $T/env" || fail "env file symbols: $out"
-echo "$out" | grep -qx "FUTU_PORT=12345  # env_file $T/env" || fail "env file port"
-echo "$out" | grep -qx "BACKFILL_N=300  # env" || fail "env must win over file"
+grep -qx "FUTU_SYMBOLS=HK.00700,HK.00388  # env_file $T/env" <<<"$out" || fail "env file symbols: $out"
+grep -qx "FUTU_PORT=12345  # env_file $T/env" <<<"$out" || fail "env file port"
+grep -qx "BACKFILL_N=300  # env" <<<"$out" || fail "env must win over file"
 out=$(env -i PATH="$PATH" DATA_ROOT="$DATA" ENV_FILE="$T/env" "$COLLECTOR" --check-config 2>/dev/null)
-echo "$out" | grep -q "^FUTU_SYMBOLS=HK.00700,HK.00388" || fail "ENV_FILE not honoured"
+grep -q "^FUTU_SYMBOLS=HK.00700,HK.00388" <<<"$out" || fail "ENV_FILE not honoured"
 ok "--check-config, env file and precedence"
 
 set +e
@@ -98,8 +98,8 @@ ok "unknown market / lowercase prefix -> 78 at --check-config, entry named"
 # A valid number below its floor is raised and logged, even negative.
 out=$(env -i PATH="$PATH" DATA_ROOT="$DATA" FUTU_SYMBOLS=HK.00700 BATCH_SIZE=-5 \
     GAP_THRESHOLD_SEC=-1 "$COLLECTOR" --check-config 2>"$T/err.log") || fail "BATCH_SIZE=-5 must not be an error"
-echo "$out" | grep -qx "BATCH_SIZE=1  # env" || fail "-5 not raised: $out"
-echo "$out" | grep -qx "GAP_THRESHOLD_SEC=0.1  # env" || fail "-1 not raised"
+grep -qx "BATCH_SIZE=1  # env" <<<"$out" || fail "-5 not raised: $out"
+grep -qx "GAP_THRESHOLD_SEC=0.1  # env" <<<"$out" || fail "-1 not raised"
 grep -q "config_clamped var=BATCH_SIZE value=-5 used=1" "$T/err.log" || fail "no config_clamped for -5"
 check_bad BATCH_SIZE FUTU_SYMBOLS=HK.00700 BATCH_SIZE=-5x
 check_bad SQLITE_CACHE_MIB FUTU_SYMBOLS=HK.00700 SQLITE_CACHE_MIB=5000
