@@ -20,11 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/sys.h"
+
 static int write_all(int fd, const void *buf, size_t n, off_t off)
 {
     const char *p = buf;
     while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, off);
+        ssize_t w = sys_pwrite(fd, p, n, off);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -71,9 +73,9 @@ static int open_live(spool *s)
     uint8_t h[SPOOL_HEADER];
     int rc;
 
-    if (mkdir(s->dir, 0750) != 0 && errno != EEXIST)
+    if (sys_mkdir(s->dir, 0750) != 0 && errno != EEXIST)
         return -errno;
-    s->fd = open(s->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    s->fd = sys_open(s->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (s->fd < 0)
         return -errno;
     header(h);
@@ -104,18 +106,22 @@ int spool_append(spool *s, const row *rows, size_t n, const symtab *t)
     pthread_mutex_lock(&s->mu);
     if (s->fd < 0 && (rc = open_live(s)) != 0)
         goto out;
+    off_t wr = s->wr;
     for (size_t i = 0; i < n;) {
         size_t k = n - i < 64 ? n - i : 64;
         for (size_t j = 0; j < k; j++)
             encode(&rows[i + j], t, buf + j * SPOOL_RECORD);
-        rc = write_all(s->fd, buf, k * SPOOL_RECORD, s->wr);
+        rc = write_all(s->fd, buf, k * SPOOL_RECORD, wr);
         if (rc != 0)
-            goto out; /* rows [i, n) are not spooled */
-        s->wr += (off_t)(k * SPOOL_RECORD);
-        atomic_fetch_add(&s->pending, k);
-        atomic_fetch_add(&s->spilled, (long long)k);
+            goto out; /* none of the n rows is spooled: s->wr unchanged */
+        wr += (off_t)(k * SPOOL_RECORD);
         i += k;
     }
+    /* All or nothing: the caller counts and re-fetches exactly the rows of
+     * a failed call, and bytes past s->wr are overwritten by the next one. */
+    s->wr = wr;
+    atomic_fetch_add(&s->pending, n);
+    atomic_fetch_add(&s->spilled, (long long)n);
 out:
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -134,7 +140,7 @@ size_t spool_take(spool *s, row *out, size_t max)
             k = avail;
         if (k > 64)
             k = 64;
-        ssize_t r = pread(s->fd, buf, k * SPOOL_RECORD, s->rd);
+        ssize_t r = sys_pread(s->fd, buf, k * SPOOL_RECORD, s->rd);
         if (r < (ssize_t)SPOOL_RECORD)
             break; /* I/O error: leave the data for the next attempt */
         k = (size_t)r / SPOOL_RECORD;
@@ -146,7 +152,7 @@ size_t spool_take(spool *s, row *out, size_t max)
     if (done > 0)
         atomic_fetch_sub(&s->pending, done);
     if (s->fd >= 0 && s->rd >= s->wr && s->wr > SPOOL_HEADER) {
-        if (ftruncate(s->fd, SPOOL_HEADER) == 0)
+        if (sys_ftruncate(s->fd, SPOOL_HEADER) == 0)
             s->rd = s->wr = SPOOL_HEADER;
     }
     pthread_mutex_unlock(&s->mu);
@@ -165,14 +171,14 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
     off_t off = SPOOL_HEADER;
 
     snprintf(dir, sizeof(dir), "%s/_spool", data_root);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+    if (sys_mkdir(dir, 0750) != 0 && errno != EEXIST)
         return -errno;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(out_path, cap, "%s/%04d%02d%02dT%02d%02d%02d.%03ldZ-%ld.spool",
              dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
              tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
-    fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    fd = sys_open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0)
         return -errno;
     header(h);
@@ -182,11 +188,16 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
         rc = write_all(fd, rec, sizeof(rec), off);
         off += (off_t)sizeof(rec);
     }
-    if (rc == 0 && fdatasync(fd) != 0)
+    if (rc != 0) {
+        close(fd);
+        unlink(out_path);
+        return rc;
+    }
+    /* A failed fdatasync is reported, but the file is kept: its rows may
+     * still reach the disk, and replay checks every record. */
+    if (sys_fdatasync(fd) != 0)
         rc = -errno;
     close(fd);
-    if (rc != 0)
-        unlink(out_path);
     return rc;
 }
 
@@ -194,7 +205,7 @@ int spool_sync(spool *s)
 {
     int rc = 0;
     pthread_mutex_lock(&s->mu);
-    if (s->fd >= 0 && fdatasync(s->fd) != 0)
+    if (s->fd >= 0 && sys_fdatasync(s->fd) != 0)
         rc = -errno;
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -208,18 +219,26 @@ long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud,
     row chunk[256];
     size_t n = 0;
     long total = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = sys_open(path, O_RDONLY | O_CLOEXEC, 0);
 
     if (fd < 0)
         return -errno;
     header(want);
-    if (read(fd, h, sizeof(h)) != (ssize_t)sizeof(h) ||
+    if (sys_read(fd, h, sizeof(h)) != (ssize_t)sizeof(h) ||
         memcmp(h, want, 12) != 0) {
         close(fd);
         return -EINVAL;
     }
     for (;;) {
-        ssize_t r = read(fd, rec, sizeof(rec));
+        ssize_t r = sys_read(fd, rec, sizeof(rec));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            /* Not EOF: the caller must keep the file. */
+            int e = errno;
+            close(fd);
+            return -e;
+        }
         if (r != (ssize_t)sizeof(rec))
             break; /* EOF or a torn last record from a crash */
         memcpy(&chunk[n], rec, sizeof(row));

@@ -54,7 +54,10 @@ int spool_init(spool *s, const char *data_root);
 /* Close; removes the live file when empty. */
 void spool_free(spool *s);
 
-/* Append n rows; returns 0 or -errno (disk full, read-only...). */
+/*
+ * Append n rows, all or nothing: returns 0 (all n spooled) or -errno (disk
+ * full, read-only...; none of them is spooled and pending is unchanged).
+ */
 int spool_append(spool *s, const row *rows, size_t n, const symtab *t);
 /* Take up to max rows (oldest first). Returns the count; 0 when empty. */
 size_t spool_take(spool *s, row *out, size_t max);
@@ -65,7 +68,9 @@ static inline size_t spool_pending(spool *s)
 
 /*
  * Write rows into a new crash spool <UTC stamp>-<pid>.spool. Returns 0 and
- * the path in out_path, or -errno.
+ * the path in out_path, or -errno. A failed write removes the file; a
+ * failed fdatasync returns its -errno but keeps the file (and out_path),
+ * whose rows the next start still replays.
  */
 int spool_write_crash(const char *data_root, const row *rows, size_t n,
                       const symtab *t, char *out_path, size_t cap);

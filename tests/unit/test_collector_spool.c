@@ -11,6 +11,12 @@
  * write + replay into a fresh symtab (names re-interned, ids remapped),
  * replay in chunks, callback errors, a torn last record, a bad header, a
  * missing file; append and crash-write failures as negative errno.
+ * Fault seams (common/sys.h): pwrite failing with ENOSPC then EIO, on the
+ * first chunk, on a later chunk and after a short write (all or nothing:
+ * pending, file size and the rows already spooled unchanged, later appends
+ * land after them); pread failing in take (rows kept, taken next time);
+ * ftruncate failing after a drain; fdatasync failing on the live spool and
+ * on a crash spool (reported, file kept and replayable).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +36,7 @@
 
 #include "collector/spool.h"
 #include "collector/symtab.h"
+#include "common/sys.h"
 
 static const char *const names[] = {"HK.00700", "HK.00981", "US.AAPL"};
 
@@ -65,6 +72,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
+    sys_fault_clear();
     nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     symtab_free(&f->t);
     free(f);
@@ -397,6 +405,237 @@ static void test_append_failure(void **state)
     spool_free(&s);
 }
 
+/* ------------------------------------------------------------ fault seams */
+
+static void take_all(spool *s, row *out, size_t want)
+{
+    assert_int_equal(spool_take(s, out, want + 10), want);
+    assert_int_equal(spool_pending(s), 0);
+}
+
+static void test_append_enospc_then_eio(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    static row in[200], out[200];
+
+    for (int i = 0; i < 200; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 3, &f->t), 0);
+    off_t size3 = file_size(s.path);
+
+    /* Disk full on the first chunk of the next append. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, ENOSPC), 0);
+    assert_int_equal(spool_append(&s, in + 3, 10, &f->t), -ENOSPC);
+    assert_int_equal(sys_fault_failed(SYS_PWRITE), 1);
+    assert_int_equal(spool_pending(&s), 3);
+    assert_int_equal(atomic_load(&s.spilled), 3);
+    assert_int_equal(file_size(s.path), size3);
+
+    /* EIO on the third chunk of 130 rows: the first two chunks (128 rows)
+     * were written but are not counted, and get overwritten later. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 3, 1, EIO), 0);
+    assert_int_equal(spool_append(&s, in + 3, 130, &f->t), -EIO);
+    assert_int_equal(sys_fault_calls(SYS_PWRITE), 3);
+    assert_int_equal(spool_pending(&s), 3);
+    assert_int_equal(atomic_load(&s.spilled), 3);
+
+    /* Space returns: the next append lands right after the first three. */
+    sys_fault_clear();
+    assert_int_equal(spool_append(&s, in + 50, 5, &f->t), 0);
+    assert_int_equal(spool_pending(&s), 8);
+    assert_int_equal(atomic_load(&s.spilled), 8);
+    take_all(&s, out, 8);
+    for (int i = 0; i < 3; i++)
+        same_row(&out[i], &f->t, &in[i], &f->t);
+    for (int i = 0; i < 5; i++)
+        same_row(&out[3 + i], &f->t, &in[50 + i], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER);
+    spool_free(&s);
+}
+
+/* A disk that takes half of a write, then refuses the rest. */
+static atomic_int short_left;
+static ssize_t short_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (atomic_fetch_sub(&short_left, 1) <= 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return pwrite(fd, buf, n > 1 ? n / 2 : n, off);
+}
+
+static void test_append_short_write(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[20], out[20];
+    sys_table tb;
+
+    for (int i = 0; i < 20; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), 0);
+    sys_table_get(&tb);
+    tb.pwrite = short_pwrite;
+    sys_table_set(&tb);
+    atomic_store(&short_left, 1);
+    assert_int_equal(spool_append(&s, in + 2, 10, &f->t), -ENOSPC);
+    /* header, first append, half a chunk, refused rest */
+    assert_int_equal(sys_fault_calls(SYS_PWRITE), 4);
+    assert_int_equal(spool_pending(&s), 2);
+    sys_fault_clear(); /* restores libc pwrite */
+    assert_int_equal(spool_append(&s, in + 12, 3, &f->t), 0);
+    take_all(&s, out, 5);
+    same_row(&out[0], &f->t, &in[0], &f->t);
+    same_row(&out[1], &f->t, &in[1], &f->t);
+    for (int i = 0; i < 3; i++)
+        same_row(&out[2 + i], &f->t, &in[12 + i], &f->t);
+    spool_free(&s);
+}
+
+static void test_open_and_mkdir_faults(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[2] = {mk(f, 0), mk(f, 1)}, out[2];
+
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(sys_fault_arm(SYS_MKDIR, 1, 1, EROFS), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), -EROFS);
+    assert_int_equal(s.fd, -1);
+    assert_int_equal(sys_fault_arm(SYS_OPEN, 1, 1, EMFILE), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), -EMFILE);
+    assert_int_equal(s.fd, -1);
+    /* The header write fails: no half-made live file is left behind. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, ENOSPC), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), -ENOSPC);
+    assert_int_equal(s.fd, -1);
+    assert_int_equal(access(s.path, F_OK), -1);
+    sys_fault_clear();
+    assert_int_equal(spool_append(&s, in, 2, &f->t), 0);
+    take_all(&s, out, 2);
+    same_row(&out[1], &f->t, &in[1], &f->t);
+    spool_free(&s);
+}
+
+static void test_take_pread_and_truncate_faults(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[10], out[10];
+
+    for (int i = 0; i < 10; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 6, &f->t), 0);
+    /* A read error leaves every row for the next attempt. */
+    assert_int_equal(sys_fault_arm(SYS_PREAD, 1, 2, EIO), 0);
+    assert_int_equal(spool_take(&s, out, 10), 0);
+    assert_int_equal(spool_take(&s, out, 10), 0);
+    assert_int_equal(spool_pending(&s), 6);
+    assert_int_equal(spool_take(&s, out, 4), 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&out[i], &f->t, &in[i], &f->t);
+    /* The drain's truncate fails: the file keeps its bytes but nothing is
+     * taken twice, and appends continue after them. */
+    assert_int_equal(sys_fault_arm(SYS_FTRUNCATE, 1, 1, EIO), 0);
+    assert_int_equal(spool_take(&s, out, 10), 2);
+    same_row(&out[1], &f->t, &in[5], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER + 6 * (off_t)SPOOL_RECORD);
+    assert_int_equal(spool_take(&s, out, 10), 0);
+    assert_int_equal(spool_append(&s, in + 6, 4, &f->t), 0);
+    sys_fault_clear();
+    take_all(&s, out, 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&out[i], &f->t, &in[6 + i], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER);
+    spool_free(&s);
+}
+
+static void test_fdatasync_faults(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[4] = {mk(f, 0), mk(f, 1), mk(f, 2), mk(f, 3)}, out[4];
+    char path[512];
+    symtab fresh;
+    struct collect *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_sync(&s), 0); /* no file yet: nothing to sync */
+    assert_int_equal(spool_append(&s, in, 4, &f->t), 0);
+    assert_int_equal(sys_fault_arm(SYS_FDATASYNC, 1, 1, EIO), 0);
+    assert_int_equal(spool_sync(&s), -EIO);
+    assert_int_equal(spool_pending(&s), 4);
+    assert_int_equal(spool_sync(&s), 0);
+    take_all(&s, out, 4);
+    spool_free(&s);
+
+    /* Crash spool: the sync error is reported, the file is kept whole. */
+    assert_int_equal(sys_fault_arm(SYS_FDATASYNC, 1, 1, EIO), 0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 4, &f->t, path, sizeof(path)), -EIO);
+    assert_int_equal(access(path, F_OK), 0);
+    sys_fault_clear();
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL), 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&c->rows[i], &fresh, &in[i], &f->t);
+    symtab_free(&fresh);
+    assert_int_equal(unlink(path), 0); /* the next stamp may be the same */
+
+    /* A write error still removes the partial crash spool. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 3, 1, ENOSPC), 0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 4, &f->t, path, sizeof(path)), -ENOSPC);
+    assert_int_equal(access(path, F_OK), -1);
+    /* A read error while replaying is returned, not taken for EOF (the
+     * caller keeps the file; rows already handed over are re-delivered
+     * next time, which INSERT OR IGNORE makes harmless). */
+    sys_fault_clear();
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 4, &f->t, path, sizeof(path)), 0);
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(sys_fault_arm(SYS_READ, 3, 1, EIO), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EIO);
+    assert_int_equal(c->calls, 0); /* one record read, not yet handed over */
+    assert_int_equal(sys_fault_failed(SYS_READ), 1);
+    symtab_free(&fresh);
+    free(c);
+}
+
+static void test_sys_arm_bounds(void **state)
+{
+    (void)state;
+    assert_int_equal(sys_fault_arm(SYS_CALL_COUNT, 1, 1, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 0, 1, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 0, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, -2, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, 0), -EINVAL);
+    /* count -1: every call from the nth on. */
+    assert_int_equal(sys_fault_arm(SYS_RENAME, 2, -1, EXDEV), 0);
+    assert_int_equal(sys_rename("/nonexistent/a", "/nonexistent/b"), -1);
+    assert_int_equal(errno, ENOENT); /* call 1 is real */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sys_rename("/nonexistent/a", "/nonexistent/b"), -1);
+        assert_int_equal(errno, EXDEV);
+    }
+    assert_int_equal(sys_fault_calls(SYS_RENAME), 4);
+    assert_int_equal(sys_fault_failed(SYS_RENAME), 3);
+    assert_int_equal(sys_fault_arm(SYS_FSYNC, 1, 1, EIO), 0);
+    assert_int_equal(sys_fsync(-1), -1);
+    assert_int_equal(errno, EIO);
+    assert_int_equal(sys_fsync(-1), -1);
+    assert_int_equal(errno, EBADF);
+    sys_fault_clear();
+    assert_int_equal(sys_fault_calls(SYS_RENAME), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +649,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_enospc_then_eio, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_append_short_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_and_mkdir_faults, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_take_pread_and_truncate_faults,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fdatasync_faults, setup, teardown),
+        cmocka_unit_test(test_sys_arm_bounds),
     };
 
     return cmocka_run_group_tests_name("collector_spool", tests, NULL, NULL);
