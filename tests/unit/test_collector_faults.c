@@ -20,6 +20,12 @@
  * the code, rollback, backoff, retry: every row exactly once, totals
  * right); xSync failing with synchronous=FULL; xOpen failing; the writer
  * thread draining queue + spool through five consecutive failures.
+ * Corrupt spools replayed into the writer: a version-2 crash spool with a
+ * flipped byte, a binary symbol, a year-9999 ts_ms, recv_ts_ms INT64_MIN,
+ * three records of random bytes and a torn last record; a version-1 file
+ * (no CRC) with the same kinds of bad values: exact counts of rows landed
+ * and records quarantined, the quarantine file's headers in order, the
+ * summary log line, nothing from a bad record in any day file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +44,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include <uv.h>
+#include <zlib.h>
 
 #include "collector/config.h"
 #include "collector/feed.h"
@@ -474,6 +481,205 @@ static void test_thread_retries_through_failures(void **state)
     }
 }
 
+/* ------------------------------------------------- corrupt spool files */
+
+static int commit_chunk(const row *rows, size_t n, void *ud)
+{
+    struct fx *f = ud;
+    return writer_commit_rows(&f->w, rows, n, NULL, NULL);
+}
+
+static void reseal(uint8_t *rec)
+{
+    uint32_t crc = (uint32_t)crc32(0L, rec, (uInt)SPOOL_RECORD_V1);
+    memcpy(rec + SPOOL_RECORD_V1, &crc, 4);
+}
+
+static void set_field(uint8_t *rec, size_t off, int64_t v)
+{
+    memcpy(rec + off, &v, sizeof(v));
+}
+
+/* The quarantine file's "reason=" values in order, comma-joined. */
+static void q_reasons(const char *qpath, char *out, size_t cap)
+{
+    FILE *fp = fopen(qpath, "r");
+    char line[4096];
+    size_t o = 0;
+
+    assert_non_null(fp);
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), fp)) {
+        if (strncmp(line, "HKSPOOL-BAD ", 12) != 0)
+            continue;
+        char *r = strstr(line, " reason=");
+        assert_non_null(r);
+        r += 8;
+        r[strcspn(r, "\n")] = '\0';
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "," : "", r);
+    }
+    fclose(fp);
+}
+
+static void test_replay_corrupt_v2(void **state)
+{
+    struct fx *f = *state;
+    static row rows[20];
+    static uint8_t buf[SPOOL_HEADER + 30 * SPOOL_RECORD];
+    char path[512], qpath[1024], reasons[512];
+    long quarantined = 0, skipped = 0;
+
+    for (int i = 0; i < 20; i++)
+        rows[i] = mk(f, T0 + i * 10, 1 + i);
+    assert_int_equal(
+        spool_write_crash(f->dir, rows, 20, &f->t, path, sizeof(path)), 0);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    size_t len = (size_t)read(fd, buf, sizeof(buf));
+    assert_int_equal(len, SPOOL_HEADER + 20 * SPOOL_RECORD);
+    uint8_t *r3 = buf + SPOOL_HEADER + 3 * SPOOL_RECORD;
+    r3[40] ^= 0x04; /* a flipped bit in turnover: CRC catches it */
+    uint8_t *r7 = buf + SPOOL_HEADER + 7 * SPOOL_RECORD;
+    set_field(r7, offsetof(row, recv_ts_ms), INT64_MIN);
+    reseal(r7);
+    uint8_t *r9 = buf + SPOOL_HEADER + 9 * SPOOL_RECORD;
+    memcpy(r9 + sizeof(row), "HK.\x8f\x01\x02", 7);
+    reseal(r9);
+    uint8_t *r11 = buf + SPOOL_HEADER + 11 * SPOOL_RECORD;
+    set_field(r11, offsetof(row, ts_ms), 253402214400000LL); /* 9999-12-31 */
+    reseal(r11);
+    /* Three records of random bytes, then a torn one (50 bytes). */
+    srand(7);
+    for (size_t i = 0; i < 3 * SPOOL_RECORD + 50; i++)
+        buf[len + i] = (uint8_t)rand();
+    len += 3 * SPOOL_RECORD + 50;
+    assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+    close(fd);
+
+    init_writer(f);
+    /* Replay interns into the writer's table, as the daemon does. */
+    long n = spool_replay_file_q(path, &f->t, commit_chunk, f, &skipped,
+                                 &quarantined);
+    assert_int_equal(n, 16);
+    assert_int_equal(quarantined, 8);
+    assert_int_equal(skipped, 0);
+    exactly_once(f, 20240301, 16);
+    assert_int_equal(q_day(f, 20240301,
+                           "SELECT COUNT(*) FROM ticks WHERE seq IN "
+                           "(4, 8, 10, 12)"),
+                     0);
+    /* Nothing but the one day file was created. */
+    char other[256];
+    snprintf(other, sizeof(other), "%s/99991231.db", f->dir);
+    assert_int_equal(access(other, F_OK), -1);
+
+    const char *base = strrchr(path, '/') + 1;
+    snprintf(qpath, sizeof(qpath), "%s/_spool/quarantine/%s.bad", f->dir, base);
+    q_reasons(qpath, reasons, sizeof(reasons));
+    assert_string_equal(reasons, "checksum,recv_ts_ms,symbol,ts_ms,checksum,"
+                                 "checksum,checksum,truncated");
+    char want[600];
+    snprintf(want, sizeof(want),
+             "HKSPOOL-BAD source=%s offset=%d bytes=100 reason=recv_ts_ms",
+             base, (int)(SPOOL_HEADER + 7 * SPOOL_RECORD));
+    int hits = 0;
+    FILE *fp = fopen(qpath, "r");
+    char line[4096];
+    while (fgets(line, sizeof(line), fp))
+        hits += strncmp(line, want, strlen(want)) == 0;
+    fclose(fp);
+    assert_int_equal(hits, 1);
+    assert_int_equal(log_count(f,
+                               "ERROR hk_tick_collector.collector "
+                               "spool_records_quarantined path=",
+                               "records=8 rows_ok=16", NULL),
+                     1);
+    /* Rate limit: five record lines per file, then only the summary. */
+    assert_int_equal(log_count(f, "spool_record_quarantined path=", NULL),
+                     SPOOL_BAD_LOG_MAX);
+}
+
+static void test_replay_corrupt_v1(void **state)
+{
+    struct fx *f = *state;
+    uint8_t h[SPOOL_HEADER] = "HKSPOOL1";
+    uint8_t rec[SPOOL_RECORD_V1];
+    uint32_t rs = (uint32_t)SPOOL_RECORD_V1;
+    char path[512];
+    long quarantined = 0;
+
+    memcpy(h + 8, &rs, 4);
+    snprintf(path, sizeof(path), "%s/_spool", f->dir);
+    assert_int_equal(mkdir(path, 0750), 0);
+    snprintf(path, sizeof(path), "%s/_spool/old-v1.spool", f->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, h, sizeof(h)), SPOOL_HEADER);
+    for (int i = 0; i < 6; i++) {
+        row r = mk(f, T0 + i * 10, 100 + i);
+        if (i == 2)
+            r.recv_ts_ms = INT64_MIN;
+        if (i == 4)
+            r.seq = -1;
+        memcpy(rec, &r, sizeof(r));
+        memset(rec + sizeof(row), 0, SYMTAB_NAME_LEN);
+        snprintf((char *)rec + sizeof(row), SYMTAB_NAME_LEN, "%s",
+                 symtab_name(&f->t, r.sym));
+        assert_int_equal(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+    }
+    close(fd);
+    init_writer(f);
+    assert_int_equal(
+        spool_replay_file_q(path, &f->t, commit_chunk, f, NULL, &quarantined),
+        4);
+    assert_int_equal(quarantined, 2);
+    exactly_once(f, 20240301, 4);
+    char qpath[1024], reasons[256];
+    snprintf(qpath, sizeof(qpath), "%s/_spool/quarantine/old-v1.spool.bad",
+             f->dir);
+    q_reasons(qpath, reasons, sizeof(reasons));
+    assert_string_equal(reasons, "recv_ts_ms,seq");
+}
+
+/* A quarantine that cannot be written fails the replay (file kept). */
+static void test_replay_quarantine_unwritable(void **state)
+{
+    struct fx *f = *state;
+    row rows[3];
+    char path[512];
+
+    for (int i = 0; i < 3; i++)
+        rows[i] = mk(f, T0 + i * 10, 1 + i);
+    rows[1].recv_ts_ms = INT64_MIN;
+    assert_int_equal(
+        spool_write_crash(f->dir, rows, 3, &f->t, path, sizeof(path)), 0);
+    init_writer(f);
+    assert_int_equal(sys_fault_arm(SYS_MKDIR, 1, 1, ENOSPC), 0);
+    assert_int_equal(
+        spool_replay_file_q(path, &f->t, commit_chunk, f, NULL, NULL), -ENOSPC);
+    sys_fault_clear();
+    assert_int_equal(access(path, F_OK), 0);
+    long q = 0;
+    assert_int_equal(
+        spool_replay_file_q(path, &f->t, commit_chunk, f, NULL, &q), 2);
+    assert_int_equal(q, 1);
+    exactly_once(f, 20240301, 2);
+}
+
+/* recv_ts_ms INT64_MIN straight into the writer: no signed overflow
+ * (UBSan builds abort on one), the row lands as given. */
+static void test_writer_recv_ts_extremes(void **state)
+{
+    struct fx *f = *state;
+    row rows[2] = {mk(f, T0, 1), mk(f, T0 + 10, 2)};
+
+    rows[0].recv_ts_ms = INT64_MIN;
+    rows[1].recv_ts_ms = INT64_MAX;
+    init_writer(f);
+    assert_int_equal(writer_commit_rows(&f->w, rows, 2, NULL, NULL), 0);
+    exactly_once(f, 20240301, 2);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -505,6 +711,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thread_retries_through_failures,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_corrupt_v2, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_replay_corrupt_v1, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_replay_quarantine_unwritable,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_recv_ts_extremes, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests_name("collector_faults", tests, group_setup,

@@ -17,6 +17,10 @@
  * land after them); pread failing in take (rows kept, taken next time);
  * ftruncate failing after a drain; fdatasync failing on the live spool and
  * on a crash spool (reported, file kept and replayable).
+ * Record checks: spool_record_check for every reason (and a good record);
+ * a byte flipped in the live spool on disk is quarantined by spool_take
+ * (raw bytes and header in _spool/quarantine/live-<pid>.spool.bad,
+ * counted, logged once), the other rows still taken.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +37,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
+#include <zlib.h>
 
 #include "collector/spool.h"
 #include "collector/symtab.h"
+#include "common/log.h"
 #include "common/sys.h"
 
 static const char *const names[] = {"HK.00700", "HK.00981", "US.AAPL"};
@@ -163,11 +170,12 @@ static void test_append_take_order(void **state)
     assert_true(fd >= 0);
     assert_int_equal(read(fd, h, sizeof(h)), SPOOL_HEADER);
     close(fd);
-    assert_memory_equal(h, "HKSPOOL1", 8);
+    assert_memory_equal(h, "HKSPOOL2", 8);
     uint32_t rs;
     memcpy(&rs, h + 8, 4);
-    assert_int_equal(rs, 96);
-    assert_int_equal(SPOOL_RECORD, 96);
+    assert_int_equal(rs, 100);
+    assert_int_equal(SPOOL_RECORD, 100);
+    assert_int_equal(h[12] | h[13] | h[14] | h[15], 0);
 
     assert_int_equal(spool_take(&s, out, 1), 1);
     same_row(&out[0], &f->t, &in[0], &f->t);
@@ -345,11 +353,20 @@ static void test_bad_header(void **state)
         spool_write_crash(f->dir, in, 2, &f->t, path, sizeof(path)), 0);
     fd = open(path, O_WRONLY);
     assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
+    assert_int_equal(pwrite(fd, "HKSPOOL3", 8, 0), 8);
     assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
                      -EINVAL);
-    /* Right magic, wrong record size. */
+    /* Right magic, wrong record size (each version has its own). */
     uint32_t rs = 104;
+    assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
+    assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
+    rs = 96;
+    assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
+    rs = 100;
     assert_int_equal(pwrite(fd, "HKSPOOL1", 8, 0), 8);
     assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
     assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
@@ -636,6 +653,176 @@ static void test_sys_arm_bounds(void **state)
     assert_int_equal(sys_fault_calls(SYS_RENAME), 0);
 }
 
+/* ------------------------------------------------------- record checks */
+
+static void reseal(uint8_t *rec)
+{
+    uint32_t crc = (uint32_t)crc32(0L, rec, (uInt)SPOOL_RECORD_V1);
+    memcpy(rec + SPOOL_RECORD_V1, &crc, 4);
+}
+
+/* Encode r under name through a crash spool, return its record bytes. */
+static void record_of(struct fx *f, const row *r, uint8_t *rec)
+{
+    char path[512];
+    int fd;
+
+    assert_int_equal(spool_write_crash(f->dir, r, 1, &f->t, path, sizeof(path)),
+                     0);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, rec, SPOOL_RECORD, SPOOL_HEADER), SPOOL_RECORD);
+    close(fd);
+    assert_int_equal(unlink(path), 0);
+}
+
+static void test_record_check_reasons(void **state)
+{
+    struct fx *f = *state;
+    const int64_t now = 1709258400000LL;
+    uint8_t good[SPOOL_RECORD], rec[SPOOL_RECORD];
+    row r = mk(f, 1);
+
+    record_of(f, &r, good);
+    assert_null(spool_record_check(good, SPOOL_RECORD, now));
+    /* Version 1: the same bytes without the CRC. */
+    assert_null(spool_record_check(good, SPOOL_RECORD_V1, now));
+    assert_string_equal(spool_record_check(good, 50, now), "truncated");
+
+    memcpy(rec, good, sizeof(rec));
+    rec[20] ^= 0x01;
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "checksum");
+    memcpy(rec, good, sizeof(rec));
+    rec[SPOOL_RECORD - 1] ^= 0x80; /* the CRC itself */
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "checksum");
+
+    static const char *const bad_names[] = {
+        "hk.00700",  "HK.",      ".00700",      "HK00700",
+        "HK.007 00", "HK.0\x01", "ABCDEFGHI.1", "HK.00700\xff"};
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        memcpy(rec, good, sizeof(rec));
+        memset(rec + sizeof(row), 0, SYMTAB_NAME_LEN);
+        memcpy(rec + sizeof(row), bad_names[i], strlen(bad_names[i]));
+        reseal(rec);
+        assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now),
+                            "symbol");
+    }
+    /* Not NUL-terminated; junk after the NUL. */
+    memcpy(rec, good, sizeof(rec));
+    memset(rec + sizeof(row), 'A', SYMTAB_NAME_LEN);
+    reseal(rec);
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "symbol");
+    memcpy(rec, good, sizeof(rec));
+    rec[sizeof(row) + 20] = 'X';
+    reseal(rec);
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "symbol");
+    /* Good exotic names. */
+    static const char *const ok_names[] = {"US.BRK.B", "SH.600000",
+                                           "HK.TCH-240328", "SZ.a_1"};
+    for (size_t i = 0; i < sizeof(ok_names) / sizeof(ok_names[0]); i++) {
+        memcpy(rec, good, sizeof(rec));
+        memset(rec + sizeof(row), 0, SYMTAB_NAME_LEN);
+        memcpy(rec + sizeof(row), ok_names[i], strlen(ok_names[i]));
+        reseal(rec);
+        assert_null(spool_record_check(rec, SPOOL_RECORD, now));
+    }
+
+    row x;
+#define BAD(stmt, reason)                                                      \
+    do {                                                                       \
+        memcpy(rec, good, sizeof(rec));                                        \
+        memcpy(&x, rec, sizeof(x));                                            \
+        stmt;                                                                  \
+        memcpy(rec, &x, sizeof(x));                                            \
+        reseal(rec);                                                           \
+        assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now),        \
+                            reason);                                           \
+    } while (0)
+    BAD(x.ts_ms = 0, "ts_ms");
+    BAD(x.ts_ms = SPOOL_TS_MIN_MS - 1, "ts_ms");
+    BAD(x.ts_ms = now + SPOOL_TS_AHEAD_MS + 1, "ts_ms");
+    BAD(x.ts_ms = INT64_MIN, "ts_ms");
+    BAD(x.ts_ms = INT64_MAX, "ts_ms");
+    BAD(x.recv_ts_ms = INT64_MIN, "recv_ts_ms");
+    BAD(x.recv_ts_ms = -1, "recv_ts_ms");
+    BAD(x.flags = 0x80 | ROW_HAS_SEQ, "flags");
+    BAD(x.seq = 0, "seq");
+    BAD(x.seq = -7, "seq");
+    BAD(x.price = NAN, "price");
+    BAD(x.price = INFINITY, "price");
+    BAD(x.turnover = -INFINITY, "turnover");
+    BAD(x.push_type = 3, "push_type");
+#undef BAD
+    /* Edges that are fine: the bounds themselves, no seq with seq 0. */
+    memcpy(&x, good, sizeof(x));
+    x.ts_ms = SPOOL_TS_MIN_MS;
+    x.recv_ts_ms = now + SPOOL_TS_AHEAD_MS;
+    x.seq = 0;
+    x.flags = ROW_HAS_TYPE;
+    memcpy(rec, &x, sizeof(x));
+    reseal(rec);
+    assert_null(spool_record_check(rec, SPOOL_RECORD, now));
+}
+
+static void test_take_quarantines_flipped_byte(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[5], out[5];
+    char qpath[1400], want[256];
+    uint8_t rec[SPOOL_RECORD];
+
+    for (int i = 0; i < 5; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 5, &f->t), 0);
+    int fd = open(s.path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t off = SPOOL_HEADER + 2 * (off_t)SPOOL_RECORD;
+    assert_int_equal(pread(fd, rec, SPOOL_RECORD, off), SPOOL_RECORD);
+    rec[33] ^= 0x10; /* inside the price */
+    assert_int_equal(pwrite(fd, rec, SPOOL_RECORD, off), SPOOL_RECORD);
+    close(fd);
+
+    char logp[128];
+    snprintf(logp, sizeof(logp), "%s/log", f->dir);
+    int lf = open(logp, O_RDWR | O_CREAT, 0600);
+    log_set_fd(lf);
+    assert_int_equal(spool_take(&s, out, 5), 4);
+    log_set_fd(2);
+    same_row(&out[1], &f->t, &in[1], &f->t);
+    same_row(&out[2], &f->t, &in[3], &f->t);
+    assert_int_equal(spool_pending(&s), 0);
+    assert_int_equal(atomic_load(&s.quarantined), 1);
+
+    snprintf(qpath, sizeof(qpath), "%s/_spool/quarantine/live-%ld.spool.bad",
+             f->dir, (long)getpid());
+    int hl = snprintf(want, sizeof(want),
+                      "HKSPOOL-BAD source=live-%ld.spool offset=%lld "
+                      "bytes=100 reason=checksum\n",
+                      (long)getpid(), (long long)off);
+    assert_int_equal(file_size(qpath), hl + SPOOL_RECORD + 1);
+    uint8_t got[512];
+    fd = open(qpath, O_RDONLY);
+    assert_int_equal(read(fd, got, sizeof(got)), hl + SPOOL_RECORD + 1);
+    close(fd);
+    assert_memory_equal(got, want, (size_t)hl);
+    assert_memory_equal(got + hl, rec, SPOOL_RECORD);
+    assert_int_equal(got[hl + SPOOL_RECORD], '\n');
+
+    char line[1024] = "";
+    assert_int_equal(lseek(lf, 0, SEEK_SET), 0);
+    ssize_t n = read(lf, line, sizeof(line) - 1);
+    close(lf);
+    assert_true(n > 0);
+    line[n] = '\0';
+    assert_non_null(strstr(line, "WARNING hk_tick_collector.collector "
+                                 "spool_record_quarantined path="));
+    assert_non_null(strstr(line, " reason=checksum quarantine="));
+    assert_ptr_equal(strchr(line, '\n'), line + n - 1); /* one line */
+    spool_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +846,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_fdatasync_faults, setup, teardown),
         cmocka_unit_test(test_sys_arm_bounds),
+        cmocka_unit_test_setup_teardown(test_record_check_reasons, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_take_quarantines_flipped_byte,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests_name("collector_spool", tests, NULL, NULL);
