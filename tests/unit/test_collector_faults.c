@@ -16,14 +16,14 @@
  * queued untouched, nothing half-spooled) and then heals (spilled, later
  * rows follow the spool to keep order), everything landing exactly once;
  * a commit failing at every write position with SQLITE_FULL and
- * SQLITE_IOERR, in WAL and DELETE journal modes (persist_flush_failed with
- * the code, rollback, backoff, retry: every row exactly once, totals
- * right); xSync failing with synchronous=FULL; xOpen failing; the writer
- * thread draining queue + spool through five consecutive failures.
- * Corrupt spools replayed into the writer: a version-2 crash spool with a
- * flipped byte, a binary symbol, a year-9999 ts_ms, recv_ts_ms INT64_MIN,
- * three records of random bytes and a torn last record; a version-1 file
- * (no CRC) with the same kinds of bad values: exact counts of rows landed
+ * SQLITE_IOERR, in WAL and DELETE journal modes, and with SQLITE_READONLY
+ * (persist_flush_failed with the code, rollback, backoff, retry: every row
+ * exactly once, totals right); xSync failing with synchronous=FULL; xOpen
+ * failing; the writer thread draining queue + spool through five consecutive
+ * failures. Corrupt spools replayed into the writer: a version-2 crash spool
+ * with a flipped byte, a binary symbol, a year-9999 ts_ms, recv_ts_ms
+ * INT64_MIN, three records of random bytes and a torn last record; a version-1
+ * file (no CRC) with the same kinds of bad values: exact counts of rows landed
  * and records quarantined, the quarantine file's headers in order, the
  * summary log line, nothing from a bad record in any day file.
  */
@@ -385,6 +385,13 @@ static void test_commit_ioerr_each_write_wal(void **state)
     fail_each_write(*state, SQLITE_IOERR, "SQLITE_IOERR", "disk I/O error");
 }
 
+/* What a file that became read-only under the writer returns. */
+static void test_commit_readonly_each_write_wal(void **state)
+{
+    fail_each_write(*state, SQLITE_READONLY, "SQLITE_READONLY",
+                    "attempt to write a readonly database");
+}
+
 static void test_commit_full_each_write_delete(void **state)
 {
     struct fx *f = *state;
@@ -702,6 +709,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_commit_ioerr_each_write_wal, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_commit_readonly_each_write_wal,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_full_each_write_delete,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_ioerr_each_write_delete,
