@@ -187,6 +187,9 @@ lock_db() {
     LOCKER=$!
     E2E_PIDS+=("$LOCKER")
     exec 7>"$T/lockfifo"
+    # Wait for the writer's transaction instead of failing at once (the
+    # CLI's busy timeout is 0): a refused BEGIN would hold no lock at all.
+    echo ".timeout 5000" >&7
     echo "BEGIN IMMEDIATE;" >&7
     echo "SELECT 1;" >&7
     sleep 0.3
