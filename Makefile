@@ -44,12 +44,12 @@ test-asan: test-deps
 
 # ThreadSanitizer over the threaded parts: queue, writer, and the real daemon
 # (event loop + writer + HTTP threads) in the e2e scenarios that stress them.
-TSAN_TESTS = unit.test_collector_queue|unit.test_collector_writer|e2e.test_collector_(steady|http|locked|watchdog|faults)
+TSAN_TESTS = unit.test_collector_(queue|writer|faults)|e2e.test_collector_(steady|http|locked|watchdog|faults)
 
 test-tsan: test-deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTSAN=ON >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target hk-tick-collector opend-sim \
-	  test_collector_queue test_collector_writer
+	  test_collector_queue test_collector_writer test_collector_faults
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
 
