@@ -208,12 +208,14 @@ static int quarantine(struct qfile *q, const uint8_t *rec, size_t n, off_t off,
             return -errno;
     }
     off_t end = lseek(q->fd, 0, SEEK_END);
+    if (end < 0)
+        return -errno;
     int hl = snprintf(head, sizeof(head),
                       "HKSPOOL-BAD source=%s offset=%lld bytes=%zu "
                       "reason=%s\n",
                       base, (long long)off, n, why);
-    if (end < 0)
-        return -errno;
+    if (hl < 0 || (size_t)hl >= sizeof(head))
+        return -ENAMETOOLONG;
     rc = write_all(q->fd, head, (size_t)hl, end);
     if (rc == 0)
         rc = write_all(q->fd, rec, n, end + hl);
@@ -224,11 +226,16 @@ static int quarantine(struct qfile *q, const uint8_t *rec, size_t n, off_t off,
         return rc;
     }
     q->count++;
-    if (log_it)
+    if (log_it) {
+        char qp[1700], a[1700], b[1700];
+        snprintf(qp, sizeof(qp), "%.*s%squarantine/%s.bad", (int)dl, q->src,
+                 dl ? "/" : "", base);
         LOG(LOG_WARNING, LC_COLLECTOR,
             "spool_record_quarantined path=%s offset=%lld reason=%s "
-            "quarantine=%.*s%squarantine/%s.bad",
-            q->src, (long long)off, why, (int)dl, q->src, dl ? "/" : "", base);
+            "quarantine=%s",
+            log_quote(q->src, a, sizeof(a)), (long long)off, why,
+            log_quote(qp, b, sizeof(b)));
+    }
     return 0;
 }
 
@@ -267,12 +274,14 @@ static void take_bad(spool *s, const uint8_t *rec, off_t off, const char *why)
 {
     struct qfile q = {.src = s->path, .fd = -1};
     int64_t now = hktime_mono_ms();
+    char qp[1300];
     int rc;
 
     if (now - s->bad_log_mono_ms >= 60000) {
         if (s->bad_logged > SPOOL_BAD_LOG_MAX)
             LOG(LOG_WARNING, LC_COLLECTOR,
-                "spool_record_quarantined path=%s suppressed=%d", s->path,
+                "spool_record_quarantined path=%s suppressed=%d",
+                log_quote(s->path, qp, sizeof(qp)),
                 s->bad_logged - SPOOL_BAD_LOG_MAX);
         s->bad_log_mono_ms = now;
         s->bad_logged = 0;
@@ -286,7 +295,8 @@ static void take_bad(spool *s, const uint8_t *rec, off_t off, const char *why)
     if (rc != 0)
         LOG(LOG_ERROR, LC_COLLECTOR,
             "spool_quarantine_failed path=%s offset=%lld reason=%s err=\"%s\"",
-            s->path, (long long)off, why, strerror(-rc));
+            log_quote(s->path, qp, sizeof(qp)), (long long)off, why,
+            strerror(-rc));
 }
 
 size_t spool_take(spool *s, row *out, size_t max)
@@ -504,10 +514,12 @@ long spool_replay_file_q(const char *path, symtab *t, spool_chunk_fn fn,
     close(fd);
     if (rp->q.fd >= 0)
         close(rp->q.fd);
-    if (rp->q.count > 0)
+    if (rp->q.count > 0) {
+        char qp[1300];
         LOG(LOG_ERROR, LC_COLLECTOR,
-            "spool_records_quarantined path=%s records=%ld rows_ok=%ld", path,
-            rp->q.count, rp->total);
+            "spool_records_quarantined path=%s records=%ld rows_ok=%ld",
+            log_quote(path, qp, sizeof(qp)), rp->q.count, rp->total);
+    }
     if (quarantined)
         *quarantined += rp->q.count;
     long total = rp->total;
