@@ -10,6 +10,7 @@
  */
 #include "collector/feed.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,9 +76,13 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
         f->cfg_idx[i] = -1;
     if (opend_client_init(&f->cl, loop, &co, &cb, f) != 0)
         return -ENOMEM;
+    f->unsolicited_limit =
+        syms->cap -
+        (FEED_SYM_RESERVE < syms->cap / 2 ? FEED_SYM_RESERVE : syms->cap / 2);
     for (int i = 0; i < cfg->n_symbols; i++) {
-        f->sub_ids[i] =
-            symtab_intern(syms, cfg->symbols[i], strlen(cfg->symbols[i]));
+        if (symtab_add(syms, cfg->symbols[i], strlen(cfg->symbols[i]),
+                       syms->cap, &f->sub_ids[i]) != 0)
+            return -ENOSPC;
         f->cfg_idx[f->sub_ids[i]] = i;
     }
     uv_timer_init(loop, &f->reconnect_timer);
@@ -201,6 +206,42 @@ size_t feed_enqueue(feed *f, const row *rows, size_t n, int source)
 
 /* ---- mapping of ticker lists -------------------------------------------- */
 
+/*
+ * Id of a symbol named by the upstream. Configured symbols are interned at
+ * init and reload; any other (unsolicited) one may take a slot only below
+ * unsolicited_limit, so the reserve stays free for configured symbols. A
+ * refused symbol's rows are counted and logged at most once a minute.
+ * Returns 0 with *sym set, or -ENOSPC / -EINVAL with *sym = SYMTAB_NONE.
+ */
+static int symbol_id(feed *f, const char *name, size_t nrows, uint32_t *sym)
+{
+    uint32_t before = f->syms->count;
+    int64_t now;
+    int rc = symtab_add(f->syms, name, strlen(name), f->unsolicited_limit, sym);
+
+    if (rc == 0) {
+        if (f->syms->count != before)
+            f->c.unsolicited_symbols++;
+        return 0;
+    }
+    if (rc != -ENOSPC)
+        return rc;
+    f->c.dropped_symtab_full += (int64_t)nrows;
+    f->symfull_since_log += (int64_t)nrows;
+    now = hktime_mono_ms();
+    if (f->last_symfull_log_ms == 0 || now - f->last_symfull_log_ms >= 60000) {
+        char q[96];
+        LOG(LOG_WARNING, LC_FUTU,
+            "symbol_table_full symbol=%s unsolicited_symbols=%lld "
+            "limit=%u rows_refused=%lld",
+            log_quote(name, q, sizeof(q)), (long long)f->c.unsolicited_symbols,
+            f->unsolicited_limit, (long long)f->symfull_since_log);
+        f->last_symfull_log_ms = now;
+        f->symfull_since_log = 0;
+    }
+    return rc;
+}
+
 static size_t map_tickers(feed *f, const QotCommon__Security *sec,
                           QotCommon__Ticker **list, size_t n, int source,
                           int64_t recv_ms, uint32_t *sym_out)
@@ -218,8 +259,7 @@ static size_t map_tickers(feed *f, const QotCommon__Security *sec,
     if (snprintf(name, sizeof(name), "%s.%s", prefix, sec->code) >=
         (int)sizeof(name))
         return 0;
-    sym = symtab_intern(f->syms, name, strlen(name));
-    if (sym == SYMTAB_NONE)
+    if (symbol_id(f, name, n, &sym) != 0)
         return 0;
     if (sym_out)
         *sym_out = sym;
@@ -616,8 +656,10 @@ static int fill_securities(feed *f, const int *idx, int n,
                            QotCommon__Security **ptrs)
 {
     for (int k = 0; k < n; k++) {
-        const char *name = symtab_name(f->syms, f->sub_ids[idx[k]]);
-        const char *dot = strchr(name, '.');
+        const char *name, *dot;
+        assert(symtab_valid(f->syms, f->sub_ids[idx[k]]));
+        name = symtab_name(f->syms, f->sub_ids[idx[k]]);
+        dot = strchr(name, '.');
         QotCommon__Security s = QOT__COMMON__SECURITY__INIT;
         s.market = opend_msg_market_from_prefix(name, (size_t)(dot - name));
         s.code = (char *)(dot + 1);
@@ -824,15 +866,47 @@ static void on_closed(client *c, int reason, const char *detail, void *ud)
 /* ---- SIGHUP symbol changes
  * ----------------------------------------------------- */
 
+/*
+ * The part of next that can be adopted: every symbol already interned, and
+ * each new one only if the symbol table has room (the FEED_SYM_RESERVE slots
+ * make this the rule; a lifetime of reloads can still exhaust it). Refused
+ * symbols are logged and left out, so no entry is ever used without an id.
+ * Fills src (indexes into next), ids and n_out; returns how many were
+ * refused.
+ */
+static int adoptable_symbols(feed *f, const config *next, int *src,
+                             uint32_t *ids, int *n_out)
+{
+    int n = 0, refused = 0;
+
+    for (int k = 0; k < next->n_symbols; k++) {
+        const char *s = next->symbols[k];
+        if (symtab_add(f->syms, s, strlen(s), f->syms->cap, &ids[n]) != 0) {
+            char q[96];
+            LOG(LOG_WARNING, LC_MAIN,
+                "symbol_refused symbol=%s reason=symbol_table_full",
+                log_quote(s, q, sizeof(q)));
+            refused++;
+            continue;
+        }
+        src[n++] = k;
+    }
+    *n_out = n;
+    return refused;
+}
+
 void feed_apply_symbols(feed *f, const config *next)
 {
     config *cfg = f->cfg;
-    int added = 0, removed = 0;
+    int added = 0, removed = 0, refused, n_new;
+    int src[CONFIG_MAX_SYMBOLS];
+    uint32_t new_ids[CONFIG_MAX_SYMBOLS];
 
+    refused = adoptable_symbols(f, next, src, new_ids, &n_new);
     for (int i = 0; i < cfg->n_symbols; i++) {
         bool keep = false;
-        for (int k = 0; k < next->n_symbols; k++)
-            if (strcmp(cfg->symbols[i], next->symbols[k]) == 0)
+        for (int k = 0; k < n_new; k++)
+            if (new_ids[k] == f->sub_ids[i])
                 keep = true;
         if (!keep) {
             removed++;
@@ -840,10 +914,10 @@ void feed_apply_symbols(feed *f, const config *next)
                 send_sub(f, &i, 1, false);
         }
     }
-    for (int k = 0; k < next->n_symbols; k++) {
+    for (int k = 0; k < n_new; k++) {
         bool had = false;
         for (int i = 0; i < cfg->n_symbols; i++)
-            if (strcmp(cfg->symbols[i], next->symbols[k]) == 0)
+            if (f->sub_ids[i] == new_ids[k])
                 had = true;
         if (!had)
             added++;
@@ -854,17 +928,16 @@ void feed_apply_symbols(feed *f, const config *next)
     int old_n = cfg->n_symbols;
     memcpy(old_ok, f->sub_ok, sizeof(old_ok));
     memcpy(old_ids, f->sub_ids, sizeof(old_ids));
-    memcpy(cfg->symbols, next->symbols, sizeof(cfg->symbols));
-    cfg->n_symbols = next->n_symbols;
+    for (int k = 0; k < n_new; k++)
+        memcpy(cfg->symbols[k], next->symbols[src[k]], CONFIG_SYMBOL_LEN);
+    cfg->n_symbols = n_new;
     f->sub_accepted = 0;
     memset(f->recover_flag, 0, sizeof(f->recover_flag));
     for (int i = 0; i < old_n; i++)
         f->cfg_idx[old_ids[i]] = -1;
     for (int k = 0; k < cfg->n_symbols; k++) {
-        f->sub_ids[k] =
-            symtab_intern(f->syms, cfg->symbols[k], strlen(cfg->symbols[k]));
-        if (f->sub_ids[k] != SYMTAB_NONE)
-            f->cfg_idx[f->sub_ids[k]] = k;
+        f->sub_ids[k] = new_ids[k];
+        f->cfg_idx[f->sub_ids[k]] = k;
         f->sub_ok[k] = false;
         for (int i = 0; i < old_n; i++)
             if (old_ids[i] == f->sub_ids[k] && old_ok[i]) {
@@ -872,8 +945,9 @@ void feed_apply_symbols(feed *f, const config *next)
                 f->sub_accepted++;
             }
     }
-    LOG(LOG_INFO, LC_MAIN, "symbols_reloaded symbols=%d added=%d removed=%d",
-        cfg->n_symbols, added, removed);
+    LOG(LOG_INFO, LC_MAIN,
+        "symbols_reloaded symbols=%d added=%d removed=%d refused=%d",
+        cfg->n_symbols, added, removed, refused);
     if (f->state == FEED_UP) {
         for (int k = 0; k < cfg->n_symbols; k++)
             if (!f->sub_ok[k]) {

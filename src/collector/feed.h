@@ -34,6 +34,12 @@
 #define FEED_MAX_INFLIGHT 8
 #define FEED_MAP_CHUNK 1000 /* GetTicker's maximum; pushes are chunked */
 #define FEED_SYM_MAX 65536
+/*
+ * Symbol table slots that symbols nobody configured (unsolicited pushes or
+ * replies) may never take, so configured symbols, including those a SIGHUP
+ * adds, can always be interned: two full FUTU_SYMBOLS lists.
+ */
+#define FEED_SYM_RESERVE (2 * CONFIG_MAX_SYMBOLS)
 
 typedef enum feed_state {
     FEED_DOWN = 0,
@@ -56,6 +62,8 @@ typedef struct feed_counters {
     int64_t dropped_filter;
     int64_t reconnects;
     int64_t disconnects;
+    int64_t unsolicited_symbols; /* symbols interned though not configured */
+    int64_t dropped_symtab_full; /* rows of unsolicited symbols refused */
 } feed_counters;
 
 typedef struct feed {
@@ -97,6 +105,9 @@ typedef struct feed {
     int64_t connected_since_mono;
     feed_counters c; /* cumulative */
     mapping_stats ms;
+    uint32_t unsolicited_limit; /* symtab entries unsolicited ones may fill */
+    int64_t last_symfull_log_ms;
+    int64_t symfull_since_log;
     row *rows; /* mapping scratch, 1000 rows */
     bool ever_connected;
     void (*on_first_up)(struct feed *f);
