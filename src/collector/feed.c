@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +69,12 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
     f->backoff_sec = cfg->reconnect_min_delay;
     f->last_seen_mono = calloc(syms->cap, sizeof(int64_t));
     f->last_push_mono = calloc(syms->cap, sizeof(int64_t));
+    f->rate_ticks = calloc(syms->cap, sizeof(double));
+    f->rate_ms = calloc(syms->cap, sizeof(double));
     f->cfg_idx = malloc(syms->cap * sizeof(int32_t));
     f->rows = malloc(FEED_MAP_CHUNK * sizeof(row));
-    if (!f->last_seen_mono || !f->last_push_mono || !f->cfg_idx || !f->rows)
+    if (!f->last_seen_mono || !f->last_push_mono || !f->cfg_idx || !f->rows ||
+        !f->rate_ticks || !f->rate_ms)
         return -ENOMEM;
     for (uint32_t i = 0; i < syms->cap; i++)
         f->cfg_idx[i] = -1;
@@ -100,6 +104,8 @@ void feed_free(feed *f)
     opend_client_free(&f->cl);
     free(f->last_seen_mono);
     free(f->last_push_mono);
+    free(f->rate_ticks);
+    free(f->rate_ms);
     free(f->cfg_idx);
     free(f->rows);
 }
@@ -285,39 +291,82 @@ static size_t map_tickers(feed *f, const QotCommon__Security *sec,
 static void send_get_ticker(feed *f, int idx, int num, uint32_t kind);
 
 /*
- * Ask for a deep (1000-tick) re-fetch of one symbol. It goes through the
- * backfill pipeline (at most FEED_MAX_INFLIGHT requests in flight, so a
+ * Ask for a re-fetch of num ticks (<= 1000) of one symbol. It goes through
+ * the backfill pipeline (at most FEED_MAX_INFLIGHT requests in flight, so a
  * burst of gaps after the lunch break cannot flood OpenD or the request
- * table); a symbol already waiting is not queued twice.
+ * table); a symbol already waiting is not queued twice (it keeps the larger
+ * count).
  */
 static void request_recovery(feed *f, int idx, const char *reason,
-                             double gap_sec)
+                             double gap_sec, int num)
 {
-    if (f->recover_flag[idx])
+    if (f->recover_num[idx]) {
+        if (num > f->recover_num[idx])
+            f->recover_num[idx] = (int16_t)num;
         return; /* already waiting for a slot */
-    f->recover_flag[idx] = 1;
-    LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s reason=%s gap_sec=%.1f",
-        symtab_name(f->syms, f->sub_ids[idx]), reason, gap_sec);
+    }
+    f->recover_num[idx] = (int16_t)num;
+    LOG(LOG_INFO, LC_FUTU,
+        "recovery_fetch symbol=%s reason=%s gap_sec=%.1f num=%d",
+        symtab_name(f->syms, f->sub_ids[idx]), reason, gap_sec, num);
     pump_backfill(f);
+}
+
+int feed_gap_fetch_num(double rate_per_sec, double gap_sec)
+{
+    double want;
+
+    if (!(rate_per_sec >= 0) || !(gap_sec >= 0))
+        return FEED_GAP_FETCH_MAX; /* no estimate: the deepest window */
+    want = rate_per_sec * gap_sec * FEED_GAP_SAFETY;
+    if (want >= FEED_GAP_FETCH_MAX)
+        return FEED_GAP_FETCH_MAX;
+    if (want <= FEED_GAP_FETCH_FLOOR)
+        return FEED_GAP_FETCH_FLOOR;
+    return (int)ceil(want);
+}
+
+/*
+ * A symbol's observed push rate: ticks and elapsed time, both decayed with
+ * a time constant of FEED_RATE_TAU_SEC, so the estimate follows the last
+ * few minutes and includes the symbol's own quiet spells. Returns the rate
+ * before this push (NAN with no history), then folds the push in.
+ */
+static double rate_update(feed *f, uint32_t sym, int64_t dt_ms, size_t ticks)
+{
+    double *tk = &f->rate_ticks[sym], *ms = &f->rate_ms[sym];
+    double before = *ms > 0 ? *tk * 1000.0 / *ms : NAN;
+    double decay = exp(-(double)dt_ms / (FEED_RATE_TAU_SEC * 1000.0));
+
+    *tk = *tk * decay + (double)ticks;
+    *ms = *ms * decay + (double)dt_ms;
+    return before;
 }
 
 /*
  * Pushes of a symbol resumed after a silence of at least the poll stale
  * time: ticks may be missing between the last poll and this push (their
  * seq is below what is now persisted, so no seq filter can see them).
- * Fetch the deepest window OpenD keeps; the database dedups the overlap.
+ * Fetch what the symbol can have missed at its observed rate (see
+ * feed_gap_fetch_num); the database dedups the overlap.
  */
-static void check_push_gap(feed *f, uint32_t sym)
+static void check_push_gap(feed *f, uint32_t sym, size_t ticks)
 {
     int64_t now = hktime_mono_ms();
     int64_t last = f->last_push_mono[sym];
     int idx = f->cfg_idx[sym];
+    double rate, gap_sec;
 
     f->last_push_mono[sym] = now;
-    if (last == 0 || idx < 0 || f->state != FEED_UP ||
+    if (last == 0)
+        return;
+    rate = rate_update(f, sym, now - last, ticks);
+    if (idx < 0 || f->state != FEED_UP ||
         now - last < (int64_t)f->cfg->poll_stale_sec * 1000)
         return;
-    request_recovery(f, idx, "push_gap", (double)(now - last) / 1000.0);
+    gap_sec = (double)(now - last) / 1000.0;
+    request_recovery(f, idx, "push_gap", gap_sec,
+                     feed_gap_fetch_num(rate, gap_sec));
 }
 
 static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
@@ -340,6 +389,7 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
             return;
         }
         uint32_t sym = SYMTAB_NONE;
+        size_t pushed = 0;
         /* A push may carry any number of ticks: map them in chunks. */
         for (size_t off = 0; off < r->s2c->n_tickerlist;
              off += FEED_MAP_CHUNK) {
@@ -349,10 +399,11 @@ static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
                             n < FEED_MAP_CHUNK ? n : FEED_MAP_CHUNK, ROW_PUSH,
                             recv_ms, &sym);
             f->c.push_rows += (int64_t)k;
+            pushed += k;
             feed_enqueue(f, f->rows, k, ROW_PUSH);
         }
         if (sym != SYMTAB_NONE)
-            check_push_gap(f, sym);
+            check_push_gap(f, sym, pushed);
         return;
     }
     if (proto_id == PROTO_NOTIFY) {
@@ -449,7 +500,8 @@ static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
         if (got == want && k > 0 && base != WRITER_SEQ_NONE &&
             r->s2c->n_tickerlist >= (size_t)f->cfg->poll_num && oldest > base &&
             f->cfg->poll_num < 1000) {
-            request_recovery(f, idx, "poll_window_short", 0);
+            request_recovery(f, idx, "poll_window_short", 0,
+                             FEED_GAP_FETCH_MAX);
         }
         f->c.poll_accepted += (int64_t)acc;
         size_t lost = feed_enqueue(f, f->rows, acc, ROW_POLL);
@@ -521,11 +573,12 @@ static void pump_backfill(feed *f)
     for (int i = 0; i < f->cfg->n_symbols && f->state == FEED_UP &&
                     f->bf_inflight < FEED_MAX_INFLIGHT;
          i++) {
-        if (!f->recover_flag[i])
+        int num = f->recover_num[i];
+        if (num == 0)
             continue;
-        f->recover_flag[i] = 0;
+        f->recover_num[i] = 0;
         if (f->sub_ok[i])
-            send_get_ticker(f, i, 1000, KIND_BACKFILL);
+            send_get_ticker(f, i, num, KIND_BACKFILL);
     }
 }
 
@@ -932,7 +985,7 @@ void feed_apply_symbols(feed *f, const config *next)
         memcpy(cfg->symbols[k], next->symbols[src[k]], CONFIG_SYMBOL_LEN);
     cfg->n_symbols = n_new;
     f->sub_accepted = 0;
-    memset(f->recover_flag, 0, sizeof(f->recover_flag));
+    memset(f->recover_num, 0, sizeof(f->recover_num));
     for (int i = 0; i < old_n; i++)
         f->cfg_idx[old_ids[i]] = -1;
     for (int k = 0; k < cfg->n_symbols; k++) {

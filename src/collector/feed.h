@@ -41,6 +41,17 @@
  */
 #define FEED_SYM_RESERVE (2 * CONFIG_MAX_SYMBOLS)
 
+/*
+ * Push-gap recovery (see feed_gap_fetch_num): ticks fetched when a symbol's
+ * pushes resume = observed rate x silence x FEED_GAP_SAFETY, at least
+ * FEED_GAP_FETCH_FLOOR, at most FEED_GAP_FETCH_MAX (GetTicker's maximum).
+ * The rate decays with a time constant of FEED_RATE_TAU_SEC.
+ */
+#define FEED_GAP_SAFETY 4.0
+#define FEED_GAP_FETCH_FLOOR 50
+#define FEED_GAP_FETCH_MAX 1000
+#define FEED_RATE_TAU_SEC 300.0
+
 typedef enum feed_state {
     FEED_DOWN = 0,
     FEED_CONNECTING,
@@ -90,8 +101,9 @@ typedef struct feed {
     /* backfill / poll pipelines: indexes into sub_ids */
     int bf_next, bf_inflight;
     int bf_num; /* ticks per request of the running backfill pass */
-    /* per-symbol deep re-fetches waiting for a pipeline slot (config idx) */
-    uint8_t recover_flag[CONFIG_MAX_SYMBOLS];
+    /* per-symbol re-fetches waiting for a pipeline slot (config idx):
+     * ticks to fetch, 0 = none waiting */
+    int16_t recover_num[CONFIG_MAX_SYMBOLS];
     int poll_next, poll_inflight;
     int poll_running; /* 0 idle, 1 poll cycle, 2 off-hours probe */
     int64_t last_probe_ms;
@@ -99,6 +111,8 @@ typedef struct feed {
     bool qot_down; /* Notify ConnStatus said the backend feed is down */
     int64_t *last_seen_mono; /* per symtab id: last tick (any source) */
     int64_t *last_push_mono; /* per symtab id: last pushed tick */
+    double *rate_ticks;      /* per symtab id: decayed pushed ticks */
+    double *rate_ms;         /* per symtab id: decayed elapsed ms */
     int32_t *cfg_idx;        /* per symtab id: index in FUTU_SYMBOLS, -1 */
     int64_t last_row_mono_ms;
     int64_t max_ts_seen;
@@ -124,6 +138,13 @@ void feed_free(feed *f);
 size_t feed_enqueue(feed *f, const row *rows, size_t n, int source);
 /* Apply a new symbol list (SIGHUP): subscribe new, unsubscribe removed. */
 void feed_apply_symbols(feed *f, const config *next);
+/*
+ * Ticks to re-fetch for a symbol whose pushes resume after gap_sec of
+ * silence, given its observed rate (ticks/s; NAN = unknown): rate x gap x
+ * FEED_GAP_SAFETY rounded up, within [FEED_GAP_FETCH_FLOOR,
+ * FEED_GAP_FETCH_MAX]; FEED_GAP_FETCH_MAX when the rate is unknown. Pure.
+ */
+int feed_gap_fetch_num(double rate_per_sec, double gap_sec);
 /* Re-fetch every subscribed symbol's recent ticks (recovery_fetch). */
 void feed_recovery_fetch(feed *f, const char *reason);
 /* Whether the session is up and subscribed. */

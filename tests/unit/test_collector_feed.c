@@ -14,10 +14,12 @@
  * unsolicited symbols stop at the reserve, their refused rows are counted
  * and logged, the reload interns and subscribes the new symbol; a table
  * filled to the brim refuses a reload symbol truthfully (refused=1, the
- * list keeps only what has an id).
+ * list keeps only what has an id); the push-gap re-fetch count (rate x
+ * silence x 4 within [50, 1000]) and its log line.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -250,6 +252,43 @@ static void test_symtab_add_limits(void **state)
     symtab_free(&t);
 }
 
+static void test_gap_fetch_num(void **state)
+{
+    (void)state;
+    /* Unknown rate: the deepest window. */
+    assert_int_equal(feed_gap_fetch_num(NAN, 12.0), FEED_GAP_FETCH_MAX);
+    /* Illiquid: 0.05 ticks/s silent 30 s -> 6 -> the floor. */
+    assert_int_equal(feed_gap_fetch_num(0.05, 30.0), FEED_GAP_FETCH_FLOOR);
+    /* 10 ticks/s silent 12 s -> 120 missed at most -> 480 fetched. */
+    assert_int_equal(feed_gap_fetch_num(10.0, 12.0), 480);
+    assert_int_equal(feed_gap_fetch_num(10.1, 12.0), 485);
+    /* Liquid: capped at GetTicker's maximum. */
+    assert_int_equal(feed_gap_fetch_num(50.0, 12.0), FEED_GAP_FETCH_MAX);
+    assert_int_equal(feed_gap_fetch_num(0.0, 1e9), FEED_GAP_FETCH_FLOOR);
+}
+
+/* Pushes at 10/s, then a 12 s silence: the re-fetch is bounded. */
+static void test_push_gap_bounded(void **state)
+{
+    struct fx *f = *state;
+
+    f->f.state = FEED_UP;
+    f->f.sub_ok[0] = true;
+    f->cfg->poll_stale_sec = 10;
+    for (int i = 0; i < 100; i++) {
+        f->f.last_push_mono[f->f.sub_ids[0]] = hktime_mono_ms() - 100;
+        push_one(f, "00700", i + 1);
+    }
+    f->f.last_push_mono[f->f.sub_ids[0]] = hktime_mono_ms() - 12000;
+    push_one(f, "00700", 101);
+    /* rate just under 10/s (the 100 ms steps are decayed) x 12 s x 4 */
+    const char *l = strstr(log_text(f), "recovery_fetch symbol=HK.00700 "
+                                        "reason=push_gap gap_sec=12.0 num=");
+    assert_non_null(l);
+    int num = atoi(strstr(l, "num=") + 4);
+    assert_in_range(num, 470, 481);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +297,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_into_full_table, setup,
                                         teardown),
         cmocka_unit_test(test_symtab_add_limits),
+        cmocka_unit_test(test_gap_fetch_num),
+        cmocka_unit_test_setup_teardown(test_push_gap_bounded, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("collector_feed", tests, NULL, NULL);
