@@ -91,7 +91,7 @@ static void persistent_stall(health *h, const char *reason, size_t ql,
         "persisted_rows_per_min=%lld commit_age_sec=%s "
         "dequeue_age_sec=%s worker_alive=%s recovery_failures=%d sid=%s",
         reason, upstream ? "True" : "False",
-        h->f->poll_running ? "True" : "False", ql, h->q->cap,
+        feed_polling(h->f) ? "True" : "False", ql, h->q->cap,
         cfg->watchdog_queue_threshold_rows, (long long)d->push_rows,
         (long long)d->queue_in, out, inserted, ca, da, dead ? "False" : "True",
         h->failures, h->f->sid);

@@ -177,7 +177,7 @@ static void test_unsolicited_flood_then_reload(void **state)
     char code[16];
     uint32_t limit = FEED_SYM_MAX - FEED_SYM_RESERVE;
 
-    f->f.state = FEED_UP; /* as after a subscribe (no socket needed) */
+    f->f.sess.state = FEED_UP; /* as after a subscribe (no socket needed) */
     for (int i = 0; i < 70000; i++) {
         snprintf(code, sizeof(code), "U%06d", i);
         push_one(f, code, i + 1);
@@ -194,8 +194,8 @@ static void test_unsolicited_flood_then_reload(void **state)
     assert_int_equal(load_cfg(f->next, "HK.00700,HK.09999", f->dir), 0);
     feed_apply_symbols(&f->f, f->next);
     assert_int_equal(f->cfg->n_symbols, 2);
-    assert_int_equal(f->f.sub_ids[1], symtab_find(&f->t, "HK.09999", 8));
-    assert_true(symtab_valid(&f->t, f->f.sub_ids[1]));
+    assert_int_equal(f->f.sub.ids[1], symtab_find(&f->t, "HK.09999", 8));
+    assert_true(symtab_valid(&f->t, f->f.sub.ids[1]));
     assert_non_null(strstr(log_text(f), "symbols_reloaded symbols=2 added=1 "
                                         "removed=0 refused=0"));
 }
@@ -212,7 +212,7 @@ static void test_reload_into_full_table(void **state)
                              SYMTAB_NONE);
     }
     assert_int_equal(symtab_intern(&f->t, "HK.09999", 8), SYMTAB_NONE);
-    f->f.state = FEED_UP;
+    f->f.sess.state = FEED_UP;
     assert_int_equal(load_cfg(f->next, "HK.00700,HK.09999", f->dir), 0);
     feed_apply_symbols(&f->f, f->next);
     assert_int_equal(f->cfg->n_symbols, 1);
@@ -272,14 +272,14 @@ static void test_push_gap_bounded(void **state)
 {
     struct fx *f = *state;
 
-    f->f.state = FEED_UP;
-    f->f.sub_ok[0] = true;
+    f->f.sess.state = FEED_UP;
+    f->f.sub.ok[0] = true;
     f->cfg->poll_stale_sec = 10;
     for (int i = 0; i < 100; i++) {
-        f->f.last_push_mono[f->f.sub_ids[0]] = hktime_mono_ms() - 100;
+        f->f.in.last_push_mono[f->f.sub.ids[0]] = hktime_mono_ms() - 100;
         push_one(f, "00700", i + 1);
     }
-    f->f.last_push_mono[f->f.sub_ids[0]] = hktime_mono_ms() - 12000;
+    f->f.in.last_push_mono[f->f.sub.ids[0]] = hktime_mono_ms() - 12000;
     push_one(f, "00700", 101);
     /* rate just under 10/s (the 100 ms steps are decayed) x 12 s x 4 */
     const char *l = strstr(log_text(f), "recovery_fetch symbol=HK.00700 "
