@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +52,8 @@
 
 #include "common/hktime.h"
 #include "ctl/ctl.h"
+#include "dayfile/dayfile.h"
+#include "dayfile/manifest.h"
 
 #define RECENT_WRITE_SEC 600
 #define HK_CLOSE_MS_OF_DAY ((16 * 3600 + 10 * 60) * 1000)
@@ -354,18 +355,14 @@ out:
 int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
                     int64_t *count, int64_t *max_ts, char *err, size_t ecap)
 {
-    char uri[PATH_MAX + 64];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    fmt_buf(uri, sizeof(uri), "file:%s?mode=ro%s", path,
-            immutable ? "&immutable=1" : "");
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK) {
+    if (dayfile_open_ro(path, immutable ? DAYFILE_RO_PRIVATE : 0, &db) !=
+        SQLITE_OK) {
         fmt_buf(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
         goto out;
     }
-    sqlite3_busy_timeout(db, 5000);
     if (integrity) {
         if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) !=
             SQLITE_OK) {
@@ -466,19 +463,19 @@ int ctl_ar_failf(const ctl_ctx *c, int code, const char *reason,
 /* ---------------------------------------------------------------------- */
 /* retention                                                               */
 
-static bool manifest_verified(const char *archive_dir, const char *day,
-                              int64_t *ticks)
+static bool manifest_verified(const char *archive_dir, int day, int64_t *ticks)
 {
     char p[PATH_MAX];
-    fmt_buf(p, sizeof(p), "%s/manifest/%s.json", archive_dir, day);
-    json_t *m = json_load_file(p, 0, NULL);
-    if (!m)
+    dayfile_manifest m;
+    if (dayfile_manifest_path(archive_dir, day, p, sizeof(p)) != 0 ||
+        dayfile_manifest_read(p, &m) != 0)
         return false;
-    bool ok = json_is_true(json_object_get(m, "verify_ok"));
-    json_t *d = json_object_get(m, "verify_details");
-    json_t *n = d ? json_object_get(d, "ticks_count") : NULL;
+    json_t *n = m.verify_details
+                    ? json_object_get(m.verify_details, "ticks_count")
+                    : NULL;
     *ticks = json_is_integer(n) ? json_integer_value(n) : -1;
-    json_decref(m);
+    bool ok = m.verify_ok;
+    dayfile_manifest_free(&m);
     return ok;
 }
 
@@ -499,19 +496,15 @@ static int cmp_desc(const void *a, const void *b)
 static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
                       json_t *deleted, json_t *skipped)
 {
-    regex_t re;
-    if (regcomp(&re, "^[0-9]{8}\\.db$", REG_EXTENDED | REG_NOSUB) != 0)
-        return;
     DIR *d = opendir(c->data_root);
-    if (!d) {
-        regfree(&re);
+    if (!d)
         return;
-    }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (regexec(&re, e->d_name, 0, NULL, 0) != 0)
+        int nday;
+        if (dayfile_parse_name(e->d_name, &nday) != 0)
             continue;
         char p[PATH_MAX];
         fmt_buf(p, sizeof(p), "%s/%s", c->data_root, e->d_name);
@@ -528,7 +521,6 @@ static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    regfree(&re);
     qsort(names, n, sizeof(*names), cmp_desc);
     int today = ctl_ar_hk_today(c->now_ms);
     for (size_t i = (size_t)keep_days < n ? (size_t)keep_days : n; i < n; i++) {
@@ -549,7 +541,7 @@ static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
         else if ((a1 >= 0 && a1 < RECENT_WRITE_SEC) ||
                  (a2 >= 0 && a2 < RECENT_WRITE_SEC))
             why = "recently_modified";
-        else if (!manifest_verified(archive_dir, day, &archived))
+        else if (!manifest_verified(archive_dir, atoi(day), &archived))
             why = "not_verified";
         else if (!file_exists(zst) || !file_exists(sha))
             why = "archive_missing";
@@ -863,25 +855,22 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
         verify_ok = verify_archive(zst, hex, vtmp, src_count, src_max, details);
 
     /* 7. manifest, also after a failed verify (verify_ok false) */
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
-    json_t *m = json_object();
-    json_object_set_new(m, "trading_day", json_string(days));
-    json_object_set_new(m, "created_at_ms", json_integer(hktime_now_ms()));
-    json_object_set_new(m, "host", json_string(host));
-    json_object_set_new(m, "collector_version", json_string(HK_VERSION));
-    json_object_set_new(m, "source_db", json_string(db));
-    json_object_set_new(m, "archive_file", json_string(zst));
-    json_object_set_new(m, "archive_size_bytes", json_integer(file_size(zst)));
-    json_object_set_new(m, "checksum_sha256", json_string(hex));
-    json_object_set_new(m, "compression", json_string("zstd"));
-    json_object_set_new(m, "verify_enabled", json_boolean(verify));
-    json_object_set_new(m, "verify_ok", json_boolean(verify_ok));
-    json_object_set_new(m, "verify_details", json_incref(details));
-    json_object_set_new(m, "quality_summary",
-                        quality_summary(report, src_count));
-    int mw = ctl_json_write_file(m, manifest);
-    json_decref(m);
+    dayfile_manifest m = {.created_at_ms = hktime_now_ms(),
+                          .archive_size_bytes = file_size(zst),
+                          .verify_enabled = verify,
+                          .verify_ok = verify_ok,
+                          .verify_details = json_incref(details),
+                          .quality_summary =
+                              quality_summary(report, src_count)};
+    fmt_buf(m.trading_day, sizeof(m.trading_day), "%s", days);
+    gethostname(m.host, sizeof(m.host) - 1);
+    fmt_buf(m.collector_version, sizeof(m.collector_version), "%s", HK_VERSION);
+    fmt_buf(m.source_db, sizeof(m.source_db), "%s", db);
+    fmt_buf(m.archive_file, sizeof(m.archive_file), "%s", zst);
+    fmt_buf(m.checksum_sha256, sizeof(m.checksum_sha256), "%s", hex);
+    fmt_buf(m.compression, sizeof(m.compression), "zstd");
+    int mw = dayfile_manifest_write(manifest, &m);
+    dayfile_manifest_free(&m);
     if (mw != 0) {
         ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s", manifest,
                      strerror(errno));

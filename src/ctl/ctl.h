@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "dayfile/totals.h"
+
 #define CTL_OK 0
 #define CTL_RUNTIME 1
 #define CTL_USAGE 2
@@ -43,10 +45,9 @@ typedef struct ctl_ctx {
  * Returns a pointer valid until the next call, or NULL. */
 const char *ctl_getenv(const ctl_ctx *c, const char *name);
 
-/* Open a day file read-only ("file:<path>?mode=ro", URI; a WAL-mode file
- * without -wal and -shm gets "&immutable=1" so SQLite does not create
- * them). Returns SQLITE_OK or an error (*db may still need sqlite3_close);
- * never creates files. */
+/* dayfile_open_ro(path, 0, db): read-only, immutable when the WAL file is
+ * idle, never creates files. Returns SQLITE_OK or an error (*db may still
+ * need sqlite3_close). */
 int ctl_open_ro(const char *path, sqlite3 **db);
 /* Whether a table exists in db. */
 bool ctl_has_table(sqlite3 *db, const char *name);
@@ -156,23 +157,9 @@ int ctl_json_write_file(json_t *doc, const char *path);
 int ctl_mkdirs(const char *dir, int mode);
 
 /* Per-symbol totals of a day file (one row per symbol). */
-typedef struct ctl_symrow {
-    char symbol[48];
-    int64_t rows;
-    int64_t min_ts_ms;
-    int64_t max_ts_ms;
-    int64_t max_seq;
-    bool has_seq;
-} ctl_symrow;
+typedef dayfile_total ctl_symrow;
 
-/*
- * Per-symbol totals for trading_day = day, or for the whole file when day
- * is 0 (summed over trading days), ordered by symbol. Read from
- * hk_symbol_totals when the table exists (no scan of ticks), else computed
- * with a GROUP BY over the (symbol, trading_day, ts_ms) index; *from_totals
- * says which (may be NULL). Returns 0 with *rows (malloc'd, caller frees;
- * NULL when *n is 0), or -1 on an SQLite error.
- */
+/* dayfile_totals_read (dayfile/totals.h): same contract. */
 int ctl_symbol_totals(sqlite3 *db, int day, ctl_symrow **rows, int *n,
                       bool *from_totals);
 

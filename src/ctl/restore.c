@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "dayfile/manifest.h"
 
 static int fmt_path(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -61,36 +62,17 @@ static bool exists(const char *p)
 }
 
 /* Expected (rows, max_ts) from the manifest; false when unknown. */
-static bool manifest_expect(const char *archive_dir, const char *day,
-                            int64_t *rows, int64_t *max_ts, bool *has_max)
+static bool manifest_expect(const char *archive_dir, int day, int64_t *rows,
+                            int64_t *max_ts, bool *has_max)
 {
     char p[PATH_MAX];
-    if (fmt_path(p, sizeof(p), "%s/manifest/%s.json", archive_dir, day))
-        return false;
-    json_t *m = json_load_file(p, 0, NULL);
-    if (!m)
-        return false;
-    bool ok = false;
-    json_t *vd = json_object_get(m, "verify_details");
-    json_t *n = vd ? json_object_get(vd, "ticks_count") : NULL;
-    json_t *x = vd ? json_object_get(vd, "max_ts_ms") : NULL;
+    dayfile_manifest m;
     *has_max = false;
-    if (json_is_integer(n)) {
-        *rows = json_integer_value(n);
-        if (json_is_integer(x)) {
-            *max_ts = json_integer_value(x);
-            *has_max = true;
-        }
-        ok = true;
-    } else {
-        json_t *q = json_object_get(m, "quality_summary");
-        json_t *t = q ? json_object_get(q, "total_rows") : NULL;
-        if (json_is_integer(t)) {
-            *rows = json_integer_value(t);
-            ok = true;
-        }
-    }
-    json_decref(m);
+    if (dayfile_manifest_path(archive_dir, day, p, sizeof(p)) != 0 ||
+        dayfile_manifest_read(p, &m) != 0)
+        return false;
+    bool ok = dayfile_manifest_rows(&m, rows, max_ts, has_max) == 0;
+    dayfile_manifest_free(&m);
     return ok;
 }
 
@@ -225,7 +207,7 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
                             zst, err);
     }
     bool have_manifest =
-        manifest_expect(adir, days, &want_rows, &want_max, &has_max);
+        manifest_expect(adir, day, &want_rows, &want_max, &has_max);
     if (have_manifest &&
         (rows != want_rows || (has_max && max_ts != want_max))) {
         unlink(tmp);
