@@ -20,22 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int write_all(int fd, const void *buf, size_t n, off_t off)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
+#include "common/util.h"
 
 static void header(uint8_t h[SPOOL_HEADER])
 {
@@ -77,7 +62,7 @@ static int open_live(spool *s)
     if (s->fd < 0)
         return -errno;
     header(h);
-    rc = write_all(s->fd, h, sizeof(h), 0);
+    rc = util_pwrite_all(s->fd, h, sizeof(h), 0);
     if (rc != 0) {
         close(s->fd);
         s->fd = -1;
@@ -108,7 +93,7 @@ int spool_append(spool *s, const row *rows, size_t n, const symtab *t)
         size_t k = n - i < 64 ? n - i : 64;
         for (size_t j = 0; j < k; j++)
             encode(&rows[i + j], t, buf + j * SPOOL_RECORD);
-        rc = write_all(s->fd, buf, k * SPOOL_RECORD, s->wr);
+        rc = util_pwrite_all(s->fd, buf, k * SPOOL_RECORD, s->wr);
         if (rc != 0)
             goto out; /* rows [i, n) are not spooled */
         s->wr += (off_t)(k * SPOOL_RECORD);
@@ -176,10 +161,10 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
     if (fd < 0)
         return -errno;
     header(h);
-    rc = write_all(fd, h, sizeof(h), 0);
+    rc = util_pwrite_all(fd, h, sizeof(h), 0);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         encode(&rows[i], t, rec);
-        rc = write_all(fd, rec, sizeof(rec), off);
+        rc = util_pwrite_all(fd, rec, sizeof(rec), off);
         off += (off_t)sizeof(rec);
     }
     if (rc == 0 && fdatasync(fd) != 0)

@@ -51,6 +51,7 @@
 #include <zstd.h>
 
 #include "common/hktime.h"
+#include "common/util.h"
 #include "ctl/ctl.h"
 #include "dayfile/dayfile.h"
 #include "dayfile/manifest.h"
@@ -58,33 +59,20 @@
 #define RECENT_WRITE_SEC 600
 #define HK_CLOSE_MS_OF_DAY ((16 * 3600 + 10 * 60) * 1000)
 
-/* snprintf that reports truncation (-1); paths are bounded by PATH_MAX. */
-static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n < 0 || (size_t)n >= cap ? -1 : n;
-}
-
 /* ---------------------------------------------------------------------- */
 /* small file helpers                                                      */
 
 static int fsync_dir_of(const char *path)
 {
     char dir[PATH_MAX];
-    fmt_buf(dir, sizeof(dir), "%s", path);
+    util_fmt(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == dir)
         slash[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
-        fmt_buf(dir, sizeof(dir), ".");
+        util_fmt(dir, sizeof(dir), ".");
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -97,12 +85,6 @@ static bool file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int64_t file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
 }
 
 /* Seconds since path was modified (by the real clock, even when tests
@@ -135,13 +117,13 @@ int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
     char line[1024];
     FILE *f = fopen(sha_path, "r");
     if (!f) {
-        fmt_buf(err, ecap, "open %s: %s", sha_path, strerror(errno));
+        util_fmt(err, ecap, "open %s: %s", sha_path, strerror(errno));
         return -1;
     }
     char *got = fgets(line, sizeof(line), f);
     fclose(f);
     if (!got) {
-        fmt_buf(err, ecap, "empty checksum file %s", sha_path);
+        util_fmt(err, ecap, "empty checksum file %s", sha_path);
         return -1;
     }
     size_t i = 0;
@@ -154,35 +136,19 @@ int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
     }
     hex[i] = '\0';
     if (i != 64 || line[64] != ' ') {
-        fmt_buf(err, ecap, "malformed checksum file %s", sha_path);
+        util_fmt(err, ecap, "malformed checksum file %s", sha_path);
         return -1;
     }
     const char *n = line + 65;
     if (*n == ' ' || *n == '*')
         n++;
-    fmt_buf(name, ncap, "%s", n);
+    util_fmt(name, ncap, "%s", n);
     name[strcspn(name, "\r\n")] = '\0';
     return 0;
 }
 
 /* ---------------------------------------------------------------------- */
 /* zstd streaming                                                          */
-
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Compress src into the open fd dst_fd, hashing the output. */
 static int compress_file(const char *src, int dst_fd, int level, int threads,
@@ -191,7 +157,7 @@ static int compress_file(const char *src, int dst_fd, int level, int threads,
     int rc = -1;
     FILE *in = fopen(src, "rb");
     if (!in) {
-        fmt_buf(err, ecap, "open %s: %s", src, strerror(errno));
+        util_fmt(err, ecap, "open %s: %s", src, strerror(errno));
         return -1;
     }
     size_t icap = ZSTD_CStreamInSize(), ocap = ZSTD_CStreamOutSize();
@@ -200,26 +166,27 @@ static int compress_file(const char *src, int dst_fd, int level, int threads,
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!ibuf || !obuf || !cc || !md ||
         EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        fmt_buf(err, ecap, "out of memory");
+        util_fmt(err, ecap, "out of memory");
         goto out;
     }
     size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
     if (ZSTD_isError(r)) {
-        fmt_buf(err, ecap, "zstd: %s", ZSTD_getErrorName(r));
+        util_fmt(err, ecap, "zstd: %s", ZSTD_getErrorName(r));
         goto out;
     }
     if (threads > 1) {
         /* A libzstd built without threads refuses: stay single-threaded. */
         (void)ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, threads);
     }
-    int64_t total = file_size(src);
+    int64_t total = 0;
+    (void)util_file_size(src, &total);
     ZSTD_CCtx_setPledgedSrcSize(cc, (unsigned long long)total);
     for (;;) {
         size_t n = fread(ibuf, 1, icap, in);
         if (ferror(in)) {
-            fmt_buf(err, ecap, "read %s: %s", src, strerror(errno));
+            util_fmt(err, ecap, "read %s: %s", src, strerror(errno));
             goto out;
         }
         bool last = n < icap;
@@ -230,13 +197,13 @@ static int compress_file(const char *src, int dst_fd, int level, int threads,
             ZSTD_outBuffer ob = {obuf, ocap, 0};
             size_t left = ZSTD_compressStream2(cc, &ob, &ib, mode);
             if (ZSTD_isError(left)) {
-                fmt_buf(err, ecap, "zstd: %s", ZSTD_getErrorName(left));
+                util_fmt(err, ecap, "zstd: %s", ZSTD_getErrorName(left));
                 goto out;
             }
             if (ob.pos > 0) {
-                int w = write_all(dst_fd, obuf, ob.pos);
+                int w = util_write_all(dst_fd, obuf, ob.pos);
                 if (w != 0) {
-                    fmt_buf(err, ecap, "write: %s", strerror(-w));
+                    util_fmt(err, ecap, "write: %s", strerror(-w));
                     goto out;
                 }
                 EVP_DigestUpdate(md, obuf, ob.pos);
@@ -266,19 +233,19 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
     int rc = -1, fd = -1;
     FILE *in = fopen(src, "rb");
     if (!in) {
-        fmt_buf(err, ecap, "open %s: %s", src, strerror(errno));
+        util_fmt(err, ecap, "open %s: %s", src, strerror(errno));
         return -1;
     }
     size_t icap = ZSTD_DStreamInSize(), ocap = ZSTD_DStreamOutSize();
     void *ibuf = malloc(icap), *obuf = malloc(ocap);
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     if (!ibuf || !obuf || !dc) {
-        fmt_buf(err, ecap, "out of memory");
+        util_fmt(err, ecap, "out of memory");
         goto out;
     }
     fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
-        fmt_buf(err, ecap, "create %s: %s", dst, strerror(errno));
+        util_fmt(err, ecap, "create %s: %s", dst, strerror(errno));
         goto out;
     }
     size_t last = 1; /* 0 once a frame ended exactly at the last byte */
@@ -286,7 +253,7 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
     for (;;) {
         size_t n = fread(ibuf, 1, icap, in);
         if (ferror(in)) {
-            fmt_buf(err, ecap, "read %s: %s", src, strerror(errno));
+            util_fmt(err, ecap, "read %s: %s", src, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -297,13 +264,13 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
             ZSTD_outBuffer ob = {obuf, ocap, 0};
             last = ZSTD_decompressStream(dc, &ob, &ib);
             if (ZSTD_isError(last)) {
-                fmt_buf(err, ecap, "zstd frame error: %s",
-                        ZSTD_getErrorName(last));
+                util_fmt(err, ecap, "zstd frame error: %s",
+                         ZSTD_getErrorName(last));
                 goto out;
             }
-            int w = write_all(fd, obuf, ob.pos);
+            int w = util_write_all(fd, obuf, ob.pos);
             if (w != 0) {
-                fmt_buf(err, ecap, "write %s: %s", dst, strerror(-w));
+                util_fmt(err, ecap, "write %s: %s", dst, strerror(-w));
                 goto out;
             }
         }
@@ -316,26 +283,27 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
             break;
         last = ZSTD_decompressStream(dc, &ob, &ib);
         if (ZSTD_isError(last)) {
-            fmt_buf(err, ecap, "zstd frame error: %s", ZSTD_getErrorName(last));
+            util_fmt(err, ecap, "zstd frame error: %s",
+                     ZSTD_getErrorName(last));
             goto out;
         }
         if (ob.pos == 0)
             break;
-        if (write_all(fd, obuf, ob.pos) != 0) {
-            fmt_buf(err, ecap, "write %s: %s", dst, strerror(errno));
+        if (util_write_all(fd, obuf, ob.pos) != 0) {
+            util_fmt(err, ecap, "write %s: %s", dst, strerror(errno));
             goto out;
         }
     }
     if (!any) {
-        fmt_buf(err, ecap, "zstd frame error: empty file");
+        util_fmt(err, ecap, "zstd frame error: empty file");
         goto out;
     }
     if (last != 0) {
-        fmt_buf(err, ecap, "zstd frame error: truncated frame");
+        util_fmt(err, ecap, "zstd frame error: truncated frame");
         goto out;
     }
     if (fsync(fd) != 0) {
-        fmt_buf(err, ecap, "fsync %s: %s", dst, strerror(errno));
+        util_fmt(err, ecap, "fsync %s: %s", dst, strerror(errno));
         goto out;
     }
     rc = 0;
@@ -360,21 +328,21 @@ int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
     int rc = -1;
     if (dayfile_open_ro(path, immutable ? DAYFILE_RO_PRIVATE : 0, &db) !=
         SQLITE_OK) {
-        fmt_buf(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
+        util_fmt(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
         goto out;
     }
     if (integrity) {
         if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) !=
             SQLITE_OK) {
-            fmt_buf(err, ecap, "integrity_check: %s", sqlite3_errmsg(db));
+            util_fmt(err, ecap, "integrity_check: %s", sqlite3_errmsg(db));
             goto out;
         }
         int s = sqlite3_step(st);
         const char *t =
             s == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
         if (!t || strcmp(t, "ok") != 0) {
-            fmt_buf(err, ecap, "integrity_check: %s",
-                    t ? t : sqlite3_errmsg(db));
+            util_fmt(err, ecap, "integrity_check: %s",
+                     t ? t : sqlite3_errmsg(db));
             goto out;
         }
         sqlite3_finalize(st);
@@ -383,7 +351,7 @@ int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
     if (sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(ts_ms) FROM ticks", -1,
                            &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        fmt_buf(err, ecap, "count: %s", sqlite3_errmsg(db));
+        util_fmt(err, ecap, "count: %s", sqlite3_errmsg(db));
         goto out;
     }
     *count = sqlite3_column_int64(st, 0);
@@ -403,7 +371,7 @@ out:
 int ctl_ar_lock_held(const char *data_root)
 {
     char lock[PATH_MAX];
-    fmt_buf(lock, sizeof(lock), "%s/.hk-tick-collector.lock", data_root);
+    util_fmt(lock, sizeof(lock), "%s/.hk-tick-collector.lock", data_root);
     int fd = open(lock, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -429,7 +397,7 @@ static const char *live_reason(const ctl_ctx *c, const char *db, int day,
     if (day != ctl_ar_hk_today(c->now_ms))
         return NULL;
     char wal[PATH_MAX];
-    fmt_buf(wal, sizeof(wal), "%s-wal", db);
+    util_fmt(wal, sizeof(wal), "%s-wal", db);
     double a = mtime_age(wal, c->now_ms);
     double b = mtime_age(db, c->now_ms);
     *age = a < 0 ? b : (b < 0 ? a : (a < b ? a : b));
@@ -507,7 +475,7 @@ static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
         if (dayfile_parse_name(e->d_name, &nday) != 0)
             continue;
         char p[PATH_MAX];
-        fmt_buf(p, sizeof(p), "%s/%s", c->data_root, e->d_name);
+        util_fmt(p, sizeof(p), "%s/%s", c->data_root, e->d_name);
         struct stat st;
         if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
@@ -525,16 +493,16 @@ static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
     int today = ctl_ar_hk_today(c->now_ms);
     for (size_t i = (size_t)keep_days < n ? (size_t)keep_days : n; i < n; i++) {
         char day[9];
-        fmt_buf(day, sizeof(day), "%.8s", names[i]);
+        util_fmt(day, sizeof(day), "%.8s", names[i]);
         char db[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
-        fmt_buf(db, sizeof(db), "%s/%s.db", c->data_root, day);
-        fmt_buf(wal, sizeof(wal), "%s-wal", db);
-        fmt_buf(shm, sizeof(shm), "%s-shm", db);
+        util_fmt(db, sizeof(db), "%s/%s.db", c->data_root, day);
+        util_fmt(wal, sizeof(wal), "%s-wal", db);
+        util_fmt(shm, sizeof(shm), "%s-shm", db);
         const char *why = NULL;
         int64_t archived = -1, cnt = -1, mx = 0;
         char zst[PATH_MAX], sha[PATH_MAX + 8], err[256];
-        fmt_buf(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, day);
-        fmt_buf(sha, sizeof(sha), "%s.sha256", zst);
+        util_fmt(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, day);
+        util_fmt(sha, sizeof(sha), "%s.sha256", zst);
         double a1 = mtime_age(db, c->now_ms), a2 = mtime_age(wal, c->now_ms);
         if (atoi(day) == today)
             why = "current_day";
@@ -597,7 +565,7 @@ static void rm_tree_shallow(const char *dir)
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
             char p[PATH_MAX + 300];
-            fmt_buf(p, sizeof(p), "%s/%s", dir, e->d_name);
+            util_fmt(p, sizeof(p), "%s/%s", dir, e->d_name);
             unlink(p);
         }
         closedir(d);
@@ -611,11 +579,11 @@ static void rm_tree_shallow(const char *dir)
 static int write_small(const char *path, const char *text)
 {
     char tmp[PATH_MAX + 32];
-    fmt_buf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    util_fmt(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
-    int w = write_all(fd, text, strlen(text));
+    int w = util_write_all(fd, text, strlen(text));
     if (w == 0 && fsync(fd) != 0)
         w = -1;
     close(fd);
@@ -667,11 +635,11 @@ static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
     const char *stage = NULL;
     if (ctl_sha256_file(zst, disk_hex) != 0) {
         stage = "sha256";
-        fmt_buf(err, sizeof(err), "cannot read %s", zst);
+        util_fmt(err, sizeof(err), "cannot read %s", zst);
     } else if (strcmp(disk_hex, hex) != 0) {
         stage = "sha256";
-        fmt_buf(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
-                hex, disk_hex);
+        util_fmt(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
+                 hex, disk_hex);
     } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err)) != 0) {
         stage = "decompress";
     } else if (ctl_ar_db_check(vtmp, true, true, &cnt, &mx, err, sizeof(err)) !=
@@ -679,11 +647,11 @@ static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
         stage = "sqlite";
     } else if (cnt != src_count || mx != src_max) {
         stage = "compare";
-        fmt_buf(err, sizeof(err),
-                "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
-                "source_max_ts_ms=%lld",
-                (long long)cnt, (long long)src_count, (long long)mx,
-                (long long)src_max);
+        util_fmt(err, sizeof(err),
+                 "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
+                 "source_max_ts_ms=%lld",
+                 (long long)cnt, (long long)src_count, (long long)mx,
+                 (long long)src_max);
     }
     unlink(vtmp);
     if (stage) {
@@ -749,13 +717,13 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     c->day = day;
 
     char days[16], db[PATH_MAX], archive_dir[PATH_MAX];
-    fmt_buf(days, sizeof(days), "%08d", day);
-    fmt_buf(db, sizeof(db), "%s/%s.db", c->data_root, days);
-    fmt_buf(c->db_path, sizeof(c->db_path), "%s", db);
+    util_fmt(days, sizeof(days), "%08d", day);
+    util_fmt(db, sizeof(db), "%s/%s.db", c->data_root, days);
+    util_fmt(c->db_path, sizeof(c->db_path), "%s", db);
     if (archive_dir_opt)
-        fmt_buf(archive_dir, sizeof(archive_dir), "%s", archive_dir_opt);
+        util_fmt(archive_dir, sizeof(archive_dir), "%s", archive_dir_opt);
     else
-        fmt_buf(archive_dir, sizeof(archive_dir), "%s/_archive", c->data_root);
+        util_fmt(archive_dir, sizeof(archive_dir), "%s/_archive", c->data_root);
 
     /* 1. */
     if (!file_exists(db))
@@ -779,12 +747,12 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
         return ctl_fail(c, CTL_USAGE, "ticks_table_missing", db);
 
     char mdir[PATH_MAX + 16];
-    fmt_buf(mdir, sizeof(mdir), "%s/manifest", archive_dir);
+    util_fmt(mdir, sizeof(mdir), "%s/manifest", archive_dir);
     if (ctl_mkdirs(mdir, 0750) != 0)
         return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
                             mdir, strerror(errno));
     char tmpdir[PATH_MAX + 64];
-    fmt_buf(tmpdir, sizeof(tmpdir), "%s/.tmp-%s-XXXXXX", archive_dir, days);
+    util_fmt(tmpdir, sizeof(tmpdir), "%s/.tmp-%s-XXXXXX", archive_dir, days);
     if (!mkdtemp(tmpdir))
         return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
                             archive_dir, strerror(errno));
@@ -794,12 +762,12 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     char backup[PATH_MAX + 128], zst[PATH_MAX + 32], ztmp[PATH_MAX + 160];
     char sha[PATH_MAX + 48], manifest[PATH_MAX + 64], report_path[PATH_MAX];
     char vtmp[PATH_MAX + 128], hex[65] = "", err[1024] = "";
-    fmt_buf(backup, sizeof(backup), "%s/%s.backup.db", tmpdir, days);
-    fmt_buf(vtmp, sizeof(vtmp), "%s/verify.db", tmpdir);
-    fmt_buf(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, days);
-    fmt_buf(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", tmpdir, days);
-    fmt_buf(sha, sizeof(sha), "%s.sha256", zst);
-    fmt_buf(manifest, sizeof(manifest), "%s/%s.json", mdir, days);
+    util_fmt(backup, sizeof(backup), "%s/%s.backup.db", tmpdir, days);
+    util_fmt(vtmp, sizeof(vtmp), "%s/verify.db", tmpdir);
+    util_fmt(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, days);
+    util_fmt(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", tmpdir, days);
+    util_fmt(sha, sizeof(sha), "%s.sha256", zst);
+    util_fmt(manifest, sizeof(manifest), "%s/%s.json", mdir, days);
     ctl_report_path(c, report_path, sizeof(report_path));
 
     /* 2. snapshot */
@@ -815,18 +783,18 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     int zfd = open(ztmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     int cr = -1;
     if (zfd < 0) {
-        fmt_buf(err, sizeof(err), "%s", strerror(errno));
+        util_fmt(err, sizeof(err), "%s", strerror(errno));
     } else {
         cr = compress_file(backup, zfd, (int)level, (int)threads, hex, err,
                            sizeof(err));
         if (cr == 0 && fsync(zfd) != 0) {
-            fmt_buf(err, sizeof(err), "fsync: %s", strerror(errno));
+            util_fmt(err, sizeof(err), "fsync: %s", strerror(errno));
             cr = -1;
         }
         close(zfd);
     }
     if (cr == 0 && rename(ztmp, zst) != 0) {
-        fmt_buf(err, sizeof(err), "rename: %s", strerror(errno));
+        util_fmt(err, sizeof(err), "rename: %s", strerror(errno));
         cr = -1;
     }
     if (cr != 0) {
@@ -837,7 +805,7 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
 
     /* 4. checksum file */
     char line[256];
-    fmt_buf(line, sizeof(line), "%s  %s.db.zst\n", hex, days);
+    util_fmt(line, sizeof(line), "%s  %s.db.zst\n", hex, days);
     if (write_small(sha, line) != 0) {
         ctl_ar_failf(c, rc, "archive_checksum_failed", "%s: %s", sha,
                      strerror(errno));
@@ -856,19 +824,20 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
 
     /* 7. manifest, also after a failed verify (verify_ok false) */
     dayfile_manifest m = {.created_at_ms = hktime_now_ms(),
-                          .archive_size_bytes = file_size(zst),
                           .verify_enabled = verify,
                           .verify_ok = verify_ok,
                           .verify_details = json_incref(details),
                           .quality_summary =
                               quality_summary(report, src_count)};
-    fmt_buf(m.trading_day, sizeof(m.trading_day), "%s", days);
+    (void)util_file_size(zst, &m.archive_size_bytes);
+    util_fmt(m.trading_day, sizeof(m.trading_day), "%s", days);
     gethostname(m.host, sizeof(m.host) - 1);
-    fmt_buf(m.collector_version, sizeof(m.collector_version), "%s", HK_VERSION);
-    fmt_buf(m.source_db, sizeof(m.source_db), "%s", db);
-    fmt_buf(m.archive_file, sizeof(m.archive_file), "%s", zst);
-    fmt_buf(m.checksum_sha256, sizeof(m.checksum_sha256), "%s", hex);
-    fmt_buf(m.compression, sizeof(m.compression), "zstd");
+    util_fmt(m.collector_version, sizeof(m.collector_version), "%s",
+             HK_VERSION);
+    util_fmt(m.source_db, sizeof(m.source_db), "%s", db);
+    util_fmt(m.archive_file, sizeof(m.archive_file), "%s", zst);
+    util_fmt(m.checksum_sha256, sizeof(m.checksum_sha256), "%s", hex);
+    util_fmt(m.compression, sizeof(m.compression), "zstd");
     int mw = dayfile_manifest_write(manifest, &m);
     dayfile_manifest_free(&m);
     if (mw != 0) {

@@ -34,6 +34,7 @@
 
 #include "common/envfile.h"
 #include "common/hktime.h"
+#include "common/util.h"
 #include "dayfile/dayfile.h"
 #include "dayfile/totals.h"
 
@@ -331,10 +332,8 @@ int ctl_fail(const ctl_ctx *c, int code, const char *reason, const char *detail)
 
 int64_t ctl_file_size(const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    return (int64_t)st.st_size;
+    int64_t n;
+    return util_file_size(path, &n) == 0 ? n : -1;
 }
 
 bool ctl_have_program(const char *name)

@@ -34,20 +34,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "ctl/ctl.h"
 #include "dayfile/manifest.h"
-
-static int fmt_path(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fmt_path(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
 
 static bool is_dir(const char *p)
 {
@@ -79,7 +68,7 @@ static bool manifest_expect(const char *archive_dir, int day, int64_t *rows,
 static void fsync_parent(const char *path)
 {
     char dir[PATH_MAX];
-    if (fmt_path(dir, sizeof(dir), "%s", path))
+    if (util_fmt(dir, sizeof(dir), "%s", path))
         return;
     char *s = strrchr(dir, '/');
     if (s == dir)
@@ -87,7 +76,7 @@ static void fsync_parent(const char *path)
     else if (s)
         *s = '\0';
     else
-        fmt_path(dir, sizeof(dir), ".");
+        util_fmt(dir, sizeof(dir), ".");
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
@@ -131,21 +120,21 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
 
     char days[16], adir[PATH_MAX], zst[PATH_MAX], sha[PATH_MAX];
     char out[PATH_MAX], tmp[PATH_MAX], err[1024] = "";
-    fmt_path(days, sizeof(days), "%08d", day);
-    if (adir_opt ? fmt_path(adir, sizeof(adir), "%s", adir_opt)
-                 : fmt_path(adir, sizeof(adir), "%s/_archive", c->data_root))
+    util_fmt(days, sizeof(days), "%08d", day);
+    if (adir_opt ? util_fmt(adir, sizeof(adir), "%s", adir_opt)
+                 : util_fmt(adir, sizeof(adir), "%s/_archive", c->data_root))
         return ctl_usage(c, "archive directory path too long");
-    if (fmt_path(zst, sizeof(zst), "%s/%s.db.zst", adir, days) ||
-        fmt_path(sha, sizeof(sha), "%s.sha256", zst))
+    if (util_fmt(zst, sizeof(zst), "%s/%s.db.zst", adir, days) ||
+        util_fmt(sha, sizeof(sha), "%s.sha256", zst))
         return ctl_usage(c, "archive path too long");
     int pr;
     if (!out_opt)
-        pr = fmt_path(out, sizeof(out), "%s/%s.db", c->data_root, days);
+        pr = util_fmt(out, sizeof(out), "%s/%s.db", c->data_root, days);
     else if (is_dir(out_opt))
-        pr = fmt_path(out, sizeof(out), "%s/%s.db", out_opt, days);
+        pr = util_fmt(out, sizeof(out), "%s/%s.db", out_opt, days);
     else
-        pr = fmt_path(out, sizeof(out), "%s", out_opt);
-    if (pr || fmt_path(tmp, sizeof(tmp), "%s.restore-XXXXXX", out))
+        pr = util_fmt(out, sizeof(out), "%s", out_opt);
+    if (pr || util_fmt(tmp, sizeof(tmp), "%s.restore-XXXXXX", out))
         return ctl_usage(c, "output path too long");
 
     /* 1. */
@@ -171,12 +160,12 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
         return ctl_ar_failf(c, CTL_USAGE, "dest_exists",
                             "%s (use --force 1 to replace it)", out);
     char out_dir[PATH_MAX];
-    fmt_path(out_dir, sizeof(out_dir), "%s", out);
+    util_fmt(out_dir, sizeof(out_dir), "%s", out);
     char *slash = strrchr(out_dir, '/');
     if (slash)
         *slash = '\0';
     else
-        fmt_path(out_dir, sizeof(out_dir), ".");
+        util_fmt(out_dir, sizeof(out_dir), ".");
     if (replacing && day == ctl_ar_hk_today(c->now_ms) &&
         ctl_ar_lock_held(out_dir))
         return ctl_ar_failf(c, CTL_USAGE, "collector_running",
@@ -221,8 +210,8 @@ int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv)
     /* 5. */
     chmod(tmp, 0640);
     char wal[PATH_MAX + 8], shm[PATH_MAX + 8];
-    fmt_path(wal, sizeof(wal), "%s-wal", out);
-    fmt_path(shm, sizeof(shm), "%s-shm", out);
+    util_fmt(wal, sizeof(wal), "%s-wal", out);
+    util_fmt(shm, sizeof(shm), "%s-shm", out);
     if (replacing || exists(wal) || exists(shm)) {
         unlink(wal);
         unlink(shm);

@@ -47,21 +47,8 @@
 #include <unistd.h>
 
 #include "common/hktime.h"
+#include "common/util.h"
 #include "ctl/ctl.h"
-
-/* snprintf without the compiler's truncation analysis: every caller
- * either has a bounded input or accepts a truncated display string. */
-static int sfmt(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int sfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n;
-}
 
 enum vstatus { V_PASS, V_WARN, V_FAIL, V_INFO };
 static const char *const vname[] = {"PASS", "WARN", "FAIL", "INFO"};
@@ -125,7 +112,7 @@ static bool systemd_running(void)
 static char *systemctl_show(const char *unit, const char *prop)
 {
     char p[64];
-    sfmt(p, sizeof(p), "-p%s", prop);
+    util_fmt(p, sizeof(p), "-p%s", prop);
     char *argv[] = {"systemctl", "show", p, "--value", (char *)unit, NULL};
     char *out = NULL;
     int status = 0;
@@ -214,14 +201,14 @@ static void read_unit(const char *path, struct unitinfo *u)
     if (!f)
         return;
     u->found = true;
-    sfmt(u->path, sizeof(u->path), "%s", path);
+    util_fmt(u->path, sizeof(u->path), "%s", path);
     char line[4096], section[64] = "";
     while (fgets(line, sizeof(line), f)) {
         trim(line);
         if (!line[0] || line[0] == '#' || line[0] == ';')
             continue;
         if (line[0] == '[') {
-            sfmt(section, sizeof(section), "%s", line);
+            util_fmt(section, sizeof(section), "%s", line);
             continue;
         }
         char *eq = strchr(line, '=');
@@ -239,7 +226,7 @@ static void read_unit(const char *path, struct unitinfo *u)
         else if (svc && strcmp(k, "EnvironmentFile") == 0 && val[0])
             u->has_envfile = true;
         else if (svc && strcmp(k, "User") == 0)
-            sfmt(u->user, sizeof(u->user), "%s", val);
+            util_fmt(u->user, sizeof(u->user), "%s", val);
     }
     fclose(f);
 }
@@ -300,7 +287,7 @@ static void check_env(struct vrun *v, bool sd)
     char *pid = systemctl_show(c->service_name, "MainPID");
     if (pid && atoi(pid) > 0) {
         char p[64];
-        sfmt(p, sizeof(p), "/proc/%d/environ", atoi(pid));
+        util_fmt(p, sizeof(p), "/proc/%d/environ", atoi(pid));
         FILE *f = fopen(p, "r");
         if (f) {
             char buf[65536];
@@ -354,9 +341,9 @@ static void check_port(struct vrun *v)
 {
     const char *h = ctl_getenv(v->c, "FUTU_HOST");
     char host[256], port[32];
-    sfmt(host, sizeof(host), "%s", h && *h ? h : "127.0.0.1");
+    util_fmt(host, sizeof(host), "%s", h && *h ? h : "127.0.0.1");
     const char *p = ctl_getenv(v->c, "FUTU_PORT");
-    sfmt(port, sizeof(port), "%s", p && *p ? p : "11111");
+    util_fmt(port, sizeof(port), "%s", p && *p ? p : "11111");
     if (port_open(host, port))
         report(v, V_PASS, "opend_port", "port check ok: %s:%s", host, port);
     else
@@ -419,23 +406,26 @@ static int snap_read(const char *path, struct dbsnap *s)
 static void seq_dict(const struct dbsnap *s, char *buf, size_t cap)
 {
     size_t off = 0;
-    off += (size_t)sfmt(buf, cap, "{");
+    util_fmt(buf, cap, "{");
+    off = strlen(buf);
     for (int i = 0; i < s->n && off < cap; i++) {
         int w;
         if (s->sym[i].has_seq)
-            w = sfmt(buf + off, cap - off, "%s'%s': %lld", i ? ", " : "",
-                     s->sym[i].symbol, (long long)s->sym[i].max_seq);
+            w = util_fmt(buf + off, cap - off, "%s'%s': %lld", i ? ", " : "",
+                         s->sym[i].symbol, (long long)s->sym[i].max_seq);
         else
-            w = sfmt(buf + off, cap - off, "%s'%s': None", i ? ", " : "",
-                     s->sym[i].symbol);
-        if (w < 0)
+            w = util_fmt(buf + off, cap - off, "%s'%s': None", i ? ", " : "",
+                         s->sym[i].symbol);
+        if (w < 0) {
+            off = cap; /* truncated: end with "...}" */
             break;
-        off += (size_t)w;
+        }
+        off += strlen(buf + off);
     }
     if (off + 2 < cap)
-        sfmt(buf + off, cap - off, "}");
+        util_fmt(buf + off, cap - off, "}");
     else if (cap > 5)
-        sfmt(buf + cap - 5, 5, "...}");
+        util_fmt(buf + cap - 5, 5, "...}");
 }
 
 static json_t *seq_json(const struct dbsnap *s)
@@ -497,7 +487,7 @@ static void check_drops(struct vrun *v, const char *log_file, const char *since,
         if (text)
             text[got] = '\0';
         fclose(f);
-        sfmt(src, sizeof(src), "%s", log_file);
+        util_fmt(src, sizeof(src), "%s", log_file);
     } else {
         if (sd)
             text = ctl_journal(v->c->service_name, since);
@@ -507,8 +497,8 @@ static void check_drops(struct vrun *v, const char *log_file, const char *since,
                    v->c->service_name);
             return;
         }
-        sfmt(src, sizeof(src), "journal %s.service since \"%s\"",
-             v->c->service_name, since);
+        util_fmt(src, sizeof(src), "journal %s.service since \"%s\"",
+                 v->c->service_name, since);
     }
     if (!text)
         return;
@@ -522,7 +512,7 @@ static void check_drops(struct vrun *v, const char *log_file, const char *since,
             *nl = '\0';
         if (regexec(&re, line, 0, NULL, 0) == 0) {
             hits++;
-            sfmt(last, sizeof(last), "%s", line);
+            util_fmt(last, sizeof(last), "%s", line);
         }
         line = nl ? nl + 1 : NULL;
     }
@@ -545,7 +535,7 @@ static void check_unit(struct vrun *v, struct unitinfo *u, const char *unit_opt,
     u->timeout_stop = -1;
     char path[PATH_MAX];
     if (unit_opt) {
-        sfmt(path, sizeof(path), "%s", unit_opt);
+        util_fmt(path, sizeof(path), "%s", unit_opt);
         read_unit(path, u);
     } else {
         char *frag =
@@ -554,8 +544,8 @@ static void check_unit(struct vrun *v, struct unitinfo *u, const char *unit_opt,
             read_unit(frag, u);
         free(frag);
         if (!u->found) {
-            sfmt(path, sizeof(path), "/etc/systemd/system/%s.service",
-                 c->service_name);
+            util_fmt(path, sizeof(path), "/etc/systemd/system/%s.service",
+                     c->service_name);
             read_unit(path, u);
         }
     }
@@ -613,9 +603,9 @@ static const char *owner_name(uid_t uid, char *buf, size_t cap)
 {
     struct passwd *pw = getpwuid(uid);
     if (pw)
-        sfmt(buf, cap, "%s", pw->pw_name);
+        util_fmt(buf, cap, "%s", pw->pw_name);
     else
-        sfmt(buf, cap, "%u", (unsigned)uid);
+        util_fmt(buf, cap, "%u", (unsigned)uid);
     return buf;
 }
 
@@ -625,8 +615,8 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
     ctl_ctx *c = v->c;
     const char *ru = ctl_getenv(c, "RUN_USER");
     char user[64];
-    sfmt(user, sizeof(user), "%s",
-         ru && *ru ? ru : (u->user[0] ? u->user : "hkcollector"));
+    util_fmt(user, sizeof(user), "%s",
+             ru && *ru ? ru : (u->user[0] ? u->user : "hkcollector"));
     struct stat st;
     if (stat(c->data_root, &st) != 0) {
         report(v, V_FAIL, "ownership", "DATA_ROOT %s: %s", c->data_root,
@@ -641,15 +631,16 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
                "user %s does not exist here; comparing with the owner of "
                "DATA_ROOT (%s)",
                user, owner_name(st.st_uid, wb, sizeof(wb)));
-    sfmt(wb, sizeof(wb), "%s", pw ? user : owner_name(want, nb, sizeof(nb)));
+    util_fmt(wb, sizeof(wb), "%s",
+             pw ? user : owner_name(want, nb, sizeof(nb)));
     int bad = 0;
     const char *sfx[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
         char p[PATH_MAX + 8];
         if (i == 0)
-            sfmt(p, sizeof(p), "%s", c->data_root);
+            util_fmt(p, sizeof(p), "%s", c->data_root);
         else
-            sfmt(p, sizeof(p), "%s%s", db, sfx[i]);
+            util_fmt(p, sizeof(p), "%s%s", db, sfx[i]);
         struct stat fs;
         if (stat(p, &fs) != 0)
             continue;
@@ -808,7 +799,7 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
     if (c->json) {
         json_t *o = json_object();
         char d[16];
-        sfmt(d, sizeof(d), "%08d", c->day);
+        util_fmt(d, sizeof(d), "%08d", c->day);
         json_object_set_new(o, "result", json_string(result));
         json_object_set_new(o, "day", json_string(d));
         json_object_set_new(o, "db", json_string(db));
