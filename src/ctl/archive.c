@@ -2,34 +2,41 @@
  * archive.c - `hk-tickctl archive`: end-of-day archive of one day file
  * (compat.md §9.1), plus the archive primitives restore.c reuses.
  *
- * Steps, in order (each failure prints one `FAIL <reason> …` line):
- *   0. Refuse the current HK day while the collector may still be writing
+ * ctl_cmd_archive = ar_parse (options and settings) → ar_prepare (steps
+ * 1-3) → ar_run (steps 4-10, filling struct ar_result) → ar_render (text or
+ * JSON). Steps, in the order the code runs them (each failure prints one
+ * `FAIL <reason> …` line):
+ *   1. <data_root>/<day>.db must exist.                             → 2
+ *   2. Refuse the current HK day while the collector may still be writing
  *      it: the day's -wal (or .db) was modified in the last 10 minutes, or
  *      the collector holds its advisory lock DATA_ROOT/.hk-tick-collector.lock
  *      (our LOCK_SH|LOCK_NB fails against its LOCK_EX) and the HK clock is
  *      before the close (16:10, end of the closing auction). After the
  *      close with 10 quiet minutes the file is final, so the 16:30 HKT EOD
  *      timer can archive "today" while the daemon keeps running.  → 2
- *   1. <data_root>/<day>.db must exist.                             → 2
- *   2. One-step online backup (read-only source) into a private temporary
- *      directory <archive_dir>/.tmp-<day>-XXXXXX/<day>.backup.db, then
- *      journal_mode=DELETE. COUNT(*)/MAX(ts_ms) of that snapshot are the
- *      "source" numbers the verification compares against.
- *   3. Stream-compress into <day>.db.zst (temp name + rename), one standard
+ *   3. The file must have a ticks table.                            → 2
+ *      Then <archive_dir>/manifest and a private temporary directory
+ *      <archive_dir>/.tmp-<day>-XXXXXX are created.                 → 1
+ *   4. One-step online backup (read-only source) into
+ *      <tmpdir>/<day>.backup.db, then journal_mode=DELETE. COUNT(*)/MAX(ts_ms)
+ *      of that snapshot are the "source" numbers the verification compares
+ *      against.
+ *   5. Stream-compress into <day>.db.zst (temp name + rename), one standard
  *      zstd frame with content checksum; level ARCHIVE_ZSTD_LEVEL (19),
  *      worker threads ARCHIVE_ZSTD_THREADS (1 = no worker thread). The
  *      SHA-256 is computed from the bytes as they are written.
- *   4. <day>.db.zst.sha256 = "<hex>  <day>.db.zst\n".
- *   5. Regenerate the quality report (ctl_quality_report).
- *   6. Verify (--verify 1): re-hash the file on disk, stream-decompress it to
+ *   6. <day>.db.zst.sha256 = "<hex>  <day>.db.zst\n".
+ *   7. Regenerate the quality report (ctl_quality_report).
+ *   8. Verify (--verify 1): re-hash the file on disk, stream-decompress it to
  *      a temp file (the frame must be complete), PRAGMA integrity_check and
  *      COUNT(*)/MAX(ts_ms) with mode=ro&immutable=1, equal to the snapshot.
- *   7. manifest/<day>.json (keys in the §9.1 order). It is written even when
- *      verification failed (verify_ok false) so a stale "verify_ok: true"
- *      from an earlier run can never vouch for a new, bad archive. Δ With
- *      --verify 0, verify_ok is false: only a verified archive may ever
- *      allow deleting the original.                  verify failed → 1
- *   8. Retention (--delete-original 1): see retention() below.
+ *   9. manifest/<day>.json (keys in the §9.1 order, dayfile_manifest_write).
+ *      It is written even when verification failed (verify_ok false) so a
+ *      stale "verify_ok: true" from an earlier run can never vouch for a
+ *      new, bad archive. Δ With --verify 0, verify_ok is false: only a
+ *      verified archive may ever allow deleting the original.
+ *                                                    verify failed → 1
+ *  10. Retention (--delete-original 1): see retention() below.
  *
  * All files are written under a temporary name, fsync'ed and renamed, so a
  * crash never leaves a truncated archive under the final name. Nothing in
@@ -622,7 +629,7 @@ static json_t *quality_summary(json_t *report, int64_t rows)
 }
 
 /*
- * Step 6: the archive on disk hashes to `hex`, decompresses as complete
+ * Step 8: the archive on disk hashes to `hex`, decompresses as complete
  * zstd frames, passes integrity_check and holds exactly src_count rows with
  * MAX(ts_ms) = src_max. Fills details ({ticks_count, max_ts_ms} or
  * {stage, error}); returns true when everything held.
@@ -665,33 +672,64 @@ static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
     return true;
 }
 
-int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
-{
-    const char *archive_dir_opt = NULL;
-    long keep_days = 14, level = 19, threads = 1;
-    bool delete_original = false, verify = true;
-    int day = c->day;
+/* Parsed arguments and settings of one `archive` run. */
+struct ar_opts {
+    const char *archive_dir; /* --archive-dir, NULL = <data_root>/_archive */
+    long keep_days;
+    long level;
+    long threads;
+    bool delete_original;
+    bool verify;
+    int day;
+};
 
+/* What a successful run produced, for rendering. */
+struct ar_result {
+    char days[16];
+    char db[PATH_MAX];
+    char archive_dir[PATH_MAX];
+    char zst[PATH_MAX + 32];
+    char sha[PATH_MAX + 48];
+    char manifest[PATH_MAX + 64];
+    char report_path[PATH_MAX];
+    char tmpdir[PATH_MAX + 64];
+    char hex[65];
+    bool verify_ok;
+    json_t *details;
+    json_t *report;
+    json_t *deleted;
+    json_t *skipped;
+    bool gone;
+};
+
+/* Returns CTL_OK with *o filled, or the exit code after printing FAIL. */
+static int ar_parse(ctl_ctx *c, int argc, char **argv, struct ar_opts *o)
+{
+    *o = (struct ar_opts){.keep_days = 14,
+                          .level = 19,
+                          .threads = 1,
+                          .verify = true,
+                          .day = c->day};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
         if ((r = ctl_opt(argc, argv, &i, "--archive-dir", &v)) != 0) {
             if (r < 0 || !*v)
                 return ctl_usage(c, "archive --archive-dir needs a value");
-            archive_dir_opt = v;
+            o->archive_dir = v;
         } else if ((r = ctl_opt(argc, argv, &i, "--keep-days", &v)) != 0) {
-            if (r < 0 || ctl_parse_long(v, 0, 1000000, &keep_days) != 0)
+            if (r < 0 || ctl_parse_long(v, 0, 1000000, &o->keep_days) != 0)
                 return ctl_usage(c, "invalid --keep-days: %s", v ? v : "");
         } else if ((r = ctl_opt(argc, argv, &i, "--delete-original", &v)) !=
                    0) {
-            if (r < 0 || ctl_parse_bool(v, &delete_original) != 0)
+            if (r < 0 || ctl_parse_bool(v, &o->delete_original) != 0)
                 return ctl_usage(c, "invalid --delete-original: %s (0|1)",
                                  v ? v : "");
         } else if ((r = ctl_opt(argc, argv, &i, "--verify", &v)) != 0) {
-            if (r < 0 || ctl_parse_bool(v, &verify) != 0)
+            if (r < 0 || ctl_parse_bool(v, &o->verify) != 0)
                 return ctl_usage(c, "invalid --verify: %s (0|1)", v ? v : "");
         } else if ((r = ctl_opt(argc, argv, &i, "--day", &v)) != 0) {
-            if (r < 0 || ctl_ar_parse_day(v, &day) != 0)
+            if (r < 0 || ctl_ar_parse_day(v, &o->day) != 0)
                 return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
                                  v ? v : "");
         } else {
@@ -704,191 +742,237 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
         }
     }
     const char *lv = ctl_getenv(c, "ARCHIVE_ZSTD_LEVEL");
-    if (lv && *lv && ctl_parse_long(lv, 1, ZSTD_maxCLevel(), &level) != 0)
+    if (lv && *lv && ctl_parse_long(lv, 1, ZSTD_maxCLevel(), &o->level) != 0)
         return ctl_ar_failf(c, CTL_USAGE, "config_error",
                             "var=ARCHIVE_ZSTD_LEVEL value=%s reason=\"1-%d\"",
                             lv, ZSTD_maxCLevel());
     const char *tv = ctl_getenv(c, "ARCHIVE_ZSTD_THREADS");
-    if (tv && *tv && ctl_parse_long(tv, 1, 256, &threads) != 0)
+    if (tv && *tv && ctl_parse_long(tv, 1, 256, &o->threads) != 0)
         return ctl_ar_failf(c, CTL_USAGE, "config_error",
                             "var=ARCHIVE_ZSTD_THREADS value=%s "
                             "reason=\"1-256\"",
                             tv);
-    c->day = day;
+    return CTL_OK;
+}
 
-    char days[16], db[PATH_MAX], archive_dir[PATH_MAX];
-    util_fmt(days, sizeof(days), "%08d", day);
-    util_fmt(db, sizeof(db), "%s/%s.db", c->data_root, days);
-    util_fmt(c->db_path, sizeof(c->db_path), "%s", db);
-    if (archive_dir_opt)
-        util_fmt(archive_dir, sizeof(archive_dir), "%s", archive_dir_opt);
+/*
+ * Steps 1-3 and the private directory: the day file exists, is not being
+ * written, has a ticks table; the archive and manifest directories exist;
+ * r->tmpdir is created (the caller removes it). Returns CTL_OK or the exit
+ * code after printing FAIL (r->tmpdir then empty).
+ */
+static int ar_prepare(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
+{
+    util_fmt(r->days, sizeof(r->days), "%08d", o->day);
+    util_fmt(r->db, sizeof(r->db), "%s/%s.db", c->data_root, r->days);
+    util_fmt(c->db_path, sizeof(c->db_path), "%s", r->db);
+    if (o->archive_dir)
+        util_fmt(r->archive_dir, sizeof(r->archive_dir), "%s", o->archive_dir);
     else
-        util_fmt(archive_dir, sizeof(archive_dir), "%s/_archive", c->data_root);
-
+        util_fmt(r->archive_dir, sizeof(r->archive_dir), "%s/_archive",
+                 c->data_root);
     /* 1. */
-    if (!file_exists(db))
-        return ctl_fail(c, CTL_USAGE, "db_not_found", db);
-    /* 0. */
+    if (!file_exists(r->db))
+        return ctl_fail(c, CTL_USAGE, "db_not_found", r->db);
+    /* 2. */
     double age;
-    const char *live = live_reason(c, db, day, &age);
+    const char *live = live_reason(c, r->db, o->day, &age);
     if (live)
         return ctl_ar_failf(
             c, CTL_USAGE, "day_in_progress",
             "day=%s reason=%s last_write_age_sec=%.0f db=%s (the collector "
             "may still be writing the current HK day; archive it after the "
             "close once it has been idle for 10 minutes)",
-            days, live, age < 0 ? 0.0 : age, db);
-
+            r->days, live, age < 0 ? 0.0 : age, r->db);
+    /* 3. */
     sqlite3 *probe = NULL;
-    bool has_ticks =
-        ctl_open_ro(db, &probe) == SQLITE_OK && ctl_has_table(probe, "ticks");
+    bool has_ticks = dayfile_open_ro(r->db, 0, &probe) == SQLITE_OK &&
+                     dayfile_has_table(probe, "ticks");
     sqlite3_close(probe);
     if (!has_ticks)
-        return ctl_fail(c, CTL_USAGE, "ticks_table_missing", db);
+        return ctl_fail(c, CTL_USAGE, "ticks_table_missing", r->db);
 
     char mdir[PATH_MAX + 16];
-    util_fmt(mdir, sizeof(mdir), "%s/manifest", archive_dir);
+    util_fmt(mdir, sizeof(mdir), "%s/manifest", r->archive_dir);
     if (ctl_mkdirs(mdir, 0750) != 0)
         return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
                             mdir, strerror(errno));
-    char tmpdir[PATH_MAX + 64];
-    util_fmt(tmpdir, sizeof(tmpdir), "%s/.tmp-%s-XXXXXX", archive_dir, days);
-    if (!mkdtemp(tmpdir))
+    util_fmt(r->tmpdir, sizeof(r->tmpdir), "%s/.tmp-%s-XXXXXX", r->archive_dir,
+             r->days);
+    if (!mkdtemp(r->tmpdir)) {
+        r->tmpdir[0] = '\0';
         return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
-                            archive_dir, strerror(errno));
-
-    int rc = CTL_RUNTIME;
-    json_t *report = NULL, *details = json_object();
-    char backup[PATH_MAX + 128], zst[PATH_MAX + 32], ztmp[PATH_MAX + 160];
-    char sha[PATH_MAX + 48], manifest[PATH_MAX + 64], report_path[PATH_MAX];
-    char vtmp[PATH_MAX + 128], hex[65] = "", err[1024] = "";
-    util_fmt(backup, sizeof(backup), "%s/%s.backup.db", tmpdir, days);
-    util_fmt(vtmp, sizeof(vtmp), "%s/verify.db", tmpdir);
-    util_fmt(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, days);
-    util_fmt(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", tmpdir, days);
-    util_fmt(sha, sizeof(sha), "%s.sha256", zst);
-    util_fmt(manifest, sizeof(manifest), "%s/%s.json", mdir, days);
-    ctl_report_path(c, report_path, sizeof(report_path));
-
-    /* 2. snapshot */
-    int64_t src_count = 0, src_max = 0;
-    if (ctl_backup_db(db, backup, err, sizeof(err)) != 0 ||
-        ctl_ar_db_check(backup, false, false, &src_count, &src_max, err,
-                        sizeof(err)) != 0) {
-        ctl_ar_failf(c, rc, "archive_backup_failed", "%s: %s", db, err);
-        goto out;
+                            r->archive_dir, strerror(errno));
     }
+    util_fmt(r->zst, sizeof(r->zst), "%s/%s.db.zst", r->archive_dir, r->days);
+    util_fmt(r->sha, sizeof(r->sha), "%s.sha256", r->zst);
+    util_fmt(r->manifest, sizeof(r->manifest), "%s/%s.json", mdir, r->days);
+    ctl_report_path(c, r->report_path, sizeof(r->report_path));
+    return CTL_OK;
+}
 
-    /* 3. compress (temp name in tmpdir, same file system, then rename) */
+/* Step 5: compress backup into r->zst (temp name in tmpdir, then rename).
+ * Returns 0, or -1 with text in err. */
+static int ar_compress(const struct ar_opts *o, struct ar_result *r,
+                       const char *backup, char *err, size_t ecap)
+{
+    char ztmp[PATH_MAX + 160];
+    util_fmt(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", r->tmpdir, r->days);
     int zfd = open(ztmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     int cr = -1;
     if (zfd < 0) {
-        util_fmt(err, sizeof(err), "%s", strerror(errno));
+        util_fmt(err, ecap, "%s", strerror(errno));
     } else {
-        cr = compress_file(backup, zfd, (int)level, (int)threads, hex, err,
-                           sizeof(err));
+        cr = compress_file(backup, zfd, (int)o->level, (int)o->threads, r->hex,
+                           err, ecap);
         if (cr == 0 && fsync(zfd) != 0) {
-            util_fmt(err, sizeof(err), "fsync: %s", strerror(errno));
+            util_fmt(err, ecap, "fsync: %s", strerror(errno));
             cr = -1;
         }
         close(zfd);
     }
-    if (cr == 0 && rename(ztmp, zst) != 0) {
-        util_fmt(err, sizeof(err), "rename: %s", strerror(errno));
+    if (cr == 0 && rename(ztmp, r->zst) != 0) {
+        util_fmt(err, ecap, "rename: %s", strerror(errno));
         cr = -1;
     }
-    if (cr != 0) {
-        ctl_ar_failf(c, rc, "archive_compress_failed", "%s: %s", zst, err);
-        goto out;
-    }
-    fsync_dir_of(zst);
+    if (cr == 0)
+        fsync_dir_of(r->zst);
+    return cr;
+}
 
-    /* 4. checksum file */
-    char line[256];
-    util_fmt(line, sizeof(line), "%s  %s.db.zst\n", hex, days);
-    if (write_small(sha, line) != 0) {
-        ctl_ar_failf(c, rc, "archive_checksum_failed", "%s: %s", sha,
-                     strerror(errno));
-        goto out;
-    }
-
-    /* 5. quality report */
-    int qr = ctl_quality_report(c, &report);
-    if (qr != 0 || !report)
-        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", days, qr);
-
-    /* 6. verify */
-    bool verify_ok = false;
-    if (verify)
-        verify_ok = verify_archive(zst, hex, vtmp, src_count, src_max, details);
-
-    /* 7. manifest, also after a failed verify (verify_ok false) */
+/* Step 9: the manifest, also after a failed verify (verify_ok false). */
+static int ar_write_manifest(const struct ar_opts *o, const struct ar_result *r,
+                             int64_t src_count)
+{
     dayfile_manifest m = {.created_at_ms = hktime_now_ms(),
-                          .verify_enabled = verify,
-                          .verify_ok = verify_ok,
-                          .verify_details = json_incref(details),
+                          .verify_enabled = o->verify,
+                          .verify_ok = r->verify_ok,
+                          .verify_details = json_incref(r->details),
                           .quality_summary =
-                              quality_summary(report, src_count)};
-    (void)util_file_size(zst, &m.archive_size_bytes);
-    util_fmt(m.trading_day, sizeof(m.trading_day), "%s", days);
+                              quality_summary(r->report, src_count)};
+    (void)util_file_size(r->zst, &m.archive_size_bytes);
+    util_fmt(m.trading_day, sizeof(m.trading_day), "%s", r->days);
     gethostname(m.host, sizeof(m.host) - 1);
     util_fmt(m.collector_version, sizeof(m.collector_version), "%s",
              HK_VERSION);
-    util_fmt(m.source_db, sizeof(m.source_db), "%s", db);
-    util_fmt(m.archive_file, sizeof(m.archive_file), "%s", zst);
-    util_fmt(m.checksum_sha256, sizeof(m.checksum_sha256), "%s", hex);
+    util_fmt(m.source_db, sizeof(m.source_db), "%s", r->db);
+    util_fmt(m.archive_file, sizeof(m.archive_file), "%s", r->zst);
+    util_fmt(m.checksum_sha256, sizeof(m.checksum_sha256), "%s", r->hex);
     util_fmt(m.compression, sizeof(m.compression), "zstd");
-    int mw = dayfile_manifest_write(manifest, &m);
+    int mw = dayfile_manifest_write(r->manifest, &m);
     dayfile_manifest_free(&m);
-    if (mw != 0) {
-        ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s", manifest,
-                     strerror(errno));
-        goto out;
-    }
-    if (verify && !verify_ok) {
-        char *vd = json_dumps(details, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        ctl_ar_failf(c, rc, "archive_verify_failed", "%s %s", zst,
+    return mw;
+}
+
+/*
+ * Steps 4-10 after ar_prepare. Returns CTL_OK with r filled, or the exit
+ * code after printing FAIL.
+ */
+static int ar_run(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
+{
+    char backup[PATH_MAX + 128], vtmp[PATH_MAX + 128], err[1024] = "";
+    int rc = CTL_RUNTIME;
+    util_fmt(backup, sizeof(backup), "%s/%s.backup.db", r->tmpdir, r->days);
+    util_fmt(vtmp, sizeof(vtmp), "%s/verify.db", r->tmpdir);
+
+    /* 4. snapshot */
+    int64_t src_count = 0, src_max = 0;
+    if (ctl_backup_db(r->db, backup, err, sizeof(err)) != 0 ||
+        ctl_ar_db_check(backup, false, false, &src_count, &src_max, err,
+                        sizeof(err)) != 0)
+        return ctl_ar_failf(c, rc, "archive_backup_failed", "%s: %s", r->db,
+                            err);
+    /* 5. compress */
+    if (ar_compress(o, r, backup, err, sizeof(err)) != 0)
+        return ctl_ar_failf(c, rc, "archive_compress_failed", "%s: %s", r->zst,
+                            err);
+    /* 6. checksum file */
+    char line[256];
+    util_fmt(line, sizeof(line), "%s  %s.db.zst\n", r->hex, r->days);
+    if (write_small(r->sha, line) != 0)
+        return ctl_ar_failf(c, rc, "archive_checksum_failed", "%s: %s", r->sha,
+                            strerror(errno));
+    /* 7. quality report */
+    int qr = ctl_quality_report(c, &r->report);
+    if (qr != 0 || !r->report)
+        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", r->days,
+                qr);
+    /* 8. verify */
+    if (o->verify)
+        r->verify_ok = verify_archive(r->zst, r->hex, vtmp, src_count, src_max,
+                                      r->details);
+    /* 9. manifest */
+    if (ar_write_manifest(o, r, src_count) != 0)
+        return ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s",
+                            r->manifest, strerror(errno));
+    if (o->verify && !r->verify_ok) {
+        char *vd = json_dumps(r->details, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ctl_ar_failf(c, rc, "archive_verify_failed", "%s %s", r->zst,
                      vd ? vd : "");
         free(vd);
-        goto out;
+        return rc;
     }
+    /* 10. retention */
+    if (o->delete_original)
+        retention(c, r->archive_dir, o->keep_days, r->deleted, r->skipped);
+    r->gone = !file_exists(r->db);
+    return CTL_OK;
+}
 
-    /* 8. retention */
-    json_t *deleted = json_array(), *skipped = json_array();
-    if (delete_original)
-        retention(c, archive_dir, keep_days, deleted, skipped);
-    bool gone = !file_exists(db);
+static int ar_render(const ctl_ctx *c, struct ar_result *r)
+{
     if (c->json) {
         json_t *o = json_object();
         json_object_set_new(o, "result", json_string("OK"));
-        json_object_set_new(o, "day", json_string(days));
-        json_object_set_new(o, "archive", json_string(zst));
-        json_object_set_new(o, "checksum", json_string(sha));
-        json_object_set_new(o, "checksum_sha256", json_string(hex));
-        json_object_set_new(o, "manifest", json_string(manifest));
-        json_object_set_new(o, "report", json_string(report_path));
-        json_object_set_new(o, "verified", json_boolean(verify_ok));
-        json_object_set_new(o, "verify_details", json_incref(details));
-        json_object_set_new(o, "deleted_original", json_boolean(gone));
-        json_object_set_new(o, "retention_deleted", deleted);
-        json_object_set_new(o, "retention_skipped", skipped);
-        ctl_json_out(o);
-    } else {
-        json_decref(deleted);
-        json_decref(skipped);
-        printf("ARCHIVE OK\n");
-        printf("archive=%s\n", zst);
-        printf("checksum=%s\n", sha);
-        printf("manifest=%s\n", manifest);
-        printf("report=%s\n", report_path);
-        printf("verified=%d\n", verify_ok ? 1 : 0);
-        printf("deleted_original=%d\n", gone ? 1 : 0);
-        fflush(stdout);
+        json_object_set_new(o, "day", json_string(r->days));
+        json_object_set_new(o, "archive", json_string(r->zst));
+        json_object_set_new(o, "checksum", json_string(r->sha));
+        json_object_set_new(o, "checksum_sha256", json_string(r->hex));
+        json_object_set_new(o, "manifest", json_string(r->manifest));
+        json_object_set_new(o, "report", json_string(r->report_path));
+        json_object_set_new(o, "verified", json_boolean(r->verify_ok));
+        json_object_set_new(o, "verify_details", json_incref(r->details));
+        json_object_set_new(o, "deleted_original", json_boolean(r->gone));
+        json_object_set_new(o, "retention_deleted", json_incref(r->deleted));
+        json_object_set_new(o, "retention_skipped", json_incref(r->skipped));
+        return ctl_json_out(o);
     }
-    rc = CTL_OK;
-out:
-    json_decref(report);
-    json_decref(details);
-    rm_tree_shallow(tmpdir);
+    printf("ARCHIVE OK\n");
+    printf("archive=%s\n", r->zst);
+    printf("checksum=%s\n", r->sha);
+    printf("manifest=%s\n", r->manifest);
+    printf("report=%s\n", r->report_path);
+    printf("verified=%d\n", r->verify_ok ? 1 : 0);
+    printf("deleted_original=%d\n", r->gone ? 1 : 0);
+    fflush(stdout);
+    return CTL_OK;
+}
+
+int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
+{
+    struct ar_opts o;
+    int rc = ar_parse(c, argc, argv, &o);
+    if (rc != CTL_OK)
+        return rc;
+    c->day = o.day;
+
+    struct ar_result *r = calloc(1, sizeof(*r));
+    if (!r)
+        return ctl_fail(c, CTL_RUNTIME, "out_of_memory", NULL);
+    r->details = json_object();
+    r->deleted = json_array();
+    r->skipped = json_array();
+    rc = ar_prepare(c, &o, r);
+    if (rc == CTL_OK)
+        rc = ar_run(c, &o, r);
+    if (rc == CTL_OK)
+        rc = ar_render(c, r);
+    json_decref(r->report);
+    json_decref(r->details);
+    json_decref(r->deleted);
+    json_decref(r->skipped);
+    if (r->tmpdir[0])
+        rm_tree_shallow(r->tmpdir);
+    free(r);
     return rc;
 }
