@@ -661,45 +661,40 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
 /* ---- command --------------------------------------------------------------
  */
 
-int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
+/* Parsed arguments of one `verify` run. */
+struct vf_opts {
+    long wait_sec;
+    int market; /* -1 auto, 0 closed, 1 open */
+    const char *only, *since, *log_file, *unit;
+};
+
+static int vf_parse(ctl_ctx *c, int argc, char **argv, struct vf_opts *o)
 {
-    long wait_sec = 5;
-    int market = -1; /* auto */
-    const char *only = NULL, *since = "1 hour ago", *log_file = NULL;
-    const char *unit_opt = NULL;
+    *o = (struct vf_opts){.wait_sec = 5, .market = -1, .since = "1 hour ago"};
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         int r;
         if ((r = ctl_opt(argc, argv, &i, "--wait-sec", &val)) != 0) {
-            if (r < 0 || ctl_parse_long(val, 0, 3600, &wait_sec) != 0)
+            if (r < 0 || ctl_parse_long(val, 0, 3600, &o->wait_sec) != 0)
                 return ctl_usage(c, "invalid --wait-sec: %s", val ? val : "");
         } else if ((r = ctl_opt(argc, argv, &i, "--market-open", &val)) != 0) {
             bool b;
             if (r < 0)
                 return CTL_USAGE;
             if (strcmp(val, "auto") == 0)
-                market = -1;
+                o->market = -1;
             else if (ctl_parse_bool(val, &b) == 0)
-                market = b;
+                o->market = b;
             else
                 return ctl_usage(c, "invalid --market-open: %s (auto|0|1)",
                                  val);
-        } else if ((r = ctl_opt(argc, argv, &i, "--checks", &val)) != 0) {
+        } else if ((r = ctl_opt(argc, argv, &i, "--checks", &o->only)) != 0 ||
+                   (r = ctl_opt(argc, argv, &i, "--since", &o->since)) != 0 ||
+                   (r = ctl_opt(argc, argv, &i, "--log-file", &o->log_file)) !=
+                       0 ||
+                   (r = ctl_opt(argc, argv, &i, "--unit", &o->unit)) != 0) {
             if (r < 0)
                 return CTL_USAGE;
-            only = val;
-        } else if ((r = ctl_opt(argc, argv, &i, "--since", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            since = val;
-        } else if ((r = ctl_opt(argc, argv, &i, "--log-file", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            log_file = val;
-        } else if ((r = ctl_opt(argc, argv, &i, "--unit", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            unit_opt = val;
         } else {
             return ctl_usage(
                 c,
@@ -709,13 +704,128 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
                 argv[i]);
         }
     }
+    return CTL_OK;
+}
 
-    struct vrun v = {.c = c, .checks = json_array(), .only = only};
+/* db_growth and max_seq after the second snapshot. */
+static void vf_compare(struct vrun *v, const struct vf_opts *o, bool open_now,
+                       const struct dbsnap *before, const struct dbsnap *after)
+{
+    enum vstatus quiet = open_now ? V_FAIL : V_WARN;
+    const char *why = open_now ? "market open" : "market closed";
+    if (wanted(v, "db_growth")) {
+        if (after->rows > before->rows)
+            report(v, V_PASS, "db_growth", "rows grew %lld -> %lld in %ld s",
+                   (long long)before->rows, (long long)after->rows,
+                   o->wait_sec);
+        else
+            report(v, quiet, "db_growth",
+                   "rows did not grow in %ld s (%lld; %s)", o->wait_sec,
+                   (long long)after->rows, why);
+    }
+    if (wanted(v, "max_seq")) {
+        if (seq_advanced(before, after))
+            report(v, V_PASS, "max_seq", "max(seq) advanced");
+        else if (open_now)
+            report(v, V_FAIL, "max_seq",
+                   "db seq check failed: max(seq) did not advance");
+        else
+            report(v, V_WARN, "max_seq",
+                   "db seq check warning: max(seq) did not advance");
+    }
+}
+
+/* db_today, db_growth, max_seq: two snapshots wait_sec apart. */
+static void vf_check_db(struct vrun *v, const struct vf_opts *o, bool open_now,
+                        const char *db, struct dbsnap *before,
+                        struct dbsnap *after)
+{
+    char dict[4096];
+    struct stat st;
+    bool want_db =
+        wanted(v, "db_today") || wanted(v, "db_growth") || wanted(v, "max_seq");
+    if (!want_db)
+        return;
+    if (!(stat(db, &st) == 0 && S_ISREG(st.st_mode))) {
+        report(v, V_FAIL, "db_today", "db not found: %s", db);
+        return;
+    }
+    if (snap_read(db, before) != 0) {
+        report(v, V_FAIL, "db_today", "cannot read %s (ticks table?)", db);
+        return;
+    }
+    if (wanted(v, "db_today"))
+        report(v, V_PASS, "db_today", "db ok: %lld rows in %s",
+               (long long)before->rows, db);
+    if (wanted(v, "max_seq")) {
+        seq_dict(before, dict, sizeof(dict));
+        report(v, V_INFO, "max_seq", "max seq before: %s", dict);
+    }
+    if (o->wait_sec > 0)
+        sleep((unsigned)o->wait_sec);
+    if (snap_read(db, after) != 0) {
+        report(v, V_FAIL, "db_growth", "cannot re-read %s", db);
+        return;
+    }
+    if (wanted(v, "max_seq")) {
+        seq_dict(after, dict, sizeof(dict));
+        report(v, V_INFO, "max_seq", "max seq after: %s", dict);
+    }
+    vf_compare(v, o, open_now, before, after);
+}
+
+/* The closing summary: one JSON document, or the VERIFY line. */
+static int vf_render(const ctl_ctx *c, struct vrun *v, bool open_now, bool sd,
+                     const struct dbsnap *before, const struct dbsnap *after)
+{
+    const char *result = v->counts[V_FAIL]   ? "FAIL"
+                         : v->counts[V_WARN] ? "WARN"
+                                             : "PASS";
+    int rc = v->counts[V_FAIL] ? CTL_USAGE : CTL_OK;
+    if (!c->json) {
+        printf("VERIFY %s pass=%d warn=%d fail=%d\n", result, v->counts[V_PASS],
+               v->counts[V_WARN], v->counts[V_FAIL]);
+        fflush(stdout);
+        return rc;
+    }
+    json_t *o = json_object();
+    char d[16];
+    util_fmt(d, sizeof(d), "%08d", c->day);
+    json_object_set_new(o, "result", json_string(result));
+    json_object_set_new(o, "day", json_string(d));
+    json_object_set_new(o, "db", json_string(c->db_path));
+    json_object_set_new(o, "market_open", json_boolean(open_now));
+    json_object_set_new(o, "systemd", json_boolean(sd));
+    json_object_set_new(o, "pass", json_integer(v->counts[V_PASS]));
+    json_object_set_new(o, "warn", json_integer(v->counts[V_WARN]));
+    json_object_set_new(o, "fail", json_integer(v->counts[V_FAIL]));
+    if (before->ok) {
+        json_object_set_new(o, "rows_before", json_integer(before->rows));
+        json_object_set_new(o, "max_seq_before", seq_json(before));
+    }
+    if (after->ok) {
+        json_object_set_new(o, "rows_after", json_integer(after->rows));
+        json_object_set_new(o, "max_seq_after", seq_json(after));
+    }
+    json_object_set_new(o, "checks", v->checks);
+    v->checks = NULL;
+    if (ctl_json_out(o) != 0)
+        rc = CTL_RUNTIME;
+    return rc;
+}
+
+int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
+{
+    struct vf_opts o;
+    int rc = vf_parse(c, argc, argv, &o);
+    if (rc != CTL_OK)
+        return rc;
+
+    struct vrun v = {.c = c, .checks = json_array(), .only = o.only};
     bool sd = systemd_running();
-    bool open_now = market < 0 ? clock_market_open(c->now_ms) : market == 1;
+    bool open_now = o.market < 0 ? clock_market_open(c->now_ms) : o.market == 1;
     const char *db = c->db_path;
     struct dbsnap before = {0}, after = {0};
-    char dict[4096];
 
     if (!c->json)
         printf("=== HK Tick verify day=%08d db=%s ===\n", c->day, db);
@@ -725,106 +835,19 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
         check_env(&v, sd);
     if (wanted(&v, "opend_port"))
         check_port(&v);
-
-    bool want_db = wanted(&v, "db_today") || wanted(&v, "db_growth") ||
-                   wanted(&v, "max_seq");
-    struct stat st;
-    bool have_db = stat(db, &st) == 0 && S_ISREG(st.st_mode);
-    if (want_db && !have_db) {
-        report(&v, V_FAIL, "db_today", "db not found: %s", db);
-    } else if (want_db) {
-        if (snap_read(db, &before) != 0) {
-            report(&v, V_FAIL, "db_today", "cannot read %s (ticks table?)", db);
-        } else {
-            if (wanted(&v, "db_today"))
-                report(&v, V_PASS, "db_today", "db ok: %lld rows in %s",
-                       (long long)before.rows, db);
-            if (wanted(&v, "max_seq")) {
-                seq_dict(&before, dict, sizeof(dict));
-                report(&v, V_INFO, "max_seq", "max seq before: %s", dict);
-            }
-            if (wait_sec > 0)
-                sleep((unsigned)wait_sec);
-            if (snap_read(db, &after) != 0) {
-                report(&v, V_FAIL, "db_growth", "cannot re-read %s", db);
-            } else {
-                if (wanted(&v, "max_seq")) {
-                    seq_dict(&after, dict, sizeof(dict));
-                    report(&v, V_INFO, "max_seq", "max seq after: %s", dict);
-                }
-                enum vstatus quiet = open_now ? V_FAIL : V_WARN;
-                const char *why = open_now ? "market open" : "market closed";
-                if (wanted(&v, "db_growth")) {
-                    if (after.rows > before.rows)
-                        report(&v, V_PASS, "db_growth",
-                               "rows grew %lld -> %lld in %ld s",
-                               (long long)before.rows, (long long)after.rows,
-                               wait_sec);
-                    else
-                        report(&v, quiet, "db_growth",
-                               "rows did not grow in %ld s (%lld; %s)",
-                               wait_sec, (long long)after.rows, why);
-                }
-                if (wanted(&v, "max_seq")) {
-                    if (seq_advanced(&before, &after))
-                        report(&v, V_PASS, "max_seq", "max(seq) advanced");
-                    else if (open_now)
-                        report(&v, V_FAIL, "max_seq",
-                               "db seq check failed: max(seq) did not "
-                               "advance");
-                    else
-                        report(&v, V_WARN, "max_seq",
-                               "db seq check warning: max(seq) did not "
-                               "advance");
-                }
-            }
-        }
-    }
-
+    vf_check_db(&v, &o, open_now, db, &before, &after);
     if (wanted(&v, "drops"))
-        check_drops(&v, log_file, since, sd);
+        check_drops(&v, o.log_file, o.since, sd);
     struct unitinfo u = {0};
     if (wanted(&v, "unit") || wanted(&v, "stop_timeout") ||
         wanted(&v, "ownership"))
-        check_unit(&v, &u, unit_opt, sd);
+        check_unit(&v, &u, o.unit, sd);
     if (wanted(&v, "stop_timeout"))
         check_stop_timeout(&v, &u);
     if (wanted(&v, "ownership"))
         check_ownership(&v, &u, db);
 
-    const char *result = v.counts[V_FAIL]   ? "FAIL"
-                         : v.counts[V_WARN] ? "WARN"
-                                            : "PASS";
-    int rc = v.counts[V_FAIL] ? CTL_USAGE : CTL_OK;
-    if (c->json) {
-        json_t *o = json_object();
-        char d[16];
-        util_fmt(d, sizeof(d), "%08d", c->day);
-        json_object_set_new(o, "result", json_string(result));
-        json_object_set_new(o, "day", json_string(d));
-        json_object_set_new(o, "db", json_string(db));
-        json_object_set_new(o, "market_open", json_boolean(open_now));
-        json_object_set_new(o, "systemd", json_boolean(sd));
-        json_object_set_new(o, "pass", json_integer(v.counts[V_PASS]));
-        json_object_set_new(o, "warn", json_integer(v.counts[V_WARN]));
-        json_object_set_new(o, "fail", json_integer(v.counts[V_FAIL]));
-        if (before.ok) {
-            json_object_set_new(o, "rows_before", json_integer(before.rows));
-            json_object_set_new(o, "max_seq_before", seq_json(&before));
-        }
-        if (after.ok) {
-            json_object_set_new(o, "rows_after", json_integer(after.rows));
-            json_object_set_new(o, "max_seq_after", seq_json(&after));
-        }
-        json_object_set_new(o, "checks", v.checks);
-        v.checks = NULL;
-        if (ctl_json_out(o) != 0)
-            rc = CTL_RUNTIME;
-    } else {
-        printf("VERIFY %s pass=%d warn=%d fail=%d\n", result, v.counts[V_PASS],
-               v.counts[V_WARN], v.counts[V_FAIL]);
-        fflush(stdout);
-    }
+    rc = vf_render(c, &v, open_now, sd, &before, &after);
     json_decref(v.checks);
     snap_free(&before);
     snap_free(&after);
