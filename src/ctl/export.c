@@ -9,6 +9,12 @@
  *   db      online backup in one step, journal_mode=DELETE on the copy;
  *   gaps    CSV of the day's gaps rows (RFC 4180 quoting, "\n" lines);
  *   report  the quality report, generated when missing, copied.
+ * An existing output file (the tarball, the copy, the CSV, the report copy)
+ * is never replaced unless --force is given: `FAIL out_exists <path> (use
+ * --force to replace it)`, exit 2, like `restore` (issue 8 item 8).
+ *
+ * ctl_cmd_export = export_parse → one export_<kind> (work, then its OK
+ * line or JSON document).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +34,16 @@ static int need_db(ctl_ctx *c)
     if (ctl_file_size(c->db_path) < 0)
         return ctl_fail(c, CTL_USAGE, "db_not_found", c->db_path);
     return CTL_OK;
+}
+
+/* CTL_USAGE after FAIL out_exists when path exists and --force is off. */
+static int refuse_existing(const ctl_ctx *c, const char *path, bool force)
+{
+    struct stat st;
+    if (force || lstat(path, &st) != 0)
+        return CTL_OK;
+    return ctl_ar_failf(c, CTL_USAGE, "out_exists",
+                        "%s (use --force to replace it)", path);
 }
 
 static int ok_line(ctl_ctx *c, const char *key, const char *out)
@@ -53,7 +69,7 @@ static int run_wait(char *const argv[])
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-static int export_legacy(ctl_ctx *c, const char *out)
+static int export_legacy(ctl_ctx *c, const char *out, bool force)
 {
     char def[64], tmpdir[] = "/tmp/hk-tickctl.XXXXXX", copy[PATH_MAX];
     char name[32], sum[PATH_MAX + 8], hex[65], err[256];
@@ -65,6 +81,8 @@ static int export_legacy(ctl_ctx *c, const char *out)
         snprintf(def, sizeof(def), "/tmp/hk-%08d.tar.gz", c->day);
         out = def;
     }
+    if ((rc = refuse_existing(c, out, force)) != CTL_OK)
+        return rc;
     if (!mkdtemp(tmpdir))
         return ctl_fail(c, CTL_RUNTIME, "export_failed", strerror(errno));
     snprintf(name, sizeof(name), "%08d.db", c->day);
@@ -98,7 +116,7 @@ static int export_legacy(ctl_ctx *c, const char *out)
     return CTL_OK;
 }
 
-static int export_db(ctl_ctx *c, const char *out)
+static int export_db(ctl_ctx *c, const char *out, bool force)
 {
     char path[PATH_MAX], err[256];
     struct stat st;
@@ -127,6 +145,8 @@ static int export_db(ctl_ctx *c, const char *out)
         if (realpath(c->db_path, a) && realpath(path, b) && strcmp(a, b) == 0)
             return ctl_fail(c, CTL_USAGE, "out_is_source", path);
     }
+    if ((rc = refuse_existing(c, path, force)) != CTL_OK)
+        return rc;
     if (ctl_backup_db(c->db_path, path, err, sizeof(err)) != 0)
         return ctl_fail(c, CTL_RUNTIME, "backup_failed", err);
     if (c->json) {
@@ -162,7 +182,7 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static int export_gaps(ctl_ctx *c, const char *out)
+static int export_gaps(ctl_ctx *c, const char *out, bool force)
 {
     char path[PATH_MAX], d[16], tmp[PATH_MAX + 16];
     sqlite3 *db = NULL;
@@ -184,6 +204,10 @@ static int export_gaps(ctl_ctx *c, const char *out)
     if (!ctl_has_table(db, "gaps")) {
         sqlite3_close(db);
         return ctl_fail(c, CTL_USAGE, "gaps_table_missing", NULL);
+    }
+    if ((rc = refuse_existing(c, path, force)) != CTL_OK) {
+        sqlite3_close(db);
+        return rc;
     }
     if (sqlite3_prepare_v2(db,
                            "SELECT trading_day, symbol, gap_start_ts_ms, "
@@ -239,7 +263,7 @@ static int export_gaps(ctl_ctx *c, const char *out)
     return CTL_OK;
 }
 
-static int export_report(ctl_ctx *c, const char *out)
+static int export_report(ctl_ctx *c, const char *out, bool force)
 {
     char path[PATH_MAX], rpath[1300];
     json_t *rep = NULL;
@@ -251,6 +275,8 @@ static int export_report(ctl_ctx *c, const char *out)
         snprintf(path, sizeof(path), "%s", out);
     else
         snprintf(path, sizeof(path), "./quality_%08d.json", c->day);
+    if ((rc = refuse_existing(c, path, force)) != CTL_OK)
+        return rc;
     ctl_report_path(c, rpath, sizeof(rpath));
     if (ctl_file_size(rpath) >= 0)
         rep = json_load_file(rpath, 0, NULL);
@@ -270,9 +296,25 @@ static int export_report(ctl_ctx *c, const char *out)
     return ok_line(c, "export_report", path);
 }
 
+/* --force, --force=0|1, or --force 0|1 (restore's form). */
+static int parse_force(ctl_ctx *c, int argc, char **argv, int *i, bool *force)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--force") == 0) {
+        *force = true;
+        if (*i + 1 < argc && ctl_parse_bool(argv[*i + 1], force) == 0)
+            *i += 1;
+        return CTL_OK;
+    }
+    if (ctl_parse_bool(a + strlen("--force="), force) != 0)
+        return ctl_usage(c, "invalid --force: %s (0|1)", a + 8);
+    return CTL_OK;
+}
+
 int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
 {
     const char *sub = "legacy", *out = NULL;
+    bool force = false;
     int i = 1;
 
     if (argc > 1 && argv[1][0] != '-') {
@@ -286,6 +328,12 @@ int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
                          "or none for the legacy tarball)",
                          sub);
     for (; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0 ||
+            strncmp(argv[i], "--force=", 8) == 0) {
+            if (parse_force(c, argc, argv, &i, &force) != CTL_OK)
+                return CTL_USAGE;
+            continue;
+        }
         int m = ctl_opt(argc, argv, &i, "--out", &out);
         if (m < 0)
             return CTL_USAGE;
@@ -295,10 +343,10 @@ int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
     if (out && !out[0])
         return ctl_usage(c, "export: --out is empty");
     if (strcmp(sub, "db") == 0)
-        return export_db(c, out);
+        return export_db(c, out, force);
     if (strcmp(sub, "gaps") == 0)
-        return export_gaps(c, out);
+        return export_gaps(c, out, force);
     if (strcmp(sub, "report") == 0)
-        return export_report(c, out);
-    return export_legacy(c, out);
+        return export_report(c, out, force);
+    return export_legacy(c, out, force);
 }

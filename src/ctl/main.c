@@ -51,7 +51,9 @@ static const struct command {
      "       hk-tickctl export gaps [--day D] [--out FILE]\n"
      "           CSV of the gaps table (default ./gaps_<day>.csv)\n"
      "       hk-tickctl export report [--day D] [--out FILE]\n"
-     "           quality report copy (default ./quality_<day>.json)\n"},
+     "           quality report copy (default ./quality_<day>.json)\n"
+     "       an existing output file is refused (FAIL out_exists, exit 2)\n"
+     "       unless --force is given (also --force 1; --force 0 refuses)\n"},
     {"db", ctl_cmd_db, "stats, symbols, symbol, top-symbols",
      "usage: hk-tickctl db stats [--db PATH] [--day D]\n"
      "       hk-tickctl db symbols [--db PATH] [--day D] [--minutes N]\n"

@@ -77,6 +77,32 @@ out=$("$CTL" --data-root "$DATA" export report --day "$DAY")
 cmp -s "./quality_$DAY.json" "$DATA/_reports/quality/$DAY.json" || fail "report copy differs"
 ok "export report (generated when missing, copied)"
 
+# An existing output is refused unless --force (issue 8 item 8): exit 2,
+# one FAIL line, the file untouched; --force / --force 1 replace it.
+for kind in "" db gaps report; do
+    f="$T/out/exists.$kind.out"
+    echo keep >"$f"
+    set +e
+    # shellcheck disable=SC2086
+    out=$("$CTL" --data-root "$DATA" export $kind --day "$DAY" --out "$f"); rc=$?
+    set -e
+    [ $rc = 2 ] && [ "$out" = "FAIL out_exists $f (use --force to replace it)" ] ||
+        fail "export $kind existing: $rc $out"
+    [ "$(cat "$f")" = keep ] || fail "export $kind touched the existing file"
+    # shellcheck disable=SC2086
+    "$CTL" --data-root "$DATA" export $kind --day "$DAY" --out "$f" --force >/dev/null ||
+        fail "export $kind --force"
+    [ "$(cat "$f")" != keep ] || fail "export $kind --force did not replace"
+done
+set +e
+"$CTL" --data-root "$DATA" --json export db --day "$DAY" --out "$T/out/x.db" --force 0 >"$T/f.json"; rc=$?
+set -e
+[ $rc = 2 ] && [ "$(jget "$T/f.json" '$.reason')" = out_exists ] ||
+    fail "--json --force 0 existing: $rc $(cat "$T/f.json")"
+"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/x.db" --force 1 | grep -qx "OK export_db=$T/out/x.db" ||
+    fail "--force 1"
+ok "export refuses an existing --out unless --force (FAIL out_exists, exit 2)"
+
 # FAILs
 for kind in "" db gaps report; do
     set +e
