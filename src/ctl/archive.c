@@ -159,7 +159,7 @@ int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
 
 /* Compress src into the open fd dst_fd, hashing the output. */
 static int compress_file(const char *src, int dst_fd, int level, int threads,
-                         char hex[65], char *err, size_t ecap)
+                         char hex[65], progress *pg, char *err, size_t ecap)
 {
     int rc = -1;
     FILE *in = fopen(src, "rb");
@@ -190,8 +190,11 @@ static int compress_file(const char *src, int dst_fd, int level, int threads,
     int64_t total = 0;
     (void)util_file_size(src, &total);
     ZSTD_CCtx_setPledgedSrcSize(cc, (unsigned long long)total);
+    int64_t done = 0;
     for (;;) {
         size_t n = fread(ibuf, 1, icap, in);
+        done += (int64_t)n;
+        progress_set(pg, done);
         if (ferror(in)) {
             util_fmt(err, ecap, "read %s: %s", src, strerror(errno));
             goto out;
@@ -235,7 +238,7 @@ out:
 }
 
 int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
-                           size_t ecap)
+                           size_t ecap, progress *pg)
 {
     int rc = -1, fd = -1;
     FILE *in = fopen(src, "rb");
@@ -257,8 +260,12 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
     }
     size_t last = 1; /* 0 once a frame ended exactly at the last byte */
     bool any = false;
+    int64_t done = 0;
     for (;;) {
         size_t n = fread(ibuf, 1, icap, in);
+        done += (int64_t)n;
+        if (pg)
+            progress_set(pg, done);
         if (ferror(in)) {
             util_fmt(err, ecap, "read %s: %s", src, strerror(errno));
             goto out;
@@ -635,7 +642,8 @@ static json_t *quality_summary(json_t *report, int64_t rows)
  * {stage, error}); returns true when everything held.
  */
 static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
-                           int64_t src_count, int64_t src_max, json_t *details)
+                           int64_t src_count, int64_t src_max, json_t *details,
+                           progress *pg)
 {
     char disk_hex[65], err[1024] = "";
     int64_t cnt = 0, mx = 0;
@@ -647,7 +655,7 @@ static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
         stage = "sha256";
         util_fmt(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
                  hex, disk_hex);
-    } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err)) != 0) {
+    } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err), pg) != 0) {
         stage = "decompress";
     } else if (ctl_ar_db_check(vtmp, true, true, &cnt, &mx, err, sizeof(err)) !=
                0) {
@@ -700,6 +708,7 @@ struct ar_result {
     json_t *deleted;
     json_t *skipped;
     bool gone;
+    bool show_progress; /* progress_wanted(c->json) */
 };
 
 /* Returns CTL_OK with *o filled, or the exit code after printing FAIL. */
@@ -823,8 +832,14 @@ static int ar_compress(const struct ar_opts *o, struct ar_result *r,
     if (zfd < 0) {
         util_fmt(err, ecap, "%s", strerror(errno));
     } else {
+        progress pg;
+        int64_t total = 0;
+        (void)util_file_size(backup, &total);
+        progress_init(&pg, "archive: compress", PROGRESS_BYTES, total,
+                      r->show_progress);
         cr = compress_file(backup, zfd, (int)o->level, (int)o->threads, r->hex,
-                           err, ecap);
+                           &pg, err, ecap);
+        progress_finish(&pg);
         if (cr == 0 && fsync(zfd) != 0) {
             util_fmt(err, ecap, "fsync: %s", strerror(errno));
             cr = -1;
@@ -877,7 +892,8 @@ static int ar_run(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
 
     /* 4. snapshot */
     int64_t src_count = 0, src_max = 0;
-    if (ctl_backup_db(r->db, backup, err, sizeof(err)) != 0 ||
+    if (ctl_backup_db_progress(c, "archive: backup", r->db, backup, err,
+                               sizeof(err)) != 0 ||
         ctl_ar_db_check(backup, false, false, &src_count, &src_max, err,
                         sizeof(err)) != 0)
         return ctl_ar_failf(c, rc, "archive_backup_failed", "%s: %s", r->db,
@@ -898,9 +914,16 @@ static int ar_run(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
         fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", r->days,
                 qr);
     /* 8. verify */
-    if (o->verify)
+    if (o->verify) {
+        progress pg;
+        int64_t total = 0;
+        (void)util_file_size(r->zst, &total);
+        progress_init(&pg, "archive: verify", PROGRESS_BYTES, total,
+                      r->show_progress);
         r->verify_ok = verify_archive(r->zst, r->hex, vtmp, src_count, src_max,
-                                      r->details);
+                                      r->details, &pg);
+        progress_finish(&pg);
+    }
     /* 9. manifest */
     if (ar_write_manifest(o, r, src_count) != 0)
         return ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s",
@@ -962,6 +985,7 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
     r->details = json_object();
     r->deleted = json_array();
     r->skipped = json_array();
+    r->show_progress = progress_wanted(c->json);
     rc = ar_prepare(c, &o, r);
     if (rc == CTL_OK)
         rc = ar_run(c, &o, r);

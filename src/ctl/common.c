@@ -557,6 +557,21 @@ fail:
     return -1;
 }
 
+int ctl_backup_db_progress(const ctl_ctx *c, const char *label, const char *src,
+                           const char *dst, char *err, size_t errlen)
+{
+    progress pg;
+    int64_t total = 0;
+    int rc;
+
+    (void)util_file_size(src, &total);
+    progress_init(&pg, label, PROGRESS_BYTES, total, progress_wanted(c->json));
+    (void)progress_watch_start(&pg, dst);
+    rc = ctl_backup_db(src, dst, err, errlen);
+    progress_finish(&pg);
+    return rc;
+}
+
 void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s/_reports/quality/%08d.json", c->data_root, c->day);

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "common/progress.h"
 #include "dayfile/totals.h"
 
 #define CTL_OK 0
@@ -147,6 +148,12 @@ int ctl_write_checksum(const char *file, const char *sumfile, char hex[65]);
  * Returns 0, or -1 with a message in err (dst removed).
  */
 int ctl_backup_db(const char *src, const char *dst, char *err, size_t errlen);
+/*
+ * ctl_backup_db with a progress line "<label>: bytes / source size" on
+ * stderr while it runs (only when progress_wanted(c->json)). Same result.
+ */
+int ctl_backup_db_progress(const ctl_ctx *c, const char *label, const char *src,
+                           const char *dst, char *err, size_t errlen);
 
 /* Path of the day's quality report: <data_root>/_reports/quality/<day>.json */
 void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap);
@@ -169,10 +176,11 @@ int ctl_symbol_totals(sqlite3 *db, int day, ctl_symrow **rows, int *n,
  * Stream-decompress the zstd file src into dst (created 0640, replaced,
  * fsync'ed). Fails unless every frame is complete and its content
  * checksum (when present) matches. Returns 0, or -1 with text in err; dst
- * may then hold partial output and is the caller's to remove.
+ * may then hold partial output and is the caller's to remove. pg (may be
+ * NULL) gets the compressed bytes read; the caller inits and finishes it.
  */
 int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
-                           size_t ecap);
+                           size_t ecap, progress *pg);
 /*
  * Open path read-only (immutable=1 adds "&immutable=1": only for private
  * copies), optionally run PRAGMA integrity_check (must say "ok"), then

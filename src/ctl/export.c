@@ -9,6 +9,8 @@
  *   db      online backup in one step, journal_mode=DELETE on the copy;
  *   gaps    CSV of the day's gaps rows (RFC 4180 quoting, "\n" lines);
  *   report  the quality report, generated when missing, copied.
+ * On a terminal (and without --json) the backup copy and the tar run show
+ * a progress line on stderr (common/progress.h).
  * An existing output file (the tarball, the copy, the CSV, the report copy)
  * is never replaced unless --force is given: `FAIL out_exists <path> (use
  * --force to replace it)`, exit 2, like `restore` (issue 8 item 8).
@@ -87,13 +89,19 @@ static int export_legacy(ctl_ctx *c, const char *out, bool force)
         return ctl_fail(c, CTL_RUNTIME, "export_failed", strerror(errno));
     snprintf(name, sizeof(name), "%08d.db", c->day);
     snprintf(copy, sizeof(copy), "%s/%s", tmpdir, name);
-    if (ctl_backup_db(c->db_path, copy, err, sizeof(err)) != 0) {
+    if (ctl_backup_db_progress(c, "export: backup", c->db_path, copy, err,
+                               sizeof(err)) != 0) {
         rmdir(tmpdir);
         return ctl_fail(c, CTL_RUNTIME, "backup_failed", err);
     }
     {
         char *argv[] = {"tar", "-czf", (char *)out, "-C", tmpdir, name, NULL};
+        progress pg;
+        progress_init(&pg, "export: tar", PROGRESS_BYTES, 0,
+                      progress_wanted(c->json));
+        (void)progress_watch_start(&pg, out);
         rc = run_wait(argv);
+        progress_finish(&pg);
     }
     unlink(copy);
     rmdir(tmpdir);
@@ -147,7 +155,8 @@ static int export_db(ctl_ctx *c, const char *out, bool force)
     }
     if ((rc = refuse_existing(c, path, force)) != CTL_OK)
         return rc;
-    if (ctl_backup_db(c->db_path, path, err, sizeof(err)) != 0)
+    if (ctl_backup_db_progress(c, "export db", c->db_path, path, err,
+                               sizeof(err)) != 0)
         return ctl_fail(c, CTL_RUNTIME, "backup_failed", err);
     if (c->json) {
         json_t *o = json_object();

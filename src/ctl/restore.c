@@ -217,7 +217,14 @@ static int rs_decompress(ctl_ctx *c, const struct rs_opts *o,
         return ctl_ar_failf(c, CTL_RUNTIME, "dest_unwritable", "%s: %s", r->tmp,
                             strerror(errno));
     close(fd);
-    if (ctl_ar_zstd_decompress(r->zst, r->tmp, err, sizeof(err)) != 0) {
+    progress pg;
+    int64_t total = 0;
+    (void)util_file_size(r->zst, &total);
+    progress_init(&pg, "restore: decompress", PROGRESS_BYTES, total,
+                  progress_wanted(c->json));
+    int dr = ctl_ar_zstd_decompress(r->zst, r->tmp, err, sizeof(err), &pg);
+    progress_finish(&pg);
+    if (dr != 0) {
         unlink(r->tmp);
         return ctl_ar_failf(c, CTL_RUNTIME, "decompress_failed", "%s: %s",
                             r->zst, err);
