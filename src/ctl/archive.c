@@ -43,6 +43,7 @@
  * DATA_ROOT is written except by retention's unlink().
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -711,6 +712,24 @@ struct ar_result {
     bool show_progress; /* progress_wanted(c->json) */
 };
 
+#define AR_OFF(f) offsetof(struct ar_opts, f)
+
+static const opt_def ar_table[] = {
+    {"--archive-dir", "DIR", OPT_STR, AR_OFF(archive_dir), 0, 0, NULL,
+     "archive directory (default <data_root>/_archive)",
+     "archive --archive-dir needs a value", true},
+    {"--keep-days", "N", OPT_LONG, AR_OFF(keep_days), 0, 1000000, NULL,
+     "day files kept by retention (default 14)", "invalid --keep-days: %s",
+     true},
+    {"--delete-original", "0|1", OPT_BOOL, AR_OFF(delete_original), 0, 0, NULL,
+     "run retention (default 0)", "invalid --delete-original: %s (0|1)", true},
+    {"--verify", "0|1", OPT_BOOL, AR_OFF(verify), 0, 0, NULL,
+     "verify the archive (default 1)", "invalid --verify: %s (0|1)", true},
+    {"--day", "YYYYMMDD", OPT_FN, AR_OFF(day), 0, 0, ctl_opt_day,
+     "day to archive", "invalid --day: %s (expected YYYYMMDD)", true},
+};
+#define AR_NOPTS (sizeof(ar_table) / sizeof(ar_table[0]))
+
 /* Returns CTL_OK with *o filled, or the exit code after printing FAIL. */
 static int ar_parse(ctl_ctx *c, int argc, char **argv, struct ar_opts *o)
 {
@@ -719,37 +738,12 @@ static int ar_parse(ctl_ctx *c, int argc, char **argv, struct ar_opts *o)
                           .threads = 1,
                           .verify = true,
                           .day = c->day};
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = ctl_opt(argc, argv, &i, "--archive-dir", &v)) != 0) {
-            if (r < 0 || !*v)
-                return ctl_usage(c, "archive --archive-dir needs a value");
-            o->archive_dir = v;
-        } else if ((r = ctl_opt(argc, argv, &i, "--keep-days", &v)) != 0) {
-            if (r < 0 || ctl_parse_long(v, 0, 1000000, &o->keep_days) != 0)
-                return ctl_usage(c, "invalid --keep-days: %s", v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--delete-original", &v)) !=
-                   0) {
-            if (r < 0 || ctl_parse_bool(v, &o->delete_original) != 0)
-                return ctl_usage(c, "invalid --delete-original: %s (0|1)",
-                                 v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--verify", &v)) != 0) {
-            if (r < 0 || ctl_parse_bool(v, &o->verify) != 0)
-                return ctl_usage(c, "invalid --verify: %s (0|1)", v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--day", &v)) != 0) {
-            if (r < 0 || ctl_ar_parse_day(v, &o->day) != 0)
-                return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
-                                 v ? v : "");
-        } else {
-            return ctl_usage(
-                c,
-                "unknown argument %s; usage: hk-tickctl archive "
-                "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
-                "[--delete-original 0|1] [--verify 0|1]",
-                argv[i]);
-        }
-    }
+    int rc = ctl_opts(c, ar_table, AR_NOPTS, o, argc, argv,
+                      "unknown argument %s; usage: hk-tickctl archive "
+                      "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
+                      "[--delete-original 0|1] [--verify 0|1]");
+    if (rc != CTL_OK)
+        return rc;
     const char *lv = ctl_getenv(c, "ARCHIVE_ZSTD_LEVEL");
     if (lv && *lv && ctl_parse_long(lv, 1, ZSTD_maxCLevel(), &o->level) != 0)
         return ctl_ar_failf(c, CTL_USAGE, "config_error",

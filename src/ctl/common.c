@@ -258,6 +258,45 @@ int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val)
     return 1;
 }
 
+int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+             char **argv, const char *unknown)
+{
+    opt_scan s;
+    const opt_def *d;
+    const char *v;
+    char msg[1024];
+
+    opt_scan_init(&s, defs, n, argc, argv, 1);
+    for (;;) {
+        int rc = opt_next(&s, &d, &v);
+        if (rc == OPT_DONE)
+            return CTL_OK;
+        if (rc == OPT_E_UNKNOWN) {
+            opt_def u = {.bad = unknown};
+            return ctl_usage(c, "%s",
+                             opt_bad_text(&u, argv[s.i], msg, sizeof(msg)));
+        }
+        if (rc == OPT_E_NOVALUE) {
+            fprintf(stderr, "FAIL usage: option %s needs a value\n", d->name);
+            if (d->bad_if_missing)
+                return ctl_usage(c, "%s",
+                                 opt_bad_text(d, "", msg, sizeof(msg)));
+            return CTL_USAGE;
+        }
+        if (opt_apply(d, dst, v, msg, sizeof(msg)) != 0)
+            return ctl_usage(c, "%s", msg);
+    }
+}
+
+int ctl_opt_day(void *field, const char *val, char *err, size_t errlen)
+{
+    if (ctl_ar_parse_day(val, (int *)field) != 0) {
+        snprintf(err, errlen, "invalid day %s", val);
+        return -1;
+    }
+    return 0;
+}
+
 int ctl_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "common/opt.h"
 #include "common/progress.h"
 #include "dayfile/totals.h"
 
@@ -95,6 +96,18 @@ int ctl_quality_report(ctl_ctx *c, json_t **out);
  * usage error when the value is missing.
  */
 int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/*
+ * Parse argv[1..] against an option table (common/opt.h) into dst with
+ * hk-tickctl's wording: a missing value prints "FAIL usage: option
+ * --name needs a value" on stderr (then the row's `bad` text when
+ * bad_if_missing); an invalid value prints the row's `bad` text through
+ * ctl_usage; an unknown argument prints `unknown` (one "%s" = the
+ * argument) through ctl_usage. Returns CTL_OK or CTL_USAGE.
+ */
+int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+             char **argv, const char *unknown);
+/* OPT_FN apply storing a YYYYMMDD (or YYYY-MM-DD) day into an int. */
+int ctl_opt_day(void *field, const char *val, char *err, size_t errlen);
 /* Parse a decimal integer in [min, max]. Returns 0 and *out, or -1. */
 int ctl_parse_long(const char *s, long min, long max, long *out);
 /* Parse "0"/"1" (also true/false/yes/no/on/off). Returns 0 or -1. */

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,36 +106,30 @@ struct rs_result {
     bool replacing;
 };
 
+#define RS_OFF(f) offsetof(struct rs_opts, f)
+
+static const opt_def rs_table[] = {
+    {"--archive-dir", "DIR", OPT_STR, RS_OFF(archive_dir), 0, 0, NULL,
+     "archive directory (default <data_root>/_archive)",
+     "restore --archive-dir needs a value", true},
+    {"--out", "PATH", OPT_STR, RS_OFF(out), 0, 0, NULL,
+     "destination file or directory (default <data_root>/<day>.db)",
+     "restore --out needs a value", true},
+    {"--force", "0|1", OPT_BOOL, RS_OFF(force), 0, 0, NULL,
+     "replace an existing destination (default 0)", "invalid --force: %s (0|1)",
+     true},
+    {"--day", "YYYYMMDD", OPT_FN, RS_OFF(day), 0, 0, ctl_opt_day,
+     "day to restore", "invalid --day: %s (expected YYYYMMDD)", true},
+};
+#define RS_NOPTS (sizeof(rs_table) / sizeof(rs_table[0]))
+
 static int rs_parse(ctl_ctx *c, int argc, char **argv, struct rs_opts *o)
 {
     *o = (struct rs_opts){.day = c->day};
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = ctl_opt(argc, argv, &i, "--archive-dir", &v)) != 0) {
-            if (r < 0 || !*v)
-                return ctl_usage(c, "restore --archive-dir needs a value");
-            o->archive_dir = v;
-        } else if ((r = ctl_opt(argc, argv, &i, "--out", &v)) != 0) {
-            if (r < 0 || !*v)
-                return ctl_usage(c, "restore --out needs a value");
-            o->out = v;
-        } else if ((r = ctl_opt(argc, argv, &i, "--force", &v)) != 0) {
-            if (r < 0 || ctl_parse_bool(v, &o->force) != 0)
-                return ctl_usage(c, "invalid --force: %s (0|1)", v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--day", &v)) != 0) {
-            if (r < 0 || ctl_ar_parse_day(v, &o->day) != 0)
-                return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
-                                 v ? v : "");
-        } else {
-            return ctl_usage(c,
-                             "unknown argument %s; usage: hk-tickctl "
-                             "restore --day YYYYMMDD [--archive-dir DIR] "
-                             "[--out PATH] [--force 0|1]",
-                             argv[i]);
-        }
-    }
-    return CTL_OK;
+    return ctl_opts(c, rs_table, RS_NOPTS, o, argc, argv,
+                    "unknown argument %s; usage: hk-tickctl "
+                    "restore --day YYYYMMDD [--archive-dir DIR] "
+                    "[--out PATH] [--force 0|1]");
 }
 
 /* Resolve every path. Returns CTL_OK or CTL_USAGE after printing FAIL. */

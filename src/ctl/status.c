@@ -10,6 +10,7 @@
  * from the gaps table (n/a when it is missing).
  */
 #include <regex.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,19 +99,19 @@ struct st_result {
     double largest;
 };
 
+#define ST_OFF(f) offsetof(struct st_result, f)
+
+static const opt_def st_table[] = {
+    {"--symbols", "CSV", OPT_STR0, ST_OFF(symbols), 0, 0, NULL,
+     "only these symbols (before the top-20 cut)", NULL, false},
+    {"--since", "TIME", OPT_STR0, ST_OFF(since), 0, 0, NULL,
+     "journal window (default 20 minutes ago)", NULL, false},
+};
+
 static int st_parse(ctl_ctx *c, int argc, char **argv, struct st_result *r)
 {
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ctl_opt(argc, argv, &i, "--symbols", &r->symbols)) != 0 ||
-            (m = ctl_opt(argc, argv, &i, "--since", &r->since)) != 0) {
-            if (m < 0)
-                return CTL_USAGE;
-            continue;
-        }
-        return ctl_usage(c, "status: unknown argument '%s'", argv[i]);
-    }
-    return CTL_OK;
+    return ctl_opts(c, st_table, sizeof(st_table) / sizeof(st_table[0]), r,
+                    argc, argv, "status: unknown argument '%s'");
 }
 
 /* File sizes, unit states, last health and alert journal lines. */

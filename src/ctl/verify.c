@@ -40,6 +40,7 @@
 #include <pwd.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -668,43 +669,49 @@ struct vf_opts {
     const char *only, *since, *log_file, *unit;
 };
 
+/* --market-open auto|0|1 into an int (-1 auto). */
+static int vf_market(void *field, const char *v, char *err, size_t errlen)
+{
+    bool b;
+    if (strcmp(v, "auto") == 0) {
+        *(int *)field = -1;
+        return 0;
+    }
+    if (ctl_parse_bool(v, &b) != 0) {
+        util_fmt(err, errlen, "invalid --market-open: %s (auto|0|1)", v);
+        return -1;
+    }
+    *(int *)field = b;
+    return 0;
+}
+
+#define VF_OFF(f) offsetof(struct vf_opts, f)
+
+static const opt_def vf_table[] = {
+    {"--wait-sec", "N", OPT_LONG, VF_OFF(wait_sec), 0, 3600, NULL,
+     "seconds between the two snapshots (default 5)", "invalid --wait-sec: %s",
+     true},
+    {"--market-open", "auto|0|1", OPT_FN, VF_OFF(market), 0, 0, vf_market,
+     "whether rows must grow (default auto: HK sessions)",
+     "invalid --market-open: %s (auto|0|1)", false},
+    {"--checks", "CSV", OPT_STR0, VF_OFF(only), 0, 0, NULL, "only these checks",
+     NULL, false},
+    {"--since", "TIME", OPT_STR0, VF_OFF(since), 0, 0, NULL,
+     "journal window of the drops check (default 1 hour ago)", NULL, false},
+    {"--log-file", "PATH", OPT_STR0, VF_OFF(log_file), 0, 0, NULL,
+     "read drops from this log instead of the journal", NULL, false},
+    {"--unit", "PATH", OPT_STR0, VF_OFF(unit), 0, 0, NULL, "unit file to check",
+     NULL, false},
+};
+#define VF_NOPTS (sizeof(vf_table) / sizeof(vf_table[0]))
+
 static int vf_parse(ctl_ctx *c, int argc, char **argv, struct vf_opts *o)
 {
     *o = (struct vf_opts){.wait_sec = 5, .market = -1, .since = "1 hour ago"};
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int r;
-        if ((r = ctl_opt(argc, argv, &i, "--wait-sec", &val)) != 0) {
-            if (r < 0 || ctl_parse_long(val, 0, 3600, &o->wait_sec) != 0)
-                return ctl_usage(c, "invalid --wait-sec: %s", val ? val : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--market-open", &val)) != 0) {
-            bool b;
-            if (r < 0)
-                return CTL_USAGE;
-            if (strcmp(val, "auto") == 0)
-                o->market = -1;
-            else if (ctl_parse_bool(val, &b) == 0)
-                o->market = b;
-            else
-                return ctl_usage(c, "invalid --market-open: %s (auto|0|1)",
-                                 val);
-        } else if ((r = ctl_opt(argc, argv, &i, "--checks", &o->only)) != 0 ||
-                   (r = ctl_opt(argc, argv, &i, "--since", &o->since)) != 0 ||
-                   (r = ctl_opt(argc, argv, &i, "--log-file", &o->log_file)) !=
-                       0 ||
-                   (r = ctl_opt(argc, argv, &i, "--unit", &o->unit)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-        } else {
-            return ctl_usage(
-                c,
-                "unknown argument %s; usage: hk-tickctl verify "
-                "[--wait-sec N] [--market-open auto|0|1] [--checks CSV] "
-                "[--since TIME] [--log-file PATH] [--unit PATH]",
-                argv[i]);
-        }
-    }
-    return CTL_OK;
+    return ctl_opts(c, vf_table, VF_NOPTS, o, argc, argv,
+                    "unknown argument %s; usage: hk-tickctl verify "
+                    "[--wait-sec N] [--market-open auto|0|1] [--checks CSV] "
+                    "[--since TIME] [--log-file PATH] [--unit PATH]");
 }
 
 /* db_growth and max_seq after the second snapshot. */
