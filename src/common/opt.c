@@ -3,10 +3,10 @@
  *
  * Matching is exact on the long name: "--name=VALUE" or "--name VALUE" for
  * options with a value, "--name" alone for flags (a "--flag=x" form is
- * unknown). No abbreviations and no argument permutation: the first
- * argument that is not in the table stops the scan as OPT_E_UNKNOWN, so
- * every program reports the same argument it always did. Stateless apart
- * from the caller's opt_scan.
+ * unknown), and for switches "--name" optionally followed by a bool word. No
+ * abbreviations and no argument permutation: the first argument that is not in
+ * the table stops the scan as OPT_E_UNKNOWN, so every program reports the same
+ * argument it always did. Stateless apart from the caller's opt_scan.
  */
 #include "common/opt.h"
 
@@ -42,6 +42,14 @@ int opt_next(opt_scan *s, const opt_def **def, const char **val)
         size_t len = strlen(d->name);
         if (strncmp(a, d->name, len) != 0)
             continue;
+        if (d->kind == OPT_SWITCH && a[len] == '\0') {
+            bool b;
+            *def = d;
+            s->i++;
+            if (s->i < s->argc && opt_parse_bool(s->argv[s->i], &b) == 0)
+                *val = s->argv[s->i++];
+            return OPT_MATCH;
+        }
         if (d->kind == OPT_FLAG) {
             if (a[len] != '\0')
                 continue;
@@ -170,6 +178,12 @@ int opt_apply(const opt_def *d, void *dst, const char *val, char *err,
         }
         *(const char **)((char *)dst + d->off) = val;
         return 0;
+    case OPT_SWITCH:
+        if (!val) {
+            *(bool *)((char *)dst + d->off) = true;
+            return 0;
+        }
+        /* fall through */
     case OPT_BOOL:
         if (opt_parse_bool(val, &b) != 0) {
             rc = -EINVAL;

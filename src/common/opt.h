@@ -19,14 +19,16 @@
 #include <stddef.h>
 
 typedef enum opt_kind {
-    OPT_STR,  /* const char * into argv; an empty value is refused */
-    OPT_STR0, /* const char * into argv; empty allowed */
-    OPT_LONG, /* long in [min, max] */
-    OPT_I64,  /* int64_t in [min, max] */
-    OPT_DBL,  /* finite double in [min, max] */
-    OPT_BOOL, /* bool from 1/0, true/false, yes/no, y/n, on/off */
-    OPT_FLAG, /* bool set to true; takes no value */
-    OPT_FN,   /* apply(dst, value, err, errlen) */
+    OPT_STR,    /* const char * into argv; an empty value is refused */
+    OPT_STR0,   /* const char * into argv; empty allowed */
+    OPT_LONG,   /* long in [min, max] */
+    OPT_I64,    /* int64_t in [min, max] */
+    OPT_DBL,    /* finite double in [min, max] */
+    OPT_BOOL,   /* bool from 1/0, true/false, yes/no, y/n, on/off */
+    OPT_FLAG,   /* bool set to true; takes no value */
+    OPT_SWITCH, /* bool: "--x" (true), "--x=V", or "--x V" when V is a
+                   bool word (1/0, true/false, ...) */
+    OPT_FN,     /* apply(dst, value, err, errlen) */
 } opt_kind;
 
 /* Stores a composite value into field ((char *)dst + off: with off 0 the
@@ -37,7 +39,7 @@ typedef int (*opt_apply_fn)(void *dst, const char *val, char *err,
 
 typedef struct opt_def {
     const char *name; /* "--since" */
-    const char *arg;  /* "TIME" for help; NULL for OPT_FLAG */
+    const char *arg;  /* "TIME" for help; NULL for OPT_FLAG, OPT_SWITCH */
     opt_kind kind;
     size_t off; /* offsetof(struct, field) */
     double min, max;

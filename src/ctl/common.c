@@ -261,6 +261,12 @@ int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val)
 int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
              char **argv, const char *unknown)
 {
+    return ctl_opts_pos(c, defs, n, dst, argc, argv, unknown, NULL);
+}
+
+int ctl_opts_pos(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+                 char **argv, const char *unknown, const char **pos)
+{
     opt_scan s;
     const opt_def *d;
     const char *v;
@@ -271,6 +277,10 @@ int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
         int rc = opt_next(&s, &d, &v);
         if (rc == OPT_DONE)
             return CTL_OK;
+        if (rc == OPT_E_UNKNOWN && pos && !*pos && argv[s.i][0] != '-') {
+            *pos = argv[s.i++];
+            continue;
+        }
         if (rc == OPT_E_UNKNOWN) {
             opt_def u = {.bad = unknown};
             return ctl_usage(c, "%s",

@@ -106,6 +106,10 @@ int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val);
  */
 int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
              char **argv, const char *unknown);
+/* ctl_opts that also accepts one positional argument (not starting with
+ * '-') into *pos (pos NULL: none accepted). */
+int ctl_opts_pos(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+                 char **argv, const char *unknown, const char **pos);
 /* OPT_FN apply storing a YYYYMMDD (or YYYY-MM-DD) day into an int. */
 int ctl_opt_day(void *field, const char *val, char *err, size_t errlen);
 /* Parse a decimal integer in [min, max]. Returns 0 and *out, or -1. */

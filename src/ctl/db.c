@@ -9,9 +9,11 @@
  * only the window per (trading_day, symbol) through the same index.
  * Every failure prints one FAIL line; the exit codes are ctl.h's.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "ctl/ctl.h"
 
 /* Open c->db_path read-only and check the ticks table; prints the FAIL. */
@@ -456,10 +458,29 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
     return rc;
 }
 
+/* Options of `db`. */
+struct db_opts {
+    const char *metric;
+    long last, limit, minutes;
+};
+
+#define DB_OFF(f) offsetof(struct db_opts, f)
+
+static const opt_def db_table[] = {
+    {"--last", "N", OPT_LONG, DB_OFF(last), 1, 100000, NULL,
+     "rows of `db symbol` (default 20)", "--last must be 1-100000", true},
+    {"--limit", "N", OPT_LONG, DB_OFF(limit), 1, 50, NULL,
+     "symbols of `db top-symbols` (default 10)", "--limit must be 1-50", true},
+    {"--minutes", "N", OPT_LONG, DB_OFF(minutes), 1, 240, NULL,
+     "window of `db top-symbols`", "--minutes must be 1-240", true},
+    {"--metric", "M", OPT_STR0, DB_OFF(metric), 0, 0, NULL,
+     "rows, turnover or volume", NULL, false},
+};
+
 int ctl_cmd_db(ctl_ctx *c, int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
-    const char *sym = NULL, *val;
+    const char *sym = NULL;
     const char *metric = "rows";
     long last = 20, limit = 10, minutes = -1;
 
@@ -469,27 +490,20 @@ int ctl_cmd_db(ctl_ctx *c, int argc, char **argv)
     if (strcmp(sub, "stats") && strcmp(sub, "symbols") &&
         strcmp(sub, "symbol") && strcmp(sub, "top-symbols"))
         return ctl_usage(c, "db: unknown subcommand '%s'", sub);
-    for (int i = 2; i < argc; i++) {
-        int m;
-        if ((m = ctl_opt(argc, argv, &i, "--last", &val)) != 0) {
-            if (m < 0 || ctl_parse_long(val, 1, 100000, &last) != 0)
-                return ctl_usage(c, "--last must be 1-100000");
-        } else if ((m = ctl_opt(argc, argv, &i, "--limit", &val)) != 0) {
-            if (m < 0 || ctl_parse_long(val, 1, 50, &limit) != 0)
-                return ctl_usage(c, "--limit must be 1-50");
-        } else if ((m = ctl_opt(argc, argv, &i, "--minutes", &val)) != 0) {
-            if (m < 0 || ctl_parse_long(val, 1, 240, &minutes) != 0)
-                return ctl_usage(c, "--minutes must be 1-240");
-        } else if ((m = ctl_opt(argc, argv, &i, "--metric", &val)) != 0) {
-            if (m < 0)
-                return CTL_USAGE;
-            metric = val;
-        } else if (strcmp(sub, "symbol") == 0 && !sym && argv[i][0] != '-') {
-            sym = argv[i];
-        } else {
-            return ctl_usage(c, "db %s: unknown argument '%s'", sub, argv[i]);
-        }
-    }
+    struct db_opts o = {
+        .metric = "rows", .last = 20, .limit = 10, .minutes = -1};
+    char unknown[64];
+    util_fmt(unknown, sizeof(unknown), "db %s: unknown argument '%%s'", sub);
+    /* argv + 1: the table scan starts after the subcommand. */
+    int rc = ctl_opts_pos(c, db_table, sizeof(db_table) / sizeof(db_table[0]),
+                          &o, argc - 1, argv + 1, unknown,
+                          strcmp(sub, "symbol") == 0 ? &sym : NULL);
+    if (rc != CTL_OK)
+        return rc;
+    metric = o.metric;
+    last = o.last;
+    limit = o.limit;
+    minutes = o.minutes;
     if (strcmp(sub, "stats") == 0)
         return db_stats(c);
     if (strcmp(sub, "symbols") == 0)

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,20 +306,19 @@ static int export_report(ctl_ctx *c, const char *out, bool force)
     return ok_line(c, "export_report", path);
 }
 
-/* --force, --force=0|1, or --force 0|1 (restore's form). */
-static int parse_force(ctl_ctx *c, int argc, char **argv, int *i, bool *force)
-{
-    const char *a = argv[*i];
-    if (strcmp(a, "--force") == 0) {
-        *force = true;
-        if (*i + 1 < argc && ctl_parse_bool(argv[*i + 1], force) == 0)
-            *i += 1;
-        return CTL_OK;
-    }
-    if (ctl_parse_bool(a + strlen("--force="), force) != 0)
-        return ctl_usage(c, "invalid --force: %s (0|1)", a + 8);
-    return CTL_OK;
-}
+/* Options of `export`. */
+struct ex_opts {
+    const char *out;
+    bool force;
+};
+
+static const opt_def ex_table[] = {
+    {"--out", "PATH", OPT_STR0, offsetof(struct ex_opts, out), 0, 0, NULL,
+     "output file", NULL, false},
+    {"--force", NULL, OPT_SWITCH, offsetof(struct ex_opts, force), 0, 0, NULL,
+     "replace an existing output (also --force 1)", "invalid --force: %s (0|1)",
+     false},
+};
 
 int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
 {
@@ -336,19 +336,15 @@ int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
                          "export: unknown kind '%s' (db, gaps, report "
                          "or none for the legacy tarball)",
                          sub);
-    for (; i < argc; i++) {
-        if (strcmp(argv[i], "--force") == 0 ||
-            strncmp(argv[i], "--force=", 8) == 0) {
-            if (parse_force(c, argc, argv, &i, &force) != CTL_OK)
-                return CTL_USAGE;
-            continue;
-        }
-        int m = ctl_opt(argc, argv, &i, "--out", &out);
-        if (m < 0)
-            return CTL_USAGE;
-        if (m == 0)
-            return ctl_usage(c, "export: unknown argument '%s'", argv[i]);
-    }
+    struct ex_opts o = {0};
+    /* The table scan starts at index 1: skip the kind when one was given. */
+    int rc = ctl_opts(c, ex_table, sizeof(ex_table) / sizeof(ex_table[0]), &o,
+                      argc - (i - 1), argv + (i - 1),
+                      "export: unknown argument '%s'");
+    if (rc != CTL_OK)
+        return rc;
+    out = o.out;
+    force = o.force;
     if (out && !out[0])
         return ctl_usage(c, "export: --out is empty");
     if (strcmp(sub, "db") == 0)
