@@ -24,6 +24,7 @@
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "common/util.h"
 
 struct buf {
     char *p;
@@ -80,12 +81,6 @@ static void proc_stats(double *cpu_sec, long long *rss_bytes)
         }
         fclose(f);
     }
-}
-
-static long long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
 static void hist(struct buf *b, const char *name, const char *help,
@@ -202,10 +197,13 @@ char *http_render_metrics(http_ctx *x)
     metric(&b, "hk_trading_phase_open", "gauge",
            "1 in the open and closing-auction phases.",
            phase_is_trading((phase)s.phase));
+    int64_t day_bytes, wal_bytes; /* 0 when missing */
+    (void)util_file_size(day, &day_bytes);
+    (void)util_file_size(wal, &wal_bytes);
     metric(&b, "hk_day_file_bytes", "gauge", "Size of today's day file.",
-           (double)file_size(day));
+           (double)day_bytes);
     metric(&b, "hk_day_wal_bytes", "gauge", "Size of today's -wal file.",
-           (double)file_size(wal));
+           (double)wal_bytes);
     if (statvfs(x->cfg->data_root, &vfs) == 0) {
         double total = (double)vfs.f_blocks * (double)vfs.f_frsize;
         double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;

@@ -36,6 +36,7 @@
 #include "collector/writer.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "dayfile/dayfile.h"
 
 #define SYMTAB_CAP 65536
 
@@ -217,14 +218,12 @@ static int cmp_desc(const void *a, const void *b)
 
 static void seed_from(daemon_t *d, int day, char *vals, size_t cap, size_t *o)
 {
-    char path[1100], uri[1200];
+    char path[1100];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
 
     store_day_path(d->cfg.data_root, day, path, sizeof(path));
-    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK)
+    if (dayfile_open_ro(path, 0, &db) != SQLITE_OK)
         goto out;
     if (sqlite3_prepare_v2(db,
                            "SELECT symbol, MAX(max_seq), MAX(max_ts_ms) FROM "
@@ -259,7 +258,7 @@ out:
 /* Rebuild the gap detector from today's file (compat.md §8.1 Δ). */
 static void seed_gaps(daemon_t *d, int day)
 {
-    char path[1100], uri[1200], dstr[9];
+    char path[1100], dstr[9];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int n_max = d->w.gd.ring_len + 1;
@@ -267,11 +266,9 @@ static void seed_gaps(daemon_t *d, int day)
     int seeded = 0;
 
     store_day_path(d->cfg.data_root, day, path, sizeof(path));
-    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
     snprintf(dstr, sizeof(dstr), "%08d", day);
     if (!ts || access(path, R_OK) != 0 ||
-        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK ||
+        dayfile_open_ro(path, 0, &db) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT ts_ms FROM ticks WHERE symbol = ? AND "
                            "trading_day = ? ORDER BY ts_ms DESC LIMIT ?",
