@@ -257,6 +257,9 @@ char *http_render_health(http_ctx *x, int *code)
         free_pct = 100.0 * (double)vfs.f_bavail / (double)vfs.f_blocks;
     bool disk_ok = free_pct >= c->health_disk_min_free_pct;
     bool spool_ok = !s.spool_growing;
+    /* A day file set aside today: a warning for the rest of the HK day. */
+    int aside_day = atomic_load(&x->w->st.set_aside_day);
+    bool aside_ok = aside_day != hktime_trading_day(wall);
 
     if (!opend_ok)
         fail[nf++] = "opend_session";
@@ -282,7 +285,7 @@ char *http_render_health(http_ctx *x, int *code)
             "\"data_lag\":{\"ok\":%s,\"lag_sec\":%.1f,\"phase\":\"%s\","
             "\"max_lag_sec\":%d},"
             "\"disk\":{\"ok\":%s,\"free_pct\":%.1f,\"min_free_pct\":%d},"
-            "\"spool\":{\"ok\":%s,\"rows\":%zu}}",
+            "\"spool\":{\"ok\":%s,\"rows\":%zu},",
             opend_ok ? "true" : "false", s.connected ? "true" : "false",
             grace ? "true" : "false", writer_ok ? "true" : "false",
             alive ? "true" : "false", backlog,
@@ -291,11 +294,20 @@ char *http_render_health(http_ctx *x, int *code)
             c->health_max_lag_sec, disk_ok ? "true" : "false", free_pct,
             c->health_disk_min_free_pct, spool_ok ? "true" : "false",
             s.spool_rows);
+    bprintf(&b,
+            "\"day_file\":{\"ok\":%s,\"reason\":\"%s\",\"day\":%d,"
+            "\"set_aside\":%lld}}",
+            aside_ok ? "true" : "false",
+            aside_ok ? "none"
+                     : writer_aside_name(atomic_load(&x->w->st.set_aside_reason)),
+            aside_day, (long long)atomic_load(&x->w->st.set_aside_count));
     jkey(&b, &first, "failing");
     bprintf(&b, "[");
     for (int i = 0; i < nf; i++)
         bprintf(&b, "%s\"%s\"", i ? "," : "", fail[i]);
-    bprintf(&b, "]}\n");
+    bprintf(&b, "]");
+    jkey(&b, &first, "warnings");
+    bprintf(&b, "[%s]}\n", aside_ok ? "" : "\"day_file_set_aside\"");
     return b.p;
 }
 

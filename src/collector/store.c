@@ -6,12 +6,23 @@
  * file name belong to the day-file library (src/dayfile); this file adds
  * what only a writer needs: the writer PRAGMAs, logged once per open, and
  * the persistent INSERT / totals / gaps statements.
+ *
+ * A file that is damaged (SQLITE_CORRUPT, SQLITE_NOTADB) or whose ticks
+ * table is not ours (STORE_FOREIGN_SCHEMA, checked on every open before
+ * any object is created) is reported through store_damage_reason; the
+ * writer then sets it aside with store_set_aside and starts a fresh file.
+ * Every other error is transient and never moves a file.
  */
 #include "collector/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/hktime.h"
 #include "common/log.h"
@@ -135,6 +146,10 @@ int store_open(store *s, const config *cfg, int day, char *err, size_t errlen)
     if ((rc = apply_pragmas(s, cfg)) != SQLITE_OK)
         goto fail;
     stage = "schema";
+    if (dayfile_schema_check(s->db, &rc, NULL, 0) == DAYFILE_FOREIGN)
+        rc = STORE_FOREIGN_SCHEMA;
+    if (rc != SQLITE_OK)
+        goto fail;
     if ((rc = dayfile_schema_ensure(s->db)) != SQLITE_OK)
         goto fail;
     stage = "prepare";
@@ -154,9 +169,17 @@ int store_open(store *s, const config *cfg, int day, char *err, size_t errlen)
     return SQLITE_OK;
 fail : {
     char q[512];
-    const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    const char *msg = s->db && sqlite3_errcode(s->db) != SQLITE_OK
+                          ? sqlite3_errmsg(s->db)
+                          : sqlite3_errstr(rc);
     const char *hint = "check DATA_ROOT ownership and free space";
-    if (rc == SQLITE_READONLY || strstr(msg, "readonly"))
+    if (rc == STORE_FOREIGN_SCHEMA) {
+        msg = "ticks table is not the compat schema";
+        hint = "not our day file: it is set aside and a fresh one started";
+    } else if (store_damage_reason(rc)) {
+        hint = "the day file is damaged: it is set aside and a fresh one "
+               "started (hk-tickctl salvage brings its rows back)";
+    } else if (rc == SQLITE_READONLY || strstr(msg, "readonly"))
         hint = "chown the day file and its -wal/-shm to the service user "
                "(runbook 7.4)";
     else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
@@ -169,6 +192,96 @@ fail : {
     store_close(s, false);
     return rc == SQLITE_OK ? SQLITE_ERROR : rc;
 }
+}
+
+const char *store_damage_reason(int rc)
+{
+    if (rc == STORE_FOREIGN_SCHEMA)
+        return "foreign_schema";
+    if ((rc & 0xff) == SQLITE_CORRUPT)
+        return "corrupt";
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return "notadb";
+    return NULL;
+}
+
+/* First free "<stem>.<word>-<stamp>[-N].db" for path into dst. */
+static int aside_name(const char *path, const char *word, int64_t now_ms,
+                      char *dst, size_t cap)
+{
+    time_t t = (time_t)(now_ms / 1000);
+    struct tm tm;
+    char stamp[32];
+    size_t len = strlen(path);
+    struct stat st;
+
+    if (len < 3 || strcmp(path + len - 3, ".db") != 0)
+        return -EINVAL;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    for (int n = 1; n < 1000; n++) {
+        char sfx[16] = "";
+        if (n > 1)
+            snprintf(sfx, sizeof(sfx), "-%d", n);
+        int k = snprintf(dst, cap, "%.*s.%s-%s%s.db", (int)(len - 3), path,
+                         word, stamp, sfx);
+        if (k < 0 || (size_t)k >= cap)
+            return -ENAMETOOLONG;
+        if (lstat(dst, &st) != 0 && errno == ENOENT)
+            return 0;
+    }
+    return -EEXIST;
+}
+
+static void fsync_dir_of(const char *path)
+{
+    char dir[1200];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *sl = strrchr(dir, '/');
+    if (sl == dir)
+        sl[1] = '\0';
+    else if (sl)
+        *sl = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+int store_set_aside(const char *path, const char *reason, int64_t now_ms,
+                    char *dst, size_t cap)
+{
+    static const char *const sides[] = {"-wal", "-shm"};
+    const char *word =
+        reason && strcmp(reason, "foreign_schema") == 0 ? "foreign" : "corrupt";
+    char from[1300], to[1300];
+    int rc = aside_name(path, word, now_ms, dst, cap);
+
+    if (rc != 0)
+        return rc;
+    /* The WAL first: a stale WAL beside a fresh file would be replayed
+     * into it. */
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(from, sizeof(from), "%s%s", path, sides[i]);
+        snprintf(to, sizeof(to), "%s%s", dst, sides[i]);
+        if (rename(from, to) != 0 && errno != ENOENT)
+            return -errno;
+    }
+    if (rename(path, dst) != 0) {
+        rc = -errno;
+        /* Put the WAL and shm back beside the file they belong to. */
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(from, sizeof(from), "%s%s", dst, sides[i]);
+            snprintf(to, sizeof(to), "%s%s", path, sides[i]);
+            (void)rename(from, to);
+        }
+        return rc;
+    }
+    fsync_dir_of(dst);
+    return 0;
 }
 
 void store_close(store *s, bool checkpoint)

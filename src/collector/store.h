@@ -63,6 +63,36 @@ int store_insert_gap(store *s, const char *symbol, int64_t prev_ts,
                      int64_t curr_ts, int64_t detected_at_ms,
                      const char *meta_json, int *inserted);
 
+/*
+ * Result code of store_open beyond SQLite's: the file's ticks table is not
+ * the compat schema (dayfile_schema_check said DAYFILE_FOREIGN). Negative,
+ * so it never collides with an SQLite code.
+ */
+#define STORE_FOREIGN_SCHEMA (-2)
+
+/*
+ * Why a failed store call means the file itself is unusable: "corrupt"
+ * (SQLITE_CORRUPT), "notadb" (SQLITE_NOTADB) or "foreign_schema"
+ * (STORE_FOREIGN_SCHEMA); NULL for every other code (busy, locked, full,
+ * I/O, read-only, cannot open: transient, retried with backoff). Static
+ * storage.
+ */
+const char *store_damage_reason(int rc);
+
+/*
+ * Set a damaged day file aside: rename <path>-wal, <path>-shm, then <path>
+ * itself to "<dir>/YYYYMMDD.<word>-<YYYYMMDDTHHMMSSZ>[-N].db" (plus the
+ * same -wal/-shm suffixes), word "corrupt" for corrupt/notadb and
+ * "foreign" for foreign_schema, stamp = now_ms in UTC; -N is added when
+ * that name exists. Day-file readers ignore the new name (it does not
+ * match ^[0-9]{8}\.db$). The WAL moves first so that it can never be
+ * replayed into a fresh file of the same day. No connection may have the
+ * file open in this process. Returns 0 with the new main-file path in dst,
+ * or -errno (the main file is then where it was).
+ */
+int store_set_aside(const char *path, const char *reason, int64_t now_ms,
+                    char *dst, size_t cap);
+
 /* Day-file path for day into buf. */
 void store_day_path(const char *data_root, int day, char *buf, size_t cap);
 

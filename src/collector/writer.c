@@ -265,6 +265,10 @@ static const char *rc_name(int rc)
         return "SQLITE_CORRUPT";
     case SQLITE_INTERRUPT:
         return "SQLITE_INTERRUPT";
+    case SQLITE_NOTADB:
+        return "SQLITE_NOTADB";
+    case STORE_FOREIGN_SCHEMA:
+        return "FOREIGN_SCHEMA";
     default:
         return "SQLITE_ERROR";
     }
@@ -358,7 +362,10 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
     sc->n_touched = 0;
     return SQLITE_OK;
 fail:
-    snprintf(err, el, "%s", sqlite3_errmsg(s->db));
+    /* The connection's own text, unless it has none for this code. */
+    snprintf(err, el, "%s",
+             sqlite3_errcode(s->db) != SQLITE_OK ? sqlite3_errmsg(s->db)
+                                                 : sqlite3_errstr(rc));
     store_rollback(s);
     gapdet_rollback(&w->gd);
     for (uint32_t k = 0; k < sc->n_touched; k++)
@@ -432,6 +439,61 @@ static bool past_deadline(writer *w)
            hktime_mono_ms() > atomic_load(&w->stop_deadline_mono_ms);
 }
 
+const char *writer_aside_name(int reason)
+{
+    switch (reason) {
+    case WRITER_ASIDE_CORRUPT:
+        return "corrupt";
+    case WRITER_ASIDE_NOTADB:
+        return "notadb";
+    case WRITER_ASIDE_FOREIGN:
+        return "foreign_schema";
+    default:
+        return "none";
+    }
+}
+
+/*
+ * The day file of `day` failed with rc, a code store_damage_reason names:
+ * close it, set it aside, log day_file_set_aside and publish it for
+ * /health. Returns 0 when the file was moved (the caller retries the same
+ * rows at once into a fresh file), -1 when it stays (cap reached or the
+ * rename failed: the caller backs off as for any error).
+ */
+static int set_aside(writer *w, int day, int rc, const char *err, size_t n)
+{
+    const char *why = store_damage_reason(rc);
+    char path[1100], dst[1300], q1[600], q2[1400], q3[1400];
+    int e;
+
+    if (atomic_load(&w->st.set_aside_count) >= WRITER_SET_ASIDE_MAX)
+        return -1;
+    for (int i = 0; i < WRITER_MAX_DAYS; i++)
+        if (w->stores[i].db && w->stores[i].day == day)
+            close_store(w, &w->stores[i], false);
+    store_day_path(w->cfg->data_root, day, path, sizeof(path));
+    e = store_set_aside(path, why, hktime_now_ms(), dst, sizeof(dst));
+    if (e != 0) {
+        LOG(LOG_ERROR, LC_DB,
+            "day_file_set_aside_failed day=%08d path=%s reason=%s err=%s",
+            day, log_quote(path, q2, sizeof(q2)), why,
+            log_quote(strerror(-e), q1, sizeof(q1)));
+        return -1;
+    }
+    LOG(LOG_ERROR, LC_DB,
+        "day_file_set_aside day=%08d path=%s set_aside=%s reason=%s "
+        "detail=%s batch=%zu",
+        day, log_quote(path, q2, sizeof(q2)), log_quote(dst, q3, sizeof(q3)),
+        why, log_quote(err, q1, sizeof(q1)), n);
+    atomic_store(&w->st.set_aside_day, day);
+    atomic_store(&w->st.set_aside_reason,
+                 rc == STORE_FOREIGN_SCHEMA      ? WRITER_ASIDE_FOREIGN
+                 : (rc & 0xff) == SQLITE_NOTADB ? WRITER_ASIDE_NOTADB
+                                                : WRITER_ASIDE_CORRUPT);
+    atomic_fetch_add(&w->st.set_aside_count, 1);
+    return 0;
+}
+
 /* Commit all rows of one day, retrying until success or deadline. */
 static int commit_day(writer *w, const row *rows, size_t n, int day,
                       long long *tot_ins, long long *tot_ign)
@@ -462,6 +524,9 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
                 s->path, ins + ign, ins, ign, gaps, (long long)(end - t0));
             return 0;
         }
+        /* A damaged or foreign file: set aside, same rows, fresh file. */
+        if (store_damage_reason(rc) && set_aside(w, day, rc, err, n) == 0)
+            continue;
         attempt++;
         atomic_fetch_add(&w->st.backoff_count, 1);
         if (atomic_load(&w->st.last_error) == rc)

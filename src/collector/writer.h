@@ -6,7 +6,11 @@
  * again; it never waits to fill a batch, so at low load a row waits only
  * for the commit in progress (plus COMMIT_MIN_INTERVAL_MS at most). Any
  * SQLite error rolls back and retries the same rows with backoff until
- * they commit or the stop deadline passes; rows are never discarded.
+ * they commit or the stop deadline passes; rows are never discarded. A day
+ * file that is damaged (SQLITE_CORRUPT, SQLITE_NOTADB) or not ours (a
+ * foreign ticks schema) is set aside under a name readers ignore
+ * (store_set_aside, logged as day_file_set_aside) and the same rows go to
+ * a fresh file at once, at most WRITER_SET_ASIDE_MAX times per run.
  *
  * Everything other threads read is published through atomics in
  * writer_stats; per-symbol durable progress (max persisted seq and ts)
@@ -46,6 +50,18 @@
 #define WRITER_MAX_DAYS 4
 #define WRITER_LAT_BUCKETS 64
 #define WRITER_SEQ_NONE INT64_MIN
+/* Day files one run may set aside; beyond it a damaged file is retried
+ * with backoff like any other error, so a failing disk cannot fill
+ * DATA_ROOT with set-aside copies. */
+#define WRITER_SET_ASIDE_MAX 16
+
+/* Why the last day file was set aside (writer_stats.set_aside_reason). */
+enum writer_aside {
+    WRITER_ASIDE_NONE = 0,
+    WRITER_ASIDE_CORRUPT,
+    WRITER_ASIDE_NOTADB,
+    WRITER_ASIDE_FOREIGN,
+};
 
 typedef struct writer_stats {
     atomic_llong rows_inserted;
@@ -63,6 +79,10 @@ typedef struct writer_stats {
     atomic_llong last_backoff_us;
     atomic_int alive;
     atomic_llong recovery_count;
+    /* day files set aside as damaged or foreign (writer.c set_aside) */
+    atomic_llong set_aside_count;
+    atomic_int set_aside_day;    /* YYYYMMDD of the last one, 0 = none */
+    atomic_int set_aside_reason; /* WRITER_ASIDE_* of the last one */
     /* window counters, swapped to 0 by the health tick */
     atomic_llong win_inserted;
     atomic_llong win_ignored;
@@ -153,6 +173,10 @@ void writer_seed_gaps(writer *w, uint32_t sym, const int64_t *ts, int n);
 
 /* Seed per-symbol persisted seq from a value (startup scan). */
 void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts);
+
+/* "corrupt", "notadb", "foreign_schema" or "none" for a WRITER_ASIDE_*
+ * value. Static storage. */
+const char *writer_aside_name(int reason);
 
 /* Percentile (0..1) of a histogram, in ms. */
 double writer_hist_quantile(const atomic_llong *hist, double q);

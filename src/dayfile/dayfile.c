@@ -248,3 +248,104 @@ bool dayfile_has_table(sqlite3 *db, const char *name)
     sqlite3_finalize(st);
     return found;
 }
+
+/* ---- schema check ------------------------------------------------------ */
+
+/* DDL text normalised for comparison into out: whitespace runs become one
+ * space, "IF NOT EXISTS " and a trailing ';' go. Returns 0, -1 when cap is
+ * too small. */
+static int ddl_norm(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool space = false;
+
+    for (const char *p = in; *p; p++) {
+        if (strncmp(p, "IF NOT EXISTS", 13) == 0) {
+            p += 12;
+            space = true;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (o + 3 >= cap)
+            return -1;
+        if (space && o > 0 && *p != ')' && *p != ',' && out[o - 1] != '(')
+            out[o++] = ' ';
+        space = false;
+        out[o++] = *p;
+    }
+    while (o > 0 && out[o - 1] == ';')
+        o--;
+    out[o] = '\0';
+    return 0;
+}
+
+static dayfile_verdict rc_verdict(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+        return DAYFILE_CORRUPT;
+    case SQLITE_NOTADB:
+        return DAYFILE_NOTADB;
+    default:
+        return DAYFILE_UNREADABLE;
+    }
+}
+
+bool dayfile_rc_is_damage(int rc)
+{
+    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+dayfile_verdict dayfile_schema_check(sqlite3 *db, int *rc_out, char *detail,
+                                     size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    char have[2048], want[2048];
+    dayfile_verdict v = DAYFILE_NO_TICKS;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT sql FROM sqlite_master WHERE "
+                                "type='table' AND name='ticks'",
+                                -1, &st, NULL);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *sql = (const char *)sqlite3_column_text(st, 0);
+            v = sql && ddl_norm(sql, have, sizeof(have)) == 0 &&
+                        ddl_norm(dayfile_schema[0].sql, want,
+                                 sizeof(want)) == 0 &&
+                        strcmp(have, want) == 0
+                    ? DAYFILE_OK
+                    : DAYFILE_FOREIGN;
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        v = rc_verdict(rc);
+        if (detail)
+            snprintf(detail, cap, "%s", sqlite3_errmsg(db));
+    } else if (detail) {
+        snprintf(detail, cap, "%s",
+                 v == DAYFILE_FOREIGN ? "ticks table is not the compat schema"
+                                      : "");
+    }
+    sqlite3_finalize(st);
+    if (rc_out)
+        *rc_out = rc;
+    return v;
+}
+
+const char *dayfile_verdict_name(dayfile_verdict v)
+{
+    static const char *const names[] = {
+        "ok",      "ticks_table_missing", "foreign_schema",
+        "corrupt", "notadb",              "unreadable",
+    };
+    return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v]
+                                                          : "unreadable";
+}

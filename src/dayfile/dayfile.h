@@ -68,4 +68,36 @@ int dayfile_open_ro(const char *path, unsigned flags, sqlite3 **db);
 /* Whether db has a table called name (false on any error). */
 bool dayfile_has_table(sqlite3 *db, const char *name);
 
+/* What dayfile_schema_check found. */
+typedef enum dayfile_verdict {
+    DAYFILE_OK = 0,     /* ticks is ours (a reference file has the same DDL) */
+    DAYFILE_NO_TICKS,   /* readable, no ticks table (a writer creates it) */
+    DAYFILE_FOREIGN,    /* a ticks table with another definition */
+    DAYFILE_CORRUPT,    /* SQLITE_CORRUPT while reading the schema */
+    DAYFILE_NOTADB,     /* SQLITE_NOTADB: not an SQLite database */
+    DAYFILE_UNREADABLE, /* another error (busy, I/O, permissions): transient */
+} dayfile_verdict;
+
+/*
+ * Whether db's ticks table is the compat one: its sqlite_master text is
+ * compared with dayfile_schema[0].sql, ignoring whitespace runs, a trailing
+ * ';' and "IF NOT EXISTS". Reads the header and the schema pages only (no
+ * table scan), so corruption deeper in the file is found by the statement
+ * that touches it. *rc (may be NULL) gets the SQLite code of a failed read
+ * (SQLITE_OK otherwise); detail (may be NULL) gets readable text: the
+ * library's message, or "ticks table is not the compat schema". Never
+ * writes to the file.
+ */
+dayfile_verdict dayfile_schema_check(sqlite3 *db, int *rc, char *detail,
+                                     size_t cap);
+
+/* Short name of a verdict: "ok", "ticks_table_missing", "foreign_schema",
+ * "corrupt", "notadb", "unreadable". Static storage. */
+const char *dayfile_verdict_name(dayfile_verdict v);
+
+/* Whether an SQLite result code (primary or extended) says the file itself
+ * is damaged (SQLITE_CORRUPT, SQLITE_NOTADB), as opposed to a transient
+ * condition (busy, locked, full, I/O, read-only, cannot open). */
+bool dayfile_rc_is_damage(int rc);
+
 #endif
