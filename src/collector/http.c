@@ -298,8 +298,9 @@ char *http_render_health(http_ctx *x, int *code)
             "\"day_file\":{\"ok\":%s,\"reason\":\"%s\",\"day\":%d,"
             "\"set_aside\":%lld}}",
             aside_ok ? "true" : "false",
-            aside_ok ? "none"
-                     : writer_aside_name(atomic_load(&x->w->st.set_aside_reason)),
+            aside_ok
+                ? "none"
+                : writer_aside_name(atomic_load(&x->w->st.set_aside_reason)),
             aside_day, (long long)atomic_load(&x->w->st.set_aside_count));
     jkey(&b, &first, "failing");
     bprintf(&b, "[");

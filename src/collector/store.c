@@ -142,13 +142,15 @@ int store_open(store *s, const config *cfg, int day, char *err, size_t errlen)
         goto fail;
     sqlite3_extended_result_codes(s->db, 0);
     sqlite3_busy_timeout(s->db, cfg->sqlite_busy_timeout_ms);
-    stage = "pragmas";
-    if ((rc = apply_pragmas(s, cfg)) != SQLITE_OK)
-        goto fail;
+    /* Before any PRAGMA writes to it: a foreign or damaged file is set
+     * aside byte for byte as found. */
     stage = "schema";
     if (dayfile_schema_check(s->db, &rc, NULL, 0) == DAYFILE_FOREIGN)
         rc = STORE_FOREIGN_SCHEMA;
     if (rc != SQLITE_OK)
+        goto fail;
+    stage = "pragmas";
+    if ((rc = apply_pragmas(s, cfg)) != SQLITE_OK)
         goto fail;
     if ((rc = dayfile_schema_ensure(s->db)) != SQLITE_OK)
         goto fail;

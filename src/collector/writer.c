@@ -475,8 +475,8 @@ static int set_aside(writer *w, int day, int rc, const char *err, size_t n)
     e = store_set_aside(path, why, hktime_now_ms(), dst, sizeof(dst));
     if (e != 0) {
         LOG(LOG_ERROR, LC_DB,
-            "day_file_set_aside_failed day=%08d path=%s reason=%s err=%s",
-            day, log_quote(path, q2, sizeof(q2)), why,
+            "day_file_set_aside_failed day=%08d path=%s reason=%s err=%s", day,
+            log_quote(path, q2, sizeof(q2)), why,
             log_quote(strerror(-e), q1, sizeof(q1)));
         return -1;
     }
@@ -487,7 +487,7 @@ static int set_aside(writer *w, int day, int rc, const char *err, size_t n)
         why, log_quote(err, q1, sizeof(q1)), n);
     atomic_store(&w->st.set_aside_day, day);
     atomic_store(&w->st.set_aside_reason,
-                 rc == STORE_FOREIGN_SCHEMA      ? WRITER_ASIDE_FOREIGN
+                 rc == STORE_FOREIGN_SCHEMA     ? WRITER_ASIDE_FOREIGN
                  : (rc & 0xff) == SQLITE_NOTADB ? WRITER_ASIDE_NOTADB
                                                 : WRITER_ASIDE_CORRUPT);
     atomic_fetch_add(&w->st.set_aside_count, 1);

@@ -315,8 +315,8 @@ dayfile_verdict dayfile_schema_check(sqlite3 *db, int *rc_out, char *detail,
         if (rc == SQLITE_ROW) {
             const char *sql = (const char *)sqlite3_column_text(st, 0);
             v = sql && ddl_norm(sql, have, sizeof(have)) == 0 &&
-                        ddl_norm(dayfile_schema[0].sql, want,
-                                 sizeof(want)) == 0 &&
+                        ddl_norm(dayfile_schema[0].sql, want, sizeof(want)) ==
+                            0 &&
                         strcmp(have, want) == 0
                     ? DAYFILE_OK
                     : DAYFILE_FOREIGN;
@@ -343,8 +343,8 @@ dayfile_verdict dayfile_schema_check(sqlite3 *db, int *rc_out, char *detail,
 const char *dayfile_verdict_name(dayfile_verdict v)
 {
     static const char *const names[] = {
-        "ok",      "ticks_table_missing", "foreign_schema",
-        "corrupt", "notadb",              "unreadable",
+        "ok",     "ticks_table_missing", "foreign_schema", "corrupt",
+        "notadb", "unreadable",
     };
     return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v]
                                                           : "unreadable";
