@@ -788,6 +788,8 @@ static int ar_prepare(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
             "close once it has been idle for 10 minutes)",
             r->days, live, age < 0 ? 0.0 : age, r->db);
     /* 3. */
+    if (ctl_day_check(c, r->db) != CTL_OK)
+        return CTL_USAGE;
     sqlite3 *probe = NULL;
     bool has_ticks = dayfile_open_ro(r->db, 0, &probe) == SQLITE_OK &&
                      dayfile_has_table(probe, "ticks");

@@ -168,6 +168,41 @@ bool ctl_has_table(sqlite3 *db, const char *name)
 
 /* ---- formatting -------------------------------------------------------- */
 
+const char *ctl_day_damage(sqlite3 *db, const char *path, int rc, char *detail,
+                           size_t cap)
+{
+    char msg[512] = "";
+    dayfile_verdict v;
+
+    if (rc != SQLITE_OK) {
+        if (!dayfile_rc_is_damage(rc))
+            return NULL;
+        snprintf(msg, sizeof(msg), "%s",
+                 db && sqlite3_errcode(db) != SQLITE_OK ? sqlite3_errmsg(db)
+                                                        : sqlite3_errstr(rc));
+        v = DAYFILE_CORRUPT;
+    } else {
+        v = dayfile_schema_check(db, NULL, msg, sizeof(msg));
+    }
+    if (v != DAYFILE_CORRUPT && v != DAYFILE_NOTADB && v != DAYFILE_FOREIGN)
+        return NULL;
+    snprintf(detail, cap, "%s (%s)", path, msg);
+    return v == DAYFILE_FOREIGN ? "day_file_foreign_schema"
+                                : "day_file_corrupt";
+}
+
+int ctl_day_check(const ctl_ctx *c, const char *path)
+{
+    sqlite3 *db = NULL;
+    char detail[1800];
+    const char *why = NULL;
+
+    if (ctl_open_ro(path, &db) == SQLITE_OK)
+        why = ctl_day_damage(db, path, SQLITE_OK, detail, sizeof(detail));
+    sqlite3_close(db);
+    return why ? ctl_fail(c, CTL_USAGE, why, detail) : CTL_OK;
+}
+
 const char *ctl_fmt_real(double v, char *buf, size_t cap)
 {
     if (isnan(v)) {

@@ -54,6 +54,26 @@ int ctl_open_ro(const char *path, sqlite3 **db);
 /* Whether a table exists in db. */
 bool ctl_has_table(sqlite3 *db, const char *name);
 
+/*
+ * What is wrong with an opened day file, for the commands that read a day:
+ * "day_file_corrupt" (SQLITE_CORRUPT or SQLITE_NOTADB reading its schema,
+ * or rc of a failed query when rc is one of those) or
+ * "day_file_foreign_schema" (a ticks table that is not the compat one);
+ * NULL when the file is usable (a missing ticks table is the caller's to
+ * report). detail gets "<path> (<sqlite error>)". Pass rc SQLITE_OK to
+ * check the schema, or the code of a failed query to classify it. Reads
+ * the header and schema pages only.
+ */
+const char *ctl_day_damage(sqlite3 *db, const char *path, int rc, char *detail,
+                           size_t cap);
+/*
+ * ctl_day_damage on a fresh read-only open of path; prints "FAIL <reason>
+ * <detail>" (ctl_fail) and returns CTL_USAGE when damaged, else CTL_OK
+ * (also when the file cannot be opened at all: the command's own open
+ * reports that).
+ */
+int ctl_day_check(const ctl_ctx *c, const char *path);
+
 /* REAL in compat.md §7.1 form: shortest round-trip, at least one decimal
  * ("320.2", "3200000.0"). buf >= 32. */
 const char *ctl_fmt_real(double v, char *buf, size_t cap);
@@ -77,6 +97,7 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_salvage(ctl_ctx *c, int argc, char **argv);
 
 /*
  * Quality report (compat.md §8.2): compute the report JSON for c->day from

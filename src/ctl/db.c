@@ -29,6 +29,14 @@ static int open_day(ctl_ctx *c, sqlite3 **db)
         *db = NULL;
         return rc;
     }
+    char detail[1800];
+    const char *why =
+        ctl_day_damage(*db, c->db_path, SQLITE_OK, detail, sizeof(detail));
+    if (why) {
+        sqlite3_close(*db);
+        *db = NULL;
+        return ctl_fail(c, CTL_USAGE, why, detail);
+    }
     if (!ctl_has_table(*db, "ticks")) {
         sqlite3_close(*db);
         *db = NULL;

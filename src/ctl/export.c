@@ -36,7 +36,7 @@ static int need_db(ctl_ctx *c)
 {
     if (ctl_file_size(c->db_path) < 0)
         return ctl_fail(c, CTL_USAGE, "db_not_found", c->db_path);
-    return CTL_OK;
+    return ctl_day_check(c, c->db_path);
 }
 
 /* CTL_USAGE after FAIL out_exists when path exists and --force is off. */

@@ -293,13 +293,23 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
         db = NULL;
         json_array_append_new(warn, json_string("db_not_found"));
         rc = CTL_RUNTIME;
+    } else if (ctl_day_damage(db, c->db_path, SQLITE_OK, path, sizeof(path))) {
+        json_array_append_new(warn, json_string("day_file_corrupt"));
+        rc = CTL_USAGE;
     } else if (!(ticks = ctl_has_table(db, "ticks"))) {
         json_array_append_new(warn, json_string("ticks_table_missing"));
     }
     if (db && ticks) {
         if (ctl_symbol_totals(db, c->day, &rows, &n, NULL) != 0 || !q ||
-            scan_stalls(db, c->day, q, &s) != 0)
+            scan_stalls(db, c->day, q, &s) != 0) {
             rc = CTL_RUNTIME;
+            /* A damaged page met by the scan: the file, not a failure. */
+            if (ctl_day_damage(db, c->db_path, sqlite3_errcode(db), path,
+                               sizeof(path))) {
+                json_array_append_new(warn, json_string("day_file_corrupt"));
+                rc = CTL_USAGE;
+            }
+        }
     }
     if (db && !ctl_has_table(db, "gaps"))
         json_array_append_new(warn, json_string("gaps_table_missing"));
@@ -384,9 +394,10 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
     bool regen = false, strict = false, exists;
     json_t *reasons = json_array(), *warnings = json_array(), *rep = NULL;
     const char *val, *status;
-    char rpath[1300], d[16];
+    char rpath[1300], d[16], detail[1800];
     double largest = 0, gap_total = 0;
     sqlite3 *db = NULL;
+    const char *why = NULL;
 
     for (int i = 1; i < argc; i++) {
         int m;
@@ -408,8 +419,11 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
     if (!exists) {
         json_array_append_new(reasons,
                               json_sprintf("db_not_found:%s", c->db_path));
-    } else if (ctl_open_ro(c->db_path, &db) != SQLITE_OK ||
-               !ctl_has_table(db, "ticks")) {
+    } else if (ctl_open_ro(c->db_path, &db) == SQLITE_OK &&
+               (why = ctl_day_damage(db, c->db_path, SQLITE_OK, detail,
+                                     sizeof(detail)))) {
+        json_array_append_new(reasons, json_sprintf("%s:%s", why, detail));
+    } else if (!ctl_has_table(db, "ticks")) {
         json_array_append_new(reasons, json_string("ticks_table_missing"));
     } else {
         sqlite3_stmt *st;
@@ -424,14 +438,21 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
                   "trading_day = ?";
         if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) == SQLITE_ROW) {
+            int src = sqlite3_step(st);
+            if (src == SQLITE_ROW) {
                 count = sqlite3_column_int64(st, 0);
                 have_max = sqlite3_column_type(st, 1) != SQLITE_NULL;
                 max_ts = sqlite3_column_int64(st, 1);
+            } else if ((why = ctl_day_damage(db, c->db_path, src, detail,
+                                             sizeof(detail)))) {
+                json_array_append_new(reasons,
+                                      json_sprintf("%s:%s", why, detail));
             }
             sqlite3_finalize(st);
         }
-        if (count == 0)
+        if (why)
+            ;
+        else if (count == 0)
             json_array_append_new(reasons, json_string("ticks_count_is_zero"));
         if (!have_max)
             json_array_append_new(reasons, json_string("ticks_max_ts_missing"));

@@ -90,6 +90,7 @@ struct st_result {
     bool have_health, have_alert, journal_available;
     int64_t db_size, wal_size; /* -1 when missing */
     const char *reason;        /* NULL, or why the day cannot be read */
+    char detail[1800];         /* day_file_*: "<path> (<sqlite error>)" */
     int64_t total, start, end;
     ctl_symrow *rows; /* top rows after filter and cut (malloc'd) */
     int kept;
@@ -169,10 +170,18 @@ static void st_read_db(const ctl_ctx *c, struct st_result *r)
         r->reason = "db_not_found";
     else if (ctl_open_ro(c->db_path, &db) != SQLITE_OK)
         r->reason = "db_open_failed";
+    else if ((r->reason = ctl_day_damage(db, c->db_path, SQLITE_OK, r->detail,
+                                         sizeof(r->detail))))
+        ;
     else if (!ctl_has_table(db, "ticks"))
         r->reason = "ticks_table_missing";
-    else if (ctl_symbol_totals(db, c->day, &r->rows, &n, &r->from_totals) != 0)
-        r->reason = "db_query_failed";
+    else if (ctl_symbol_totals(db, c->day, &r->rows, &n, &r->from_totals) !=
+             0) {
+        r->reason = ctl_day_damage(db, c->db_path, sqlite3_errcode(db),
+                                   r->detail, sizeof(r->detail));
+        if (!r->reason)
+            r->reason = "db_query_failed";
+    }
     if (r->reason) {
         sqlite3_close(db);
         return;
@@ -249,6 +258,8 @@ static int st_render_json(const ctl_ctx *c, const struct st_result *r)
     if (r->reason) {
         json_object_set_new(doc, "result", json_string("FAIL"));
         json_object_set_new(doc, "reason", json_string(r->reason));
+        if (r->detail[0])
+            json_object_set_new(doc, "detail", json_string(r->detail));
         ctl_json_out(doc);
         return CTL_OK;
     }
@@ -301,6 +312,8 @@ static void st_render_text(const ctl_ctx *c, const struct st_result *r)
     st_render_text_head(c, r);
     if (r->reason) {
         printf("result=FAIL reason=%s\n", r->reason);
+        if (r->detail[0])
+            printf("FAIL %s %s\n", r->reason, r->detail);
         return;
     }
     printf("ticks_total=%lld\n", (long long)r->total);
