@@ -65,6 +65,19 @@ static const struct command {
      "usage: hk-tickctl archive [--day D] [--archive-dir DIR]\n"
      "           [--keep-days N] [--delete-original 0|1] [--verify 0|1]\n"},
     {"restore", ctl_cmd_restore, "restore an archived day", NULL},
+    {"salvage", ctl_cmd_salvage, "rows of a set-aside day file back in",
+     "usage: hk-tickctl salvage FILE [--day YYYYMMDD] [--dry-run] [--json]\n"
+     "  FILE       a set-aside day file (YYYYMMDD.corrupt-<stamp>.db or\n"
+     "             YYYYMMDD.foreign-<stamp>.db, written by the collector)\n"
+     "  --day D    only rows of trading day D\n"
+     "  --dry-run  read and count; write nothing\n"
+     "Rows are read with sqlite3 .recover when the file is damaged (else a\n"
+     "rowid-range scan that skips unreadable ranges), mapped by column name\n"
+     "when its ticks table is foreign, and added with INSERT OR IGNORE to\n"
+     "<data-root>/<day>.db of their trading day (created when missing).\n"
+     "Safe while the collector runs. Prints rows_read, inserted, ignored,\n"
+     "unreadable_ranges, unreadable_rowids.\n"
+     "exit: 0 rows read; 1 nothing readable or a write failed; 2 usage\n"},
     {"verify", ctl_cmd_verify,
      "check a running deployment (runbook 001 §5): PASS/WARN/FAIL", NULL},
     {"probe", ctl_cmd_probe, "OpenD subscribe/ticker/market-state check",
