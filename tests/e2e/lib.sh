@@ -108,7 +108,7 @@ wait_log() {
 # Total rows in every day file (read-only).
 db_rows() {
     local n=0 f c
-    for f in "$DATA"/[0-9]*.db; do
+    for f in "$DATA"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].db; do
         [ -e "$f" ] || continue
         c=$(sqlite3 "file:$f?mode=ro" "SELECT COUNT(*) FROM ticks;" 2>/dev/null || echo 0)
         n=$((n + c))
@@ -137,11 +137,11 @@ wait_rows() {
 compare_truth() {
     simctl truth >/dev/null
     local sql="$T/compare.sql" i=0 f out
-    ls "$DATA"/[0-9]*.db >/dev/null 2>&1 || fail "no day file in $DATA"
+    ls "$DATA"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].db >/dev/null 2>&1 || fail "no day file in $DATA"
     {
         echo "CREATE TABLE truth(symbol TEXT, seq INTEGER, time TEXT, ts_ms INTEGER, price REAL, volume INTEGER, turnover REAL, direction TEXT, tick_type TEXT);"
         echo ".import --csv --skip 1 $T/truth.csv truth"
-        for f in "$DATA"/[0-9]*.db; do
+        for f in "$DATA"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].db; do
             echo "ATTACH 'file:$f?mode=ro' AS d$i;"
             i=$((i + 1))
         done
