@@ -7,6 +7,10 @@
  * per-symbol running totals, COMMIT. A failed attempt rolls back; busy and
  * locked errors keep the connection, any other error reopens it; the same
  * rows are retried after min(base * 2^(n-1), max) seconds.
+ * A damaged or foreign day file (store_damage_reason) is not retried: it
+ * is closed and set aside (set_aside: store_set_aside, day_file_set_aside,
+ * set_aside_* atomics read by /health) and the same rows go at once to a
+ * fresh file of that day, up to WRITER_SET_ASIDE_MAX times per run.
  *
  * Threads: the writer thread owns stores[], batch and the per-batch
  * accumulators. Other threads only read writer_stats and the persisted_*
