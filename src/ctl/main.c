@@ -31,7 +31,8 @@ static const struct command {
      "                  before the top-20 cut)\n"
      "  --since TIME    journal window for [健康]/[告警] (default\n"
      "                  \"20 minutes ago\")\n"
-     "exit: 0 ok; 2 result=FAIL reason=db_not_found|ticks_table_missing\n"},
+     "exit: 0 ok; 2 result=FAIL reason=db_not_found|ticks_table_missing|\n"
+     "        day_file_corrupt|day_file_foreign_schema\n"},
     {"validate", ctl_cmd_validate, "PASS/WARN/FAIL verdict for a day",
      "usage: hk-tickctl validate [--day YYYYMMDD] [--regen-report 0|1]\n"
      "                           [--strict 0|1]\n"
