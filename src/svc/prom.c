@@ -74,16 +74,13 @@ const char *svc_prom_label_escape(const char *v, char *out, size_t cap)
     size_t o = 0;
     if (cap == 0)
         return out;
-    for (; v && *v && o + 2 < cap; v++) {
-        if (*v == '\\' || *v == '"') {
+    for (; v && *v; v++) {
+        bool esc = *v == '\\' || *v == '"' || *v == '\n';
+        if (o + (esc ? 2 : 1) >= cap)
+            break;
+        if (esc)
             out[o++] = '\\';
-            out[o++] = *v;
-        } else if (*v == '\n') {
-            out[o++] = '\\';
-            out[o++] = 'n';
-        } else {
-            out[o++] = *v;
-        }
+        out[o++] = *v == '\n' ? 'n' : *v;
     }
     out[o] = '\0';
     return out;
