@@ -9,8 +9,8 @@
  * HEALTH_STARTUP_GRACE_SEC after start excuse a missing OpenD session.
  * /admin/flush: the first call posts HTTP_ADMIN_FLUSH to the event thread
  * and records the writer's committed-row count in rq->scratch[0]; each
- * later call (every svc poll interval) checks whether queue, spool and
- * the writer's batch are empty, or the wait is over.
+ * later call (every svc poll interval) checks whether queue and spool are
+ * empty and the writer idle, or the wait is over.
  */
 #include "collector/http.h"
 
@@ -332,13 +332,20 @@ static long long committed_rows(http_ctx *x)
            atomic_load(&x->w->st.rows_ignored);
 }
 
-/* True when no row waits in the queue or spool and the writer's last
- * taken batch has committed (its commit ended at or after its take). */
+/*
+ * True when no row waits in the queue or the spool and the writer is idle:
+ * blocked in queue_take on an empty queue (queue.waiting, read under the
+ * queue's leaf mutex), so no batch is being committed or retried. Reading
+ * the queue's fields here is deliberate: queue_len alone cannot see a batch
+ * the writer took but has not committed yet.
+ */
 static bool drained(http_ctx *x)
 {
-    return queue_len(x->q) + spool_pending(x->sp) == 0 &&
-           atomic_load(&x->w->st.last_commit_mono_ms) >=
-               atomic_load(&x->w->st.last_drain_mono_ms);
+    bool idle;
+    pthread_mutex_lock(&x->q->mu);
+    idle = x->q->len == 0 && x->q->waiting;
+    pthread_mutex_unlock(&x->q->mu);
+    return idle && spool_pending(x->sp) == 0;
 }
 
 static int route_flush(void *ud, svc_http_request *rq, svc_http_reply *out)

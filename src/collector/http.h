@@ -14,8 +14,9 @@
  * time; 401 otherwise. The key is never logged.
  *
  * POST /admin/flush wakes the writer, then waits (suspended, off the
- * server thread) until nothing is queued, spooled or being committed, at
- * most HTTP_FLUSH_WAIT_MS, and answers what is true then:
+ * server thread) until nothing is queued or spooled and the writer is idle
+ * (no batch being committed or retried), at most HTTP_FLUSH_WAIT_MS, and
+ * answers what is true then:
  *   200 {"ok":true,"action":"flush","queue":0,"spool_rows":0,
  *        "committed_rows":N,"waited_ms":T}
  *   503 {"ok":false,...} with the rows still queued or spooled.
