@@ -40,6 +40,39 @@ static void metric(svc_buf *b, const char *name, const char *type,
     svc_prom_metric(b, name, type, help, v);
 }
 
+/* Files, disk and process figures (the end of /metrics). */
+static void host_metrics(svc_buf *b, http_ctx *x, const health_snapshot *sn,
+                         int64_t now, int64_t wall)
+{
+    svc_proc_stats ps;
+    struct statvfs vfs;
+    char day[1200], wal[1300];
+
+    svc_proc_read(&ps);
+    store_day_path(x->cfg->data_root, hktime_trading_day(wall), day,
+                   sizeof(day));
+    snprintf(wal, sizeof(wal), "%s-wal", day);
+    metric(b, "hk_day_file_bytes", "gauge", "Size of today's day file.",
+           (double)file_size(day));
+    metric(b, "hk_day_wal_bytes", "gauge", "Size of today's -wal file.",
+           (double)file_size(wal));
+    if (statvfs(x->cfg->data_root, &vfs) == 0) {
+        double total = (double)vfs.f_blocks * (double)vfs.f_frsize;
+        double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
+        metric(b, "hk_disk_free_bytes", "gauge",
+               "Free bytes on the DATA_ROOT file system.", avail);
+        metric(b, "hk_disk_free_ratio", "gauge",
+               "Free fraction of the DATA_ROOT file system.",
+               total > 0 ? avail / total : 0);
+    }
+    metric(b, "hk_process_resident_memory_bytes", "gauge",
+           "Current resident memory (not peak).", (double)ps.rss_bytes);
+    metric(b, "hk_process_cpu_seconds_total", "counter",
+           "User + system CPU time.", ps.cpu_sec);
+    metric(b, "hk_process_uptime_seconds", "gauge", "Seconds since start.",
+           (double)(now - sn->start_mono) / 1000.0);
+}
+
 char *http_render_metrics(http_ctx *x)
 {
     svc_buf b = {0};
@@ -47,15 +80,8 @@ char *http_render_metrics(http_ctx *x)
     writer_stats *st = &x->w->st;
     int64_t now = hktime_mono_ms();
     int64_t wall = hktime_now_ms();
-    svc_proc_stats ps;
-    struct statvfs vfs;
-    char day[1200], wal[1300];
 
     health_snapshot_get(x->h, &s);
-    svc_proc_read(&ps);
-    store_day_path(x->cfg->data_root, hktime_trading_day(wall), day,
-                   sizeof(day));
-    snprintf(wal, sizeof(wal), "%s-wal", day);
     metric(&b, "hk_up", "gauge", "1 while the collector runs.", 1);
     metric(&b, "hk_opend_connected", "gauge",
            "1 while the OpenD session is up and subscribed.", s.connected);
@@ -128,25 +154,7 @@ char *http_render_metrics(http_ctx *x)
     metric(&b, "hk_trading_phase_open", "gauge",
            "1 in the open and closing-auction phases.",
            phase_is_trading((phase)s.phase));
-    metric(&b, "hk_day_file_bytes", "gauge", "Size of today's day file.",
-           (double)file_size(day));
-    metric(&b, "hk_day_wal_bytes", "gauge", "Size of today's -wal file.",
-           (double)file_size(wal));
-    if (statvfs(x->cfg->data_root, &vfs) == 0) {
-        double total = (double)vfs.f_blocks * (double)vfs.f_frsize;
-        double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
-        metric(&b, "hk_disk_free_bytes", "gauge",
-               "Free bytes on the DATA_ROOT file system.", avail);
-        metric(&b, "hk_disk_free_ratio", "gauge",
-               "Free fraction of the DATA_ROOT file system.",
-               total > 0 ? avail / total : 0);
-    }
-    metric(&b, "hk_process_resident_memory_bytes", "gauge",
-           "Current resident memory (not peak).", (double)ps.rss_bytes);
-    metric(&b, "hk_process_cpu_seconds_total", "counter",
-           "User + system CPU time.", ps.cpu_sec);
-    metric(&b, "hk_process_uptime_seconds", "gauge", "Seconds since start.",
-           (double)(now - s.start_mono) / 1000.0);
+    host_metrics(&b, x, &s, now, wall);
     if (b.oom) {
         svc_buf_free(&b);
         return NULL;
