@@ -37,12 +37,14 @@ static int route_ok(void *ud, svc_http_request *rq, svc_http_reply *out)
 }
 
 static atomic_int release_wait;
+static atomic_int wait_calls;
 
 /* Waits until release_wait is set (or 3 s), then says how many calls. */
 static int route_wait(void *ud, svc_http_request *rq, svc_http_reply *out)
 {
     char b[64];
     (void)ud;
+    atomic_fetch_add(&wait_calls, 1);
     if (!atomic_load(&release_wait) &&
         hktime_mono_ms() - rq->start_mono_ms < 3000)
         return SVC_HTTP_WAIT;
@@ -229,6 +231,15 @@ static void *bg_wait(void *arg)
     return NULL;
 }
 
+/* Until route_wait has been called n times since reset (at most 5 s). */
+static void wait_for_calls(int n)
+{
+    int64_t end = hktime_mono_ms() + 5000;
+    while (atomic_load(&wait_calls) < n && hktime_mono_ms() < end)
+        usleep(10000);
+    assert_true(atomic_load(&wait_calls) >= n);
+}
+
 static void test_wait_off_thread(void **state)
 {
     svc_http s;
@@ -237,10 +248,11 @@ static void test_wait_off_thread(void **state)
     char body[64];
     (void)state;
     atomic_store(&release_wait, 0);
+    atomic_store(&wait_calls, 0);
     start(&s, "");
     b.port = s.port;
     assert_int_equal(pthread_create(&t, NULL, bg_wait, &b), 0);
-    usleep(100000);
+    wait_for_calls(2); /* parked, resumed, parked again */
     /* The waiting request does not hold the server thread. */
     int64_t t0 = hktime_mono_ms();
     for (int i = 0; i < 5; i++)
@@ -265,10 +277,11 @@ static void test_stop_while_waiting(void **state)
     pthread_t t;
     (void)state;
     atomic_store(&release_wait, 0);
+    atomic_store(&wait_calls, 0);
     start(&s, "");
     b.port = s.port;
     assert_int_equal(pthread_create(&t, NULL, bg_wait, &b), 0);
-    usleep(150000);
+    wait_for_calls(1);
     int64_t t0 = hktime_mono_ms();
     svc_http_stop(&s);
     pthread_join(t, NULL);
