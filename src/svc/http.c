@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "common/hktime.h"
@@ -33,7 +34,9 @@
 #include "svc/auth.h"
 
 #define DEFAULT_TIMEOUT_SEC 3
-#define DEFAULT_MAX_CONNS 512
+#define DEFAULT_MAX_CONNS 4096
+#define MIN_MAX_CONNS 64
+#define FD_RESERVE 256 /* descriptors left for everything but HTTP */
 #define DEFAULT_PER_IP 256
 #define DEFAULT_POLL_MS 20
 
@@ -43,6 +46,74 @@ struct svc_http_wait {
     bool routed;
     svc_http_request rq;
 };
+
+/* ---- per-address limit (remote IPv4 clients; loopback shares the total) --
+ * Open-addressing table of address -> open connections, touched only by
+ * MHD's single polling thread (accept policy and connection notify). A
+ * slot whose count drops to 0 is free again; lookups probe at most the
+ * whole table, which is at least twice max_conns, so one always ends. */
+
+static bool is_loopback(uint32_t ip_host_order)
+{
+    return (ip_host_order >> 24) == 127;
+}
+
+static svc_http_peer *peer_slot(svc_http *s, uint32_t ip, bool add)
+{
+    size_t mask = s->n_peers - 1;
+    size_t i = ((size_t)ip * 2654435761u) & mask;
+    svc_http_peer *free_slot = NULL;
+    for (size_t k = 0; k < s->n_peers; k++, i = (i + 1) & mask) {
+        svc_http_peer *p = &s->peers[i];
+        if (p->n > 0 && p->ip == ip)
+            return p;
+        if (p->n == 0 && !free_slot)
+            free_slot = p;
+    }
+    if (add && free_slot)
+        free_slot->ip = ip;
+    return add ? free_slot : NULL;
+}
+
+static bool peer_ip(const struct sockaddr *sa, uint32_t *ip)
+{
+    if (!sa || sa->sa_family != AF_INET)
+        return false;
+    *ip = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+    return !is_loopback(*ip);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
+{
+    svc_http *s = cls;
+    uint32_t ip;
+    (void)addrlen;
+    if (!peer_ip(addr, &ip))
+        return MHD_YES;
+    svc_http_peer *p = peer_slot(s, ip, false);
+    return p && p->n >= s->o.per_ip_limit ? MHD_NO : MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    svc_http *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    uint32_t ip;
+    (void)socket_context;
+    if (!ci || !peer_ip(ci->client_addr, &ip))
+        return;
+    svc_http_peer *p = peer_slot(s, ip, toe == MHD_CONNECTION_NOTIFY_STARTED);
+    if (!p)
+        return;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        p->n++;
+    else if (p->n > 0)
+        p->n--;
+}
 
 static bool method_is(const char *route_method, const char *method)
 {
@@ -266,12 +337,24 @@ static void *resumer_main(void *arg)
     return NULL;
 }
 
+/* 4096, or what the descriptor limit leaves after FD_RESERVE (>= 64). */
+static unsigned default_max_conns(void)
+{
+    struct rlimit rl;
+    rlim_t n = DEFAULT_MAX_CONNS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < DEFAULT_MAX_CONNS + FD_RESERVE)
+        n = rl.rlim_cur > MIN_MAX_CONNS + FD_RESERVE ? rl.rlim_cur - FD_RESERVE
+                                                     : MIN_MAX_CONNS;
+    return (unsigned)n;
+}
+
 static void apply_defaults(svc_http_opts *o)
 {
     if (!o->conn_timeout_sec)
         o->conn_timeout_sec = DEFAULT_TIMEOUT_SEC;
     if (!o->max_conns)
-        o->max_conns = DEFAULT_MAX_CONNS;
+        o->max_conns = default_max_conns();
     if (!o->per_ip_limit)
         o->per_ip_limit = DEFAULT_PER_IP;
     if (!o->wait_poll_ms)
@@ -294,15 +377,26 @@ static int start_mhd(svc_http *s)
         return -1;
     }
     sa.sin_port = htons((uint16_t)(o->port > 0 ? o->port : 0));
+    /* Power of two, at least twice the connections: probes stay short. */
+    s->n_peers = 64;
+    while (s->n_peers < 2 * (size_t)o->max_conns)
+        s->n_peers *= 2;
+    s->peers = calloc(s->n_peers, sizeof(svc_http_peer));
+    if (!s->peers) {
+        LOG(LOG_ERROR, o->log_component,
+            "http_start_failed host=%s port=%d reason=\"out of memory\"",
+            o->host, o->port);
+        return -1;
+    }
     s->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
             MHD_ALLOW_SUSPEND_RESUME,
-        0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout_sec,
-        MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit,
+        0, on_accept, s, handler, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+        o->conn_timeout_sec, MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->mhd) {
         LOG(LOG_ERROR, o->log_component,
             "http_start_failed host=%s port=%d "
@@ -355,4 +449,6 @@ void svc_http_stop(svc_http *s)
         MHD_stop_daemon(s->mhd);
         s->mhd = NULL;
     }
+    free(s->peers);
+    s->peers = NULL;
 }

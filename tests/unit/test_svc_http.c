@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -87,15 +89,17 @@ static void test_match(void **state)
     assert_int_equal(st, 405);
 }
 
-/* Send a raw request, return the status code; body into body. */
-static int request(int port, const char *raw, char *body, size_t cap)
+/* Send a raw request to host:port, return the status code (-1 when the
+ * connection fails or closes without an answer); body into body. */
+static int request_to(const char *host, int port, const char *raw, char *body,
+                      size_t cap)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)port)};
     char buf[8192];
     size_t n = 0;
     int fd = socket(AF_INET, SOCK_STREAM, 0), code = -1;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    inet_pton(AF_INET, host, &sa.sin_addr);
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         close(fd);
         return -1;
@@ -117,6 +121,55 @@ static int request(int port, const char *raw, char *body, size_t cap)
     if (body)
         snprintf(body, cap, "%s", b ? b + 4 : "");
     return code;
+}
+
+static int request(int port, const char *raw, char *body, size_t cap)
+{
+    return request_to("127.0.0.1", port, raw, body, cap);
+}
+
+/* An open connection that has sent half a request (a slow client). */
+static int half_open(const char *host, int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    inet_pton(AF_INET, host, &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        write(fd, "GET /ok HTTP/1.1\r\n", 18) != 18) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* True when the server closed fd within ms (read returns 0 or an error). */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char c;
+    if (poll(&p, 1, ms) <= 0)
+        return false;
+    return read(fd, &c, 1) <= 0;
+}
+
+/* This host's first non-loopback IPv4 address, or false. */
+static bool own_ipv4(char *out, size_t cap)
+{
+    struct ifaddrs *ifs, *i;
+    bool found = false;
+    if (getifaddrs(&ifs) != 0)
+        return false;
+    for (i = ifs; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+        if ((ntohl(a.s_addr) >> 24) == 127)
+            continue;
+        found = inet_ntop(AF_INET, &a, out, (socklen_t)cap) != NULL;
+    }
+    freeifaddrs(ifs);
+    return found;
 }
 
 static char logpath[256];
@@ -289,6 +342,57 @@ static void test_stop_while_waiting(void **state)
     assert_true(b.code == 503 || b.code == -1);
 }
 
+/* Slow clients: a silent connection is closed after conn_timeout_sec; a
+ * remote address is held to per_ip_limit while loopback is not. */
+static void test_slow_client_limits(void **state)
+{
+    svc_http s;
+    char ip[64], body[64];
+    int fds[4];
+    (void)state;
+    svc_http_opts o = {.host = "0.0.0.0",
+                       .port = -1,
+                       .routes = routes,
+                       .n_routes = N_ROUTES,
+                       .conn_timeout_sec = 1,
+                       .per_ip_limit = 2};
+    assert_int_equal(svc_http_start(&s, &o), 0);
+    /* Loopback: more half-open clients than per_ip_limit, still served. */
+    for (int i = 0; i < 4; i++)
+        assert_true((fds[i] = half_open("127.0.0.1", s.port)) >= 0);
+    assert_int_equal(
+        request(s.port, "GET /ok HTTP/1.0\r\n\r\n", body, sizeof(body)), 200);
+    /* ... and each is dropped after about conn_timeout_sec of silence. */
+    int64_t t0 = hktime_mono_ms();
+    for (int i = 0; i < 4; i++) {
+        assert_true(closed_within(fds[i], 3000));
+        close(fds[i]);
+    }
+    assert_true(hktime_mono_ms() - t0 >= 500);
+    if (own_ipv4(ip, sizeof(ip))) {
+        int a = half_open(ip, s.port), b = half_open(ip, s.port);
+        assert_true(a >= 0 && b >= 0);
+        usleep(100000);
+        /* The third from the same remote address is refused at once. */
+        assert_int_equal(request_to(ip, s.port, "GET /ok HTTP/1.0\r\n\r\n",
+                                    body, sizeof(body)),
+                         -1);
+        assert_int_equal(
+            request(s.port, "GET /ok HTTP/1.0\r\n\r\n", body, sizeof(body)),
+            200);
+        close(a);
+        close(b);
+        usleep(200000);
+        assert_int_equal(request_to(ip, s.port, "GET /ok HTTP/1.0\r\n\r\n",
+                                    body, sizeof(body)),
+                         200);
+    } else {
+        print_message("no non-loopback IPv4 address: per-address limit "
+                      "not exercised\n");
+    }
+    svc_http_stop(&s);
+}
+
 static void test_port_zero_is_off(void **state)
 {
     svc_http s;
@@ -311,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_no_key_no_admin),
         cmocka_unit_test(test_wait_off_thread),
         cmocka_unit_test(test_stop_while_waiting),
+        cmocka_unit_test(test_slow_client_limits),
         cmocka_unit_test(test_port_zero_is_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
