@@ -450,8 +450,9 @@ int writer_commit_rows(writer *w, const row *rows, size_t n,
         if (commit_day(w, rows, n, days[k], &ins, &ign) != 0)
             return -1;
     now = hktime_now_ms();
+    /* In double: a recv_ts_ms far from now must not overflow int64. */
     for (size_t i = 0; i < n; i++)
-        svc_hist_add(&w->st.lat_hist, (double)(now - rows[i].recv_ts_ms));
+        svc_hist_add(&w->st.lat_hist, (double)now - (double)rows[i].recv_ts_ms);
     atomic_fetch_add(&w->st.rows_inserted, ins);
     atomic_fetch_add(&w->st.rows_ignored, ign);
     atomic_fetch_add(&w->st.commits, 1);

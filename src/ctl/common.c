@@ -31,6 +31,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/cfg.h"
 #include "common/envfile.h"
 #include "common/hktime.h"
 
@@ -330,21 +331,7 @@ int ctl_parse_long(const char *s, long min, long max, long *out)
 
 int ctl_parse_bool(const char *s, bool *out)
 {
-    static const char *yes[] = {"1", "true", "yes", "y", "on"};
-    static const char *no[] = {"0", "false", "no", "n", "off"};
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < 5; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return -1;
+    return cfg_parse_bool(s, out);
 }
 
 int ctl_usage(const ctl_ctx *c, const char *fmt, ...)
