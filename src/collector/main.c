@@ -282,8 +282,7 @@ static void on_admin(svc_admin *a, int act)
         reload(d);
     if (act & HTTP_ADMIN_RESUBSCRIBE) {
         LOG(LOG_INFO, LC_FUTU, "admin_resubscribe action=reconnect");
-        d->f.backoff_sec = d->cfg.reconnect_min_delay;
-        opend_client_close(&d->f.cl, CLIENT_E_CLOSED, "admin resubscribe");
+        feed_resubscribe(&d->f);
     }
 }
 

@@ -246,8 +246,8 @@ static void test_enqueue_spool_enospc_then_eio(void **state)
         feed_init(&fd, f->cfg, &loop, &f->t, &f->q, &f->sp, NULL, NULL), 0);
     /* Subscribed and up, so an enqueue failure asks for a re-fetch (no
      * symbol is marked ok, so no request leaves this test). */
-    fd.state = FEED_UP;
-    fd.sub_accepted = NSYM;
+    fd.sess.state = FEED_UP;
+    fd.sub.accepted = NSYM;
 
     /* The queue (4 rows) fills; the spool write then fails. */
     assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, ENOSPC), 0);
