@@ -25,14 +25,9 @@
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "svc/proc.h"
 #include "svc/prom.h"
-
-static long long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
-}
 
 static void metric(svc_buf *b, const char *name, const char *type,
                    const char *help, double v)
@@ -52,10 +47,13 @@ static void host_metrics(svc_buf *b, http_ctx *x, const health_snapshot *sn,
     store_day_path(x->cfg->data_root, hktime_trading_day(wall), day,
                    sizeof(day));
     snprintf(wal, sizeof(wal), "%s-wal", day);
+    int64_t day_bytes, wal_bytes; /* 0 when missing */
+    (void)util_file_size(day, &day_bytes);
+    (void)util_file_size(wal, &wal_bytes);
     metric(b, "hk_day_file_bytes", "gauge", "Size of today's day file.",
-           (double)file_size(day));
+           (double)day_bytes);
     metric(b, "hk_day_wal_bytes", "gauge", "Size of today's -wal file.",
-           (double)file_size(wal));
+           (double)wal_bytes);
     if (statvfs(x->cfg->data_root, &vfs) == 0) {
         double total = (double)vfs.f_blocks * (double)vfs.f_frsize;
         double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;

@@ -4,10 +4,10 @@
  *
  * Day files are the names matching ^[0-9]{8}\.db$ directly in DATA_ROOT
  * (compat.md §1.1), at most 4096, newest first; days after today's HK
- * date are ignored. Every file is opened read-only through a
- * "file:<path>?mode=ro" URI, so seeding never creates a file, a -wal or
- * a journal. The values list of `seed_last_seq` stops growing at 8 KiB
- * (the log line's room); seeding itself covers every symbol.
+ * date are ignored. Every file is opened read-only (dayfile_open_ro), so
+ * seeding never creates a file, a -wal or a journal. The values list of
+ * `seed_last_seq` stops growing at 8 KiB (the log line's room); seeding itself
+ * covers every symbol.
  */
 #include "collector/seed.h"
 
@@ -23,6 +23,7 @@
 #include "collector/store.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "dayfile/dayfile.h"
 
 static int cmp_desc(const void *a, const void *b)
 {
@@ -32,14 +33,12 @@ static int cmp_desc(const void *a, const void *b)
 static void seed_from(const config *cfg, const symtab *syms, writer *w, int day,
                       char *vals, size_t cap, size_t *o)
 {
-    char path[1100], uri[1200];
+    char path[1100];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
 
     store_day_path(cfg->data_root, day, path, sizeof(path));
-    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK)
+    if (dayfile_open_ro(path, 0, &db) != SQLITE_OK)
         goto out;
     if (sqlite3_prepare_v2(db,
                            "SELECT symbol, MAX(max_seq), MAX(max_ts_ms) FROM "
@@ -74,7 +73,7 @@ out:
 /* Rebuild the gap detector from today's file (compat.md §8.1 Δ). */
 static void seed_gaps(const config *cfg, const symtab *syms, writer *w, int day)
 {
-    char path[1100], uri[1200], dstr[9];
+    char path[1100], dstr[9];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int n_max = w->gd.ring_len + 1;
@@ -82,11 +81,9 @@ static void seed_gaps(const config *cfg, const symtab *syms, writer *w, int day)
     int seeded = 0;
 
     store_day_path(cfg->data_root, day, path, sizeof(path));
-    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
     snprintf(dstr, sizeof(dstr), "%08d", day);
     if (!ts || access(path, R_OK) != 0 ||
-        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK ||
+        dayfile_open_ro(path, 0, &db) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT ts_ms FROM ticks WHERE symbol = ? AND "
                            "trading_day = ? ORDER BY ts_ms DESC LIMIT ?",

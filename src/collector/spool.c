@@ -31,23 +31,7 @@
 #include "common/hktime.h"
 #include "common/log.h"
 #include "common/sys.h"
-
-static int write_all(int fd, const void *buf, size_t n, off_t off)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = sys_pwrite(fd, p, n, off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
+#include "common/util.h"
 
 static void header(uint8_t h[SPOOL_HEADER])
 {
@@ -89,7 +73,7 @@ static int open_live(spool *s)
     if (s->fd < 0)
         return -errno;
     header(h);
-    rc = write_all(s->fd, h, sizeof(h), 0);
+    rc = util_pwrite_all(s->fd, h, sizeof(h), 0);
     if (rc != 0) {
         close(s->fd);
         s->fd = -1;
@@ -216,11 +200,11 @@ static int quarantine(struct qfile *q, const uint8_t *rec, size_t n, off_t off,
                       base, (long long)off, n, why);
     if (hl < 0 || (size_t)hl >= sizeof(head))
         return -ENAMETOOLONG;
-    rc = write_all(q->fd, head, (size_t)hl, end);
+    rc = util_pwrite_all(q->fd, head, (size_t)hl, end);
     if (rc == 0)
-        rc = write_all(q->fd, rec, n, end + hl);
+        rc = util_pwrite_all(q->fd, rec, n, end + hl);
     if (rc == 0)
-        rc = write_all(q->fd, "\n", 1, end + hl + (off_t)n);
+        rc = util_pwrite_all(q->fd, "\n", 1, end + hl + (off_t)n);
     if (rc != 0) {
         (void)sys_ftruncate(q->fd, end); /* no half entry */
         return rc;
@@ -252,7 +236,7 @@ int spool_append(spool *s, const row *rows, size_t n, const symtab *t)
         size_t k = n - i < 64 ? n - i : 64;
         for (size_t j = 0; j < k; j++)
             encode(&rows[i + j], t, buf + j * SPOOL_RECORD);
-        rc = write_all(s->fd, buf, k * SPOOL_RECORD, wr);
+        rc = util_pwrite_all(s->fd, buf, k * SPOOL_RECORD, wr);
         if (rc != 0)
             goto out; /* none of the n rows is spooled: s->wr unchanged */
         wr += (off_t)(k * SPOOL_RECORD);
@@ -361,10 +345,10 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
     if (fd < 0)
         return -errno;
     header(h);
-    rc = write_all(fd, h, sizeof(h), 0);
+    rc = util_pwrite_all(fd, h, sizeof(h), 0);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         encode(&rows[i], t, rec);
-        rc = write_all(fd, rec, sizeof(rec), off);
+        rc = util_pwrite_all(fd, rec, sizeof(rec), off);
         off += (off_t)sizeof(rec);
     }
     if (rc != 0) {
