@@ -305,13 +305,22 @@ static size_t preserve_rows(daemon_t *d)
         if (all) {
             memcpy(all, d->w.batch, bn * sizeof(row));
             size_t got = queue_take(&d->q, all + bn, qn, 0);
-            char path[1400];
+            char path[1400] = "";
             int rc = spool_write_crash(d->cfg.data_root, all, bn + got,
                                        &d->syms, path, sizeof(path));
             if (rc == 0)
                 LOG(LOG_ERROR, LC_COLLECTOR,
                     "rows_spooled rows=%zu path=%s reason=%s", bn + got, path,
                     d->life.exit_reason ? d->life.exit_reason : "stop_timeout");
+            else if (path[0] && access(path, F_OK) == 0)
+                /* Written but not synced: the file stays and the next
+                 * start replays it, so the rows are not lost (yet). */
+                LOG(LOG_ERROR, LC_COLLECTOR,
+                    "rows_spooled rows=%zu path=%s reason=%s "
+                    "sync_err=\"%s\"",
+                    bn + got, path,
+                    d->life.exit_reason ? d->life.exit_reason : "stop_timeout",
+                    strerror(-rc));
             else
                 LOG(LOG_ERROR, LC_COLLECTOR,
                     "rows_lost rows=%zu reason=\"spool write failed: %s\"",
