@@ -22,27 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
-
-void health_notify_ready(void)
-{
-#ifdef HAVE_SYSTEMD
-    sd_notify(0, "READY=1");
-#endif
-}
-
-void health_notify_stopping(void)
-{
-#ifdef HAVE_SYSTEMD
-    sd_notify(0, "STOPPING=1");
-#endif
-}
+#include "svc/notify.h"
 
 static void age_str(int64_t now, int64_t then, char *buf, size_t cap)
 {
@@ -310,7 +294,6 @@ void health_snapshot_get(health *h, health_snapshot *out)
 static void on_second(uv_timer_t *t)
 {
     health_publish(t->data);
-#ifdef HAVE_SYSTEMD
     health *h = t->data;
     int64_t now = hktime_mono_ms();
     int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
@@ -327,12 +310,11 @@ static void on_second(uv_timer_t *t)
     int64_t since = lc > 0 ? lc : h->start_mono;
     bool progress = ql == 0 || now - since < horizon;
     if (alive && progress)
-        sd_notify(0, "WATCHDOG=1");
-    sd_notifyf(0, "STATUS=connected=%s queue=%zu rows=%lld last_commit=%.1fs",
-               feed_connected(h->f) ? "yes" : "no", ql,
-               (long long)atomic_load(&h->w->st.rows_inserted),
-               lc > 0 ? (double)(now - lc) / 1000.0 : -1.0);
-#endif
+        svc_notify_watchdog();
+    svc_notify_status("connected=%s queue=%zu rows=%lld last_commit=%.1fs",
+                      feed_connected(h->f) ? "yes" : "no", ql,
+                      (long long)atomic_load(&h->w->st.rows_inserted),
+                      lc > 0 ? (double)(now - lc) / 1000.0 : -1.0);
 }
 
 void health_init(health *h, config *cfg, feed *f, writer *w, queue *q,

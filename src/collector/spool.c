@@ -516,3 +516,92 @@ long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud,
 {
     return spool_replay_file_q(path, t, fn, ud, skipped, NULL);
 }
+
+/* ---- left-over spools of earlier runs ----------------------------------- */
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int spool_scan(const char *data_root, char ***paths, size_t *n)
+{
+    char dir[1100];
+    size_t cap = 4096, k = 0;
+    char **v;
+    DIR *dh;
+    struct dirent *e;
+
+    *paths = NULL;
+    *n = 0;
+    snprintf(dir, sizeof(dir), "%s/_spool", data_root);
+    dh = opendir(dir);
+    if (!dh)
+        return 0;
+    v = calloc(cap, sizeof(char *));
+    if (!v) {
+        closedir(dh);
+        return -ENOMEM;
+    }
+    while ((e = readdir(dh)) != NULL && k < cap) {
+        size_t len = strlen(e->d_name);
+        char full[1400];
+        if (len < 7 || strcmp(e->d_name + len - 6, ".spool") != 0)
+            continue;
+        snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+        v[k] = strdup(full);
+        if (v[k])
+            k++;
+    }
+    closedir(dh);
+    qsort(v, k, sizeof(char *), cmp_path);
+    *paths = v;
+    *n = k;
+    return 0;
+}
+
+void spool_scan_free(char **paths, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+struct adopt_ctx {
+    spool *live;
+    const symtab *t;
+};
+
+static int adopt_chunk(const row *rows, size_t n, void *ud)
+{
+    struct adopt_ctx *c = ud;
+    return spool_append(c->live, rows, n, c->t);
+}
+
+long spool_adopt(spool *live, const char *path, symtab *t, long *skipped,
+                 char *used, size_t cap)
+{
+    struct adopt_ctx c = {.live = live, .t = t};
+    long rows;
+    int w;
+
+    *skipped = 0;
+    w = snprintf(used, cap, "%s", path);
+    if (w < 0 || (size_t)w >= cap)
+        return -ENAMETOOLONG;
+    if (strcmp(path, live->path) == 0) {
+        /* An old run had our pid: move it out of our live name. */
+        w = snprintf(used, cap, "%s.old.spool", path);
+        if (w < 0 || (size_t)w >= cap)
+            return -ENAMETOOLONG;
+        if (rename(path, used) != 0)
+            return -errno;
+    }
+    rows = spool_replay_file(used, t, adopt_chunk, &c, skipped);
+    if (rows < 0)
+        return rows;
+    if (spool_sync(live) != 0)
+        return -EIO;
+    unlink(used);
+    return rows;
+}

@@ -134,4 +134,27 @@ const char *spool_record_check(const uint8_t *rec, size_t size, int64_t now_ms);
 /* fdatasync the live spool (before deleting what was copied into it). */
 int spool_sync(spool *s);
 
+/* ---- left-over spools of earlier runs (start-up) ------------------------ */
+
+/*
+ * List the *.spool files directly in <data_root>/_spool, sorted by name
+ * (oldest first: names start with a UTC stamp or "live-"), at most 4096.
+ * Returns 0 with *paths (malloc'd array of malloc'd full paths; free with
+ * spool_scan_free) and *n; a missing directory gives 0 files. -ENOMEM
+ * when out of memory (nothing to free then).
+ */
+int spool_scan(const char *data_root, char ***paths, size_t *n);
+void spool_scan_free(char **paths, size_t n);
+
+/*
+ * Copy the rows of a left-over spool file into the live spool (interning
+ * names into t; rows whose symbol does not fit are counted in *skipped),
+ * sync the live spool, then delete the file. A file at the live spool's
+ * own path (an old run had our pid) is first renamed to
+ * <path>.old.spool. The path finally used is written to used (cap bytes).
+ * Returns the rows copied, or -errno with the file kept.
+ */
+long spool_adopt(spool *live, const char *path, symtab *t, long *skipped,
+                 char *used, size_t cap);
+
 #endif

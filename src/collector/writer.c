@@ -53,34 +53,6 @@ static struct writer_scratch *scratch_of(writer *w)
     return (struct writer_scratch *)(w->batch + w->batch_cap);
 }
 
-void writer_hist_add(atomic_llong *hist, double ms)
-{
-    int b = 0;
-    if (ms > 0)
-        b = (int)floor(4.0 * log2(ms + 1.0));
-    if (b < 0)
-        b = 0;
-    if (b >= WRITER_LAT_BUCKETS)
-        b = WRITER_LAT_BUCKETS - 1;
-    atomic_fetch_add_explicit(&hist[b], 1, memory_order_relaxed);
-}
-
-double writer_hist_quantile(const atomic_llong *hist, double q)
-{
-    long long total = 0, acc = 0;
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++)
-        total += atomic_load(&hist[i]);
-    if (total == 0)
-        return 0;
-    long long want = (long long)ceil(q * (double)total);
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++) {
-        acc += atomic_load(&hist[i]);
-        if (acc >= want)
-            return pow(2.0, (i + 1) / 4.0) - 1.0; /* bucket upper bound */
-    }
-    return pow(2.0, WRITER_LAT_BUCKETS / 4.0) - 1.0;
-}
-
 int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
                 spool *sp)
 {
@@ -518,7 +490,7 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
             double lat = (double)(end - start);
             *tot_ins += ins;
             *tot_ign += ign;
-            writer_hist_add(w->st.commit_hist, lat);
+            svc_hist_add(&w->st.commit_hist, lat);
             if (w->sum_lat_n < 256)
                 w->sum_lat[w->sum_lat_n++] = lat;
             LOG(LOG_INFO, LC_DB,
@@ -628,8 +600,7 @@ int writer_commit_rows(writer *w, const row *rows, size_t n,
     now = hktime_now_ms();
     /* In double: a recv_ts_ms far from now must not overflow int64. */
     for (size_t i = 0; i < n; i++)
-        writer_hist_add(w->st.lat_hist,
-                        (double)now - (double)rows[i].recv_ts_ms);
+        svc_hist_add(&w->st.lat_hist, (double)now - (double)rows[i].recv_ts_ms);
     atomic_fetch_add(&w->st.rows_inserted, ins);
     atomic_fetch_add(&w->st.rows_ignored, ign);
     atomic_fetch_add(&w->st.commits, 1);
@@ -671,8 +642,8 @@ static void log_summary(writer *w, int64_t now)
         "push_to_commit_ms_p50=%.1f push_to_commit_ms_p99=%.1f",
         win, (double)w->sum_inserted * per_min,
         (double)w->sum_ignored * per_min, p50, p95, queue_len(w->q), w->q->cap,
-        (long long)w->sum_batches, writer_hist_quantile(w->st.lat_hist, 0.50),
-        writer_hist_quantile(w->st.lat_hist, 0.99));
+        (long long)w->sum_batches, svc_hist_quantile(&w->st.lat_hist, 0.50),
+        svc_hist_quantile(&w->st.lat_hist, 0.99));
     w->sum_inserted = w->sum_ignored = w->sum_batches = 0;
     w->sum_lat_n = 0;
     w->last_summary_mono_ms = now;

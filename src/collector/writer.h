@@ -46,9 +46,9 @@
 #include "collector/spool.h"
 #include "collector/store.h"
 #include "collector/symtab.h"
+#include "svc/hist.h"
 
 #define WRITER_MAX_DAYS 4
-#define WRITER_LAT_BUCKETS 64
 #define WRITER_SEQ_NONE INT64_MIN
 /* Day files one run may set aside; beyond it a damaged file is retried
  * with backoff like any other error, so a failing disk cannot fill
@@ -88,10 +88,9 @@ typedef struct writer_stats {
     atomic_llong win_ignored;
     atomic_llong win_commits;
     atomic_llong win_out;
-    /* push-to-commit latency histogram: bucket i counts latencies in
-     * [2^(i/4) - 1, 2^((i+1)/4) - 1) ms (quarter-octave buckets) */
-    atomic_llong lat_hist[WRITER_LAT_BUCKETS];
-    atomic_llong commit_hist[WRITER_LAT_BUCKETS];
+    /* push-to-commit and commit latency, ms (svc/hist.h buckets) */
+    svc_hist lat_hist;
+    svc_hist commit_hist;
 } writer_stats;
 
 typedef struct writer {
@@ -177,9 +176,5 @@ void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts);
 /* "corrupt", "notadb", "foreign_schema" or "none" for a WRITER_ASIDE_*
  * value. Static storage. */
 const char *writer_aside_name(int reason);
-
-/* Percentile (0..1) of a histogram, in ms. */
-double writer_hist_quantile(const atomic_llong *hist, double q);
-void writer_hist_add(atomic_llong *hist, double ms);
 
 #endif

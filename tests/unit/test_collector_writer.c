@@ -585,27 +585,6 @@ static void test_seed_seq(void **state)
     assert_int_equal(atomic_load(&f->w.persisted_seq[f->id[4]]), 101);
 }
 
-static void test_hist(void **state)
-{
-    atomic_llong h[WRITER_LAT_BUCKETS];
-    (void)state;
-
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++)
-        atomic_init(&h[i], 0);
-    assert_float_equal(writer_hist_quantile(h, 0.5), 0.0, 0);
-    writer_hist_add(h, 0);     /* bucket 0 */
-    writer_hist_add(h, 100);   /* floor(4 * log2(101)) = 26 */
-    writer_hist_add(h, -5);    /* clamped to 0 */
-    writer_hist_add(h, 1e300); /* clamped to the last bucket */
-    assert_int_equal(atomic_load(&h[0]), 2);
-    assert_int_equal(atomic_load(&h[26]), 1);
-    assert_int_equal(atomic_load(&h[WRITER_LAT_BUCKETS - 1]), 1);
-    /* Upper bound of the bucket holding the q-th sample. */
-    assert_float_equal(writer_hist_quantile(h, 0.5), 0.189207115, 1e-6);
-    assert_float_equal(writer_hist_quantile(h, 0.75), 106.635, 1e-3);
-    assert_float_equal(writer_hist_quantile(h, 1.0), 65535.0, 1e-6);
-}
-
 /* ---- watchdog recovery handshake ---------------------------------------- */
 
 struct stuck {
@@ -722,7 +701,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_retry_until_healed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_seed_seq, setup, teardown),
-        cmocka_unit_test(test_hist),
         cmocka_unit_test_setup_teardown(test_recover_interrupts_stuck_writer,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_timeout, setup, teardown),
