@@ -21,8 +21,9 @@ ATT=$!
 E2E_PIDS+=("$ATT")
 sleep 1.5 # let all 200 connect
 probes=0 worst=0
-end=$((SECONDS + 7))
-while [ $SECONDS -lt $end ]; do
+# Probe while the attack lasts (the attacker exits after its 10 s); count
+# only probes that started while it was still running.
+while kill -0 "$ATT" 2>/dev/null; do
     out=$(curl -s -o "$T/h.json" -w '%{http_code} %{time_total}' --max-time 1 "$U/health" || true)
     code=${out%% *}
     ms=$(awk -v t="${out##* }" 'BEGIN { printf "%d", t * 1000 }')
@@ -36,7 +37,8 @@ done
 wait "$ATT" || fail "attack script failed"
 cat "$T/slow.stats"
 grep -q 'max_open=200' "$T/slow.stats" || fail "the attack did not hold 200 connections: $(cat "$T/slow.stats")"
-[ "$probes" -ge 10 ] || fail "only $probes probes"
+# Each probe takes <= 2.3 s even on a loaded machine, so >= 4 fit in 10 s.
+[ "$probes" -ge 4 ] || fail "only $probes probes during the attack"
 ok "200 slow connections: $probes /health + /metrics probes all 200 (worst /health ${worst} ms)"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$U/health")
