@@ -238,26 +238,12 @@ static const char *grade_of(int64_t rows, double largest, double total,
     return "A";
 }
 
-int ctl_quality_report(ctl_ctx *c, json_t **out)
+/* trading_day, generation times, host and version of a report. */
+static void report_header(json_t *doc, int day)
 {
-    char path[1300], b[64], host[256] = "";
-    json_t *doc = json_object(), *dbj = json_object(), *cov = json_object();
-    json_t *vol = json_object(), *rps = json_array(), *obs = json_object();
-    json_t *warn = json_array(), *stl = json_array(), *con = json_object();
-    json_t *gaps;
-    sqlite3 *db = NULL;
-    ctl_symrow *rows = NULL;
-    int n = 0, rc = CTL_OK;
-    int64_t total = 0, start = 0, end = 0, sz;
-    double largest = 0, gap_total = 0;
-    config *q = load_cfg(c);
-    struct stalls s;
-    bool exists = ctl_file_size(c->db_path) >= 0, ticks = false;
-    const char *sugg;
+    char b[64], host[256] = "";
 
-    *out = NULL;
-    memset(&s, 0, sizeof(s));
-    snprintf(b, sizeof(b), "%08d", c->day);
+    snprintf(b, sizeof(b), "%08d", day);
     json_object_set_new(doc, "trading_day",
                         json_sprintf("%.4s-%.2s-%.2s", b, b + 4, b + 6));
     json_object_set_new(doc, "trading_day_compact", json_string(b));
@@ -272,18 +258,123 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
     gethostname(host, sizeof(host) - 1);
     json_object_set_new(doc, "host", json_string(host));
     json_object_set_new(doc, "collector_version", json_string(HK_VERSION));
+}
 
-    json_object_set_new(dbj, "path", json_string(c->db_path));
+/* The report's "db" object: path, existence and file sizes. */
+static json_t *db_json(const char *db_path, bool exists)
+{
+    json_t *dbj = json_object();
+    char path[1300];
+    int64_t sz;
+
+    json_object_set_new(dbj, "path", json_string(db_path));
     json_object_set_new(dbj, "exists", json_boolean(exists));
-    sz = ctl_file_size(c->db_path);
+    sz = ctl_file_size(db_path);
     json_object_set_new(dbj, "size_bytes", json_integer(sz < 0 ? 0 : sz));
-    snprintf(path, sizeof(path), "%s-wal", c->db_path);
+    snprintf(path, sizeof(path), "%s-wal", db_path);
     sz = ctl_file_size(path);
     json_object_set_new(dbj, "wal_size_bytes", json_integer(sz < 0 ? 0 : sz));
-    snprintf(path, sizeof(path), "%s-shm", c->db_path);
+    snprintf(path, sizeof(path), "%s-shm", db_path);
     sz = ctl_file_size(path);
     json_object_set_new(dbj, "shm_size_bytes", json_integer(sz < 0 ? 0 : sz));
-    json_object_set_new(doc, "db", dbj);
+    return dbj;
+}
+
+/* The report's "coverage" object; *total gets the day's row count. */
+static json_t *coverage_json(const ctl_symrow *rows, int n, int64_t now_ms,
+                             int64_t *total_out)
+{
+    json_t *cov = json_object();
+    int64_t total = 0, start = 0, end = 0;
+
+    for (int i = 0; i < n; i++) {
+        total += rows[i].rows;
+        if (!start || rows[i].min_ts_ms < start)
+            start = rows[i].min_ts_ms;
+        if (rows[i].max_ts_ms > end)
+            end = rows[i].max_ts_ms;
+    }
+    json_object_set_new(cov, "start_ts_ms",
+                        start ? json_integer(start) : json_null());
+    json_object_set_new(cov, "end_ts_ms",
+                        end ? json_integer(end) : json_null());
+    json_object_set_new(cov, "start_hkt", hkt_json(start));
+    json_object_set_new(cov, "end_hkt", hkt_json(end));
+    json_object_set_new(cov, "duration_sec",
+                        end ? json_real(r3((double)(end - start) / 1000.0))
+                            : json_null());
+    json_object_set_new(cov, "last_tick_age_sec",
+                        end ? json_real(r3((double)(now_ms - end) / 1000.0))
+                            : json_null());
+    *total_out = total;
+    return cov;
+}
+
+/* The report's "volume" object; sorts rows by row count (descending). */
+static json_t *volume_json(ctl_symrow *rows, int n, int64_t total)
+{
+    json_t *vol = json_object(), *rps = json_array();
+
+    if (n > 0)
+        qsort(rows, (size_t)n, sizeof(*rows), by_rows);
+    for (int i = 0; i < n && i < LIST_CAP; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "symbol", json_string(rows[i].symbol));
+        json_object_set_new(o, "rows", json_integer(rows[i].rows));
+        json_object_set_new(o, "latest_ts_ms", json_integer(rows[i].max_ts_ms));
+        json_object_set_new(o, "latest_hkt", hkt_json(rows[i].max_ts_ms));
+        json_array_append_new(rps, o);
+    }
+    json_object_set_new(vol, "total_rows", json_integer(total));
+    json_object_set_new(vol, "rows_per_symbol", rps);
+    return vol;
+}
+
+/* The report's "observations" object; takes over the reference to warn. */
+static json_t *observations_json(const struct stalls *s, json_t *warn)
+{
+    json_t *obs = json_object(), *stl = json_array();
+
+    json_object_set_new(obs, "soft_stalls_total", json_integer(s->total));
+    json_object_set_new(obs, "soft_stalls_total_sec",
+                        json_real(r3(s->total_sec)));
+    json_object_set_new(obs, "largest_stall_sec", json_real(r3(s->largest)));
+    for (int i = 0; i < s->n_top; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "symbol", json_string(s->top[i].symbol));
+        json_object_set_new(o, "stall_sec", json_real(r3(s->top[i].sec)));
+        json_object_set_new(o, "stall_start_ts_ms",
+                            json_integer(s->top[i].start));
+        json_object_set_new(o, "stall_end_ts_ms", json_integer(s->top[i].end));
+        json_object_set_new(o, "stall_start_hkt", hkt_json(s->top[i].start));
+        json_object_set_new(o, "stall_end_hkt", hkt_json(s->top[i].end));
+        json_array_append_new(stl, o);
+    }
+    json_object_set_new(obs, "soft_stalls", stl);
+    json_object_set_new(obs, "warnings", warn);
+    return obs;
+}
+
+int ctl_quality_report(ctl_ctx *c, json_t **out)
+{
+    char path[1300];
+    json_t *doc = json_object(), *warn = json_array(), *con = json_object();
+    json_t *gaps;
+    sqlite3 *db = NULL;
+    ctl_symrow *rows = NULL;
+    int n = 0, rc = CTL_OK;
+    int64_t total = 0;
+    double largest = 0, gap_total = 0;
+    config *q = load_cfg(c);
+    struct stalls s;
+    bool exists = ctl_file_size(c->db_path) >= 0, ticks = false;
+    const char *sugg;
+
+    *out = NULL;
+    memset(&s, 0, sizeof(s));
+    report_header(doc, c->day);
+
+    json_object_set_new(doc, "db", db_json(c->db_path, exists));
 
     if (!exists) {
         json_array_append_new(warn, json_string("db_not_found"));
@@ -317,61 +408,14 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
                      &largest, &gap_total);
     sqlite3_close(db);
 
-    for (int i = 0; i < n; i++) {
-        total += rows[i].rows;
-        if (!start || rows[i].min_ts_ms < start)
-            start = rows[i].min_ts_ms;
-        if (rows[i].max_ts_ms > end)
-            end = rows[i].max_ts_ms;
-    }
-    json_object_set_new(cov, "start_ts_ms",
-                        start ? json_integer(start) : json_null());
-    json_object_set_new(cov, "end_ts_ms",
-                        end ? json_integer(end) : json_null());
-    json_object_set_new(cov, "start_hkt", hkt_json(start));
-    json_object_set_new(cov, "end_hkt", hkt_json(end));
-    json_object_set_new(cov, "duration_sec",
-                        end ? json_real(r3((double)(end - start) / 1000.0))
-                            : json_null());
-    json_object_set_new(cov, "last_tick_age_sec",
-                        end ? json_real(r3((double)(c->now_ms - end) / 1000.0))
-                            : json_null());
-    json_object_set_new(doc, "coverage", cov);
+    json_object_set_new(doc, "coverage",
+                        coverage_json(rows, n, c->now_ms, &total));
 
-    if (n > 0)
-        qsort(rows, (size_t)n, sizeof(*rows), by_rows);
-    for (int i = 0; i < n && i < LIST_CAP; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "symbol", json_string(rows[i].symbol));
-        json_object_set_new(o, "rows", json_integer(rows[i].rows));
-        json_object_set_new(o, "latest_ts_ms", json_integer(rows[i].max_ts_ms));
-        json_object_set_new(o, "latest_hkt", hkt_json(rows[i].max_ts_ms));
-        json_array_append_new(rps, o);
-    }
+    json_object_set_new(doc, "volume", volume_json(rows, n, total));
     free(rows);
-    json_object_set_new(vol, "total_rows", json_integer(total));
-    json_object_set_new(vol, "rows_per_symbol", rps);
-    json_object_set_new(doc, "volume", vol);
     json_object_set_new(doc, "gaps", gaps);
 
-    json_object_set_new(obs, "soft_stalls_total", json_integer(s.total));
-    json_object_set_new(obs, "soft_stalls_total_sec",
-                        json_real(r3(s.total_sec)));
-    json_object_set_new(obs, "largest_stall_sec", json_real(r3(s.largest)));
-    for (int i = 0; i < s.n_top; i++) {
-        json_t *o = json_object();
-        json_object_set_new(o, "symbol", json_string(s.top[i].symbol));
-        json_object_set_new(o, "stall_sec", json_real(r3(s.top[i].sec)));
-        json_object_set_new(o, "stall_start_ts_ms",
-                            json_integer(s.top[i].start));
-        json_object_set_new(o, "stall_end_ts_ms", json_integer(s.top[i].end));
-        json_object_set_new(o, "stall_start_hkt", hkt_json(s.top[i].start));
-        json_object_set_new(o, "stall_end_hkt", hkt_json(s.top[i].end));
-        json_array_append_new(stl, o);
-    }
-    json_object_set_new(obs, "soft_stalls", stl);
-    json_object_set_new(obs, "warnings", warn);
-    json_object_set_new(doc, "observations", obs);
+    json_object_set_new(doc, "observations", observations_json(&s, warn));
 
     json_object_set_new(con, "quality_grade",
                         json_string(grade_of(total, largest, gap_total,
@@ -389,32 +433,18 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
 
 /* ---- validate ---------------------------------------------------------- */
 
-int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
+/*
+ * validate's checks of the day file itself: appends reason and warning
+ * strings to the two arrays. Returns whether the file exists.
+ */
+static bool validate_db(ctl_ctx *c, const char *d, json_t *reasons,
+                        json_t *warnings)
 {
-    bool regen = false, strict = false, exists;
-    json_t *reasons = json_array(), *warnings = json_array(), *rep = NULL;
-    const char *val, *status;
-    char rpath[1300], d[16], detail[1800];
-    double largest = 0, gap_total = 0;
+    bool exists;
+    char detail[1800];
     sqlite3 *db = NULL;
     const char *why = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ctl_opt(argc, argv, &i, "--regen-report", &val)) != 0) {
-            if (m < 0 || ctl_parse_bool(val, &regen) != 0)
-                goto usage;
-        } else if ((m = ctl_opt(argc, argv, &i, "--strict", &val)) != 0) {
-            if (m < 0 || ctl_parse_bool(val, &strict) != 0)
-                goto usage;
-        } else {
-            json_decref(reasons);
-            json_decref(warnings);
-            return ctl_usage(c, "validate: unknown argument '%s'", argv[i]);
-        }
-    }
-    snprintf(d, sizeof(d), "%08d", c->day);
-    ctl_report_path(c, rpath, sizeof(rpath));
     exists = ctl_file_size(c->db_path) >= 0;
     if (!exists) {
         json_array_append_new(reasons,
@@ -466,6 +496,21 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
             json_array_append_new(warnings, json_string("gaps_table_missing"));
     }
     sqlite3_close(db);
+    return exists;
+}
+
+/*
+ * validate's checks against the quality report (generated when missing or
+ * with --regen-report 1), recorded into the report under "validate".
+ * Returns the overall status word: PASS, WARN or FAIL.
+ */
+static const char *validate_report(ctl_ctx *c, const char *rpath, bool exists,
+                                   bool regen, bool strict, json_t *reasons,
+                                   json_t *warnings)
+{
+    json_t *rep = NULL;
+    double largest = 0, gap_total = 0;
+    const char *status;
 
     if (exists) {
         if (!regen && ctl_file_size(rpath) >= 0)
@@ -514,6 +559,37 @@ int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
         (void)ctl_json_write_file(rep, rpath);
         json_decref(rep);
     }
+
+    return status;
+}
+
+int ctl_cmd_validate(ctl_ctx *c, int argc, char **argv)
+{
+    bool regen = false, strict = false, exists;
+    json_t *reasons = json_array(), *warnings = json_array();
+    const char *val, *status;
+    char rpath[1300], d[16];
+
+    for (int i = 1; i < argc; i++) {
+        int m;
+        if ((m = ctl_opt(argc, argv, &i, "--regen-report", &val)) != 0) {
+            if (m < 0 || ctl_parse_bool(val, &regen) != 0)
+                goto usage;
+        } else if ((m = ctl_opt(argc, argv, &i, "--strict", &val)) != 0) {
+            if (m < 0 || ctl_parse_bool(val, &strict) != 0)
+                goto usage;
+        } else {
+            json_decref(reasons);
+            json_decref(warnings);
+            return ctl_usage(c, "validate: unknown argument '%s'", argv[i]);
+        }
+    }
+    snprintf(d, sizeof(d), "%08d", c->day);
+    ctl_report_path(c, rpath, sizeof(rpath));
+    exists = validate_db(c, d, reasons, warnings);
+
+    status =
+        validate_report(c, rpath, exists, regen, strict, reasons, warnings);
 
     char next[256];
     if (strcmp(status, "FAIL") == 0)
