@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/tgconf.h"
+
 #define CONFIG_MAX_SYMBOLS 4096
 #define CONFIG_SYMBOL_LEN 32
 #define CONFIG_MAX_SESSIONS 8
@@ -106,7 +108,8 @@ typedef struct config {
     char log_format[8];           /* LOG_FORMAT, text | json */
     char config_file[1024];       /* the config file read, if any */
     char env_file[1024];          /* the env file read, if any */
-    unsigned char sources[96];    /* config_source per table entry */
+    tgconf tg;                    /* TG_*, HEALTH_INTERVAL_*, ALERT_* */
+    unsigned char sources[160];   /* config_source per table entry */
 } config;
 
 /* Where each variable's value came from, for --check-config. */

@@ -33,6 +33,7 @@
 #include "collector/queue.h"
 #include "collector/spool.h"
 #include "collector/symtab.h"
+#include "collector/telegram.h"
 #include "collector/writer.h"
 #include "common/hktime.h"
 #include "common/log.h"
@@ -79,6 +80,7 @@ typedef struct daemon {
     feed f;
     health h;
     http_ctx http;
+    telegram tg;
     uv_async_t admin_async;
     atomic_int admin_pending; /* HTTP_ADMIN_* bits, set by the HTTP thread */
     opend_crypto_ctx *cipher;
@@ -363,6 +365,7 @@ static void begin_shutdown(daemon_t *d)
     uv_close((uv_handle_t *)&d->admin_async, on_handle_closed);
     feed_stop(&d->f);
     health_stop(&d->h);
+    telegram_close(&d->tg, d->exit_code ? d->exit_reason : NULL);
     uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
     uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
@@ -588,6 +591,7 @@ static int run(daemon_t *d)
     uv_async_init(&d->loop, &d->admin_async, on_admin);
     d->admin_async.data = d;
     health_start(&d->h);
+    (void)telegram_start(&d->tg, cfg, &d->loop, &d->h);
     d->http = (http_ctx){.cfg = cfg,
                          .h = &d->h,
                          .w = &d->w,
@@ -648,6 +652,7 @@ static int run(daemon_t *d)
         "collector_exit code=%d reason=%s rows_pending=%zu", d->exit_code,
         d->exit_reason ? d->exit_reason : "signal", pending);
     uv_run(&d->loop, UV_RUN_NOWAIT);
+    telegram_free(&d->tg);
     uv_loop_close(&d->loop);
     feed_free(&d->f);
     writer_free(&d->w);
@@ -714,6 +719,7 @@ int main(int argc, char **argv)
         .app_dir = d.app_dir[0] ? d.app_dir : NULL,
     };
     int errors = config_load(&d.cfg, &lo);
+    errors += tgconf_check(&d.cfg.tg, false);
     if (d.cfg.env_file[0])
         snprintf(d.env_file, sizeof(d.env_file), "%s", d.cfg.env_file);
     if (d.cfg.config_file[0])
