@@ -77,6 +77,15 @@ void telegram_observer_init(telegram *t)
     t->start_wall = hktime_now_ms();
     memset(&t->sched, 0, sizeof(t->sched));
     t->sched.last_sent_ms = t->start_wall;
+    {
+        /* The "started" message stands for the digest a "once" rule
+         * would send right now (after close, lunch, holiday). */
+        phase ph = phase_of(t->cfg, t->start_wall);
+        int wd = hktime_hk_weekday(t->start_wall);
+        (void)tgsched_decide(&t->scfg, &t->sched, ph,
+                             ph != PHASE_HOLIDAY && wd >= 1 && wd <= 5,
+                             t->start_wall, NULL);
+    }
     for (int c = 0; c < TGMSG_N_CODES; c++)
         tgalert_init(&t->alerts[c]);
     for (int i = 0; i < RING; i++) {
