@@ -285,8 +285,7 @@ static void set_instance(telegram *t)
     snprintf(t->instance, sizeof(t->instance), "%s", host);
 }
 
-int telegram_start(telegram *t, const config *cfg, uv_loop_t *loop,
-                   health *h)
+int telegram_start(telegram *t, const config *cfg, uv_loop_t *loop, health *h)
 {
     const char *off = off_reason(&cfg->tg);
 

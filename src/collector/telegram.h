@@ -47,11 +47,11 @@
 
 typedef struct telegram_msg {
     char text[TELEGRAM_TEXT_MAX];
-    char kind[12];     /* START HEALTH ALERT RECOVERED STOP */
-    char severity[8];  /* OK WARN ALERT */
-    char code[24];     /* fingerprint: alert code, or the kind */
-    char eid[16];      /* eid-xxxxxxxx, or "none" */
-    long long thread;  /* message_thread_id, 0 = none */
+    char kind[12];    /* START HEALTH ALERT RECOVERED STOP */
+    char severity[8]; /* OK WARN ALERT */
+    char code[24];    /* fingerprint: alert code, or the kind */
+    char eid[16];     /* eid-xxxxxxxx, or "none" */
+    long long thread; /* message_thread_id, 0 = none */
 } telegram_msg;
 
 typedef struct telegram {
@@ -106,8 +106,7 @@ typedef struct telegram {
  * the collector runs on without notifications). t must be zeroed or
  * freshly declared static; cfg and h must outlive t.
  */
-int telegram_start(telegram *t, const config *cfg, uv_loop_t *loop,
-                   health *h);
+int telegram_start(telegram *t, const config *cfg, uv_loop_t *loop, health *h);
 
 /*
  * Event thread, at the start of shutdown: stop the observer, enqueue an
@@ -126,9 +125,10 @@ void telegram_free(telegram *t);
 
 /*
  * Queue one message (any thread). kind/severity/code/reason/eid are
- * short words (reason: why now, e.g. raise, escalation, trading); text is copied (cut at TELEGRAM_TEXT_MAX - 1). Logs
- * telegram_enqueue, or telegram_queue_full and returns -1 when the queue
- * is full or stopping. Returns 0 when queued.
+ * short words (reason: why now, e.g. raise, escalation, trading); text is
+ * copied (cut at TELEGRAM_TEXT_MAX - 1). Logs telegram_enqueue, or
+ * telegram_queue_full and returns -1 when the queue is full or stopping.
+ * Returns 0 when queued.
  */
 int telegram_enqueue(telegram *t, const char *kind, const char *severity,
                      const char *code, const char *reason, const char *eid,

@@ -29,8 +29,7 @@ const char *tgalert_action_name(tgalert_action act)
     }
 }
 
-static tgalert_action raise_now(const tgalert_cfg *cfg, tgalert *a,
-                                int64_t now)
+static tgalert_action raise_now(const tgalert_cfg *cfg, tgalert *a, int64_t now)
 {
     a->state = TGALERT_FIRING;
     a->last_raise = now;

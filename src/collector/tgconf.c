@@ -17,8 +17,7 @@
 
 #include "common/log.h"
 
-static void bad(bool quiet, const char *var, const char *val,
-                const char *why)
+static void bad(bool quiet, const char *var, const char *val, const char *why)
 {
     char q1[512], q2[256];
     if (!quiet)
@@ -83,7 +82,7 @@ static void derive_cadence(tgconf *tc)
     int o = tc->health_offhours_sec > 0 ? tc->health_offhours_sec : base;
     tc->eff_trading_sec = t < 900 ? 900 : t > 1800 ? 1800 : t;
     tc->eff_offhours_sec = o < 30 ? 30 : o;
-    tc->eff_fixed_sec = tc->health_fixed_sec <= 0  ? 0
+    tc->eff_fixed_sec = tc->health_fixed_sec <= 0   ? 0
                         : tc->health_fixed_sec < 30 ? 30
                                                     : tc->health_fixed_sec;
 }

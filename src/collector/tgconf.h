@@ -60,7 +60,7 @@ typedef struct tgconf {
     long long thread_main; /* parsed thread ids, 0 = none */
     long long thread_health;
     long long thread_ops;
-    bool holiday_daily; /* TG_HEALTH_HOLIDAY_MODE=daily */
+    bool holiday_daily;   /* TG_HEALTH_HOLIDAY_MODE=daily */
     int eff_trading_sec;  /* effective trading cadence (900..1800) */
     int eff_offhours_sec; /* effective off-hours cadence (>= 30) */
     int eff_fixed_sec;    /* effective fixed cadence (0 or >= 30) */

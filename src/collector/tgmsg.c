@@ -156,8 +156,8 @@ static void numbers(struct out *o, tgmsg_code code, const tgmsg_facts *f)
             f->busy_per_min, secs(f->last_commit_age_sec, a, sizeof(a)));
         break;
     case TGMSG_DISK_LOW:
-        put(o, "free %d%% (%.1f GB) on %s\n", f->disk_free_pct,
-            f->disk_free_gb, f->data_root);
+        put(o, "free %d%% (%.1f GB) on %s\n", f->disk_free_pct, f->disk_free_gb,
+            f->data_root);
         break;
     case TGMSG_SPOOL_GROWING:
         put(o, "spool %zu rows, queue %zu/%zu\n", f->spool_rows, f->queue,
@@ -178,8 +178,8 @@ int tgmsg_alert(tgmsg_code code, int reminder, int64_t since_ms,
     if (code >= TGMSG_N_CODES)
         return -1;
     if (reminder > 0)
-        put(&o, "[%s] %s (reminder %d) %s\n", f->instance,
-            codes[code].severity, reminder, codes[code].title);
+        put(&o, "[%s] %s (reminder %d) %s\n", f->instance, codes[code].severity,
+            reminder, codes[code].title);
     else
         put(&o, "[%s] %s %s\n", f->instance, codes[code].severity,
             codes[code].title);

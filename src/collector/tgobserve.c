@@ -97,8 +97,8 @@ void telegram_observer_init(telegram *t)
 }
 
 /* Gather the facts of this second (reads the rings, changes nothing). */
-static void gather(const telegram *t, const health_snapshot *s,
-                   tgmsg_facts *f, tgwatch_in *in)
+static void gather(const telegram *t, const health_snapshot *s, tgmsg_facts *f,
+                   tgwatch_in *in)
 {
     writer *w = t->h->w;
     int64_t now = hktime_now_ms();
@@ -124,8 +124,8 @@ static void gather(const telegram *t, const health_snapshot *s,
     f->reconnects = (long long)s->c.reconnects;
     f->busy_per_min = busy - t->busy_ring[p];
     f->last_commit_age_sec = lc > 0 ? (double)(mono - lc) / 1000.0 : -1;
-    f->lag_sec = s->max_ts_seen > 0 ? (double)(now - s->max_ts_seen) / 1000.0
-                                    : -1;
+    f->lag_sec =
+        s->max_ts_seen > 0 ? (double)(now - s->max_ts_seen) / 1000.0 : -1;
     f->uptime_sec = (mono - s->start_mono) / 1000;
     f->disk_free_pct = t->disk_free_pct;
     f->disk_free_gb = t->disk_free_gb;
@@ -193,10 +193,9 @@ static void act_on(telegram *t, int code, tgalert_action act,
         telegram_enqueue(t, "ALERT", sev, name, why, t->eids[code], text);
         break;
     case TGALERT_RECOVER:
-        tgmsg_recovered((tgmsg_code)code, a->bad_since, f, text,
-                        sizeof(text));
-        telegram_enqueue(t, "RECOVERED", "OK", name, "recovered",
-                         t->eids[code], text);
+        tgmsg_recovered((tgmsg_code)code, a->bad_since, f, text, sizeof(text));
+        telegram_enqueue(t, "RECOVERED", "OK", name, "recovered", t->eids[code],
+                         text);
         break;
     case TGALERT_SUPPRESS:
         LOG(LOG_INFO, LC_TELEGRAM,
@@ -210,8 +209,8 @@ static void act_on(telegram *t, int code, tgalert_action act,
     }
 }
 
-static void digest(telegram *t, const health_snapshot *s,
-                   const tgmsg_facts *f, const char *severity)
+static void digest(telegram *t, const health_snapshot *s, const tgmsg_facts *f,
+                   const char *severity)
 {
     char text[TELEGRAM_TEXT_MAX];
     const char *why = NULL;
@@ -251,9 +250,8 @@ void telegram_observe(telegram *t)
     advance(t, &s);
     tgwatch_eval(&in, bad);
     for (int c = 0; c < TGMSG_N_CODES; c++) {
-        tgalert_action act =
-            tgalert_step(uses_grace(c) ? &t->acfg : &nograce, &t->alerts[c],
-                         bad[c], f.now_ms);
+        tgalert_action act = tgalert_step(uses_grace(c) ? &t->acfg : &nograce,
+                                          &t->alerts[c], bad[c], f.now_ms);
         act_on(t, c, act, &f);
         if (t->alerts[c].state == TGALERT_FIRING &&
             strcmp(severity, "ALERT") != 0)

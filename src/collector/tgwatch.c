@@ -13,10 +13,10 @@ void tgwatch_eval(const tgwatch_in *in, bool bad[TGMSG_N_CODES])
 
     bad[TGMSG_DISCONNECT] = !in->connected;
     bad[TGMSG_PERSIST_STALL] = in->watchdog_acting || in->writer_dead;
-    bad[TGMSG_SQLITE_BUSY] = in->busy_threshold > 0 &&
-                             in->busy_last_min >= in->busy_threshold;
-    bad[TGMSG_DISK_LOW] = in->disk_free_pct >= 0 &&
-                          in->disk_free_pct < in->disk_min_free_pct;
+    bad[TGMSG_SQLITE_BUSY] =
+        in->busy_threshold > 0 && in->busy_last_min >= in->busy_threshold;
+    bad[TGMSG_DISK_LOW] =
+        in->disk_free_pct >= 0 && in->disk_free_pct < in->disk_min_free_pct;
     bad[TGMSG_SPOOL_GROWING] =
         in->spool_rows > 0 && in->spool_rows > in->spool_rows_min_ago;
     lag_ms = in->max_ts_ms > 0 ? in->now_ms - in->max_ts_ms : in->uptime_ms;

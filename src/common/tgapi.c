@@ -123,9 +123,9 @@ static void parse_answer(const char *body, tgapi_result *res)
         res->message_id = json_integer_value(v);
     v = json_object_get(json_object_get(doc, "parameters"), "retry_after");
     if (json_is_integer(v) && json_integer_value(v) > 0)
-        res->retry_after = (int)(json_integer_value(v) > 86400
-                                     ? 86400
-                                     : json_integer_value(v));
+        res->retry_after =
+            (int)(json_integer_value(v) > 86400 ? 86400
+                                                : json_integer_value(v));
     v = json_object_get(doc, "description");
     if (json_is_string(v))
         snprintf(res->err, sizeof(res->err), "%s", json_string_value(v));

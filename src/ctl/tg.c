@@ -24,7 +24,7 @@
 #include "ctl/ctl.h"
 
 #define TG_TEST_TEXT                                                           \
-    "hk-tick-collector 測試通知\n結論：Telegram 設定可用\n"                    \
+    "hk-tick-collector 測試通知\n結論：Telegram 設定可用\n"         \
     "建議：可開始驗證 health / alert 訊息"
 
 struct tg_args {
@@ -69,8 +69,7 @@ static int parse_args(ctl_ctx *c, int argc, char **argv, struct tg_args *a)
     }
     pick(c, a->token, sizeof(a->token), token, "TG_TOKEN", "TG_BOT_TOKEN");
     pick(c, a->chat, sizeof(a->chat), chat, "TG_CHAT_ID", NULL);
-    pick(c, a->thread, sizeof(a->thread), thread, "TG_MESSAGE_THREAD_ID",
-         NULL);
+    pick(c, a->thread, sizeof(a->thread), thread, "TG_MESSAGE_THREAD_ID", NULL);
     pick(c, a->base, sizeof(a->base), NULL, "TG_API_BASE", NULL);
     if (!a->base[0])
         snprintf(a->base, sizeof(a->base), "%s", TGAPI_DEFAULT_BASE);
