@@ -3,7 +3,8 @@
 # the simulator: the started message, an OpenD disconnect alert and its
 # recovery (thread ids, exact first lines), Telegram's 429 retry_after,
 # the local rate limit, a full queue, a hanging API at stop (the collector
-# still stops in time), the disabled notifier, and the token in no log.
+# still stops in time), an SQLITE_BUSY alert and a digest, the disabled
+# notifier, and the token in no log.
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
@@ -142,6 +143,34 @@ grep -q "telegram_notifier_stopped sent=0 failed=2 dropped=1" "$T/collector.log"
     fail "counters after a hanging API: $(grep telegram_notifier_stopped "$T/collector.log")"
 cat "$T/collector.log" >>"$T/all.log"
 ok "full queue drops (telegram_queue_full); hanging API, stop in ${el} ms"
+
+# ---- 5. SQLITE_BUSY alert, then a digest that reports it -----------------
+echo ok >"$T/mode"
+tg_collector HEALTH_FIXED_INTERVAL_SEC=30 TG_SQLITE_BUSY_ALERT_THRESHOLD=3 \
+    SQLITE_BUSY_TIMEOUT_MS=100 PERSIST_RETRY_BACKOFF_SEC=0.1 \
+    PERSIST_RETRY_BACKOFF_MAX_SEC=0.2
+wait_log "telegram_send_ok kind=START" 10
+wait_log "persist_ticks" 15
+DB=$(ls "$DATA"/[0-9]*.db | head -n1)
+lock_db "$DB"
+wait_log "telegram_send_ok kind=ALERT mode=send severity=WARN fingerprint=SQLITE_BUSY" 15
+unlock_db
+n=$(nreq)
+txt=$(req_field "$n" text)
+[ "$(echo "$txt" | head -1)" = "[e2e-hk] WARN SQLite busy (database is locked)" ] || fail "busy text: $txt"
+[ "$(echo "$txt" | tail -1)" = "run: fuser -v $DB" ] || fail "busy command: $txt"
+# The fixed cadence (floor 30 s) sends a digest to the health thread; the
+# busy alert is still firing (one-minute window), so it says WARN.
+wait_log "telegram_send_ok kind=HEALTH mode=send severity=WARN fingerprint=HEALTH" 40
+n=$(nreq)
+txt=$(req_field "$n" text)
+echo "$txt" | head -1 | grep -Eq '^\[e2e-hk\] HEALTH WARN [a-z-]+$' || fail "digest text: $txt"
+[ "$(echo "$txt" | sed -n 2p)" = "OpenD connected, 2 symbols" ] || fail "digest line 2: $txt"
+[ "$(req_field "$n" message_thread_id)" = "8" ] || fail "digest thread id"
+stop_collector TERM
+[ "$COL_RC" = 0 ] || fail "exit $COL_RC"
+cat "$T/collector.log" >>"$T/all.log"
+ok "SQLITE_BUSY beyond the threshold alerts; fixed-cadence digest to the health thread"
 
 # ---- 5. disabled: one line, no thread, no request -------------------------
 echo ok >"$T/mode"
