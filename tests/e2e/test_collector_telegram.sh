@@ -58,7 +58,7 @@ wait_req() {
 }
 
 # ---- 1. started, alert, recovery -----------------------------------------
-tg_collector
+tg_collector HTTP_PORT=-1
 wait_log "telegram_notifier_started notify_schema=c1 " 10
 wait_log "telegram_send_ok kind=START mode=send severity=OK fingerprint=START attempt=1" 10
 [ "$(req_field 1 text | head -1)" = "[e2e-hk] STARTED hk-tick-collector 0.1.0" ] ||
@@ -87,6 +87,11 @@ txt=$(req_field "$n" text)
 [ "$(echo "$txt" | head -1)" = "[e2e-hk] RECOVERED OpenD disconnected" ] || fail "recovery text: $txt"
 ok "reconnect sends the recovery"
 
+HP=$(sed -n 's/.*http_listening host=[^ ]* port=\([0-9]*\).*/\1/p' "$T/collector.log" | head -1)
+[ -n "$HP" ] || fail "no http_listening line"
+for ep in status health metrics; do
+    curl -s "http://127.0.0.1:$HP/$ep" >>"$T/all.log" || fail "GET /$ep"
+done
 stop_collector TERM
 [ "$COL_RC" = 0 ] || fail "exit $COL_RC"
 grep -q "telegram_notifier_stopped sent=3 failed=0 dropped=0" "$T/collector.log" ||
@@ -152,9 +157,19 @@ tg_collector HEALTH_FIXED_INTERVAL_SEC=30 TG_SQLITE_BUSY_ALERT_THRESHOLD=3 \
 wait_log "telegram_send_ok kind=START" 10
 wait_log "persist_ticks" 15
 DB=$(ls "$DATA"/[0-9]*.db | head -n1)
-lock_db "$DB"
-wait_log "telegram_send_ok kind=ALERT mode=send severity=WARN fingerprint=SQLITE_BUSY" 15
-unlock_db
+# Hold a write lock from another process (waiting for it if the collector
+# is mid-commit, unlike lib.sh's lock_db).
+rm -f "$T/lk"
+mkfifo "$T/lk"
+sqlite3 "$DB" <"$T/lk" >/dev/null 2>&1 &
+LK=$!
+E2E_PIDS+=("$LK")
+exec 8>"$T/lk"
+printf '.timeout 10000\nBEGIN IMMEDIATE;\nSELECT 1;\n' >&8
+wait_log "telegram_send_ok kind=ALERT mode=send severity=WARN fingerprint=SQLITE_BUSY" 20
+echo "ROLLBACK;" >&8
+exec 8>&-
+wait "$LK" 2>/dev/null || true
 n=$(nreq)
 txt=$(req_field "$n" text)
 [ "$(echo "$txt" | head -1)" = "[e2e-hk] WARN SQLite busy (database is locked)" ] || fail "busy text: $txt"
@@ -204,4 +219,4 @@ for l in open(sys.argv[1]):
     assert r["token_ok"], r
     assert sys.argv[2] not in json.dumps(r["body"], ensure_ascii=False), r
 EOF
-ok "token in no log line, no --check-config output, no message body"
+ok "token in no log line, --check-config, /status, /health, /metrics or message body"
