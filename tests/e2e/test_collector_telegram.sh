@@ -3,8 +3,9 @@
 # the simulator: the started message, an OpenD disconnect alert and its
 # recovery (thread ids, exact first lines), Telegram's 429 retry_after,
 # the local rate limit, a full queue, a hanging API at stop (the collector
-# still stops in time), an SQLITE_BUSY alert and a digest, the disabled
-# notifier, and the token in no log.
+# still stops in time), an SQLITE_BUSY alert and a digest, a watchdog
+# give-up (alert + exit message), the disabled notifier, and the token in
+# no log.
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
@@ -187,7 +188,39 @@ stop_collector TERM
 cat "$T/collector.log" >>"$T/all.log"
 ok "SQLITE_BUSY beyond the threshold alerts; fixed-cadence digest to the health thread"
 
-# ---- 5. disabled: one line, no thread, no request -------------------------
+# ---- 6. watchdog give-up: PERSIST_STALL alert, then the exit message -----
+tg_collector HEALTH_TICK_SEC=1 WATCHDOG_STALL_SEC=2 \
+    WATCHDOG_RECOVERY_MAX_FAILURES=2 WATCHDOG_QUEUE_THRESHOLD_ROWS=10 \
+    SQLITE_BUSY_TIMEOUT_MS=100 PERSIST_RETRY_BACKOFF_SEC=0.1 \
+    PERSIST_RETRY_BACKOFF_MAX_SEC=0.2 TG_SQLITE_BUSY_ALERT_THRESHOLD=1000000
+wait_log "telegram_send_ok kind=START" 10
+wait_log "persist_ticks" 15
+rm -f "$T/lk"
+mkfifo "$T/lk"
+sqlite3 "$DB" <"$T/lk" >/dev/null 2>&1 &
+LK=$!
+E2E_PIDS+=("$LK")
+exec 8>"$T/lk"
+printf '.timeout 10000\nBEGIN IMMEDIATE;\nSELECT 1;\n' >&8
+set +e
+wait "$COL_PID"
+COL_RC=$?
+set -e
+echo "ROLLBACK;" >&8
+exec 8>&-
+wait "$LK" 2>/dev/null || true
+[ "$COL_RC" = 1 ] || fail "watchdog exit code $COL_RC, want 1"
+grep -q "telegram_send_ok kind=ALERT mode=send severity=ALERT fingerprint=PERSIST_STALL" "$T/collector.log" ||
+    fail "no PERSIST_STALL alert sent"
+grep -q "telegram_send_ok kind=STOP mode=send severity=ALERT fingerprint=STOP" "$T/collector.log" ||
+    fail "no exit message sent"
+n=$(nreq)
+[ "$(req_field "$n" text | head -1)" = "[e2e-hk] ALERT collector exiting: persistent_stall" ] ||
+    fail "exit text: $(req_field "$n" text)"
+cat "$T/collector.log" >>"$T/all.log"
+ok "watchdog give-up: PERSIST_STALL alert and the exit message sent before exit 1"
+
+# ---- 7. disabled: one line, no thread, no request -------------------------
 echo ok >"$T/mode"
 n0=$(nreq)
 : >"$T/collector.log"
