@@ -254,18 +254,25 @@ static const char *off_reason(const tgconf *tc)
 static void log_started(const telegram *t)
 {
     const tgconf *tc = &t->cfg->tg;
-    char q1[128], q2[300];
+    char q1[128], q2[300], q3[160];
     LOG(LOG_INFO, LC_TELEGRAM,
         "telegram_notifier_started notify_schema=%s version=%s chat_id=%s "
         "thread_id=%s thread_health_id=%s thread_ops_id=%s parse_mode=none "
         "token=<redacted> rate_limit_per_min=%d interactive_enabled=False "
-        "queue_max=%d api_base=%s instance=%s",
+        "queue_max=%d api_base=%s instance=%s cadence_trading=%d "
+        "cadence_offhours=%d cadence_fixed=%d lunch_once=%d "
+        "after_close_once=%d holiday_mode=%s alert_grace_sec=%d "
+        "alert_cooldown_sec=%d alert_steps=%s",
         TELEGRAM_SCHEMA, HK_VERSION, log_quote(tc->chat_id, q1, sizeof(q1)),
         tc->thread_id[0] ? tc->thread_id : "none",
         tc->thread_health_id[0] ? tc->thread_health_id : "none",
         tc->thread_ops_id[0] ? tc->thread_ops_id : "none",
         tc->rate_limit_per_min, tc->queue_max,
-        log_quote(tc->api_base, q2, sizeof(q2)), t->instance);
+        log_quote(tc->api_base, q2, sizeof(q2)), t->instance,
+        tc->eff_trading_sec, tc->eff_offhours_sec, tc->eff_fixed_sec,
+        tc->health_lunch_once, tc->health_after_close,
+        tc->holiday_daily ? "daily" : "disabled", tc->alert_grace_sec,
+        tc->alert_cooldown_sec, log_quote(tc->alert_steps, q3, sizeof(q3)));
 }
 
 static void on_timer(uv_timer_t *tm)

@@ -69,6 +69,7 @@ void tgalert_init(tgalert *a);
 tgalert_action tgalert_step(const tgalert_cfg *cfg, tgalert *a, bool bad,
                             int64_t now_ms);
 
+/* "raise", "remind", "recover", "suppress" or "none" (static strings). */
 const char *tgalert_action_name(tgalert_action act);
 
 #endif

@@ -54,7 +54,8 @@ typedef enum tgsched_verdict {
  * weekends and holidays. On TGSCHED_SEND the state records the send;
  * otherwise it is unchanged. *why (may be NULL) names the rule:
  * "trading", "lunch_once", "after_close_once", "offhours", "fixed",
- * "holiday_daily", "holiday_disabled", "lunch_done", "after_close_done",
+ * "holiday_daily", "holiday_disabled", "holiday_done", "lunch_done",
+ * "after_close_done",
  * "night". The returned string is static.
  */
 tgsched_verdict tgsched_decide(const tgsched_cfg *cfg, tgsched_state *st,
