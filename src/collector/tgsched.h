@@ -55,8 +55,7 @@ typedef enum tgsched_verdict {
  * otherwise it is unchanged. *why (may be NULL) names the rule:
  * "trading", "lunch_once", "after_close_once", "offhours", "fixed",
  * "holiday_daily", "holiday_disabled", "holiday_done", "lunch_done",
- * "after_close_done",
- * "night". The returned string is static.
+ * "after_close_done", "night". The returned string is static.
  */
 tgsched_verdict tgsched_decide(const tgsched_cfg *cfg, tgsched_state *st,
                                phase ph, bool trading_day, int64_t now_ms,
