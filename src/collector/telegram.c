@@ -130,7 +130,7 @@ static void deliver(telegram *t, const telegram_msg *m)
     tgapi_req req = {
         .api_base = tc->api_base,
         .token = tc->token,
-        .chat_id = tc->chat_id,
+        .chat_id = m->chat[0] ? m->chat : tc->chat_id,
         .thread_id = m->thread,
         .text = m->text,
         .connect_timeout_ms = 5000,
@@ -193,22 +193,16 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
-int telegram_enqueue(telegram *t, const char *kind, const char *severity,
-                     const char *code, const char *reason, const char *eid,
-                     const char *text)
+static int push(telegram *t, const telegram_msg *src, const char *reason,
+                const char *text)
 {
     telegram_msg *m;
-    bool health = strcmp(kind, "HEALTH") == 0;
-    const tgconf *tc = &t->cfg->tg;
-    long long thread = health ? tc->thread_health : tc->thread_ops;
     char th[24];
 
     if (!t->active)
         return -1;
-    if (thread == 0)
-        thread = tc->thread_main;
-    if (thread)
-        snprintf(th, sizeof(th), "%lld", thread);
+    if (src->thread)
+        snprintf(th, sizeof(th), "%lld", src->thread);
     else
         snprintf(th, sizeof(th), "none");
     pthread_mutex_lock(&t->mu);
@@ -219,24 +213,55 @@ int telegram_enqueue(telegram *t, const char *kind, const char *severity,
             "telegram_queue_full kind=%s mode=send severity=%s "
             "fingerprint=%s dropped=1 thread_id=%s eid=%s sid=none "
             "queue=%d/%d",
-            kind, severity, code, th, eid, t->cap, t->cap);
+            src->kind, src->severity, src->code, th, src->eid, t->cap, t->cap);
         return -1;
     }
     m = &t->slots[(t->head + t->count) % t->cap];
+    *m = *src;
     snprintf(m->text, sizeof(m->text), "%s", text);
-    snprintf(m->kind, sizeof(m->kind), "%s", kind);
-    snprintf(m->severity, sizeof(m->severity), "%s", severity);
-    snprintf(m->code, sizeof(m->code), "%s", code);
-    snprintf(m->eid, sizeof(m->eid), "%s", eid);
-    m->thread = thread;
     t->count++;
     pthread_cond_signal(&t->cv);
     pthread_mutex_unlock(&t->mu);
     LOG(LOG_INFO, LC_TELEGRAM,
         "telegram_enqueue kind=%s mode=send severity=%s fingerprint=%s "
         "reason=%s thread_id=%s eid=%s sid=none",
-        kind, severity, code, reason, th, eid);
+        src->kind, src->severity, src->code, reason, th, src->eid);
     return 0;
+}
+
+int telegram_enqueue(telegram *t, const char *kind, const char *severity,
+                     const char *code, const char *reason, const char *eid,
+                     const char *text)
+{
+    static const telegram_msg zero;
+    telegram_msg m = zero;
+    const tgconf *tc;
+
+    if (!t->active)
+        return -1;
+    tc = &t->cfg->tg;
+    m.thread = strcmp(kind, "HEALTH") == 0 ? tc->thread_health : tc->thread_ops;
+    if (m.thread == 0)
+        m.thread = tc->thread_main;
+    snprintf(m.kind, sizeof(m.kind), "%s", kind);
+    snprintf(m.severity, sizeof(m.severity), "%s", severity);
+    snprintf(m.code, sizeof(m.code), "%s", code);
+    snprintf(m.eid, sizeof(m.eid), "%s", eid);
+    return push(t, &m, reason, text);
+}
+
+int telegram_reply(telegram *t, const char *chat, long long thread,
+                   const char *command, const char *text)
+{
+    static const telegram_msg zero;
+    telegram_msg m = zero;
+    m.thread = thread;
+    snprintf(m.chat, sizeof(m.chat), "%s", chat);
+    snprintf(m.kind, sizeof(m.kind), "ACTION");
+    snprintf(m.severity, sizeof(m.severity), "OK");
+    snprintf(m.code, sizeof(m.code), "%s", command);
+    snprintf(m.eid, sizeof(m.eid), "none");
+    return push(t, &m, "command", text);
 }
 
 /* Why the notifier is off, or NULL when it can run. */
@@ -258,7 +283,7 @@ static void log_started(const telegram *t)
     LOG(LOG_INFO, LC_TELEGRAM,
         "telegram_notifier_started notify_schema=%s version=%s chat_id=%s "
         "thread_id=%s thread_health_id=%s thread_ops_id=%s parse_mode=none "
-        "token=<redacted> rate_limit_per_min=%d interactive_enabled=False "
+        "token=<redacted> rate_limit_per_min=%d interactive_enabled=%s "
         "queue_max=%d api_base=%s instance=%s cadence_trading=%d "
         "cadence_offhours=%d cadence_fixed=%d lunch_once=%d "
         "after_close_once=%d holiday_mode=%s alert_grace_sec=%d "
@@ -267,8 +292,8 @@ static void log_started(const telegram *t)
         tc->thread_id[0] ? tc->thread_id : "none",
         tc->thread_health_id[0] ? tc->thread_health_id : "none",
         tc->thread_ops_id[0] ? tc->thread_ops_id : "none",
-        tc->rate_limit_per_min, tc->queue_max,
-        log_quote(tc->api_base, q2, sizeof(q2)), t->instance,
+        tc->rate_limit_per_min, tc->interactive ? "True" : "False",
+        tc->queue_max, log_quote(tc->api_base, q2, sizeof(q2)), t->instance,
         tc->eff_trading_sec, tc->eff_offhours_sec, tc->eff_fixed_sec,
         tc->health_lunch_once, tc->health_after_close,
         tc->holiday_daily ? "daily" : "disabled", tc->alert_grace_sec,
@@ -325,6 +350,7 @@ int telegram_start(telegram *t, const config *cfg, uv_loop_t *loop, health *h)
     }
     t->thread_started = true;
     log_started(t);
+    (void)telegram_action_start(t);
     telegram_observer_init(t);
     uv_timer_init(loop, &t->timer);
     t->timer.data = t;
@@ -359,6 +385,7 @@ void telegram_close(telegram *t, const char *failure_reason)
         if (failure_reason)
             telegram_send_stopping(t, failure_reason);
     }
+    telegram_action_close(t);
     pthread_mutex_lock(&t->mu);
     if (!t->stopping) {
         t->stopping = true;
@@ -374,6 +401,7 @@ void telegram_free(telegram *t)
     if (!t->active)
         return;
     telegram_close(t, NULL);
+    telegram_action_join(t, atomic_load(&t->drain_deadline_mono) + 1000);
     if (t->thread_started) {
         struct timespec ts;
         int64_t left =

@@ -40,7 +40,7 @@
 #include "collector/tgmsg.h"
 #include "collector/tgsched.h"
 
-#define TELEGRAM_TEXT_MAX 1024
+#define TELEGRAM_TEXT_MAX 4096 /* Telegram's own limit */
 #define TELEGRAM_DRAIN_MS 3000
 #define TELEGRAM_SCHEMA "c1"
 #define LC_TELEGRAM "hk_tick_collector.notifiers.telegram"
@@ -52,6 +52,7 @@ typedef struct telegram_msg {
     char code[24];    /* fingerprint: alert code, or the kind */
     char eid[16];     /* eid-xxxxxxxx, or "none" */
     long long thread; /* message_thread_id, 0 = none */
+    char chat[64];    /* chat id; empty = TG_CHAT_ID */
 } telegram_msg;
 
 typedef struct telegram {
@@ -95,6 +96,15 @@ typedef struct telegram {
     int ticks;
     int disk_free_pct;
     double disk_free_gb;
+    /* interactive commands (tgaction.c; action thread only, except the
+     * atomics) */
+    bool action_started;
+    pthread_t action_thread;
+    atomic_bool action_stop;
+    long long offset;  /* next getUpdates offset */
+    int64_t *act_mono; /* ring of recent command times (rate limit) */
+    int act_pos;
+    char ctl_path[1024]; /* hk-tickctl next to the collector binary */
 } telegram;
 
 /*
@@ -133,6 +143,25 @@ void telegram_free(telegram *t);
 int telegram_enqueue(telegram *t, const char *kind, const char *severity,
                      const char *code, const char *reason, const char *eid,
                      const char *text);
+
+/*
+ * Queue a reply to an interactive command into chat (thread: the topic
+ * the command came from, 0 = none). Same contract as telegram_enqueue
+ * (kind ACTION, severity OK, fingerprint = the command name).
+ */
+int telegram_reply(telegram *t, const char *chat, long long thread,
+                   const char *command, const char *text);
+
+/*
+ * Interactive commands (tgaction.c): with TG_INTERACTIVE_ENABLED=1 and
+ * TG_ADMIN_USER_IDS set, start the getUpdates thread (logs
+ * telegram_interactive_started or why it is off). Returns 0 or -1.
+ */
+int telegram_action_start(telegram *t);
+/* Ask the getUpdates thread to stop (any thread; non-blocking). */
+void telegram_action_close(telegram *t);
+/* Join it, bounded like the sender (telegram_free calls this). */
+void telegram_action_join(telegram *t, int64_t deadline_mono);
 
 /* Observer body, one call per second (tgobserve.c; event thread). */
 void telegram_observe(telegram *t);

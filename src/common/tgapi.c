@@ -88,7 +88,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     return req->abort_fn && req->abort_fn(req->ud) ? 1 : 0;
 }
 
-static char *request_json(const tgapi_req *req)
+static char *message_json(const tgapi_req *req)
 {
     json_t *o = json_object();
     char *s;
@@ -105,8 +105,9 @@ static char *request_json(const tgapi_req *req)
     return s;
 }
 
-/* Fill res from the body: ok, message_id, retry_after, description. */
-static void parse_answer(const char *body, tgapi_result *res)
+/* Fill res from the body: ok, message_id, retry_after, description; the
+ * "result" member goes to *result when asked for (caller's reference). */
+static void parse_answer(const char *body, tgapi_result *res, json_t **result)
 {
     json_error_t je;
     json_t *doc = json_loads(body, 0, &je);
@@ -129,6 +130,8 @@ static void parse_answer(const char *body, tgapi_result *res)
     v = json_object_get(doc, "description");
     if (json_is_string(v))
         snprintf(res->err, sizeof(res->err), "%s", json_string_value(v));
+    if (result && res->ok)
+        *result = json_incref(json_object_get(doc, "result"));
     json_decref(doc);
 }
 
@@ -154,28 +157,32 @@ static void set_options(CURL *c, const tgapi_req *req, const char *url,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
-int tgapi_send_message(const tgapi_req *req, tgapi_result *res)
+/* POST <base>/bot<token>/<method> with the JSON body json (freed here).
+ * Fills res; *result (may be NULL) gets Telegram's "result" on success. */
+static int call(const tgapi_req *req, const char *method, char *json,
+                tgapi_result *res, json_t **result)
 {
     char url[1024], ebuf[CURL_ERROR_SIZE] = "";
     struct body b = {NULL, 0};
     struct curl_slist *hdr = NULL;
-    char *json = NULL;
     CURL *c = NULL;
     CURLcode rc;
     long status = 0;
 
     memset(res, 0, sizeof(*res));
     res->message_id = -1;
+    if (result)
+        *result = NULL;
     if (tgapi_global_init() != 0 ||
-        snprintf(url, sizeof(url), "%s/bot%s/sendMessage", req->api_base,
-                 req->token) >= (int)sizeof(url)) {
+        snprintf(url, sizeof(url), "%s/bot%s/%s", req->api_base, req->token,
+                 method) >= (int)sizeof(url)) {
         res->transport_error = true;
         snprintf(res->err, sizeof(res->err), "%s",
                  "request setup failed (api base too long?)");
+        free(json);
         return -1;
     }
     b.buf = malloc(TG_BODY_MAX);
-    json = request_json(req);
     hdr = curl_slist_append(NULL, "Content-Type: application/json");
     c = curl_easy_init();
     if (!b.buf || !json || !hdr || !c) {
@@ -194,7 +201,7 @@ int tgapi_send_message(const tgapi_req *req, tgapi_result *res)
         snprintf(res->err, sizeof(res->err), "%s",
                  ebuf[0] ? ebuf : curl_easy_strerror(rc));
     } else {
-        parse_answer(b.buf, res);
+        parse_answer(b.buf, res, result);
         snprintf(res->body, sizeof(res->body), "%s", b.buf);
         if (!res->json && !res->err[0])
             snprintf(res->err, sizeof(res->err), "HTTP %ld, non-JSON body",
@@ -209,4 +216,33 @@ out:
     free(json);
     free(b.buf);
     return res->ok ? 0 : -1;
+}
+
+int tgapi_send_message(const tgapi_req *req, tgapi_result *res)
+{
+    return call(req, "sendMessage", message_json(req), res, NULL);
+}
+
+int tgapi_get_updates(const tgapi_req *req, long long offset, int poll_sec,
+                      json_t **updates, tgapi_result *res)
+{
+    json_t *o = json_object();
+    char *body = NULL;
+    int rc;
+
+    *updates = NULL;
+    if (o) {
+        json_object_set_new(o, "offset", json_integer(offset));
+        json_object_set_new(o, "timeout", json_integer(poll_sec));
+        json_object_set_new(o, "allowed_updates", json_pack("[s]", "message"));
+        body = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+    }
+    rc = call(req, "getUpdates", body, res, updates);
+    if (rc == 0 && !json_is_array(*updates)) {
+        json_decref(*updates);
+        *updates = NULL;
+        return -1;
+    }
+    return rc;
 }

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #define TGAPI_DEFAULT_BASE "https://api.telegram.org"
 
 typedef struct tgapi_req {
@@ -55,6 +57,16 @@ typedef struct tgapi_result {
  * tgapi_global_init has run (it is also called from here, once).
  */
 int tgapi_send_message(const tgapi_req *req, tgapi_result *res);
+
+/*
+ * Long-poll getUpdates: {"offset":offset,"timeout":poll_sec,
+ * "allowed_updates":["message"]}; req->text and thread_id are unused and
+ * req->timeout_ms must exceed poll_sec. Returns 0 and *updates = the
+ * "result" array (the caller owns the reference: json_decref), or -1 with
+ * *updates = NULL and res filled as for tgapi_send_message.
+ */
+int tgapi_get_updates(const tgapi_req *req, long long offset, int poll_sec,
+                      json_t **updates, tgapi_result *res);
 
 /* libcurl's process-wide init, done once (pthread_once). Returns 0 or -1.
  * Call it from main before starting threads. */

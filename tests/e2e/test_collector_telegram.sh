@@ -4,8 +4,8 @@
 # recovery (thread ids, exact first lines), Telegram's 429 retry_after,
 # the local rate limit, a full queue, a hanging API at stop (the collector
 # still stops in time), an SQLITE_BUSY alert and a digest, a watchdog
-# give-up (alert + exit message), the disabled notifier, and the token in
-# no log.
+# give-up (alert + exit message), interactive commands, the disabled
+# notifier, and the token in no log.
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
@@ -13,7 +13,8 @@ TOKEN="987654:E2E-collector-SECRET-token"
 SYMS=HK.00700,HK.00005
 echo ok >"$T/mode"
 python3 "$(dirname "$0")/tgfake.py" --port-file "$T/tgport" --log "$T/tgreq.jsonl" \
-    --mode-file "$T/mode" --token "$TOKEN" >"$T/tgfake.log" 2>&1 &
+    --mode-file "$T/mode" --token "$TOKEN" --updates "$T/updates.jsonl" \
+    >"$T/tgfake.log" 2>&1 &
 E2E_PIDS+=("$!")
 for _ in $(seq 1 100); do
     [ -s "$T/tgport" ] && break
@@ -62,8 +63,9 @@ wait_req() {
 tg_collector HTTP_PORT=-1
 wait_log "telegram_notifier_started notify_schema=c1 " 10
 wait_log "telegram_send_ok kind=START mode=send severity=OK fingerprint=START attempt=1" 10
-[ "$(req_field 1 text | head -1)" = "[e2e-hk] STARTED hk-tick-collector 0.1.0" ] ||
-    fail "started text: $(req_field 1 text)"
+txt=$(req_field 1 text)
+[ "$(echo "$txt" | head -1)" = "[e2e-hk] STARTED hk-tick-collector 0.1.0" ] ||
+    fail "started text: $txt"
 [ "$(req_field 1 chat_id)" = "-100555" ] || fail "chat_id"
 [ "$(req_field 1 message_thread_id)" = "7" ] || fail "ops thread id"
 ok "started message sent to the ops thread"
@@ -215,12 +217,57 @@ grep -q "telegram_send_ok kind=ALERT mode=send severity=ALERT fingerprint=PERSIS
 grep -q "telegram_send_ok kind=STOP mode=send severity=ALERT fingerprint=STOP" "$T/collector.log" ||
     fail "no exit message sent"
 n=$(nreq)
-[ "$(req_field "$n" text | head -1)" = "[e2e-hk] ALERT collector exiting: persistent_stall" ] ||
-    fail "exit text: $(req_field "$n" text)"
+txt=$(req_field "$n" text)
+[ "$(echo "$txt" | head -1)" = "[e2e-hk] ALERT collector exiting: persistent_stall" ] ||
+    fail "exit text: $txt"
 cat "$T/collector.log" >>"$T/all.log"
 ok "watchdog give-up: PERSIST_STALL alert and the exit message sent before exit 1"
 
-# ---- 7. disabled: one line, no thread, no request -------------------------
+# ---- 7. interactive commands from admins only ----------------------------
+echo ok >"$T/mode"
+upd() { # upd ID USER TEXT
+    python3 -c 'import json,sys; print(json.dumps({"update_id": int(sys.argv[1]), "message": {"message_id": 1, "from": {"id": int(sys.argv[2])}, "chat": {"id": -100555}, "message_thread_id": 9, "text": sys.argv[3]}}))' "$@" >>"$T/updates.jsonl"
+}
+n0=$(nreq)
+tg_collector TG_INTERACTIVE_ENABLED=1 TG_ADMIN_USER_IDS=111,222 \
+    TG_ACTION_COMMAND_RATE_LIMIT_PER_MIN=3
+wait_log "telegram_interactive_started admins=111,222 allowlist=help,db_stats,top_symbols,symbol" 10
+wait_log "telegram_send_ok kind=START" 10
+upd 1 333 "/db_stats"
+upd 2 111 "hello there"
+upd 3 111 "/db_stats"
+upd 4 222 "/symbol@hkbot HK.00700 2"
+upd 5 111 "/rm -rf"
+upd 6 111 "/symbol HK.00700;ls"
+upd 7 111 "/help"
+upd 8 111 "/top_symbols"
+wait_log "telegram_action_denied reason=rate_limited user_id=111 chat_id=-100555 command=top_symbols" 20
+sleep 1.5
+grep -q "telegram_action_denied reason=not_admin user_id=333 chat_id=-100555 command=db_stats" "$T/collector.log" ||
+    fail "non-admin not denied"
+grep -q "telegram_action_denied reason=not_allowed user_id=111 chat_id=-100555 command=rm" "$T/collector.log" ||
+    fail "unknown command not denied"
+grep -q "telegram_action_denied reason=bad_args user_id=111 chat_id=-100555 command=symbol" "$T/collector.log" ||
+    fail "bad argument not denied"
+grep -q "telegram_action_done command=db_stats rc=0" "$T/collector.log" || fail "db_stats not run"
+grep -q "telegram_action_done command=symbol rc=0" "$T/collector.log" || fail "symbol not run"
+python3 "$(dirname "$0")/tgcheck_replies.py" "$T/tgreq.jsonl" "$n0" || fail "replies"
+t0=$(date +%s%N)
+stop_collector TERM
+el=$((($(date +%s%N) - t0) / 1000000))
+[ "$COL_RC" = 0 ] || fail "exit $COL_RC"
+[ "$el" -lt 6000 ] || fail "stop took ${el} ms with a long poll open"
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["token_ok"] for r in rows)
+offs = [r["offset"] for r in rows]
+assert offs[0] == 0 and 9 in offs and offs == sorted(offs), offs
+' "$T/tgreq.jsonl.updates" || fail "getUpdates offsets"
+cat "$T/collector.log" >>"$T/all.log"
+ok "interactive: admins only, allowlist, strict args, rate limit, replies in the topic; stop in ${el} ms"
+
+# ---- 8. disabled: one line, no thread, no request -------------------------
 echo ok >"$T/mode"
 n0=$(nreq)
 : >"$T/collector.log"

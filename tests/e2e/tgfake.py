@@ -7,6 +7,10 @@ POST /bot<token>/sendMessage, and appends one JSON line per request to
 "method": "sendMessage", "body": <the JSON body, or the raw text>}.
 The path (which holds the token) is never written to the log.
 
+POST /bot<token>/getUpdates answers the updates of --updates (a file of
+JSON lines, re-read each time) whose update_id >= the request's offset,
+after 0.3 s when there are none; these polls are logged to <log>.updates.
+
 Behaviour comes from --mode-file, re-read on every request, so a test
 can change it while the programs run:
   ok          200 {"ok":true,"result":{"message_id":<n>}}
@@ -52,6 +56,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def get_updates(self, body):
+        offset = body.get("offset", 0) if isinstance(body, dict) else 0
+        with open(ARGS.log + ".updates", "a") as f:
+            f.write(json.dumps({"offset": offset,
+                                "token_ok": self.path.startswith(
+                                    "/bot" + ARGS.token + "/")}) + "\n")
+        ups = []
+        try:
+            with open(ARGS.updates) as f:
+                ups = [json.loads(l) for l in f if l.strip()]
+        except OSError:
+            pass
+        ups = [u for u in ups if u["update_id"] >= offset]
+        if not ups:
+            time.sleep(0.3)
+        self.reply(200, json.dumps({"ok": True, "result": ups}))
+
     def do_POST(self):
         n_len = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n_len).decode("utf-8", "replace")
@@ -59,6 +80,9 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             body = raw
+        if self.path.endswith("/getUpdates"):
+            self.get_updates(body)
+            return
         with LOCK:
             COUNT[0] += 1
             n = COUNT[0]
@@ -105,6 +129,7 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--mode-file", required=True)
     p.add_argument("--token", required=True)
+    p.add_argument("--updates", default="/nonexistent")
     ARGS = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
