@@ -15,6 +15,10 @@
  *     retry_after, retries network and 5xx errors, and logs
  *     telegram_send_ok / telegram_rate_limited / telegram_send_failed.
  *
+ *   action thread (tgaction.c, only with TG_INTERACTIVE_ENABLED=1 and
+ *     TG_ADMIN_USER_IDS): long-polls getUpdates and answers allow-listed
+ *     read-only commands through the same queue (telegram_reply).
+ *
  * Stop: telegram_close (event thread, at the start of shutdown) stops the
  * timer, enqueues an exit message when the collector is failing, and
  * gives the sender TELEGRAM_DRAIN_MS to flush; after that every transfer
