@@ -26,8 +26,8 @@ static const char *argv_of(const char *text, const char *allow, int *rc)
     static char out[2048];
     char err[96];
     size_t o = 0;
-    *rc = tgcmd_parse(text, allow, "/opt/bin/hk-tickctl", "/data/HK", &g_c,
-                      err, sizeof(err));
+    *rc = tgcmd_parse(text, allow, "/opt/bin/hk-tickctl", "/data/HK", &g_c, err,
+                      sizeof(err));
     out[0] = '\0';
     for (int i = 0; i < TGCMD_MAX_ARGV && g_c.argv[i]; i++)
         o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", i ? " " : "",
