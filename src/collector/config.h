@@ -2,20 +2,16 @@
  * config.h - the collector's configuration: one table of variables.
  *
  * Every variable of compat.md §2.2/§2.3 (plus a few Δ ones) is an entry of
- * name, type, default, floor/bounds and destination field. Layers, from
- * lowest to highest precedence:
- *   1. built-in defaults,
- *   2. the config file (--config PATH, else $CONFIG_FILE; KEY=VALUE lines;
- *      an unknown key is an error naming it),
- *   3. .env in the installation root (the parent of the binary's bin/),
- *   4. the env file (--env-file PATH, else $ENV_FILE),
- *   5. the process environment,
- *   6. secrets: NAME_FILE holding the value of a secret NAME (API_KEY).
- * (On SIGHUP reload the env file is placed above the environment.)
- * Unset or empty -> default. A value below its floor is raised to it and
- * logged (config_clamped); a malformed value or one outside hard bounds is
- * an error (config_error, all of them reported) and the daemon exits 78
- * before touching any file.
+ * name, kind, default, floor/bounds and destination field in struct
+ * config. The machinery (layers, kinds, clamping, config_error reporting,
+ * --check-config and --help-config printing, *_FILE secrets) is
+ * common/cfg.h; its header lists the layers and their order:
+ * defaults < config file < app .env < env file < environment < NAME_FILE
+ * secrets (on SIGHUP reload the env file is placed above the environment).
+ * A value below its floor is raised to it and logged (config_clamped); a
+ * malformed value, one above its maximum, a symbol OpenD does not know, or
+ * an unreadable/irregular/oversized file is an error (config_error, all of
+ * them reported) and the daemon exits 78 before touching any file.
  */
 #ifndef HK_COLLECTOR_CONFIG_H
 #define HK_COLLECTOR_CONFIG_H
@@ -25,12 +21,13 @@
 #include <stdint.h>
 
 #include "collector/tgconf.h"
+#include "common/cfg.h"
 
 #define CONFIG_MAX_SYMBOLS 4096
 #define CONFIG_SYMBOL_LEN 32
 #define CONFIG_MAX_SESSIONS 8
 #define CONFIG_MAX_DATES 512
-#define CONFIG_EXIT_INVALID 78
+#define CONFIG_EXIT_INVALID CFG_EXIT_INVALID
 
 typedef struct config_session {
     int start_min; /* minutes after HK midnight */
@@ -109,26 +106,11 @@ typedef struct config {
     char config_file[1024];       /* the config file read, if any */
     char env_file[1024];          /* the env file read, if any */
     tgconf tg;                    /* TG_*, HEALTH_INTERVAL_*, ALERT_* */
-    unsigned char sources[160];   /* config_source per table entry */
+    unsigned char sources[160];   /* cfg_source per table entry */
 } config;
 
-/* Where each variable's value came from, for --check-config. */
-typedef enum config_source {
-    CONFIG_SRC_DEFAULT = 0,
-    CONFIG_SRC_ENV,
-    CONFIG_SRC_ENV_FILE,
-    CONFIG_SRC_APP_ENV,
-    CONFIG_SRC_CONFIG_FILE,
-    CONFIG_SRC_SECRET_FILE,
-} config_source;
-
-typedef struct config_load_opts {
-    const char *env_file;    /* explicit --env-file, or NULL */
-    const char *config_file; /* explicit --config, else $CONFIG_FILE */
-    const char *app_dir;     /* installation root, or NULL */
-    bool file_overrides;     /* SIGHUP reload: the env file wins over env */
-    bool quiet;              /* do not log errors/clamps (caller prints) */
-} config_load_opts;
+/* Load options (layers, reload, quiet): see common/cfg.h. */
+typedef cfg_opts config_load_opts;
 
 /*
  * Fill cfg from the sources. Returns 0, or the number of invalid variables
@@ -136,6 +118,19 @@ typedef struct config_load_opts {
  * initialised either way. No file is created or modified.
  */
 int config_load(config *cfg, const config_load_opts *opts);
+
+/*
+ * Fill cfg from lookup(name, ud) (raw text or NULL per variable) instead of
+ * the layers, silently: a bad value gets its default, a low one its floor.
+ * For hk-tickctl, which reads the collector's variables its own way.
+ * Returns the number of bad values.
+ */
+int config_load_lookup(config *cfg,
+                       const char *(*lookup)(const char *name, void *ud),
+                       void *ud);
+
+/* The collector's variable table; static, valid for the process. */
+const cfg_table *config_table(void);
 
 /*
  * Check that DATA_ROOT exists and is writable, or could be created (its

@@ -1,12 +1,16 @@
 /*
- * feed.c - OpenD session logic of the collector (see feed.h).
+ * feed.c - the OpenD session of the collector (see feed.h for the states):
+ * set-up and tear-down, connect and reconnect with backoff, the session
+ * reaching UP, the GetGlobalState monitor, and feed_enqueue, the one way
+ * rows leave the feed. feed_push.c, feed_sub.c, feed_backfill.c and
+ * feed_poll.c hold the rest (feed_int.h).
  *
  * Requests are pipelined: at most FEED_MAX_INFLIGHT Qot_GetTicker requests
  * per pipeline (backfill, poll) are outstanding, so a thousand symbols are
  * fetched in a few round trips and pushes, health and signals are never
- * delayed. Request user data packs the pipeline kind and the symbol index.
- * All state here belongs to the event thread; the writer is consulted only
- * through its atomics (persisted_seq, the durable poll baseline).
+ * delayed. All state here belongs to the event thread; the writer is
+ * consulted only through its atomics (persisted_seq, the durable poll
+ * baseline). The uv timers of every part are initialised and closed here.
  */
 #include "collector/feed.h"
 
@@ -16,25 +20,13 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "collector/phase.h"
+#include "collector/feed_int.h"
 #include "common/hktime.h"
 #include "common/log.h"
 
-#define KIND_BACKFILL 1u
-#define KIND_POLL 2u
-#define KIND_SUB 3u
-#define KIND_UNSUB 4u
-#define KIND_CHECK 5u
-#define UD(kind, idx) ((void *)(uintptr_t)(((kind) << 24) | (uint32_t)(idx)))
-#define UD_KIND(ud) ((uint32_t)(uintptr_t)(ud) >> 24)
-#define UD_IDX(ud) ((int)((uint32_t)(uintptr_t)(ud)&0xffffff))
-
 static void on_ready(client *c, const InitConnect__S2C *s2c, void *ud);
 static void on_closed(client *c, int reason, const char *detail, void *ud);
-static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
-                    int64_t recv_ms, void *ud);
-static void pump_backfill(feed *f);
-static void pump_poll(feed *f);
+static void on_check_timer(uv_timer_t *t);
 
 static void new_sid(feed *f)
 {
@@ -54,7 +46,7 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
         .client_id = "hk-tick-collector",
         .cipher = cipher,
     };
-    opend_client_callbacks cb = {on_ready, on_closed, on_push};
+    opend_client_callbacks cb = {on_ready, on_closed, feed__on_push};
 
     memset(f, 0, sizeof(*f));
     f->cfg = cfg;
@@ -64,28 +56,35 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
     f->sp = sp;
     f->w = w;
     f->cipher = cipher;
-    f->backoff_sec = cfg->reconnect_min_delay;
-    f->last_seen_mono = calloc(syms->cap, sizeof(int64_t));
-    f->last_push_mono = calloc(syms->cap, sizeof(int64_t));
-    f->cfg_idx = malloc(syms->cap * sizeof(int32_t));
-    f->rows = malloc(FEED_MAP_CHUNK * sizeof(row));
-    if (!f->last_seen_mono || !f->last_push_mono || !f->cfg_idx || !f->rows)
+    f->sess.backoff_sec = cfg->reconnect_min_delay;
+    f->in.last_seen_mono = calloc(syms->cap, sizeof(int64_t));
+    f->in.last_push_mono = calloc(syms->cap, sizeof(int64_t));
+    f->in.rate_ticks = calloc(syms->cap, sizeof(double));
+    f->in.rate_ms = calloc(syms->cap, sizeof(double));
+    f->sub.cfg_idx = malloc(syms->cap * sizeof(int32_t));
+    f->in.rows = malloc(FEED_MAP_CHUNK * sizeof(row));
+    if (!f->in.last_seen_mono || !f->in.last_push_mono || !f->sub.cfg_idx ||
+        !f->in.rows || !f->in.rate_ticks || !f->in.rate_ms)
         return -ENOMEM;
     for (uint32_t i = 0; i < syms->cap; i++)
-        f->cfg_idx[i] = -1;
+        f->sub.cfg_idx[i] = -1;
     if (opend_client_init(&f->cl, loop, &co, &cb, f) != 0)
         return -ENOMEM;
+    f->in.unsolicited_limit =
+        syms->cap -
+        (FEED_SYM_RESERVE < syms->cap / 2 ? FEED_SYM_RESERVE : syms->cap / 2);
     for (int i = 0; i < cfg->n_symbols; i++) {
-        f->sub_ids[i] =
-            symtab_intern(syms, cfg->symbols[i], strlen(cfg->symbols[i]));
-        f->cfg_idx[f->sub_ids[i]] = i;
+        if (symtab_add(syms, cfg->symbols[i], strlen(cfg->symbols[i]),
+                       syms->cap, &f->sub.ids[i]) != 0)
+            return -ENOSPC;
+        f->sub.cfg_idx[f->sub.ids[i]] = i;
     }
-    uv_timer_init(loop, &f->reconnect_timer);
-    uv_timer_init(loop, &f->check_timer);
-    uv_timer_init(loop, &f->poll_timer);
-    f->reconnect_timer.data = f;
-    f->check_timer.data = f;
-    f->poll_timer.data = f;
+    uv_timer_init(loop, &f->sess.reconnect_timer);
+    uv_timer_init(loop, &f->sess.check_timer);
+    uv_timer_init(loop, &f->poll.timer);
+    f->sess.reconnect_timer.data = f;
+    f->sess.check_timer.data = f;
+    f->poll.timer.data = f;
     new_sid(f);
     return 0;
 }
@@ -93,10 +92,12 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
 void feed_free(feed *f)
 {
     opend_client_free(&f->cl);
-    free(f->last_seen_mono);
-    free(f->last_push_mono);
-    free(f->cfg_idx);
-    free(f->rows);
+    free(f->in.last_seen_mono);
+    free(f->in.last_push_mono);
+    free(f->in.rate_ticks);
+    free(f->in.rate_ms);
+    free(f->sub.cfg_idx);
+    free(f->in.rows);
 }
 
 static void schedule_reconnect(feed *f);
@@ -106,11 +107,11 @@ static void connect_now(feed *f)
     int rc;
     LOG(LOG_INFO, LC_FUTU, "futu_connecting host=%s port=%d", f->cfg->futu_host,
         f->cfg->futu_port);
-    f->state = FEED_CONNECTING;
+    f->sess.state = FEED_CONNECTING;
     rc = opend_client_connect(&f->cl, f->cfg->futu_host, f->cfg->futu_port);
     if (rc != 0) {
         LOG(LOG_WARNING, LC_FUTU, "futu connection error: %s", uv_strerror(rc));
-        f->state = FEED_DOWN;
+        f->sess.state = FEED_DOWN;
         /* on_closed will not run: schedule the retry here. */
         schedule_reconnect(f);
     }
@@ -119,27 +120,27 @@ static void connect_now(feed *f)
 static void on_reconnect_timer(uv_timer_t *t)
 {
     feed *f = t->data;
-    if (!f->stopping && f->state == FEED_DOWN)
+    if (!f->sess.stopping && f->sess.state == FEED_DOWN)
         connect_now(f);
 }
 
 static void schedule_reconnect(feed *f)
 {
     uint32_t r = 0;
-    int delay = f->backoff_sec;
+    int delay = f->sess.backoff_sec;
     uint64_t jitter_ms;
 
-    if (f->stopping)
+    if (f->sess.stopping)
         return;
     (void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
     /* Up to 20% jitter so many collectors do not reconnect in lockstep. */
     jitter_ms = (uint64_t)r % ((uint64_t)delay * 200 + 1);
     LOG(LOG_INFO, LC_FUTU, "reconnecting in %ds", delay);
-    uv_timer_start(&f->reconnect_timer, on_reconnect_timer,
+    uv_timer_start(&f->sess.reconnect_timer, on_reconnect_timer,
                    (uint64_t)delay * 1000 + jitter_ms, 0);
-    f->backoff_sec = delay * 2 > f->cfg->reconnect_max_delay
-                         ? f->cfg->reconnect_max_delay
-                         : delay * 2;
+    f->sess.backoff_sec = delay * 2 > f->cfg->reconnect_max_delay
+                              ? f->cfg->reconnect_max_delay
+                              : delay * 2;
 }
 
 void feed_start(feed *f)
@@ -154,13 +155,13 @@ static void on_handle_closed(uv_handle_t *h)
 
 void feed_stop(feed *f)
 {
-    f->stopping = true;
-    uv_timer_stop(&f->reconnect_timer);
-    uv_timer_stop(&f->check_timer);
-    uv_timer_stop(&f->poll_timer);
-    uv_close((uv_handle_t *)&f->reconnect_timer, on_handle_closed);
-    uv_close((uv_handle_t *)&f->check_timer, on_handle_closed);
-    uv_close((uv_handle_t *)&f->poll_timer, on_handle_closed);
+    f->sess.stopping = true;
+    uv_timer_stop(&f->sess.reconnect_timer);
+    uv_timer_stop(&f->sess.check_timer);
+    uv_timer_stop(&f->poll.timer);
+    uv_close((uv_handle_t *)&f->sess.reconnect_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&f->sess.check_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&f->poll.timer, on_handle_closed);
     opend_client_close(&f->cl, CLIENT_E_CLOSED, "shutdown");
 }
 
@@ -199,369 +200,6 @@ size_t feed_enqueue(feed *f, const row *rows, size_t n, int source)
     return lost;
 }
 
-/* ---- mapping of ticker lists -------------------------------------------- */
-
-static size_t map_tickers(feed *f, const QotCommon__Security *sec,
-                          QotCommon__Ticker **list, size_t n, int source,
-                          int64_t recv_ms, uint32_t *sym_out)
-{
-    char name[SYMTAB_NAME_LEN];
-    const char *prefix;
-    uint32_t sym;
-    size_t k = 0;
-    int64_t now = hktime_now_ms();
-    int64_t mono = hktime_mono_ms();
-
-    if (!sec || !sec->code)
-        return 0;
-    prefix = opend_msg_market_prefix(sec->market);
-    if (snprintf(name, sizeof(name), "%s.%s", prefix, sec->code) >=
-        (int)sizeof(name))
-        return 0;
-    sym = symtab_intern(f->syms, name, strlen(name));
-    if (sym == SYMTAB_NONE)
-        return 0;
-    if (sym_out)
-        *sym_out = sym;
-    /* Callers pass at most FEED_MAP_CHUNK tickers (the scratch size). */
-    if (n > FEED_MAP_CHUNK)
-        n = FEED_MAP_CHUNK;
-    for (size_t i = 0; i < n; i++)
-        if (mapping_ticker(list[i], sym, name, sec->market, source, recv_ms,
-                           now, &f->ms, &f->rows[k]) == 0) {
-            if (f->rows[k].ts_ms > f->max_ts_seen)
-                f->max_ts_seen = f->rows[k].ts_ms;
-            k++;
-        }
-    if (n > 0) {
-        f->last_seen_mono[sym] = mono;
-        f->last_row_mono_ms = mono;
-    }
-    return k;
-}
-
-/* ---- pushes -------------------------------------------------------------- */
-
-static void send_get_ticker(feed *f, int idx, int num, uint32_t kind);
-
-/*
- * Ask for a deep (1000-tick) re-fetch of one symbol. It goes through the
- * backfill pipeline (at most FEED_MAX_INFLIGHT requests in flight, so a
- * burst of gaps after the lunch break cannot flood OpenD or the request
- * table); a symbol already waiting is not queued twice.
- */
-static void request_recovery(feed *f, int idx, const char *reason,
-                             double gap_sec)
-{
-    if (f->recover_flag[idx])
-        return; /* already waiting for a slot */
-    f->recover_flag[idx] = 1;
-    LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=%s reason=%s gap_sec=%.1f",
-        symtab_name(f->syms, f->sub_ids[idx]), reason, gap_sec);
-    pump_backfill(f);
-}
-
-/*
- * Pushes of a symbol resumed after a silence of at least the poll stale
- * time: ticks may be missing between the last poll and this push (their
- * seq is below what is now persisted, so no seq filter can see them).
- * Fetch the deepest window OpenD keeps; the database dedups the overlap.
- */
-static void check_push_gap(feed *f, uint32_t sym)
-{
-    int64_t now = hktime_mono_ms();
-    int64_t last = f->last_push_mono[sym];
-    int idx = f->cfg_idx[sym];
-
-    f->last_push_mono[sym] = now;
-    if (last == 0 || idx < 0 || f->state != FEED_UP ||
-        now - last < (int64_t)f->cfg->poll_stale_sec * 1000)
-        return;
-    request_recovery(f, idx, "push_gap", (double)(now - last) / 1000.0);
-}
-
-static void on_push(client *c, uint32_t proto_id, const ProtobufCMessage *m,
-                    int64_t recv_ms, void *ud)
-{
-    feed *f = ud;
-    (void)c;
-
-    if (!m) {
-        LOG(LOG_ERROR, LC_FUTU, "ticker push error: undecodable %s push",
-            opend_msg_proto_name(proto_id));
-        return;
-    }
-    if (proto_id == PROTO_QOT_UPDATE_TICKER) {
-        const QotUpdateTicker__Response *r =
-            (const QotUpdateTicker__Response *)m;
-        if (r->rettype != 0 || !r->s2c) {
-            LOG(LOG_ERROR, LC_FUTU, "ticker push error: ret=%d msg=%s",
-                r->rettype, r->retmsg ? r->retmsg : "none");
-            return;
-        }
-        uint32_t sym = SYMTAB_NONE;
-        /* A push may carry any number of ticks: map them in chunks. */
-        for (size_t off = 0; off < r->s2c->n_tickerlist;
-             off += FEED_MAP_CHUNK) {
-            size_t n = r->s2c->n_tickerlist - off;
-            size_t k =
-                map_tickers(f, r->s2c->security, r->s2c->tickerlist + off,
-                            n < FEED_MAP_CHUNK ? n : FEED_MAP_CHUNK, ROW_PUSH,
-                            recv_ms, &sym);
-            f->c.push_rows += (int64_t)k;
-            feed_enqueue(f, f->rows, k, ROW_PUSH);
-        }
-        if (sym != SYMTAB_NONE)
-            check_push_gap(f, sym);
-        return;
-    }
-    if (proto_id == PROTO_NOTIFY) {
-        const Notify__Response *r = (const Notify__Response *)m;
-        if (!r->s2c)
-            return;
-        if (r->s2c->type == NOTIFY__NOTIFY_TYPE__NotifyType_ConnStatus &&
-            r->s2c->connectstatus) {
-            bool up = r->s2c->connectstatus->qotlogined;
-            LOG(up ? LOG_INFO : LOG_WARNING, LC_FUTU,
-                "opend_conn_status qot_logined=%s", up ? "True" : "False");
-            if (!up)
-                f->qot_down = true;
-            else if (f->qot_down) {
-                f->qot_down = false;
-                feed_recovery_fetch(f, "qot_relogin");
-            }
-        } else if (r->s2c->type == NOTIFY__NOTIFY_TYPE__NotifyType_GtwEvent &&
-                   r->s2c->event) {
-            char q[256];
-            LOG(LOG_WARNING, LC_FUTU,
-                "opend_gateway_event event_type=%d "
-                "desc=%s",
-                r->s2c->event->eventtype,
-                log_quote(r->s2c->event->desc, q, sizeof(q)));
-        }
-    }
-}
-
-/* ---- backfill / recovery --------------------------------------------------
- */
-
-static void on_ticker_reply(client *c, int status, const ProtobufCMessage *m,
-                            void *ud)
-{
-    feed *f = c->ud;
-    uint32_t kind = UD_KIND(ud);
-    int idx = UD_IDX(ud);
-    const char *sym =
-        idx < f->cfg->n_symbols ? symtab_name(f->syms, f->sub_ids[idx]) : "?";
-    const QotGetTicker__Response *r = (const QotGetTicker__Response *)m;
-    int64_t recv = hktime_now_ms();
-
-    if (kind == KIND_BACKFILL)
-        f->bf_inflight--;
-    else
-        f->poll_inflight--;
-    if (status != 0 || r->rettype != 0 || !r->s2c) {
-        const char *msg = status != 0 ? opend_client_strerror(status)
-                          : r->retmsg ? r->retmsg
-                                      : "no s2c";
-        if (kind == KIND_BACKFILL)
-            LOG(LOG_WARNING, LC_FUTU, "backfill failed for %s: %s", sym, msg);
-        else
-            LOG(LOG_WARNING, LC_FUTU, "poll_failed symbol=%s msg=\"%s\"", sym,
-                msg);
-    } else if (kind == KIND_BACKFILL) {
-        size_t k = map_tickers(f, r->s2c->security, r->s2c->tickerlist,
-                               r->s2c->n_tickerlist, ROW_BACKFILL, recv, NULL);
-        size_t lost = feed_enqueue(f, f->rows, k, ROW_BACKFILL);
-        f->c.backfill_rows += (int64_t)k;
-        LOG(LOG_INFO, LC_FUTU,
-            "backfill_stats symbol=%s fetched=%zu enqueued=%zu "
-            "queue_size=%zu queue_maxsize=%zu",
-            sym, r->s2c->n_tickerlist, k - lost, queue_len(f->q), f->q->cap);
-    } else {
-        uint32_t want = f->sub_ids[idx];
-        uint32_t got = SYMTAB_NONE;
-        size_t k = map_tickers(f, r->s2c->security, r->s2c->tickerlist,
-                               r->s2c->n_tickerlist, ROW_POLL, recv, &got);
-        int64_t base = atomic_load(&f->w->persisted_seq[want]);
-        int64_t hi = base;
-        size_t acc = 0;
-        int64_t dup = 0, filt = 0;
-        int64_t oldest = k > 0 ? f->rows[0].seq : 0;
-        f->c.poll_fetched += (int64_t)r->s2c->n_tickerlist;
-        for (size_t i = 0; i < k; i++) {
-            if (got != want) {
-                filt++;
-                continue;
-            }
-            if (f->rows[i].seq <= hi) {
-                dup++;
-                continue;
-            }
-            hi = f->rows[i].seq;
-            f->rows[acc++] = f->rows[i];
-        }
-        f->c.dropped_duplicate += dup;
-        f->c.dropped_filter += filt;
-        /* A full window that starts above the durable baseline may have
-         * missed older ticks (a long push gap): fetch as deep as OpenD
-         * allows, stored as backfill; the database dedups the overlap. */
-        if (got == want && k > 0 && base != WRITER_SEQ_NONE &&
-            r->s2c->n_tickerlist >= (size_t)f->cfg->poll_num && oldest > base &&
-            f->cfg->poll_num < 1000) {
-            request_recovery(f, idx, "poll_window_short", 0);
-        }
-        f->c.poll_accepted += (int64_t)acc;
-        size_t lost = feed_enqueue(f, f->rows, acc, ROW_POLL);
-        f->c.poll_enqueued += (int64_t)(acc - lost);
-        if (lost > 0) /* compat §3.2: at once when enqueued < accepted */
-            LOG(LOG_INFO, LC_FUTU,
-                "poll_stats symbol=%s fetched=%zu accepted=%zu enqueued=%zu "
-                "dropped_queue_full=%zu queue_size=%zu queue_maxsize=%zu",
-                sym, r->s2c->n_tickerlist, acc, acc - lost, lost,
-                queue_len(f->q), f->q->cap);
-        LOG(LOG_DEBUG, LC_FUTU,
-            "poll_stats symbol=%s fetched=%zu accepted=%zu enqueued=%zu "
-            "dropped_queue_full=%zu dropped_duplicate=%lld "
-            "dropped_filter=%lld queue_size=%zu queue_maxsize=%zu",
-            sym, r->s2c->n_tickerlist, acc, acc - lost, lost, (long long)dup,
-            (long long)filt, queue_len(f->q), f->q->cap);
-    }
-    if (f->state != FEED_UP) {
-        /* (Re)subscribing: finish this cycle without new requests, so the
-         * next poll timer starts a fresh one. */
-        if (kind != KIND_BACKFILL && f->poll_inflight == 0)
-            f->poll_running = 0;
-        return;
-    }
-    if (kind == KIND_BACKFILL)
-        pump_backfill(f);
-    else if (f->poll_running)
-        pump_poll(f);
-}
-
-static void send_get_ticker(feed *f, int idx, int num, uint32_t kind)
-{
-    QotGetTicker__Request req = QOT__GET_TICKER__REQUEST__INIT;
-    QotGetTicker__C2S c2s = QOT__GET_TICKER__C2_S__INIT;
-    QotCommon__Security sec = QOT__COMMON__SECURITY__INIT;
-    const char *name = symtab_name(f->syms, f->sub_ids[idx]);
-    const char *dot = strchr(name, '.');
-    int rc;
-
-    sec.market = opend_msg_market_from_prefix(name, (size_t)(dot - name));
-    sec.code = (char *)(dot + 1);
-    c2s.security = &sec;
-    c2s.maxretnum = num;
-    req.c2s = &c2s;
-    rc = opend_client_request(&f->cl, PROTO_QOT_GET_TICKER, &req.base,
-                              on_ticker_reply, UD(kind, idx));
-    if (rc != 0) {
-        LOG(LOG_WARNING, LC_FUTU, "%s_request_failed symbol=%s err=\"%s\"",
-            kind == KIND_BACKFILL ? "backfill" : "poll", name,
-            opend_client_strerror(rc));
-        return;
-    }
-    if (kind == KIND_BACKFILL)
-        f->bf_inflight++;
-    else
-        f->poll_inflight++;
-}
-
-static void pump_backfill(feed *f)
-{
-    while (f->bf_inflight < FEED_MAX_INFLIGHT &&
-           f->bf_next < f->cfg->n_symbols && f->state == FEED_UP) {
-        int i = f->bf_next++;
-        if (!f->sub_ok[i])
-            continue;
-        send_get_ticker(f, i, f->bf_num, KIND_BACKFILL);
-    }
-    /* Then single-symbol recoveries waiting for a slot. */
-    for (int i = 0; i < f->cfg->n_symbols && f->state == FEED_UP &&
-                    f->bf_inflight < FEED_MAX_INFLIGHT;
-         i++) {
-        if (!f->recover_flag[i])
-            continue;
-        f->recover_flag[i] = 0;
-        if (f->sub_ok[i])
-            send_get_ticker(f, i, 1000, KIND_BACKFILL);
-    }
-}
-
-void feed_recovery_fetch(feed *f, const char *reason)
-{
-    if (f->state != FEED_UP)
-        return;
-    /* Recovery runs even with BACKFILL_N=0 (compat §5.2): a known gap is
-     * repaired with the deepest window OpenD keeps. */
-    f->bf_num = f->cfg->backfill_n > 0 ? f->cfg->backfill_n : 1000;
-    LOG(LOG_INFO, LC_FUTU, "recovery_fetch symbol=all reason=%s symbols=%d",
-        reason, f->sub_accepted);
-    f->bf_next = 0;
-    pump_backfill(f);
-}
-
-/* ---- poll fallback ---------------------------------------------------------
- */
-
-static void pump_poll(feed *f)
-{
-    int64_t mono = hktime_mono_ms();
-    int64_t stale = (int64_t)f->cfg->poll_stale_sec * 1000;
-    int num = f->poll_running == 2 ? f->cfg->poll_offhours_probe_num
-                                   : f->cfg->poll_num;
-
-    while (f->poll_inflight < FEED_MAX_INFLIGHT &&
-           f->poll_next < f->cfg->n_symbols && f->state == FEED_UP) {
-        int i = f->poll_next++;
-        if (!f->sub_ok[i])
-            continue;
-        if (mono - f->last_seen_mono[f->sub_ids[i]] < stale &&
-            f->last_seen_mono[f->sub_ids[i]] != 0)
-            continue;
-        send_get_ticker(f, i, num, KIND_POLL);
-    }
-    if (f->poll_next >= f->cfg->n_symbols && f->poll_inflight == 0)
-        f->poll_running = 0;
-}
-
-static void on_poll_timer(uv_timer_t *t)
-{
-    feed *f = t->data;
-    int64_t now = hktime_now_ms();
-    phase ph = phase_of(f->cfg, now);
-    bool go = false, probe = false;
-
-    if (f->state != FEED_UP || f->poll_running)
-        return;
-    if (!f->cfg->poll_trading_only || phase_is_trading(ph) ||
-        (ph == PHASE_PRE_OPEN && f->cfg->poll_preopen_enabled))
-        go = true;
-    else if (f->cfg->poll_offhours_probe_interval_sec > 0 &&
-             now - f->last_probe_ms >=
-                 (int64_t)f->cfg->poll_offhours_probe_interval_sec * 1000) {
-        go = probe = true;
-        f->last_probe_ms = now;
-    }
-    if (!go)
-        return;
-    f->poll_running = probe ? 2 : 1;
-    f->poll_next = 0;
-    pump_poll(f);
-    if (now - f->last_poll_stats_ms >= 60000) {
-        LOG(LOG_INFO, LC_FUTU,
-            "poll_stats fetched=%lld accepted=%lld enqueued=%lld "
-            "dropped_queue_full=%lld dropped_duplicate=%lld "
-            "dropped_filter=%lld queue_size=%zu queue_maxsize=%zu phase=%s",
-            (long long)f->c.poll_fetched, (long long)f->c.poll_accepted,
-            (long long)f->c.poll_enqueued, (long long)f->c.dropped_queue_full,
-            (long long)f->c.dropped_duplicate, (long long)f->c.dropped_filter,
-            queue_len(f->q), f->q->cap, phase_name(ph));
-        f->last_poll_stats_ms = now;
-    }
-}
-
 /* ---- GetGlobalState monitor ------------------------------------------------
  */
 
@@ -598,181 +236,43 @@ static void on_check_timer(uv_timer_t *t)
     GetGlobalState__Request req = GET_GLOBAL_STATE__REQUEST__INIT;
     GetGlobalState__C2S c2s = GET_GLOBAL_STATE__C2_S__INIT;
 
-    if (f->state != FEED_UP)
+    if (f->sess.state != FEED_UP)
         return;
     c2s.userid = 0;
     req.c2s = &c2s;
     (void)opend_client_request(&f->cl, PROTO_GET_GLOBAL_STATE, &req.base,
-                               on_check_reply, UD(KIND_CHECK, 0));
+                               on_check_reply, UD(FEED_REQ_CHECK, 0));
 }
 
-/* ---- subscribe -------------------------------------------------------------
- */
+/* ---- session up / resubscribe ----------------------------------------- */
 
-static void sub_done(feed *f);
-
-static int fill_securities(feed *f, const int *idx, int n,
-                           QotCommon__Security *secs,
-                           QotCommon__Security **ptrs)
+void feed__session_up(feed *f)
 {
-    for (int k = 0; k < n; k++) {
-        const char *name = symtab_name(f->syms, f->sub_ids[idx[k]]);
-        const char *dot = strchr(name, '.');
-        QotCommon__Security s = QOT__COMMON__SECURITY__INIT;
-        s.market = opend_msg_market_from_prefix(name, (size_t)(dot - name));
-        s.code = (char *)(dot + 1);
-        secs[k] = s;
-        ptrs[k] = &secs[k];
-    }
-    return n;
-}
-
-static void on_sub_reply(client *c, int status, const ProtobufCMessage *m,
-                         void *ud);
-
-/* Subscribe the symbols whose indexes are in idx (<= 100 of them). */
-static void send_sub(feed *f, const int *idx, int n, bool subscribe)
-{
-    QotSub__Request req = QOT__SUB__REQUEST__INIT;
-    QotSub__C2S c2s = QOT__SUB__C2_S__INIT;
-    QotCommon__Security secs[100];
-    QotCommon__Security *ptrs[100];
-    int32_t types[1] = {4};
-    int rc;
-
-    fill_securities(f, idx, n, secs, ptrs);
-    c2s.n_securitylist = (size_t)n;
-    c2s.securitylist = ptrs;
-    c2s.n_subtypelist = 1;
-    c2s.subtypelist = types;
-    c2s.issuborunsub = subscribe;
-    c2s.has_isregorunregpush = 1;
-    c2s.isregorunregpush = subscribe;
-    c2s.has_isfirstpush = 1;
-    c2s.isfirstpush = subscribe;
-    c2s.has_issuborderbookdetail = 1;
-    c2s.has_extendedtime = 1;
-    c2s.has_session = 1;
-    c2s.session = subscribe ? 3 : 0;
-    req.c2s = &c2s;
-    /* ud: kind, count, and the first index (subscribe) or the symtab id
-     * (unsubscribe: the symbol list changes before the reply arrives). */
-    uint32_t first = subscribe ? (uint32_t)idx[0] : f->sub_ids[idx[0]];
-    void *u = (void *)(uintptr_t)(((uint64_t)(subscribe ? KIND_SUB : KIND_UNSUB)
-                                   << 56) |
-                                  ((uint64_t)n << 32) | first);
-    rc =
-        opend_client_request(&f->cl, PROTO_QOT_SUB, &req.base, on_sub_reply, u);
-    if (rc == 0 && subscribe)
-        f->sub_pending++;
-}
-
-static void on_sub_reply(client *c, int status, const ProtobufCMessage *m,
-                         void *ud)
-{
-    feed *f = c->ud;
-    uint64_t u = (uint64_t)(uintptr_t)ud;
-    uint32_t kind = (uint32_t)(u >> 56);
-    int n = (int)((u >> 32) & 0xffffff);
-    int first = (int)(u & 0xffffffff);
-    const QotSub__Response *r = (const QotSub__Response *)m;
-    int ret = status != 0 ? -1 : r->rettype;
-    const char *msg = status != 0 ? opend_client_strerror(status)
-                      : r->retmsg ? r->retmsg
-                                  : "";
-    char q[512];
-
-    if (kind == KIND_UNSUB) {
-        LOG(ret == 0 ? LOG_INFO : LOG_WARNING, LC_FUTU,
-            "unsubscribe ret=%d msg=%s symbol=%s", ret,
-            log_quote(msg, q, sizeof(q)),
-            symtab_name(f->syms, (uint32_t)first));
-        return;
-    }
-    f->sub_pending--;
-    if (status == CLIENT_E_CLOSED)
-        return;
-    /* Indexes of this request are consecutive subscribed-list positions. */
-    if (ret == 0) {
-        for (int k = 0; k < n; k++)
-            f->sub_ok[first + k] = true;
-        f->sub_accepted += n;
-    } else if (n > 1) {
-        /* Refused, timed out or undecodable: find out per symbol. */
-        /* Find the refused symbol(s): retry one by one. */
-        for (int k = 0; k < n; k++) {
-            int one = first + k;
-            send_sub(f, &one, 1, true);
-        }
-    } else {
-        LOG(LOG_WARNING, LC_FUTU, "subscribe_refused symbol=%s ret=%d msg=%s",
-            symtab_name(f->syms, f->sub_ids[first]), ret,
-            log_quote(msg, q, sizeof(q)));
-    }
-    if (f->sub_pending == 0 && f->state == FEED_SUBSCRIBING)
-        sub_done(f);
-}
-
-static void send_subscribe_all(feed *f)
-{
-    int idx[100];
-    f->sub_pending = 0;
-    f->sub_accepted = 0;
-    memset(f->sub_ok, 0, sizeof(f->sub_ok));
-    for (int i = 0; i < f->cfg->n_symbols; i += 100) {
-        int n = f->cfg->n_symbols - i < 100 ? f->cfg->n_symbols - i : 100;
-        for (int k = 0; k < n; k++)
-            idx[k] = i + k;
-        send_sub(f, idx, n, true);
-    }
-    if (f->sub_pending == 0)
-        sub_done(f);
-}
-
-static void sub_done(feed *f)
-{
-    char list[8192];
-    size_t o = 0;
-    char q[8300];
-
-    list[0] = '\0';
-    for (int i = 0; i < f->cfg->n_symbols && o < sizeof(list) - 40; i++)
-        if (f->sub_ok[i])
-            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
-                                  o ? "," : "", f->cfg->symbols[i]);
-    if (f->sub_accepted == 0) {
-        LOG(LOG_INFO, LC_FUTU,
-            "subscribe ret=-1 msg=\"no symbol accepted\" "
-            "symbols=none");
-        opend_client_close(&f->cl, CLIENT_E_REFUSED, "subscribe failed");
-        return;
-    }
-    LOG(LOG_INFO, LC_FUTU, "subscribe ret=0 msg=none symbols=%s",
-        log_quote(list, q, sizeof(q)));
-    f->state = FEED_UP;
-    f->connected_since_mono = hktime_mono_ms();
-    f->backoff_sec = f->cfg->reconnect_min_delay;
+    f->sess.state = FEED_UP;
+    f->sess.connected_since_mono = hktime_mono_ms();
+    f->sess.backoff_sec = f->cfg->reconnect_min_delay;
     LOG(LOG_INFO, LC_FUTU, "futu_connected host=%s port=%d", f->cfg->futu_host,
         f->cfg->futu_port);
-    uv_timer_start(&f->check_timer, on_check_timer,
+    uv_timer_start(&f->sess.check_timer, on_check_timer,
                    (uint64_t)f->cfg->check_interval_sec * 1000,
                    (uint64_t)f->cfg->check_interval_sec * 1000);
-    if (f->cfg->poll_enabled)
-        uv_timer_start(&f->poll_timer, on_poll_timer,
-                       (uint64_t)f->cfg->poll_interval_sec * 1000,
-                       (uint64_t)f->cfg->poll_interval_sec * 1000);
-    if (!f->ever_connected) {
-        f->ever_connected = true;
+    feed__poll_start(f);
+    if (!f->sess.ever_connected) {
+        f->sess.ever_connected = true;
         if (f->on_first_up)
             f->on_first_up(f);
     }
-    if (f->cfg->backfill_n > 0) {
-        f->bf_next = 0;
-        f->bf_inflight = 0;
-        f->bf_num = f->cfg->backfill_n;
-        pump_backfill(f);
-    }
+    if (f->cfg->backfill_n > 0)
+        feed__backfill_start(f, f->cfg->backfill_n);
 }
+
+void feed_resubscribe(feed *f)
+{
+    f->sess.backoff_sec = f->cfg->reconnect_min_delay;
+    opend_client_close(&f->cl, CLIENT_E_CLOSED, "admin resubscribe");
+}
+
+/* ---- client callbacks -------------------------------------------------- */
 
 static void on_ready(client *c, const InitConnect__S2C *s2c, void *ud)
 {
@@ -784,24 +284,23 @@ static void on_ready(client *c, const InitConnect__S2C *s2c, void *ud)
         "sid=%s",
         (unsigned long long)s2c->connid, s2c->serverver, s2c->keepaliveinterval,
         f->sid);
-    f->state = FEED_SUBSCRIBING;
-    f->qot_down = false;
-    send_subscribe_all(f);
+    f->sess.state = FEED_SUBSCRIBING;
+    f->sess.qot = FEED_QOT_UP;
+    feed__subscribe_all(f);
 }
 
 static void on_closed(client *c, int reason, const char *detail, void *ud)
 {
     feed *f = ud;
     char q[300];
-    bool was_up = f->state == FEED_UP;
+    bool was_up = f->sess.state == FEED_UP;
     (void)c;
 
-    uv_timer_stop(&f->check_timer);
-    uv_timer_stop(&f->poll_timer);
-    f->poll_running = 0;
-    f->bf_inflight = f->poll_inflight = 0;
-    f->state = FEED_DOWN;
-    if (f->stopping)
+    uv_timer_stop(&f->sess.check_timer);
+    feed__poll_stop(f);
+    f->bf.inflight = 0;
+    f->sess.state = FEED_DOWN;
+    if (f->sess.stopping)
         return;
     f->c.disconnects++;
     if (was_up) {
@@ -819,69 +318,4 @@ static void on_closed(client *c, int reason, const char *detail, void *ud)
         log_quote(detail, q, sizeof(q)));
     f->c.reconnects++;
     schedule_reconnect(f);
-}
-
-/* ---- SIGHUP symbol changes
- * ----------------------------------------------------- */
-
-void feed_apply_symbols(feed *f, const config *next)
-{
-    config *cfg = f->cfg;
-    int added = 0, removed = 0;
-
-    for (int i = 0; i < cfg->n_symbols; i++) {
-        bool keep = false;
-        for (int k = 0; k < next->n_symbols; k++)
-            if (strcmp(cfg->symbols[i], next->symbols[k]) == 0)
-                keep = true;
-        if (!keep) {
-            removed++;
-            if (f->state == FEED_UP && f->sub_ok[i])
-                send_sub(f, &i, 1, false);
-        }
-    }
-    for (int k = 0; k < next->n_symbols; k++) {
-        bool had = false;
-        for (int i = 0; i < cfg->n_symbols; i++)
-            if (strcmp(cfg->symbols[i], next->symbols[k]) == 0)
-                had = true;
-        if (!had)
-            added++;
-    }
-    /* Adopt the new list; new symbols get subscribed below. */
-    bool old_ok[CONFIG_MAX_SYMBOLS];
-    uint32_t old_ids[CONFIG_MAX_SYMBOLS];
-    int old_n = cfg->n_symbols;
-    memcpy(old_ok, f->sub_ok, sizeof(old_ok));
-    memcpy(old_ids, f->sub_ids, sizeof(old_ids));
-    memcpy(cfg->symbols, next->symbols, sizeof(cfg->symbols));
-    cfg->n_symbols = next->n_symbols;
-    f->sub_accepted = 0;
-    memset(f->recover_flag, 0, sizeof(f->recover_flag));
-    for (int i = 0; i < old_n; i++)
-        f->cfg_idx[old_ids[i]] = -1;
-    for (int k = 0; k < cfg->n_symbols; k++) {
-        f->sub_ids[k] =
-            symtab_intern(f->syms, cfg->symbols[k], strlen(cfg->symbols[k]));
-        if (f->sub_ids[k] != SYMTAB_NONE)
-            f->cfg_idx[f->sub_ids[k]] = k;
-        f->sub_ok[k] = false;
-        for (int i = 0; i < old_n; i++)
-            if (old_ids[i] == f->sub_ids[k] && old_ok[i]) {
-                f->sub_ok[k] = true;
-                f->sub_accepted++;
-            }
-    }
-    LOG(LOG_INFO, LC_MAIN, "symbols_reloaded symbols=%d added=%d removed=%d",
-        cfg->n_symbols, added, removed);
-    if (f->state == FEED_UP) {
-        for (int k = 0; k < cfg->n_symbols; k++)
-            if (!f->sub_ok[k]) {
-                send_sub(f, &k, 1, true);
-            }
-        if (f->sub_pending == 0)
-            return;
-        /* Replies mark sub_ok; backfill the new ones once answered. */
-        f->state = FEED_SUBSCRIBING;
-    }
 }

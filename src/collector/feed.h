@@ -1,15 +1,45 @@
 /*
- * feed.h - the OpenD side of the collector: session, subscribe, pushes,
- * backfill, poll fallback and reconnect, all on the event thread.
+ * feed.h - the OpenD side of the collector: session, subscription, pushes,
+ * backfill and recovery, poll fallback, all on the event thread.
  *
- * Session states (functions making each transition):
+ * The feed struct is split by concern; each part is changed only by the
+ * file named beside it (feed_int.h lists the functions they share):
  *
- *   DOWN --feed_start / reconnect timer--> CONNECTING (opend_client_connect)
- *   CONNECTING --on_ready--> SUBSCRIBING (send_subscribe)
- *   SUBSCRIBING --all chunks answered, >=1 symbol ok--> UP (sub_done)
- *   SUBSCRIBING --no symbol accepted--> closing -> DOWN
- *   any --on_closed--> DOWN, reconnect timer armed with capped
- *       exponential backoff and jitter (schedule_reconnect)
+ *   sess  feed.c           connection, reconnect backoff, GetGlobalState
+ *   sub   feed_sub.c       subscribed list, Qot_Sub, SIGHUP changes
+ *   bf    feed_backfill.c  backfill passes, per-symbol recovery fetches
+ *   poll  feed_poll.c      poll cycles and off-hours probes
+ *   in    feed_push.c      symbol ids, per-symbol timing, push rate, rows
+ *
+ * Session states (feed_state; the function making each transition):
+ *
+ *   DOWN --feed_start / reconnect timer--> CONNECTING (connect_now)
+ *   CONNECTING --opend_client_connect busy--> DOWN, retry scheduled
+ *       (connect_now -> schedule_reconnect)
+ *   CONNECTING --InitConnect ok--> SUBSCRIBING: new sid, qot UP, Qot_Sub
+ *       for all symbols in chunks of 100 (on_ready -> feed__subscribe_all)
+ *   SUBSCRIBING --all Qot_Sub answered (a refused chunk is retried symbol
+ *       by symbol), >=1 symbol ok--> UP: futu_connected, GetGlobalState
+ *       and poll timers started, backfill pass (feed__sub_done)
+ *   SUBSCRIBING --no symbol accepted--> client closed -> DOWN (sub_done)
+ *   UP --SIGHUP adds symbols (Qot_Sub sent)--> SUBSCRIBING -> UP as above
+ *       (feed_apply_symbols)
+ *   UP --GetGlobalState fails or says qotLogined=false, admin resubscribe
+ *       (feed_resubscribe)--> client closed -> DOWN
+ *   any --on_closed (connect/InitConnect failure, liveness, EOF, bad
+ *       frame, close)--> DOWN; unless stopping, reconnect timer armed with
+ *       capped exponential backoff and jitter (schedule_reconnect)
+ *
+ * While UP, the backend login (feed_qot_state, feed_push.c): QOT_UP
+ * --Notify ConnStatus qotLogined=false--> QOT_DOWN --qotLogined=true-->
+ * QOT_UP and a backfill of every symbol (recovery_fetch reason=
+ * qot_relogin). on_ready resets it to QOT_UP.
+ *
+ * Poll (feed_poll_mode, feed_poll.c): IDLE --poll timer, trading phase
+ * (or pre-open if enabled, or always without FUTU_POLL_TRADING_ONLY)-->
+ * CYCLE; IDLE --poll timer off-hours, probe interval due--> PROBE; CYCLE /
+ * PROBE --every stale symbol requested and answered--> IDLE; any
+ * --on_closed, or the last reply while not UP--> IDLE.
  *
  * Rows reach the writer through feed_enqueue: queue first; when the queue
  * is full (or the spool already holds rows, to keep order) the spool; only
@@ -34,6 +64,23 @@
 #define FEED_MAX_INFLIGHT 8
 #define FEED_MAP_CHUNK 1000 /* GetTicker's maximum; pushes are chunked */
 #define FEED_SYM_MAX 65536
+/*
+ * Symbol table slots that symbols nobody configured (unsolicited pushes or
+ * replies) may never take, so configured symbols, including those a SIGHUP
+ * adds, can always be interned: two full FUTU_SYMBOLS lists.
+ */
+#define FEED_SYM_RESERVE (2 * CONFIG_MAX_SYMBOLS)
+
+/*
+ * Push-gap recovery (see feed_gap_fetch_num): ticks fetched when a symbol's
+ * pushes resume = observed rate x silence x FEED_GAP_SAFETY, at least
+ * FEED_GAP_FETCH_FLOOR, at most FEED_GAP_FETCH_MAX (GetTicker's maximum).
+ * The rate decays with a time constant of FEED_RATE_TAU_SEC.
+ */
+#define FEED_GAP_SAFETY 4.0
+#define FEED_GAP_FETCH_FLOOR 50
+#define FEED_GAP_FETCH_MAX 1000
+#define FEED_RATE_TAU_SEC 300.0
 
 typedef enum feed_state {
     FEED_DOWN = 0,
@@ -41,6 +88,17 @@ typedef enum feed_state {
     FEED_SUBSCRIBING,
     FEED_UP,
 } feed_state;
+
+typedef enum feed_qot_state {
+    FEED_QOT_UP = 0, /* backend logged in (or no ConnStatus seen) */
+    FEED_QOT_DOWN,   /* ConnStatus said qotLogined=false */
+} feed_qot_state;
+
+typedef enum feed_poll_mode {
+    FEED_POLL_IDLE = 0,
+    FEED_POLL_CYCLE, /* FUTU_POLL_NUM ticks of each stale symbol */
+    FEED_POLL_PROBE, /* off-hours: FUTU_POLL_OFFHOURS_PROBE_NUM ticks */
+} feed_poll_mode;
 
 /* Counters read by the health tick (event thread only). */
 typedef struct feed_counters {
@@ -56,10 +114,65 @@ typedef struct feed_counters {
     int64_t dropped_filter;
     int64_t reconnects;
     int64_t disconnects;
+    int64_t unsolicited_symbols; /* symbols interned though not configured */
+    int64_t dropped_symtab_full; /* rows of unsolicited symbols refused */
 } feed_counters;
 
+/* The OpenD session (feed.c). */
+typedef struct feed_session {
+    feed_state state;
+    feed_qot_state qot;
+    bool stopping;
+    bool ever_connected;
+    int backoff_sec; /* next reconnect delay */
+    int64_t connected_since_mono;
+    uv_timer_t reconnect_timer;
+    uv_timer_t check_timer; /* GetGlobalState every CHECK_INTERVAL_SEC */
+} feed_session;
+
+/* The subscribed list: index i is cfg->symbols[i] (feed_sub.c). */
+typedef struct feed_subs {
+    uint32_t ids[CONFIG_MAX_SYMBOLS]; /* symtab id per config symbol */
+    bool ok[CONFIG_MAX_SYMBOLS];      /* Qot_Sub accepted */
+    int pending;                      /* Qot_Sub requests in flight */
+    int accepted;
+    int32_t *cfg_idx; /* per symtab id: index in FUTU_SYMBOLS, -1 */
+} feed_subs;
+
+/* Backfill passes and recovery fetches (feed_backfill.c). */
+typedef struct feed_backfill {
+    int next;     /* next config index of the running pass */
+    int inflight; /* GetTicker requests outstanding */
+    int num;      /* ticks per request of the running pass */
+    /* per-symbol re-fetches waiting for a pipeline slot (config idx):
+     * ticks to fetch, 0 = none waiting */
+    int16_t recover_num[CONFIG_MAX_SYMBOLS];
+} feed_backfill;
+
+/* Poll fallback (feed_poll.c). */
+typedef struct feed_poll {
+    feed_poll_mode mode;
+    int next;     /* next config index of the running cycle */
+    int inflight; /* GetTicker requests outstanding */
+    int64_t last_probe_ms;
+    int64_t last_stats_ms;
+    uv_timer_t timer;
+} feed_poll;
+
+/* What arrives: symbol ids, per-symbol timing and rate (feed_push.c). */
+typedef struct feed_ingest {
+    int64_t *last_seen_mono;    /* per symtab id: last tick (any source) */
+    int64_t *last_push_mono;    /* per symtab id: last pushed tick */
+    double *rate_ticks;         /* per symtab id: decayed pushed ticks */
+    double *rate_ms;            /* per symtab id: decayed elapsed ms */
+    uint32_t unsolicited_limit; /* symtab entries unsolicited ones may fill */
+    int64_t last_symfull_log_ms;
+    int64_t symfull_since_log;
+    row *rows; /* mapping scratch, FEED_MAP_CHUNK rows */
+} feed_ingest;
+
 typedef struct feed {
-    config *cfg;
+    config *cfg; /* borrowed: wiring, all for the feed's lifetime */
     uv_loop_t *loop;
     symtab *syms;
     queue *q;
@@ -67,41 +180,25 @@ typedef struct feed {
     writer *w;
     opend_crypto_ctx *cipher;
     client cl;
-    feed_state state;
-    bool stopping;
-    char sid[16];
-    uv_timer_t reconnect_timer;
-    uv_timer_t check_timer;
-    uv_timer_t poll_timer;
-    int backoff_sec;
-    /* subscription bookkeeping */
-    uint32_t sub_ids[CONFIG_MAX_SYMBOLS]; /* symtab id per config symbol */
-    bool sub_ok[CONFIG_MAX_SYMBOLS];
-    int sub_pending; /* Qot_Sub requests in flight */
-    int sub_accepted;
-    /* backfill / poll pipelines: indexes into sub_ids */
-    int bf_next, bf_inflight;
-    int bf_num; /* ticks per request of the running backfill pass */
-    /* per-symbol deep re-fetches waiting for a pipeline slot (config idx) */
-    uint8_t recover_flag[CONFIG_MAX_SYMBOLS];
-    int poll_next, poll_inflight;
-    int poll_running; /* 0 idle, 1 poll cycle, 2 off-hours probe */
-    int64_t last_probe_ms;
-    int64_t last_poll_stats_ms;
-    bool qot_down; /* Notify ConnStatus said the backend feed is down */
-    int64_t *last_seen_mono; /* per symtab id: last tick (any source) */
-    int64_t *last_push_mono; /* per symtab id: last pushed tick */
-    int32_t *cfg_idx;        /* per symtab id: index in FUTU_SYMBOLS, -1 */
+    char sid[16]; /* session id of the current connection (logs) */
+    feed_session sess;
+    feed_subs sub;
+    feed_backfill bf;
+    feed_poll poll;
+    feed_ingest in;
+    /* read by the health tick */
     int64_t last_row_mono_ms;
     int64_t max_ts_seen;
-    int64_t connected_since_mono;
     feed_counters c; /* cumulative */
     mapping_stats ms;
-    row *rows; /* mapping scratch, 1000 rows */
-    bool ever_connected;
     void (*on_first_up)(struct feed *f);
 } feed;
 
+/*
+ * Set up f (no I/O): timers on loop, the client, and the symtab ids of the
+ * configured symbols. Returns 0, -ENOMEM, or -ENOSPC when a configured
+ * symbol does not fit in syms; on failure call feed_free only.
+ */
 int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
               spool *sp, writer *w, opend_crypto_ctx *cipher);
 /* Start connecting (logs futu_connecting). */
@@ -113,12 +210,27 @@ void feed_free(feed *f);
 size_t feed_enqueue(feed *f, const row *rows, size_t n, int source);
 /* Apply a new symbol list (SIGHUP): subscribe new, unsubscribe removed. */
 void feed_apply_symbols(feed *f, const config *next);
+/*
+ * Ticks to re-fetch for a symbol whose pushes resume after gap_sec of
+ * silence, given its observed rate (ticks/s; NAN = unknown): rate x gap x
+ * FEED_GAP_SAFETY rounded up, within [FEED_GAP_FETCH_FLOOR,
+ * FEED_GAP_FETCH_MAX]; FEED_GAP_FETCH_MAX when the rate is unknown. Pure.
+ */
+int feed_gap_fetch_num(double rate_per_sec, double gap_sec);
 /* Re-fetch every subscribed symbol's recent ticks (recovery_fetch). */
 void feed_recovery_fetch(feed *f, const char *reason);
+/* Drop the session and reconnect at the minimum delay (admin
+ * resubscribe); a no-op while not connected. */
+void feed_resubscribe(feed *f);
 /* Whether the session is up and subscribed. */
 static inline bool feed_connected(const feed *f)
 {
-    return f->state == FEED_UP;
+    return f->sess.state == FEED_UP;
+}
+/* Whether a poll cycle or probe is running. */
+static inline bool feed_polling(const feed *f)
+{
+    return f->poll.mode != FEED_POLL_IDLE;
 }
 
 #endif

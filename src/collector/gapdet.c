@@ -32,8 +32,7 @@ int gapdet_init(gapdet *g, const config *cfg, uint32_t cap)
     memset(g, 0, sizeof(*g));
     g->cfg = cfg;
     g->cap = cap;
-    g->ring_len =
-        cfg->gap_active_min_ticks > 1 ? cfg->gap_active_min_ticks - 1 : 1;
+    g->ring_len = gapdet_ring_len(cfg->gap_active_min_ticks);
     g->syms = calloc(cap, sizeof(*g->syms));
     g->undo_ids = calloc(cap, sizeof(*g->undo_ids));
     g->undo = calloc(cap, sizeof(*g->undo));
@@ -58,8 +57,38 @@ void gapdet_free(gapdet *g)
     memset(g, 0, sizeof(*g));
 }
 
-/* Session index holding both instants (same HK weekday date), or -1. */
-static int same_session(const config *c, int64_t a, int64_t b)
+int gapdet_ring_len(int min_ticks)
+{
+    return min_ticks > 1 ? min_ticks - 1 : 1;
+}
+
+int gapdet_window_count(const int64_t *ring, int len, int n, int head,
+                        int64_t lo)
+{
+    int in_window = 0;
+    for (int k = 0; k < n; k++) {
+        int idx = (head - 1 - k + len) % len;
+        if (ring[idx] < lo)
+            break;
+        in_window++;
+    }
+    return in_window;
+}
+
+void gapdet_window_push(int64_t *ring, int len, int *n, int *head, int64_t ts)
+{
+    ring[*head] = ts;
+    *head = (*head + 1) % len;
+    if (*n < len)
+        (*n)++;
+}
+
+bool gapdet_is_active(int in_window, int min_ticks)
+{
+    return in_window + 1 >= min_ticks;
+}
+
+int gapdet_session_of(const config *c, int64_t a, int64_t b)
 {
     int day = hktime_trading_day(a);
     int wd = hktime_hk_weekday(a);
@@ -115,19 +144,14 @@ int gapdet_tick(gapdet *g, uint32_t sym, int64_t ts, gapdet_gap *gap)
         save_undo(g, sym, s);
     }
     if (s->last_ts > 0) {
-        /* Previous ticks inside the window, counted from the newest. */
+        /* Previous ticks inside the window ending at ts. */
         int64_t lo = ts - (int64_t)c->gap_active_window_sec * 1000;
-        int in_window = 0;
-        for (int k = 0; k < s->n; k++) {
-            int idx = (s->head - 1 - k + g->ring_len) % g->ring_len;
-            if (s->ring[idx] < lo)
-                break;
-            in_window++;
-        }
+        int in_window =
+            gapdet_window_count(s->ring, g->ring_len, s->n, s->head, lo);
         double delta = (double)(ts - s->last_ts) / 1000.0;
-        if (in_window + 1 >= c->gap_active_min_ticks &&
+        if (gapdet_is_active(in_window, c->gap_active_min_ticks) &&
             delta > c->gap_threshold_sec) {
-            int sess = same_session(c, s->last_ts, ts);
+            int sess = gapdet_session_of(c, s->last_ts, ts);
             if (sess >= 0) {
                 gap->prev_ts = s->last_ts;
                 gap->curr_ts = ts;
@@ -137,10 +161,7 @@ int gapdet_tick(gapdet *g, uint32_t sym, int64_t ts, gapdet_gap *gap)
             }
         }
     }
-    s->ring[s->head] = ts;
-    s->head = (s->head + 1) % g->ring_len;
-    if (s->n < g->ring_len)
-        s->n++;
+    gapdet_window_push(s->ring, g->ring_len, &s->n, &s->head, ts);
     s->last_ts = ts;
     return found;
 }

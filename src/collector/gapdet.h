@@ -53,6 +53,31 @@ void gapdet_begin(gapdet *g);
 void gapdet_commit(gapdet *g);
 void gapdet_rollback(gapdet *g);
 
+/*
+ * The activity and session rules, shared with hk-tickctl's soft-stall scan
+ * (compat.md §8.2: "same active/same-session rule") so there is one copy.
+ * A window is a ring of the newest tick times of one symbol, strictly
+ * increasing, len slots, n held, next write at head; the caller owns it.
+ */
+
+/* Slots a window needs for GAP_ACTIVE_MIN_TICKS = min_ticks (>= 1). */
+int gapdet_ring_len(int min_ticks);
+
+/* How many of the newest entries are at or after lo (counted from the
+ * newest down, stopping at the first older one). */
+int gapdet_window_count(const int64_t *ring, int len, int n, int head,
+                        int64_t lo);
+
+/* Append ts (the oldest entry drops out when the ring is full). */
+void gapdet_window_push(int64_t *ring, int len, int *n, int *head, int64_t ts);
+
+/* Active: in_window earlier ticks plus the current one reach min_ticks. */
+bool gapdet_is_active(int in_window, int min_ticks);
+
+/* Index of the TRADING_SESSIONS item holding both instants on one HK
+ * weekday that is not in FUTU_HOLIDAYS, or -1. */
+int gapdet_session_of(const config *c, int64_t a, int64_t b);
+
 /* meta_json of a gap (compact ASCII JSON, compat key order). */
 void gapdet_meta_json(const gapdet *g, const gapdet_gap *gap, char *buf,
                       size_t cap);

@@ -9,8 +9,11 @@
  *                    (else the start) is >= WATCHDOG_STALL_SEC old
  *   worker_dead      the writer thread has ended
  * trigger = backlog and (upstream_active or queue >= threshold) and
- * (persist_stalled or worker_dead). A trigger asks the writer to reopen its
- * connections and counts a failure unless a commit follows; at
+ * (persist_stalled or worker_dead). A trigger interrupts the writer inside
+ * SQLite and waits up to WATCHDOG_RECOVERY_JOIN_TIMEOUT_SEC for it to
+ * acknowledge (roll back, reopen its connections, retry the same rows); no
+ * acknowledgement counts a failure at once, an acknowledged recovery
+ * counts one unless a commit follows by the next tick; at
  * WATCHDOG_RECOVERY_MAX_FAILURES the daemon logs persistent_stall and
  * exits 1 through on_fatal, which preserves queued rows in a spool.
  */
@@ -19,27 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
-
-void health_notify_ready(void)
-{
-#ifdef HAVE_SYSTEMD
-    sd_notify(0, "READY=1");
-#endif
-}
-
-void health_notify_stopping(void)
-{
-#ifdef HAVE_SYSTEMD
-    sd_notify(0, "STOPPING=1");
-#endif
-}
+#include "svc/notify.h"
 
 static void age_str(int64_t now, int64_t then, char *buf, size_t cap)
 {
@@ -72,6 +59,77 @@ void health_dump(health *h, const char *reason, int level)
         (long long)atomic_load(&h->w->st.backoff_count),
         (long long)h->f->c.spilled, (long long)h->f->c.dropped_queue_full,
         (long long)h->f->c.reconnects, h->cfg->n_symbols);
+}
+
+static void persistent_stall(health *h, const char *reason, size_t ql,
+                             const char *ca, const char *da,
+                             const feed_counters *d, long long inserted,
+                             long long out, bool upstream, bool dead)
+{
+    const config *cfg = h->cfg;
+
+    LOG(LOG_ERROR, LC_FUTU,
+        "WATCHDOG persistent_stall reason=%s upstream_active=%s "
+        "poll_active=%s queue=%zu/%zu queue_threshold=%d "
+        "push_rows_per_min=%lld queue_in=%lld queue_out=%lld "
+        "persisted_rows_per_min=%lld commit_age_sec=%s "
+        "dequeue_age_sec=%s worker_alive=%s recovery_failures=%d sid=%s",
+        reason, upstream ? "True" : "False",
+        feed_polling(h->f) ? "True" : "False", ql, h->q->cap,
+        cfg->watchdog_queue_threshold_rows, (long long)d->push_rows,
+        (long long)d->queue_in, out, inserted, ca, da, dead ? "False" : "True",
+        h->failures, h->f->sid);
+    LOG(LOG_ERROR, LC_COLLECTOR,
+        "alert_event code=PERSIST_STALL eid=e%s sid=%s reason=%s",
+        h->f->sid + 4, h->f->sid, reason);
+    if (h->on_fatal)
+        h->on_fatal(h, "persistent_stall");
+}
+
+/*
+ * The recovery itself: interrupt the writer inside SQLite and wait up to
+ * WATCHDOG_RECOVERY_JOIN_TIMEOUT_SEC for it to acknowledge (writer.h,
+ * recovery handshake). Acknowledged: recovery_triggered (ack_ms=); the
+ * next tick checks for a commit. Not acknowledged: recovery_failed
+ * (acknowledged=False), one failure, and at the maximum the exit path.
+ * Blocks the event thread for at most the timeout, only during a stall.
+ */
+static void recover(health *h, const char *reason, size_t ql, const char *ca,
+                    const char *da, const feed_counters *d, long long inserted,
+                    long long out, bool upstream)
+{
+    const config *cfg = h->cfg;
+    int64_t ack_ms = 0;
+    int timeout_ms = (int)(cfg->watchdog_recovery_join_timeout_sec * 1000.0);
+    int rc;
+
+    h->recovery_commits = atomic_load(&h->w->st.commits);
+    rc = writer_recover(h->w, timeout_ms, &ack_ms);
+    if (rc == 0) {
+        h->recovery_pending = true;
+        LOG(LOG_WARNING, LC_FUTU,
+            "WATCHDOG recovery_triggered reason=%s attempts=%d queue=%zu/%zu "
+            "queue_threshold=%d commit_age_sec=%s dequeue_age_sec=%s "
+            "worker_alive=True ack_ms=%lld",
+            reason, h->failures + 1, ql, h->q->cap,
+            cfg->watchdog_queue_threshold_rows, ca, da, (long long)ack_ms);
+        return;
+    }
+    h->failures++;
+    LOG(LOG_ERROR, LC_FUTU,
+        "WATCHDOG recovery_failed reason=%s failures=%d "
+        "max_failures=%d queue=%zu/%zu queue_threshold=%d "
+        "dequeue_age_sec=%s commit_age_sec=%s "
+        "last_exception_type=%d last_exception_count=%lld "
+        "acknowledged=False join_timeout_sec=%.1f",
+        reason, h->failures, cfg->watchdog_recovery_max_failures, ql, h->q->cap,
+        cfg->watchdog_queue_threshold_rows, da, ca,
+        atomic_load(&h->w->st.last_error),
+        (long long)atomic_load(&h->w->st.last_error_count),
+        cfg->watchdog_recovery_join_timeout_sec);
+    if (h->failures >= cfg->watchdog_recovery_max_failures)
+        persistent_stall(h, reason, ql, ca, da, d, inserted, out, upstream,
+                         false);
 }
 
 static void watchdog(health *h, const feed_counters *d, long long inserted,
@@ -124,33 +182,11 @@ static void watchdog(health *h, const feed_counters *d, long long inserted,
         h->dumped = true;
     }
     if (h->failures >= cfg->watchdog_recovery_max_failures || dead) {
-        LOG(LOG_ERROR, LC_FUTU,
-            "WATCHDOG persistent_stall reason=%s upstream_active=%s "
-            "poll_active=%s queue=%zu/%zu queue_threshold=%d "
-            "push_rows_per_min=%lld queue_in=%lld queue_out=%lld "
-            "persisted_rows_per_min=%lld commit_age_sec=%s "
-            "dequeue_age_sec=%s worker_alive=%s recovery_failures=%d sid=%s",
-            reason, upstream ? "True" : "False",
-            h->f->poll_running ? "True" : "False", ql, h->q->cap,
-            cfg->watchdog_queue_threshold_rows, (long long)d->push_rows,
-            (long long)d->queue_in, out, inserted, ca, da,
-            dead ? "False" : "True", h->failures, h->f->sid);
-        LOG(LOG_ERROR, LC_COLLECTOR,
-            "alert_event code=PERSIST_STALL eid=e%s sid=%s reason=%s",
-            h->f->sid + 4, h->f->sid, reason);
-        if (h->on_fatal)
-            h->on_fatal(h, "persistent_stall");
+        persistent_stall(h, reason, ql, ca, da, d, inserted, out, upstream,
+                         dead);
         return;
     }
-    atomic_store(&h->w->recover_req, true);
-    h->recovery_pending = true;
-    h->recovery_commits = atomic_load(&h->w->st.commits);
-    LOG(LOG_WARNING, LC_FUTU,
-        "WATCHDOG recovery_triggered reason=%s attempts=%d queue=%zu/%zu "
-        "queue_threshold=%d commit_age_sec=%s dequeue_age_sec=%s "
-        "worker_alive=%s",
-        reason, h->failures + 1, ql, h->q->cap,
-        cfg->watchdog_queue_threshold_rows, ca, da, dead ? "False" : "True");
+    recover(h, reason, ql, ca, da, d, inserted, out, upstream);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -258,7 +294,6 @@ void health_snapshot_get(health *h, health_snapshot *out)
 static void on_second(uv_timer_t *t)
 {
     health_publish(t->data);
-#ifdef HAVE_SYSTEMD
     health *h = t->data;
     int64_t now = hktime_mono_ms();
     int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
@@ -275,12 +310,11 @@ static void on_second(uv_timer_t *t)
     int64_t since = lc > 0 ? lc : h->start_mono;
     bool progress = ql == 0 || now - since < horizon;
     if (alive && progress)
-        sd_notify(0, "WATCHDOG=1");
-    sd_notifyf(0, "STATUS=connected=%s queue=%zu rows=%lld last_commit=%.1fs",
-               feed_connected(h->f) ? "yes" : "no", ql,
-               (long long)atomic_load(&h->w->st.rows_inserted),
-               lc > 0 ? (double)(now - lc) / 1000.0 : -1.0);
-#endif
+        svc_notify_watchdog();
+    svc_notify_status("connected=%s queue=%zu rows=%lld last_commit=%.1fs",
+                      feed_connected(h->f) ? "yes" : "no", ql,
+                      (long long)atomic_load(&h->w->st.rows_inserted),
+                      lc > 0 ? (double)(now - lc) / 1000.0 : -1.0);
 }
 
 void health_init(health *h, config *cfg, feed *f, writer *w, queue *q,

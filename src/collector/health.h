@@ -6,7 +6,8 @@
  * alert when busy backoffs rose by >= TG_SQLITE_BUSY_ALERT_THRESHOLD (3),
  * then run the watchdog
  * (compat.md §4.2). Every second: sd_notify WATCHDOG=1 while the writer is
- * alive and making progress (or idle), and STATUS= with a summary line.
+ * alive and making progress (or idle), and STATUS= with a summary line
+ * (through svc/notify.h; READY/STOPPING are sent by main).
  * Runs on the event thread; reads writer atomics and feed counters.
  */
 #ifndef HK_COLLECTOR_HEALTH_H
@@ -73,8 +74,5 @@ void health_publish(health *h);
 void health_stop(health *h);
 /* Log `diagnostic_dump reason=<reason>` with the runtime state. */
 void health_dump(health *h, const char *reason, int level);
-/* sd_notify helpers (no-ops without NOTIFY_SOCKET / libsystemd). */
-void health_notify_ready(void);
-void health_notify_stopping(void);
 
 #endif

@@ -1,19 +1,20 @@
 /*
- * http.c - the HTTP endpoint (see http.h).
+ * http.c - the collector's routes and what they render (see http.h).
  *
- * Responses are rendered into a growable buffer per request (this thread
- * only), then handed to libmicrohttpd with MHD_RESPMEM_MUST_FREE.
+ * The server, routing, Bearer auth and slow-client limits live in the
+ * service library (svc/http.c); this file says which routes exist and
+ * renders their bodies. Responses are rendered into an svc_buf per request
+ * (server thread only) and handed over malloc'd.
  * Health verdict: each check is evaluated from the snapshot; the first
  * HEALTH_STARTUP_GRACE_SEC after start excuse a missing OpenD session.
+ * /admin/flush: the first call posts HTTP_ADMIN_FLUSH to the event thread
+ * and records the writer's committed-row count in rq->scratch[0]; each
+ * later call (every svc poll interval) checks whether queue and spool are
+ * empty and the writer idle, or the wait is over.
  */
 #include "collector/http.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,114 +25,61 @@
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "common/util.h"
+#include "svc/proc.h"
+#include "svc/prom.h"
 
-struct buf {
-    char *p;
-    size_t n;
-    size_t cap;
-};
-
-__attribute__((format(printf, 2, 3))) static void bprintf(struct buf *b,
-                                                          const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        size_t room = b->cap - b->n;
-        va_start(ap, fmt);
-        int w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
-        va_end(ap);
-        if (w < 0)
-            return;
-        if (b->p && (size_t)w < room) {
-            b->n += (size_t)w;
-            return;
-        }
-        size_t nc = b->cap ? b->cap * 2 : 8192;
-        while (nc < b->n + (size_t)w + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np)
-            return;
-        b->p = np;
-        b->cap = nc;
-    }
-}
-
-static void proc_stats(double *cpu_sec, long long *rss_bytes)
-{
-    FILE *f = fopen("/proc/self/stat", "r");
-    unsigned long ut = 0, st = 0;
-    long rss_pages = 0;
-    *cpu_sec = 0;
-    *rss_bytes = 0;
-    if (f) {
-        char line[1024];
-        if (fgets(line, sizeof(line), f)) {
-            char *p = strrchr(line, ')');
-            /* fields after ") ": state(3) ... utime(14) stime(15) rss(24) */
-            if (p && sscanf(p + 2,
-                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
-                            &ut, &st, &rss_pages) == 3) {
-                long hz = sysconf(_SC_CLK_TCK);
-                *cpu_sec = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-                *rss_bytes = (long long)rss_pages * sysconf(_SC_PAGESIZE);
-            }
-        }
-        fclose(f);
-    }
-}
-
-static long long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
-}
-
-static void hist(struct buf *b, const char *name, const char *help,
-                 const atomic_llong *h)
-{
-    long long cum = 0;
-    double sum = 0;
-    bprintf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++) {
-        long long v = atomic_load(&h[i]);
-        double upper_ms = __builtin_pow(2.0, (i + 1) / 4.0) - 1.0;
-        double lower_ms = __builtin_pow(2.0, i / 4.0) - 1.0;
-        cum += v;
-        sum += (double)v * (upper_ms + lower_ms) / 2.0 / 1000.0;
-        if (i % 2 == 1 || i == WRITER_LAT_BUCKETS - 1)
-            bprintf(b, "%s_bucket{le=\"%.6g\"} %lld\n", name, upper_ms / 1000.0,
-                    cum);
-    }
-    bprintf(b, "%s_bucket{le=\"+Inf\"} %lld\n%s_sum %.6f\n%s_count %lld\n",
-            name, cum, name, sum, name, cum);
-}
-
-static void metric(struct buf *b, const char *name, const char *type,
+static void metric(svc_buf *b, const char *name, const char *type,
                    const char *help, double v)
 {
-    bprintf(b, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type,
-            name, v);
+    svc_prom_metric(b, name, type, help, v);
+}
+
+/* Files, disk and process figures (the end of /metrics). */
+static void host_metrics(svc_buf *b, http_ctx *x, const health_snapshot *sn,
+                         int64_t now, int64_t wall)
+{
+    svc_proc_stats ps;
+    struct statvfs vfs;
+    char day[1200], wal[1300];
+
+    svc_proc_read(&ps);
+    store_day_path(x->cfg->data_root, hktime_trading_day(wall), day,
+                   sizeof(day));
+    snprintf(wal, sizeof(wal), "%s-wal", day);
+    int64_t day_bytes, wal_bytes; /* 0 when missing */
+    (void)util_file_size(day, &day_bytes);
+    (void)util_file_size(wal, &wal_bytes);
+    metric(b, "hk_day_file_bytes", "gauge", "Size of today's day file.",
+           (double)day_bytes);
+    metric(b, "hk_day_wal_bytes", "gauge", "Size of today's -wal file.",
+           (double)wal_bytes);
+    if (statvfs(x->cfg->data_root, &vfs) == 0) {
+        double total = (double)vfs.f_blocks * (double)vfs.f_frsize;
+        double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
+        metric(b, "hk_disk_free_bytes", "gauge",
+               "Free bytes on the DATA_ROOT file system.", avail);
+        metric(b, "hk_disk_free_ratio", "gauge",
+               "Free fraction of the DATA_ROOT file system.",
+               total > 0 ? avail / total : 0);
+    }
+    metric(b, "hk_process_resident_memory_bytes", "gauge",
+           "Current resident memory (not peak).", (double)ps.rss_bytes);
+    metric(b, "hk_process_cpu_seconds_total", "counter",
+           "User + system CPU time.", ps.cpu_sec);
+    metric(b, "hk_process_uptime_seconds", "gauge", "Seconds since start.",
+           (double)(now - sn->start_mono) / 1000.0);
 }
 
 char *http_render_metrics(http_ctx *x)
 {
-    struct buf b = {0};
+    svc_buf b = {0};
     health_snapshot s;
     writer_stats *st = &x->w->st;
     int64_t now = hktime_mono_ms();
     int64_t wall = hktime_now_ms();
-    double cpu;
-    long long rss;
-    struct statvfs vfs;
-    char day[1200], wal[1300];
 
     health_snapshot_get(x->h, &s);
-    proc_stats(&cpu, &rss);
-    store_day_path(x->cfg->data_root, hktime_trading_day(wall), day,
-                   sizeof(day));
-    snprintf(wal, sizeof(wal), "%s-wal", day);
     metric(&b, "hk_up", "gauge", "1 while the collector runs.", 1);
     metric(&b, "hk_opend_connected", "gauge",
            "1 while the OpenD session is up and subscribed.", s.connected);
@@ -173,10 +121,12 @@ char *http_render_metrics(http_ctx *x)
     metric(&b, "hk_last_commit_age_seconds", "gauge",
            "Seconds since the last commit (since start before the first).",
            (double)(now - (lc ? lc : s.start_mono)) / 1000.0);
-    hist(&b, "hk_commit_latency_seconds",
-         "Time to write and commit one transaction.", st->commit_hist);
-    hist(&b, "hk_push_to_commit_seconds",
-         "Time from a row's arrival to the end of its commit.", st->lat_hist);
+    svc_prom_hist(&b, "hk_commit_latency_seconds",
+                  "Time to write and commit one transaction.",
+                  &st->commit_hist);
+    svc_prom_hist(&b, "hk_push_to_commit_seconds",
+                  "Time from a row's arrival to the end of its commit.",
+                  &st->lat_hist);
     metric(&b, "hk_sqlite_busy_total", "counter",
            "SQLITE_BUSY/LOCKED errors seen by the writer.",
            (double)atomic_load(&st->busy_count));
@@ -202,37 +152,23 @@ char *http_render_metrics(http_ctx *x)
     metric(&b, "hk_trading_phase_open", "gauge",
            "1 in the open and closing-auction phases.",
            phase_is_trading((phase)s.phase));
-    metric(&b, "hk_day_file_bytes", "gauge", "Size of today's day file.",
-           (double)file_size(day));
-    metric(&b, "hk_day_wal_bytes", "gauge", "Size of today's -wal file.",
-           (double)file_size(wal));
-    if (statvfs(x->cfg->data_root, &vfs) == 0) {
-        double total = (double)vfs.f_blocks * (double)vfs.f_frsize;
-        double avail = (double)vfs.f_bavail * (double)vfs.f_frsize;
-        metric(&b, "hk_disk_free_bytes", "gauge",
-               "Free bytes on the DATA_ROOT file system.", avail);
-        metric(&b, "hk_disk_free_ratio", "gauge",
-               "Free fraction of the DATA_ROOT file system.",
-               total > 0 ? avail / total : 0);
+    host_metrics(&b, x, &s, now, wall);
+    if (b.oom) {
+        svc_buf_free(&b);
+        return NULL;
     }
-    metric(&b, "hk_process_resident_memory_bytes", "gauge",
-           "Current resident memory (not peak).", (double)rss);
-    metric(&b, "hk_process_cpu_seconds_total", "counter",
-           "User + system CPU time.", cpu);
-    metric(&b, "hk_process_uptime_seconds", "gauge", "Seconds since start.",
-           (double)(now - s.start_mono) / 1000.0);
     return b.p;
 }
 
-static void jkey(struct buf *b, int *first, const char *k)
+static void jkey(svc_buf *b, int *first, const char *k)
 {
-    bprintf(b, "%s\"%s\":", *first ? "" : ",", k);
+    svc_buf_printf(b, "%s\"%s\":", *first ? "" : ",", k);
     *first = 0;
 }
 
 char *http_render_health(http_ctx *x, int *code)
 {
-    struct buf b = {0};
+    svc_buf b = {0};
     health_snapshot s;
     int64_t now = hktime_mono_ms();
     int64_t wall = hktime_now_ms();
@@ -272,32 +208,36 @@ char *http_render_health(http_ctx *x, int *code)
         fail[nf++] = "spool_growing";
     *code = nf ? 503 : 200;
     int first = 1;
-    bprintf(&b, "{");
+    svc_buf_printf(&b, "{");
     jkey(&b, &first, "status");
-    bprintf(&b, "\"%s\"", nf ? "unhealthy" : "healthy");
+    svc_buf_printf(&b, "\"%s\"", nf ? "unhealthy" : "healthy");
     jkey(&b, &first, "checks");
-    bprintf(&b,
-            "{\"opend_session\":{\"ok\":%s,\"connected\":%s,"
-            "\"startup_grace\":%s},"
-            "\"writer\":{\"ok\":%s,\"alive\":%s,\"backlog_rows\":%zu,"
-            "\"last_commit_age_sec\":%.1f},"
-            "\"data_lag\":{\"ok\":%s,\"lag_sec\":%.1f,\"phase\":\"%s\","
-            "\"max_lag_sec\":%d},"
-            "\"disk\":{\"ok\":%s,\"free_pct\":%.1f,\"min_free_pct\":%d},"
-            "\"spool\":{\"ok\":%s,\"rows\":%zu}}",
-            opend_ok ? "true" : "false", s.connected ? "true" : "false",
-            grace ? "true" : "false", writer_ok ? "true" : "false",
-            alive ? "true" : "false", backlog,
-            (double)(now - (lc ? lc : s.start_mono)) / 1000.0,
-            lag_ok ? "true" : "false", lag, phase_name((phase)s.phase),
-            c->health_max_lag_sec, disk_ok ? "true" : "false", free_pct,
-            c->health_disk_min_free_pct, spool_ok ? "true" : "false",
-            s.spool_rows);
+    svc_buf_printf(&b,
+                   "{\"opend_session\":{\"ok\":%s,\"connected\":%s,"
+                   "\"startup_grace\":%s},"
+                   "\"writer\":{\"ok\":%s,\"alive\":%s,\"backlog_rows\":%zu,"
+                   "\"last_commit_age_sec\":%.1f},"
+                   "\"data_lag\":{\"ok\":%s,\"lag_sec\":%.1f,\"phase\":\"%s\","
+                   "\"max_lag_sec\":%d},"
+                   "\"disk\":{\"ok\":%s,\"free_pct\":%.1f,\"min_free_pct\":%d},"
+                   "\"spool\":{\"ok\":%s,\"rows\":%zu}}",
+                   opend_ok ? "true" : "false", s.connected ? "true" : "false",
+                   grace ? "true" : "false", writer_ok ? "true" : "false",
+                   alive ? "true" : "false", backlog,
+                   (double)(now - (lc ? lc : s.start_mono)) / 1000.0,
+                   lag_ok ? "true" : "false", lag, phase_name((phase)s.phase),
+                   c->health_max_lag_sec, disk_ok ? "true" : "false", free_pct,
+                   c->health_disk_min_free_pct, spool_ok ? "true" : "false",
+                   s.spool_rows);
     jkey(&b, &first, "failing");
-    bprintf(&b, "[");
+    svc_buf_printf(&b, "[");
     for (int i = 0; i < nf; i++)
-        bprintf(&b, "%s\"%s\"", i ? "," : "", fail[i]);
-    bprintf(&b, "]}\n");
+        svc_buf_printf(&b, "%s\"%s\"", i ? "," : "", fail[i]);
+    svc_buf_printf(&b, "]}\n");
+    if (b.oom) {
+        svc_buf_free(&b);
+        return NULL;
+    }
     return b.p;
 }
 
@@ -365,155 +305,133 @@ char *http_render_status(http_ctx *x)
     return out;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, int code,
-                             const char *ctype, char *body)
+/* ---- routes ---------------------------------------------------------------
+ */
+
+static int route_health(void *ud, svc_http_request *rq, svc_http_reply *out)
 {
-    struct MHD_Response *r;
-    enum MHD_Result ret;
-    if (!body)
-        return MHD_NO;
-    r = MHD_create_response_from_buffer(strlen(body), body,
-                                        MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
+    (void)rq;
+    out->body = http_render_health(ud, &out->code);
+    return SVC_HTTP_DONE;
+}
+
+static int route_metrics(void *ud, svc_http_request *rq, svc_http_reply *out)
+{
+    (void)rq;
+    out->code = 200;
+    out->ctype = "text/plain; version=0.0.4; charset=utf-8";
+    out->body = http_render_metrics(ud);
+    return SVC_HTTP_DONE;
+}
+
+static int route_status(void *ud, svc_http_request *rq, svc_http_reply *out)
+{
+    (void)rq;
+    out->code = 200;
+    out->body = http_render_status(ud);
+    return SVC_HTTP_DONE;
+}
+
+static long long committed_rows(http_ctx *x)
+{
+    return atomic_load(&x->w->st.rows_inserted) +
+           atomic_load(&x->w->st.rows_ignored);
+}
+
+/*
+ * True when no row waits in the queue or the spool and the writer is idle:
+ * blocked in queue_take on an empty queue (queue.waiting, read under the
+ * queue's leaf mutex), so no batch is being committed or retried. Reading
+ * the queue's fields here is deliberate: queue_len alone cannot see a batch
+ * the writer took but has not committed yet.
+ */
+static bool drained(http_ctx *x)
+{
+    bool idle;
+    pthread_mutex_lock(&x->q->mu);
+    idle = x->q->len == 0 && x->q->waiting;
+    pthread_mutex_unlock(&x->q->mu);
+    return idle && spool_pending(x->sp) == 0;
+}
+
+static int route_flush(void *ud, svc_http_request *rq, svc_http_reply *out)
+{
+    http_ctx *x = ud;
+    int64_t waited = hktime_mono_ms() - rq->start_mono_ms;
+    svc_buf b = {0};
+
+    if (rq->calls == 0) {
+        rq->scratch[0] = committed_rows(x);
+        svc_admin_post(x->admin, HTTP_ADMIN_FLUSH);
     }
-    MHD_add_response_header(r, "Content-Type", ctype);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    ret = MHD_queue_response(conn, (unsigned)code, r);
-    MHD_destroy_response(r);
-    return ret;
+    bool ok = drained(x);
+    if (!ok && waited < HTTP_FLUSH_WAIT_MS)
+        return SVC_HTTP_WAIT;
+    svc_buf_printf(&b,
+                   "{\"ok\":%s,\"action\":\"flush\",\"queue\":%zu,"
+                   "\"spool_rows\":%zu,\"committed_rows\":%lld,"
+                   "\"waited_ms\":%lld}\n",
+                   ok ? "true" : "false", queue_len(x->q), spool_pending(x->sp),
+                   committed_rows(x) - rq->scratch[0], (long long)waited);
+    out->code = ok ? 200 : 503;
+    out->body = b.p;
+    return SVC_HTTP_DONE;
 }
 
-static char *dupstr(const char *s)
+static int admin_async(http_ctx *x, int action, const char *name,
+                       svc_http_reply *out)
 {
-    return strdup(s);
+    svc_buf b = {0};
+    svc_admin_post(x->admin, action);
+    svc_buf_printf(&b,
+                   "{\"ok\":true,\"action\":\"%s\",\"queue\":%zu,"
+                   "\"spool_rows\":%zu}\n",
+                   name, queue_len(x->q), spool_pending(x->sp));
+    out->code = 202;
+    out->body = b.p;
+    return SVC_HTTP_DONE;
 }
 
-static bool authorized(http_ctx *x, struct MHD_Connection *conn)
+static int route_resubscribe(void *ud, svc_http_request *rq,
+                             svc_http_reply *out)
 {
-    const char *h =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    const char *key = x->cfg->api_key;
-    size_t kl = strlen(key);
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
-        return false;
-    h += 7;
-    if (strlen(h) != kl)
-        return false;
-    return CRYPTO_memcmp(h, key, kl) == 0;
+    (void)rq;
+    return admin_async(ud, HTTP_ADMIN_RESUBSCRIBE, "resubscribe", out);
 }
 
-static int marker;
-
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
-                               const char *url, const char *method,
-                               const char *version, const char *upload,
-                               size_t *upload_size, void **con_cls)
+static int route_reload(void *ud, svc_http_request *rq, svc_http_reply *out)
 {
-    http_ctx *x = cls;
-    (void)version;
-    (void)upload;
-
-    if (strcmp(method, "POST") == 0) {
-        /* Consume (and ignore) any body before answering. */
-        if (*con_cls == NULL) {
-            *con_cls = &marker;
-            return MHD_YES;
-        }
-        if (*upload_size) {
-            *upload_size = 0;
-            return MHD_YES;
-        }
-        if (strncmp(url, "/admin/", 7) != 0 || !x->cfg->api_key[0])
-            return reply(conn, 404, "application/json",
-                         dupstr("{\"error\":\"not found\"}\n"));
-        if (!authorized(x, conn)) {
-            LOG(LOG_WARNING, LC_MAIN, "http_admin_denied path=%s", url);
-            return reply(conn, 401, "application/json",
-                         dupstr("{\"error\":\"unauthorized\"}\n"));
-        }
-        int action = strcmp(url, "/admin/flush") == 0 ? HTTP_ADMIN_FLUSH
-                     : strcmp(url, "/admin/resubscribe") == 0
-                         ? HTTP_ADMIN_RESUBSCRIBE
-                     : strcmp(url, "/admin/reload") == 0 ? HTTP_ADMIN_RELOAD
-                                                         : 0;
-        if (!action)
-            return reply(conn, 404, "application/json",
-                         dupstr("{\"error\":\"not found\"}\n"));
-        LOG(LOG_INFO, LC_MAIN, "http_admin path=%s", url);
-        if (x->admin)
-            x->admin(x->ud, action);
-        if (action == HTTP_ADMIN_FLUSH) {
-            /* Wait (here, not in the tick path) for the backlog to drain. */
-            int64_t end = hktime_mono_ms() + 5000;
-            while (hktime_mono_ms() < end &&
-                   queue_len(x->q) + spool_pending(x->sp) > 0)
-                usleep(20000);
-        }
-        struct buf b = {0};
-        bprintf(&b,
-                "{\"ok\":true,\"action\":\"%s\",\"queue\":%zu,"
-                "\"spool_rows\":%zu}\n",
-                url + 7, queue_len(x->q), spool_pending(x->sp));
-        return reply(conn, action == HTTP_ADMIN_FLUSH ? 200 : 202,
-                     "application/json", b.p);
-    }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return reply(conn, 405, "application/json",
-                     dupstr("{\"error\":\"method not allowed\"}\n"));
-    if (strcmp(url, "/health") == 0) {
-        int code;
-        char *body = http_render_health(x, &code);
-        return reply(conn, code, "application/json", body);
-    }
-    if (strcmp(url, "/metrics") == 0)
-        return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
-                     http_render_metrics(x));
-    if (strcmp(url, "/status") == 0)
-        return reply(conn, 200, "application/json", http_render_status(x));
-    return reply(conn, 404, "application/json",
-                 dupstr("{\"error\":\"not found\"}\n"));
+    (void)rq;
+    return admin_async(ud, HTTP_ADMIN_RELOAD, "reload", out);
 }
+
+static const svc_route routes[] = {
+    {"GET", "/health", route_health, false},
+    {"GET", "/metrics", route_metrics, false},
+    {"GET", "/status", route_status, false},
+    {"POST", "/admin/flush", route_flush, true},
+    {"POST", "/admin/resubscribe", route_resubscribe, true},
+    {"POST", "/admin/reload", route_reload, true},
+};
 
 int http_start(http_ctx *x)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    const union MHD_DaemonInfo *info;
-
-    if (x->cfg->http_port == 0)
-        return 0;
-    if (inet_pton(AF_INET, x->cfg->http_host, &sa.sin_addr) != 1) {
-        LOG(LOG_ERROR, LC_MAIN,
-            "http_start_failed host=%s "
-            "reason=\"HTTP_HOST must be an IPv4 address\"",
-            x->cfg->http_host);
-        return -1;
-    }
-    sa.sin_port =
-        htons((uint16_t)(x->cfg->http_port > 0 ? x->cfg->http_port : 0));
-    x->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, handler,
-        x, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
-    if (!x->mhd) {
-        LOG(LOG_ERROR, LC_MAIN,
-            "http_start_failed host=%s port=%d "
-            "reason=\"cannot bind (in use?)\" action=continue_without_http",
-            x->cfg->http_host, x->cfg->http_port);
-        return -1;
-    }
-    info = MHD_get_daemon_info(x->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    x->port = info ? info->port : x->cfg->http_port;
-    LOG(LOG_INFO, LC_MAIN, "http_listening host=%s port=%d admin=%s",
-        x->cfg->http_host, x->port, x->cfg->api_key[0] ? "on" : "off");
-    return 0;
+    svc_http_opts o = {
+        .host = x->cfg->http_host,
+        .port = x->cfg->http_port,
+        .api_key = x->cfg->api_key,
+        .auth_prefix = "/admin/",
+        .log_component = LC_MAIN,
+        .routes = routes,
+        .n_routes = sizeof(routes) / sizeof(routes[0]),
+        .ud = x,
+    };
+    int rc = svc_http_start(&x->srv, &o);
+    x->port = x->srv.port;
+    return rc;
 }
 
 void http_stop(http_ctx *x)
 {
-    if (x->mhd)
-        MHD_stop_daemon(x->mhd);
-    x->mhd = NULL;
+    svc_http_stop(&x->srv);
 }

@@ -1,19 +1,21 @@
 /*
- * main.c - hk-tick-collector: wires config, queue, spool, writer, feed and
- * health together on one libuv loop, and runs start-up and shutdown.
+ * main.c - hk-tick-collector: wires config, queue, spool, writer, feed,
+ * health and HTTP together on one libuv loop. Wiring only: the work is in
+ * the modules, the daemon plumbing in the service library (svc/).
  *
  * Start-up: load and validate config (exit 78 on any invalid variable,
- * before touching a file) -> create DATA_ROOT, take its advisory lock ->
- * replay spools left by earlier runs -> seed per-symbol max seq from recent
- * day files -> start the writer thread -> connect to OpenD.
- * Shutdown (SIGTERM/SIGINT, or watchdog give-up): stop reading, close the
- * session and timers, let the writer drain queue and spool until
- * STOP_FLUSH_TIMEOUT_SEC (5 s for a fatal exit), checkpoint; rows that
+ * before touching a file) -> create DATA_ROOT, take its advisory lock
+ * (svc_lock_acquire) -> adopt spools left by earlier runs (spool_scan,
+ * spool_adopt) -> seed per-symbol max seq and the gap detector
+ * (seed_recent_days) -> start the writer thread, health, HTTP, signals
+ * (svc_life_start) -> connect to OpenD.
+ * Shutdown (SIGTERM/SIGINT, or watchdog give-up through svc_life_stop):
+ * stop HTTP and the admin hook, close the session and timers; when the
+ * loop ends, the writer drains queue and spool until STOP_FLUSH_TIMEOUT_SEC
+ * (5 s after a fatal error: svc_life_drain_ms), checkpoints; rows that
  * could not be committed go to a crash spool replayed at the next start.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -21,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,41 +32,18 @@
 #include "collector/http.h"
 #include "collector/phase.h"
 #include "collector/queue.h"
+#include "collector/seed.h"
 #include "collector/spool.h"
 #include "collector/symtab.h"
 #include "collector/telegram.h"
 #include "collector/writer.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "svc/life.h"
+#include "svc/notify.h"
 
 #define SYMTAB_CAP 65536
-
-/*
- * A stop requested before the event loop's signal handlers exist (during
- * config, spool replay, seeding) is remembered here and honoured as soon
- * as the loop starts, instead of killing the process mid-start. Written
- * only by early_signal (async-signal-safe), read once by run().
- */
-static volatile sig_atomic_t g_early_stop;
-
-static void early_signal(int sig)
-{
-    if (sig == SIGTERM || sig == SIGINT)
-        g_early_stop = sig;
-}
-
-static void install_early_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = early_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-}
+#define FATAL_DRAIN_MS 5000
 
 typedef struct daemon {
     config cfg;
@@ -81,13 +59,9 @@ typedef struct daemon {
     health h;
     http_ctx http;
     telegram tg;
-    uv_async_t admin_async;
-    atomic_int admin_pending; /* HTTP_ADMIN_* bits, set by the HTTP thread */
+    svc_admin admin; /* HTTP_ADMIN_* bits from the HTTP thread */
+    svc_life life;   /* signals, stop, exit code and reason */
     opend_crypto_ctx *cipher;
-    uv_signal_t sig_term, sig_int, sig_hup, sig_usr1;
-    int exit_code;
-    const char *exit_reason;
-    bool shutting_down;
     int lock_fd;
 } daemon_t;
 
@@ -138,18 +112,7 @@ static void find_app_dir(daemon_t *d)
     snprintf(d->app_dir, sizeof(d->app_dir), "%s", dirname(dir));
 }
 
-/* ---- spool replay and seq seeding ---------------------------------------- */
-
-static int requeue_chunk(const row *rows, size_t n, void *ud)
-{
-    daemon_t *d = ud;
-    return spool_append(&d->sp, rows, n, &d->syms);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* ---- start-up ------------------------------------------------------------ */
 
 /*
  * Rows left by earlier runs (*.spool under DATA_ROOT/_spool) are copied
@@ -157,227 +120,118 @@ static int cmp_str(const void *a, const void *b)
  * deleted. The writer commits them ahead of anything new once it starts;
  * nothing here touches SQLite, so start-up never waits on a locked file.
  */
-static int replay_spools(daemon_t *d)
+static void replay_spools(daemon_t *d)
 {
-    char dir[1100];
-    char *names[4096];
-    int n = 0;
-    DIR *dh;
-    struct dirent *e;
+    char **paths;
+    size_t n;
 
-    snprintf(dir, sizeof(dir), "%s/_spool", d->cfg.data_root);
-    dh = opendir(dir);
-    if (!dh)
-        return 0;
-    while ((e = readdir(dh)) != NULL && n < 4096) {
-        size_t len = strlen(e->d_name);
-        if (len < 7 || strcmp(e->d_name + len - 6, ".spool") != 0)
-            continue;
-        names[n] = strdup(e->d_name);
-        if (names[n])
-            n++;
-    }
-    closedir(dh);
-    qsort(names, (size_t)n, sizeof(char *), cmp_str);
-    for (int i = 0; i < n; i++) {
-        char path[1800];
+    if (spool_scan(d->cfg.data_root, &paths, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char used[1500];
         long skipped = 0;
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        if (strcmp(path, d->sp.path) == 0) {
-            /* An old run had our pid: move it out of our live name. */
-            char old[sizeof(path) + 16];
-            int w = snprintf(old, sizeof(old), "%s.old.spool", path);
-            if (w < 0 || (size_t)w >= sizeof(path) || rename(path, old) != 0)
-                continue;
-            memcpy(path, old, (size_t)w + 1);
-        }
-        long rows =
-            spool_replay_file(path, &d->syms, requeue_chunk, d, &skipped);
-        if (rows < 0 || spool_sync(&d->sp) != 0) {
+        long rows = spool_adopt(&d->sp, paths[i], &d->syms, &skipped, used,
+                                sizeof(used));
+        if (rows < 0) {
             LOG(LOG_ERROR, LC_COLLECTOR,
-                "spool_replay_failed path=%s err=\"%s\" action=kept", path,
-                rows < 0 ? strerror((int)-rows) : "sync failed");
+                "spool_replay_failed path=%s err=\"%s\" action=kept", used,
+                strerror((int)-rows));
             continue;
         }
         if (skipped > 0)
             LOG(LOG_ERROR, LC_COLLECTOR,
                 "rows_lost rows=%ld reason=symbol_table_full path=%s", skipped,
-                path);
+                used);
         LOG(LOG_INFO, LC_COLLECTOR,
-            "spool_replayed rows=%ld path=%s requeued=%ld", rows, path, rows);
-        unlink(path);
+            "spool_replayed rows=%ld path=%s requeued=%ld", rows, used, rows);
     }
-    for (int i = 0; i < n; i++)
-        free(names[i]);
+    spool_scan_free(paths, n);
+}
+
+/* Create DATA_ROOT and take its lock. Returns 0 or the exit code. */
+static int open_data_root(daemon_t *d)
+{
+    char q[1100], lock[1200];
+
+    if (mkdir(d->cfg.data_root, 0750) != 0 && errno != EEXIST) {
+        /* config_check_data_root said the parent is writable */
+        LOG(LOG_ERROR, LC_MAIN,
+            "config_error var=DATA_ROOT value=%s "
+            "reason=\"mkdir: %s\"",
+            log_quote(d->cfg.data_root, q, sizeof(q)), strerror(errno));
+        return CONFIG_EXIT_INVALID;
+    }
+    snprintf(lock, sizeof(lock), "%s/.hk-tick-collector.lock",
+             d->cfg.data_root);
+    if (svc_lock_acquire(lock, &d->lock_fd) != 0) {
+        LOG(LOG_ERROR, LC_MAIN,
+            "collector_exit code=1 reason=data_root_locked rows_pending=0 "
+            "lock=%s",
+            lock);
+        return 1;
+    }
     return 0;
 }
 
-static int cmp_desc(const void *a, const void *b)
+/* Holiday file, RSA key, symbol table, queue, spool, writer. Returns 0 or
+ * the exit code (logged). */
+static int init_modules(daemon_t *d)
 {
-    return *(const int *)b - *(const int *)a;
-}
+    config *cfg = &d->cfg;
 
-static void seed_from(daemon_t *d, int day, char *vals, size_t cap, size_t *o)
-{
-    char path[1100], uri[1200];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-
-    store_day_path(d->cfg.data_root, day, path, sizeof(path));
-    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK)
-        goto out;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT symbol, MAX(max_seq), MAX(max_ts_ms) FROM "
-                           "hk_symbol_totals GROUP BY symbol",
-                           -1, &st, NULL) != SQLITE_OK &&
-        sqlite3_prepare_v2(db,
-                           "SELECT symbol, MAX(seq), MAX(ts_ms) FROM ticks "
-                           "GROUP BY symbol",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        if (!s || sqlite3_column_type(st, 1) == SQLITE_NULL)
-            continue;
-        uint32_t id = symtab_find(&d->syms, s, strlen(s));
-        if (id == SYMTAB_NONE)
-            continue; /* only configured symbols are polled */
-        int64_t seq = sqlite3_column_int64(st, 1);
-        int64_t ts = sqlite3_column_int64(st, 2);
-        int64_t before = atomic_load(&d->w.persisted_seq[id]);
-        writer_seed_seq(&d->w, id, seq, ts);
-        if (before == WRITER_SEQ_NONE && *o < cap - 64)
-            *o += (size_t)snprintf(vals + *o, cap - *o, "%s%s:%lld",
-                                   *o ? "," : "", s, (long long)seq);
-    }
-out:
-    sqlite3_finalize(st);
-    if (db)
-        sqlite3_close(db);
-}
-
-/* Rebuild the gap detector from today's file (compat.md §8.1 Δ). */
-static void seed_gaps(daemon_t *d, int day)
-{
-    char path[1100], uri[1200], dstr[9];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int n_max = d->w.gd.ring_len + 1;
-    int64_t *ts = malloc((size_t)n_max * sizeof(int64_t));
-    int seeded = 0;
-
-    store_day_path(d->cfg.data_root, day, path, sizeof(path));
-    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
-    snprintf(dstr, sizeof(dstr), "%08d", day);
-    if (!ts || access(path, R_OK) != 0 ||
-        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT ts_ms FROM ticks WHERE symbol = ? AND "
-                           "trading_day = ? ORDER BY ts_ms DESC LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    for (int i = 0; i < d->cfg.n_symbols; i++) {
-        int n = 0;
-        uint32_t id =
-            symtab_find(&d->syms, d->cfg.symbols[i], strlen(d->cfg.symbols[i]));
-        if (id == SYMTAB_NONE)
-            continue;
-        sqlite3_bind_text(st, 1, d->cfg.symbols[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, dstr, 8, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, n_max);
-        while (sqlite3_step(st) == SQLITE_ROW && n < n_max)
-            ts[n++] = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        for (int a = 0, b = n - 1; a < b; a++, b--) {
-            int64_t t = ts[a];
-            ts[a] = ts[b];
-            ts[b] = t;
-        }
-        if (n > 0) {
-            writer_seed_gaps(&d->w, id, ts, n);
-            seeded++;
+    phase_load_holiday_file(cfg);
+    if (cfg->rsa_key_file[0]) {
+        char err[256];
+        if (opend_crypto_open(cfg->rsa_key_file, &d->cipher, err,
+                              sizeof(err)) != 0) {
+            LOG(LOG_ERROR, LC_MAIN,
+                "config_error var=FUTU_RSA_KEY_FILE "
+                "value=%s reason=\"%s\"",
+                cfg->rsa_key_file, err);
+            return CONFIG_EXIT_INVALID;
         }
     }
-    LOG(LOG_INFO, LC_COLLECTOR,
-        "gap_state_rebuilt trading_day=%08d "
-        "symbols=%d",
-        day, seeded);
-out:
-    sqlite3_finalize(st);
-    if (db)
-        sqlite3_close(db);
-    free(ts);
-}
-
-static void seed_last_seq(daemon_t *d)
-{
-    int days[4096];
-    int n = 0;
-    int today = hktime_trading_day(hktime_now_ms());
-    DIR *dh = opendir(d->cfg.data_root);
-    struct dirent *e;
-    char used[512] = "", vals[8192] = "";
-    size_t uo = 0, vo = 0;
-
-    if (dh) {
-        while ((e = readdir(dh)) != NULL && n < 4096) {
-            int day;
-            if (strlen(e->d_name) != 11 || strcmp(e->d_name + 8, ".db") != 0)
-                continue;
-            if (hktime_parse_day(e->d_name, 8, &day) == 0 && day <= today)
-                days[n++] = day;
-        }
-        closedir(dh);
+    if (symtab_init(&d->syms, SYMTAB_CAP) != 0 ||
+        queue_init(&d->q, (size_t)cfg->max_queue_size) != 0 ||
+        spool_init(&d->sp, cfg->data_root) != 0 ||
+        writer_init(&d->w, cfg, &d->syms, &d->q, &d->sp) != 0) {
+        LOG(LOG_CRITICAL, LC_MAIN,
+            "collector_exit code=1 reason=oom "
+            "rows_pending=0");
+        return 1;
     }
-    qsort(days, (size_t)n, sizeof(int), cmp_desc);
-    for (int i = 0; i < n && i < d->cfg.seed_recent_db_days + 1; i++) {
-        if (i >= d->cfg.seed_recent_db_days && days[i] != today)
-            break;
-        seed_from(d, days[i], vals, sizeof(vals), &vo);
-        if (uo < sizeof(used) - 16)
-            uo += (size_t)snprintf(used + uo, sizeof(used) - uo, "%s%08d",
-                                   uo ? "," : "", days[i]);
-    }
-    LOG(LOG_INFO, LC_FUTU, "seed_last_seq seed_days=%s values=%s",
-        uo ? used : "none", vo ? vals : "none");
-    /* The newest day file is the one ticks continue into. */
-    if (d->cfg.gap_enabled && n > 0)
-        seed_gaps(d, days[0]);
+    for (int i = 0; i < cfg->n_symbols; i++)
+        symtab_intern(&d->syms, cfg->symbols[i], strlen(cfg->symbols[i]));
+    return 0;
 }
 
-/* ---- signals and shutdown ---------------------------------------------- */
-
-static void on_handle_closed(uv_handle_t *h)
-{
-    (void)h;
-}
+/* ---- signals, admin and shutdown ---------------------------------------- */
 
 static void begin_shutdown(daemon_t *d)
 {
-    if (d->shutting_down)
-        return;
-    d->shutting_down = true;
-    health_notify_stopping();
+    svc_notify_stopping();
     http_stop(&d->http);
-    uv_close((uv_handle_t *)&d->admin_async, on_handle_closed);
+    svc_admin_close(&d->admin);
     feed_stop(&d->f);
     health_stop(&d->h);
-    telegram_close(&d->tg, d->exit_code ? d->exit_reason : NULL);
-    uv_close((uv_handle_t *)&d->sig_term, on_handle_closed);
-    uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
-    uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
-    uv_close((uv_handle_t *)&d->sig_usr1, on_handle_closed);
+    telegram_close(&d->tg, d->life.exit_code ? d->life.exit_reason : NULL);
+}
+
+static void on_stop(svc_life *l, const char *signame, bool early)
+{
+    daemon_t *d = l->ud;
+    if (signame) {
+        LOG(LOG_INFO, LC_MAIN, "shutdown signal received signal=%s%s", signame,
+            early ? " during=startup" : "");
+        l->exit_reason = "signal";
+    }
+    begin_shutdown(d);
 }
 
 static void on_fatal(health *h, const char *reason)
 {
     daemon_t *d = h->ud;
-    d->exit_code = 1;
-    d->exit_reason = reason;
-    begin_shutdown(d);
+    svc_life_stop(&d->life, 1, reason);
 }
 
 static void reload(daemon_t *d)
@@ -402,46 +256,28 @@ static void reload(daemon_t *d)
     feed_apply_symbols(&d->f, &next);
 }
 
-static void on_signal(uv_signal_t *s, int signum)
+static void on_reload(svc_life *l)
 {
-    daemon_t *d = s->data;
-    switch (signum) {
-    case SIGTERM:
-    case SIGINT:
-        LOG(LOG_INFO, LC_MAIN, "shutdown signal received signal=%s",
-            signum == SIGTERM ? "SIGTERM" : "SIGINT");
-        d->exit_reason = "signal";
-        begin_shutdown(d);
-        break;
-    case SIGHUP:
-        /* logrotate moved the file: reopen first, so this line lands in
-         * the new one. */
-        if (log_reopen() != 0)
-            LOG(LOG_ERROR, LC_MAIN, "log_reopen_failed path=%s",
-                d->cfg.log_file);
-        LOG(LOG_INFO, LC_MAIN, "reload signal received signal=SIGHUP");
-        reload(d);
-        break;
-    case SIGUSR1:
-        health_dump(&d->h, "sigusr1", LOG_WARNING);
-        break;
-    }
+    daemon_t *d = l->ud;
+    /* logrotate moved the file: reopen first, so this line lands in the
+     * new one. */
+    if (log_reopen() != 0)
+        LOG(LOG_ERROR, LC_MAIN, "log_reopen_failed path=%s", d->cfg.log_file);
+    LOG(LOG_INFO, LC_MAIN, "reload signal received signal=SIGHUP");
+    reload(d);
 }
 
-/* HTTP thread: record the request and wake the event loop. */
-static void admin_request(void *ud, int action)
+static void on_dump(svc_life *l)
 {
-    daemon_t *d = ud;
-    atomic_fetch_or(&d->admin_pending, action);
-    uv_async_send(&d->admin_async);
+    daemon_t *d = l->ud;
+    health_dump(&d->h, "sigusr1", LOG_WARNING);
 }
 
-/* Event thread: carry out admin requests. */
-static void on_admin(uv_async_t *a)
+/* Event thread: carry out admin requests posted by the HTTP thread. */
+static void on_admin(svc_admin *a, int act)
 {
-    daemon_t *d = a->data;
-    int act = atomic_exchange(&d->admin_pending, 0);
-    if (d->shutting_down)
+    daemon_t *d = a->ud;
+    if (d->life.stopping)
         return;
     if (act & HTTP_ADMIN_FLUSH)
         queue_kick(&d->q);
@@ -449,8 +285,7 @@ static void on_admin(uv_async_t *a)
         reload(d);
     if (act & HTTP_ADMIN_RESUBSCRIBE) {
         LOG(LOG_INFO, LC_FUTU, "admin_resubscribe action=reconnect");
-        d->f.backoff_sec = d->cfg.reconnect_min_delay;
-        opend_client_close(&d->f.cl, CLIENT_E_CLOSED, "admin resubscribe");
+        feed_resubscribe(&d->f);
     }
 }
 
@@ -473,13 +308,22 @@ static size_t preserve_rows(daemon_t *d)
         if (all) {
             memcpy(all, d->w.batch, bn * sizeof(row));
             size_t got = queue_take(&d->q, all + bn, qn, 0);
-            char path[1400];
+            char path[1400] = "";
             int rc = spool_write_crash(d->cfg.data_root, all, bn + got,
                                        &d->syms, path, sizeof(path));
             if (rc == 0)
                 LOG(LOG_ERROR, LC_COLLECTOR,
                     "rows_spooled rows=%zu path=%s reason=%s", bn + got, path,
-                    d->exit_reason ? d->exit_reason : "stop_timeout");
+                    d->life.exit_reason ? d->life.exit_reason : "stop_timeout");
+            else if (path[0] && access(path, F_OK) == 0)
+                /* Written but not synced: the file stays and the next
+                 * start replays it, so the rows are not lost (yet). */
+                LOG(LOG_ERROR, LC_COLLECTOR,
+                    "rows_spooled rows=%zu path=%s reason=%s "
+                    "sync_err=\"%s\"",
+                    bn + got, path,
+                    d->life.exit_reason ? d->life.exit_reason : "stop_timeout",
+                    strerror(-rc));
             else
                 LOG(LOG_ERROR, LC_COLLECTOR,
                     "rows_lost rows=%zu reason=\"spool write failed: %s\"",
@@ -497,74 +341,27 @@ static size_t preserve_rows(daemon_t *d)
         if (rename(d->sp.path, keep) == 0) {
             LOG(LOG_ERROR, LC_COLLECTOR,
                 "rows_spooled rows=%zu path=%s reason=%s", live, keep,
-                d->exit_reason ? d->exit_reason : "stop_timeout");
+                d->life.exit_reason ? d->life.exit_reason : "stop_timeout");
             atomic_store(&d->sp.pending, 0);
         } else {
             /* Leave live-<pid>.spool in place (spool_free keeps a
              * non-empty file): the next start replays every *.spool. */
             LOG(LOG_ERROR, LC_COLLECTOR,
                 "rows_spooled rows=%zu path=%s reason=%s", live, d->sp.path,
-                d->exit_reason ? d->exit_reason : "stop_timeout");
+                d->life.exit_reason ? d->life.exit_reason : "stop_timeout");
         }
     }
     return total + live;
 }
 
-static int run(daemon_t *d)
+/* Start feed, health, writer, admin hook, HTTP and signals on the loop.
+ * Returns 0 or the exit code (logged). */
+static int start_services(daemon_t *d)
 {
+    static const svc_life_cbs cbs = {
+        .on_stop = on_stop, .on_reload = on_reload, .on_dump = on_dump};
     config *cfg = &d->cfg;
-    char q[1100];
-    int rc;
 
-    if (mkdir(cfg->data_root, 0750) != 0 && errno != EEXIST) {
-        /* config_check_data_root said the parent is writable */
-        LOG(LOG_ERROR, LC_MAIN,
-            "config_error var=DATA_ROOT value=%s "
-            "reason=\"mkdir: %s\"",
-            log_quote(cfg->data_root, q, sizeof(q)), strerror(errno));
-        return CONFIG_EXIT_INVALID;
-    }
-    char lock[1200];
-    snprintf(lock, sizeof(lock), "%s/.hk-tick-collector.lock", cfg->data_root);
-    d->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (d->lock_fd < 0 || flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        LOG(LOG_ERROR, LC_MAIN,
-            "collector_exit code=1 reason=data_root_locked rows_pending=0 "
-            "lock=%s",
-            lock);
-        return 1;
-    }
-    phase_load_holiday_file(cfg);
-    if (cfg->rsa_key_file[0]) {
-        char err[256];
-        if (opend_crypto_open(cfg->rsa_key_file, &d->cipher, err,
-                              sizeof(err)) != 0) {
-            LOG(LOG_ERROR, LC_MAIN,
-                "config_error var=FUTU_RSA_KEY_FILE "
-                "value=%s reason=\"%s\"",
-                cfg->rsa_key_file, err);
-            return CONFIG_EXIT_INVALID;
-        }
-    }
-    if (symtab_init(&d->syms, SYMTAB_CAP) != 0 ||
-        queue_init(&d->q, (size_t)cfg->max_queue_size) != 0 ||
-        spool_init(&d->sp, cfg->data_root) != 0 ||
-        writer_init(&d->w, cfg, &d->syms, &d->q, &d->sp) != 0) {
-        LOG(LOG_CRITICAL, LC_MAIN,
-            "collector_exit code=1 reason=oom "
-            "rows_pending=0");
-        return 1;
-    }
-    for (int i = 0; i < cfg->n_symbols; i++)
-        symtab_intern(&d->syms, cfg->symbols[i], strlen(cfg->symbols[i]));
-    LOG(LOG_INFO, LC_MAIN,
-        "collector_started version=%s pid=%ld data_root=%s symbols=%d "
-        "queue_capacity=%d instance=%s",
-        HK_VERSION, (long)getpid(), log_quote(cfg->data_root, q, sizeof(q)),
-        cfg->n_symbols, cfg->max_queue_size,
-        cfg->instance_id[0] ? cfg->instance_id : "none");
-    replay_spools(d);
-    seed_last_seq(d);
     uv_loop_init(&d->loop);
     if (feed_init(&d->f, cfg, &d->loop, &d->syms, &d->q, &d->sp, &d->w,
                   d->cipher) != 0)
@@ -573,23 +370,13 @@ static int run(daemon_t *d)
     health_init(&d->h, cfg, &d->f, &d->w, &d->q, &d->sp, &d->loop);
     d->h.on_fatal = on_fatal;
     d->h.ud = d;
-    rc = writer_start(&d->w);
-    if (rc != 0) {
+    if (writer_start(&d->w) != 0) {
         LOG(LOG_CRITICAL, LC_MAIN,
             "collector_exit code=1 "
             "reason=writer_start_failed rows_pending=0");
         return 1;
     }
-    uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup,
-                           &d->sig_usr1};
-    int nums[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-    for (int i = 0; i < 4; i++) {
-        uv_signal_init(&d->loop, sigs[i]);
-        sigs[i]->data = d;
-        uv_signal_start(sigs[i], on_signal, nums[i]);
-    }
-    uv_async_init(&d->loop, &d->admin_async, on_admin);
-    d->admin_async.data = d;
+    svc_admin_init(&d->admin, &d->loop, on_admin, d);
     health_start(&d->h);
     (void)telegram_start(&d->tg, cfg, &d->loop, &d->h);
     d->http = (http_ctx){.cfg = cfg,
@@ -597,28 +384,26 @@ static int run(daemon_t *d)
                          .w = &d->w,
                          .q = &d->q,
                          .sp = &d->sp,
-                         .admin = admin_request,
-                         .ud = d};
+                         .admin = &d->admin};
     /* Collecting matters more than the endpoint: keep going without it
      * (the failure is logged, and /metrics being absent alerts). */
     (void)http_start(&d->http);
-    health_notify_ready();
-    if (g_early_stop) {
-        LOG(LOG_INFO, LC_MAIN,
-            "shutdown signal received signal=%s "
-            "during=startup",
-            g_early_stop == SIGTERM ? "SIGTERM" : "SIGINT");
-        d->exit_reason = "signal";
-        begin_shutdown(d);
-    } else {
+    svc_notify_ready();
+    /* A TERM/INT caught during start-up stops us here instead. */
+    if (!svc_life_start(&d->life, &d->loop, &cbs, d))
         feed_start(&d->f);
-    }
-    uv_run(&d->loop, UV_RUN_DEFAULT);
+    return 0;
+}
 
-    /* Drain. */
-    int64_t limit =
-        d->exit_code ? 5000 : (int64_t)cfg->stop_flush_timeout_sec * 1000;
-    size_t pending = queue_len(&d->q) + spool_pending(&d->sp);
+/* After the loop: let the writer drain, spool what it cannot, log the
+ * exit. Returns the exit code. */
+static int drain(daemon_t *d)
+{
+    config *cfg = &d->cfg;
+    int64_t limit = svc_life_drain_ms(&d->life, cfg->stop_flush_timeout_sec,
+                                      FATAL_DRAIN_MS);
+    size_t pending;
+
     LOG(LOG_INFO, LC_COLLECTOR,
         "collector_draining queue=%zu/%zu "
         "spool_rows=%zu timeout_sec=%.1f",
@@ -637,20 +422,47 @@ static int run(daemon_t *d)
     }
     pending = queue_len(&d->q) + spool_pending(&d->sp) + d->w.batch_len;
     if (atomic_load(&d->w.timed_out) || pending > 0) {
-        if (!d->exit_code)
+        if (!d->life.exit_code)
             LOG(LOG_ERROR, LC_COLLECTOR,
                 "collector_stop_timeout timeout_sec=%d queue=%zu/%zu "
                 "cancel_on_timeout=True",
                 cfg->stop_flush_timeout_sec, queue_len(&d->q), d->q.cap);
         pending = preserve_rows(d);
-        d->exit_code = 1;
-        if (!d->exit_reason || strcmp(d->exit_reason, "signal") == 0)
-            d->exit_reason = "stop_timeout";
+        d->life.exit_code = 1;
+        if (!d->life.exit_reason || strcmp(d->life.exit_reason, "signal") == 0)
+            d->life.exit_reason = "stop_timeout";
     }
     writer_close_all(&d->w);
-    LOG(d->exit_code ? LOG_ERROR : LOG_INFO, LC_MAIN,
-        "collector_exit code=%d reason=%s rows_pending=%zu", d->exit_code,
-        d->exit_reason ? d->exit_reason : "signal", pending);
+    LOG(d->life.exit_code ? LOG_ERROR : LOG_INFO, LC_MAIN,
+        "collector_exit code=%d reason=%s rows_pending=%zu", d->life.exit_code,
+        d->life.exit_reason ? d->life.exit_reason : "signal", pending);
+    return d->life.exit_code;
+}
+
+static int run(daemon_t *d)
+{
+    config *cfg = &d->cfg;
+    char q[1100];
+    int rc;
+
+    rc = open_data_root(d);
+    if (rc == 0)
+        rc = init_modules(d);
+    if (rc != 0)
+        return rc;
+    LOG(LOG_INFO, LC_MAIN,
+        "collector_started version=%s pid=%ld data_root=%s symbols=%d "
+        "queue_capacity=%d instance=%s",
+        HK_VERSION, (long)getpid(), log_quote(cfg->data_root, q, sizeof(q)),
+        cfg->n_symbols, cfg->max_queue_size,
+        cfg->instance_id[0] ? cfg->instance_id : "none");
+    replay_spools(d);
+    seed_recent_days(cfg, &d->syms, &d->w);
+    rc = start_services(d);
+    if (rc != 0)
+        return rc;
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    rc = drain(d);
     uv_run(&d->loop, UV_RUN_NOWAIT);
     telegram_free(&d->tg);
     uv_loop_close(&d->loop);
@@ -661,12 +473,13 @@ static int run(daemon_t *d)
     symtab_free(&d->syms);
     if (d->cipher)
         opend_crypto_free(d->cipher);
-    return d->exit_code;
+    svc_lock_release(d->lock_fd);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    static daemon_t d = {.exit_code = 0, .lock_fd = -1};
+    static daemon_t d = {.lock_fd = -1};
     static const struct option opts[] = {
         {"env-file", required_argument, NULL, 'e'},
         {"config", required_argument, NULL, 'C'},
@@ -679,8 +492,7 @@ int main(int argc, char **argv)
     bool check = false;
     int ch;
 
-    signal(SIGPIPE, SIG_IGN);
-    install_early_signals();
+    svc_life_early_signals();
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'e':

@@ -1,10 +1,11 @@
 /*
- * store.c - day-file schema, PRAGMAs and prepared statements.
+ * store.c - the writer's connection to a day file: PRAGMAs and prepared
+ * statements.
  *
- * The DDL strings below are compat.md §1.2 verbatim: SQLite stores CREATE
- * text as written (minus IF NOT EXISTS), so files from this writer and the
- * reference have byte-identical schemas. Objects are created only when
- * missing, in the contract's order, inside one transaction.
+ * The schema (compat.md §1.2 DDL, hk_symbol_totals, user_version) and the
+ * file name belong to the day-file library (src/dayfile); this file adds
+ * what only a writer needs: the writer PRAGMAs, logged once per open, and
+ * the persistent INSERT / totals / gaps statements.
  */
 #include "collector/store.h"
 
@@ -14,93 +15,18 @@
 
 #include "common/hktime.h"
 #include "common/log.h"
+#include "dayfile/dayfile.h"
+#include "dayfile/totals.h"
 #include "opend/msg.h"
 
-static const struct {
-    const char *name;
-    const char *sql;
-} ddl[] = {
-    {"ticks", "CREATE TABLE ticks (\n"
-              "  market TEXT NOT NULL,\n"
-              "  symbol TEXT NOT NULL,\n"
-              "  ts_ms INTEGER NOT NULL,\n"
-              "  price REAL,\n"
-              "  volume INTEGER,\n"
-              "  turnover REAL,\n"
-              "  direction TEXT,\n"
-              "  seq INTEGER,\n"
-              "  tick_type TEXT,\n"
-              "  push_type TEXT,\n"
-              "  provider TEXT,\n"
-              "  trading_day TEXT NOT NULL,\n"
-              "  recv_ts_ms INTEGER NOT NULL,\n"
-              "  inserted_at_ms INTEGER NOT NULL\n"
-              ")"},
-    {"idx_ticks_symbol_day_ts",
-     "CREATE INDEX idx_ticks_symbol_day_ts ON ticks(symbol, trading_day, "
-     "ts_ms)"},
-    {"idx_ticks_symbol_seq",
-     "CREATE INDEX idx_ticks_symbol_seq ON ticks(symbol, seq)"},
-    {"uniq_ticks_symbol_seq",
-     "CREATE UNIQUE INDEX uniq_ticks_symbol_seq ON ticks(symbol, seq) WHERE "
-     "seq IS NOT NULL"},
-    {"uniq_ticks_symbol_ts_price_vol_turnover",
-     "CREATE UNIQUE INDEX uniq_ticks_symbol_ts_price_vol_turnover\n"
-     "  ON ticks(symbol, ts_ms, price, volume, turnover) WHERE seq IS NULL"},
-    {"gaps", "CREATE TABLE IF NOT EXISTS gaps (\n"
-             "  trading_day TEXT NOT NULL,\n"
-             "  symbol TEXT NOT NULL,\n"
-             "  gap_start_ts_ms INTEGER NOT NULL,\n"
-             "  gap_end_ts_ms INTEGER NOT NULL,\n"
-             "  gap_sec REAL NOT NULL,\n"
-             "  detected_at_ms INTEGER NOT NULL,\n"
-             "  reason TEXT NOT NULL,\n"
-             "  meta_json TEXT NOT NULL,\n"
-             "  PRIMARY KEY (symbol, gap_start_ts_ms, gap_end_ts_ms)\n"
-             ")"},
-    {"idx_gaps_day_symbol",
-     "CREATE INDEX IF NOT EXISTS idx_gaps_day_symbol ON gaps(trading_day, "
-     "symbol)"},
-    {"daily_quality", "CREATE TABLE IF NOT EXISTS daily_quality (\n"
-                      "  trading_day TEXT PRIMARY KEY,\n"
-                      "  created_at_ms INTEGER NOT NULL,\n"
-                      "  host TEXT,\n"
-                      "  symbols_json TEXT NOT NULL,\n"
-                      "  summary_json TEXT NOT NULL\n"
-                      ")"},
-};
-
-const char STORE_TOTALS_DDL[] =
-    "CREATE TABLE IF NOT EXISTS hk_symbol_totals (\n"
-    "  trading_day TEXT NOT NULL,\n"
-    "  symbol TEXT NOT NULL,\n"
-    "  rows INTEGER NOT NULL,\n"
-    "  min_ts_ms INTEGER,\n"
-    "  max_ts_ms INTEGER,\n"
-    "  max_seq INTEGER,\n"
-    "  last_inserted_at_ms INTEGER,\n"
-    "  PRIMARY KEY (trading_day, symbol)\n"
-    ")";
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char INSERT_SQL[] =
     "INSERT OR IGNORE INTO ticks (market, symbol, ts_ms, price, volume, "
     "turnover, direction, seq, tick_type, push_type, provider, trading_day, "
     "recv_ts_ms, inserted_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
     "?, ?);";
-
-static const char TOTALS_SQL[] =
-    "INSERT INTO hk_symbol_totals (trading_day, symbol, rows, min_ts_ms, "
-    "max_ts_ms, max_seq, last_inserted_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(trading_day, symbol) DO UPDATE SET "
-    "rows = rows + excluded.rows, "
-    "min_ts_ms = MIN(COALESCE(min_ts_ms, excluded.min_ts_ms), "
-    "excluded.min_ts_ms), "
-    "max_ts_ms = MAX(COALESCE(max_ts_ms, excluded.max_ts_ms), "
-    "excluded.max_ts_ms), "
-    "max_seq = CASE WHEN excluded.max_seq IS NULL THEN max_seq "
-    "WHEN max_seq IS NULL THEN excluded.max_seq "
-    "ELSE MAX(max_seq, excluded.max_seq) END, "
-    "last_inserted_at_ms = excluded.last_inserted_at_ms";
 
 static const char GAP_SQL[] =
     "INSERT OR IGNORE INTO gaps (trading_day, symbol, gap_start_ts_ms, "
@@ -109,82 +35,12 @@ static const char GAP_SQL[] =
 
 void store_day_path(const char *data_root, int day, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/%08d.db", data_root, day);
-}
-
-static int exists(sqlite3 *db, const char *name, int *found)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        db, "SELECT 1 FROM sqlite_master WHERE name = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    (void)dayfile_path(data_root, day, buf, cap);
 }
 
 static int exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-/* Whether every object of the schema is already there (a read only). */
-static int schema_complete(sqlite3 *db, int *complete)
-{
-    int found = 0;
-    int rc;
-
-    *complete = 0;
-    for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
-        rc = exists(db, ddl[i].name, &found);
-        if (rc != SQLITE_OK || !found)
-            return rc;
-    }
-    rc = exists(db, "hk_symbol_totals", &found);
-    *complete = rc == SQLITE_OK && found;
-    return rc;
-}
-
-static int create_schema(sqlite3 *db)
-{
-    int found = 0;
-    int created_totals = 0;
-    int rc = schema_complete(db, &found);
-
-    /* Reopening an existing day file needs no write lock, so a reader
-     * holding one does not stop the writer from preparing statements. */
-    if (rc != SQLITE_OK || found)
-        return rc;
-    rc = exec(db, "BEGIN IMMEDIATE");
-    if (rc != SQLITE_OK)
-        return rc;
-    for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
-        rc = exists(db, ddl[i].name, &found);
-        if (rc == SQLITE_OK && !found)
-            rc = exec(db, ddl[i].sql);
-        if (rc != SQLITE_OK)
-            goto fail;
-    }
-    rc = exists(db, "hk_symbol_totals", &found);
-    if (rc == SQLITE_OK && !found) {
-        rc = exec(db, STORE_TOTALS_DDL);
-        created_totals = 1;
-    }
-    if (rc == SQLITE_OK && created_totals)
-        /* A file written by another implementation: build totals once. */
-        rc = exec(db, "INSERT INTO hk_symbol_totals SELECT trading_day, "
-                      "symbol, COUNT(*), MIN(ts_ms), MAX(ts_ms), MAX(seq), "
-                      "MAX(inserted_at_ms) FROM ticks GROUP BY trading_day, "
-                      "symbol");
-    if (rc != SQLITE_OK)
-        goto fail;
-    return exec(db, "COMMIT");
-fail:
-    exec(db, "ROLLBACK");
-    return rc;
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, long long *out, char *text,
@@ -251,9 +107,9 @@ static int apply_pragmas(store *s, const config *cfg)
     rc = pragma_int(s->db, "PRAGMA user_version", &uv, NULL, 0);
     if (rc != SQLITE_OK)
         return rc;
-    if (uv < 4)
-        rc = exec(s->db, "PRAGMA user_version = 4");
-    else if (uv > 4)
+    if (uv < DAYFILE_USER_VERSION)
+        rc = exec(s->db, "PRAGMA user_version = " STR(DAYFILE_USER_VERSION));
+    else if (uv > DAYFILE_USER_VERSION)
         LOG(LOG_WARNING, LC_DB,
             "sqlite_schema_newer db_path=%s "
             "user_version=%lld",
@@ -279,13 +135,13 @@ int store_open(store *s, const config *cfg, int day, char *err, size_t errlen)
     if ((rc = apply_pragmas(s, cfg)) != SQLITE_OK)
         goto fail;
     stage = "schema";
-    if ((rc = create_schema(s->db)) != SQLITE_OK)
+    if ((rc = dayfile_schema_ensure(s->db)) != SQLITE_OK)
         goto fail;
     stage = "prepare";
     rc = sqlite3_prepare_v3(s->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT,
                             &s->ins, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v3(s->db, TOTALS_SQL, -1,
+        rc = sqlite3_prepare_v3(s->db, DAYFILE_TOTALS_UPSERT_SQL, -1,
                                 SQLITE_PREPARE_PERSISTENT, &s->tot, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(s->db, GAP_SQL, -1, SQLITE_PREPARE_PERSISTENT,

@@ -2,12 +2,13 @@
  * store.h - one SQLite day file (DATA_ROOT/YYYYMMDD.db) of the writer.
  *
  * store_open creates the file on first use, creates missing schema objects
- * with the exact DDL text of compat.md §1.2 in one transaction, applies and
- * logs the writer PRAGMAs, sets user_version 4 when lower, and prepares the
- * statements. Besides the compat schema it keeps hk_symbol_totals, per-day
- * per-symbol running totals updated in the same transaction as the ticks,
- * so status and health never scan a whole day.
- * Only the writer thread (or main before the writer starts) uses a store.
+ * through dayfile_schema_ensure (compat.md §1.2 DDL, one transaction),
+ * applies and logs the writer PRAGMAs, sets user_version to
+ * DAYFILE_USER_VERSION when lower, and prepares the statements. Besides the
+ * compat schema it keeps hk_symbol_totals, per-day per-symbol running totals
+ * updated in the same transaction as the ticks, so status and health never scan
+ * a whole day. Only the writer thread (or main before the writer starts) uses a
+ * store.
  */
 #ifndef HK_COLLECTOR_STORE_H
 #define HK_COLLECTOR_STORE_H
@@ -30,9 +31,6 @@ typedef struct store {
     sqlite3_stmt *gap;
     int64_t last_used_mono_ms;
 } store;
-
-/* SQL text of the totals table (additive, compat.md §1.1). */
-extern const char STORE_TOTALS_DDL[];
 
 /*
  * Open (creating if needed) the day file of `day` under cfg->data_root.

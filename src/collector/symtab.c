@@ -2,6 +2,8 @@
  * symtab.c - open-addressing hash of symbol names to dense ids.
  *
  * FNV-1a hash, linear probing, table at most half full; no deletion.
+ * A full table is a return code (-ENOSPC from symtab_add, SYMTAB_NONE from
+ * symtab_intern), never an entry: callers must check before using an id.
  */
 #include "collector/symtab.h"
 
@@ -67,22 +69,37 @@ uint32_t symtab_find(const symtab *t, const char *name, size_t len)
     return s ? s - 1 : SYMTAB_NONE;
 }
 
-uint32_t symtab_intern(symtab *t, const char *name, size_t len)
+int symtab_add(symtab *t, const char *name, size_t len, uint32_t limit,
+               uint32_t *id)
 {
     uint32_t *slot;
     const char *dot;
 
+    *id = SYMTAB_NONE;
     if (len == 0 || len >= SYMTAB_NAME_LEN)
-        return SYMTAB_NONE;
+        return -EINVAL;
     slot = lookup(t, name, len);
-    if (*slot)
-        return *slot - 1;
-    if (t->count >= t->cap)
-        return SYMTAB_NONE;
+    if (*slot) {
+        *id = *slot - 1;
+        return 0;
+    }
+    if (limit > t->cap)
+        limit = t->cap;
+    if (t->count >= limit)
+        return -ENOSPC;
     memcpy(t->names[t->count], name, len);
     t->names[t->count][len] = '\0';
     dot = memchr(name, '.', len);
     t->market_len[t->count] = (uint8_t)(dot ? (size_t)(dot - name) : 0);
     *slot = ++t->count;
-    return t->count - 1;
+    *id = t->count - 1;
+    return 0;
+}
+
+uint32_t symtab_intern(symtab *t, const char *name, size_t len)
+{
+    uint32_t id;
+
+    (void)symtab_add(t, name, len, t->cap, &id);
+    return id;
 }

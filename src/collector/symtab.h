@@ -24,13 +24,29 @@ typedef struct symtab {
     uint32_t count;
 } symtab;
 
-/* Returns 0 or -ENOMEM. */
+/* Returns 0 or -ENOMEM (t is then empty and may be freed). */
 int symtab_init(symtab *t, uint32_t cap);
 void symtab_free(symtab *t);
-/* Id of name (len bytes), adding it if new; SYMTAB_NONE if full/too long. */
+/*
+ * Id of name (len bytes) in *id, adding it if new while fewer than limit
+ * entries exist (limit above cap means cap). Returns 0, -EINVAL for an empty
+ * or too long name, or -ENOSPC when name is new and the table already holds
+ * limit entries; on failure *id is SYMTAB_NONE and the table is unchanged.
+ * Callers reserve room for names that must always fit by passing a lower
+ * limit for the others.
+ */
+int symtab_add(symtab *t, const char *name, size_t len, uint32_t limit,
+               uint32_t *id);
+/* symtab_add with limit = cap: the id, or SYMTAB_NONE if full/too long. */
 uint32_t symtab_intern(symtab *t, const char *name, size_t len);
 /* Id of name or SYMTAB_NONE, without adding. */
 uint32_t symtab_find(const symtab *t, const char *name, size_t len);
+/* Whether id names an entry (ids are dense: below count). */
+static inline int symtab_valid(const symtab *t, uint32_t id)
+{
+    return id < t->count;
+}
+/* Name of a valid id; valid as long as t (entries never change). */
 static inline const char *symtab_name(const symtab *t, uint32_t id)
 {
     return t->names[id];

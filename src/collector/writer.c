@@ -10,7 +10,9 @@
  *
  * Threads: the writer thread owns stores[], batch and the per-batch
  * accumulators. Other threads only read writer_stats and the persisted_*
- * arrays (atomics), and set stopping / recover_req.
+ * arrays (atomics), set stopping, and request a recovery (writer_recover:
+ * recover_gen, sqlite3_interrupt on live_db under db_mu, which the writer
+ * keeps in step with stores[] through open_store / close_store).
  */
 #include "collector/writer.h"
 
@@ -47,34 +49,6 @@ static struct writer_scratch *scratch_of(writer *w)
     return (struct writer_scratch *)(w->batch + w->batch_cap);
 }
 
-void writer_hist_add(atomic_llong *hist, double ms)
-{
-    int b = 0;
-    if (ms > 0)
-        b = (int)floor(4.0 * log2(ms + 1.0));
-    if (b < 0)
-        b = 0;
-    if (b >= WRITER_LAT_BUCKETS)
-        b = WRITER_LAT_BUCKETS - 1;
-    atomic_fetch_add_explicit(&hist[b], 1, memory_order_relaxed);
-}
-
-double writer_hist_quantile(const atomic_llong *hist, double q)
-{
-    long long total = 0, acc = 0;
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++)
-        total += atomic_load(&hist[i]);
-    if (total == 0)
-        return 0;
-    long long want = (long long)ceil(q * (double)total);
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++) {
-        acc += atomic_load(&hist[i]);
-        if (acc >= want)
-            return pow(2.0, (i + 1) / 4.0) - 1.0; /* bucket upper bound */
-    }
-    return pow(2.0, WRITER_LAT_BUCKETS / 4.0) - 1.0;
-}
-
 int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
                 spool *sp)
 {
@@ -82,6 +56,7 @@ int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
     size_t scratch = sizeof(struct writer_scratch) + sizeof(max_align_t);
 
     memset(w, 0, sizeof(*w));
+    pthread_mutex_init(&w->db_mu, NULL);
     w->cfg = cfg;
     w->syms = syms;
     w->q = q;
@@ -119,6 +94,7 @@ void writer_free(writer *w)
     }
     for (int i = 0; i < WRITER_MAX_DAYS; i++)
         store_close(&w->stores[i], false);
+    pthread_mutex_destroy(&w->db_mu);
     gapdet_free(&w->gd);
     free(w->order);
     free(w->batch);
@@ -196,6 +172,28 @@ static void sleep_ms(double ms)
         ;
 }
 
+/* Open a day file into s and publish its connection for writer_recover. */
+static int open_store(writer *w, store *s, int day, char *err, size_t el)
+{
+    int rc = store_open(s, w->cfg, day, err, el);
+
+    if (rc == SQLITE_OK) {
+        pthread_mutex_lock(&w->db_mu);
+        w->live_db[s - w->stores] = s->db;
+        pthread_mutex_unlock(&w->db_mu);
+    }
+    return rc;
+}
+
+/* Withdraw s's connection from writer_recover, then close it. */
+static void close_store(writer *w, store *s, bool checkpoint)
+{
+    pthread_mutex_lock(&w->db_mu);
+    w->live_db[s - w->stores] = NULL;
+    pthread_mutex_unlock(&w->db_mu);
+    store_close(s, checkpoint);
+}
+
 static store *get_store(writer *w, int day, int *rc, char *err, size_t el)
 {
     store *free_slot = NULL, *lru = NULL;
@@ -213,10 +211,10 @@ static store *get_store(writer *w, int day, int *rc, char *err, size_t el)
             lru = s;
     }
     if (!free_slot) {
-        store_close(lru, true);
+        close_store(w, lru, true);
         free_slot = lru;
     }
-    *rc = store_open(free_slot, w->cfg, day, err, el);
+    *rc = open_store(w, free_slot, day, err, el);
     return *rc == SQLITE_OK ? free_slot : NULL;
 }
 
@@ -237,6 +235,8 @@ static const char *rc_name(int rc)
         return "SQLITE_CANTOPEN";
     case SQLITE_CORRUPT:
         return "SQLITE_CORRUPT";
+    case SQLITE_INTERRUPT:
+        return "SQLITE_INTERRUPT";
     default:
         return "SQLITE_ERROR";
     }
@@ -260,6 +260,11 @@ static int try_day(writer *w, const row *rows, size_t n, int day,
     if (rc != SQLITE_OK)
         goto fail;
     gapdet_begin(&w->gd);
+    if (w->test_in_txn) {
+        rc = w->test_in_txn(s->db, w->test_ud);
+        if (rc != SQLITE_OK)
+            goto fail;
+    }
     now_ms = hktime_now_ms();
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
@@ -332,7 +337,7 @@ fail:
         sc->acc[sc->touched[k]].touched = 0;
     sc->n_touched = 0;
     if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-        store_close(s, false);
+        close_store(w, s, false);
     return rc;
 }
 
@@ -345,6 +350,51 @@ static long long last_seq_of(const row *rows, size_t n, int day, bool *has)
             *has = true;
             return rows[i].seq;
         }
+    return 0;
+}
+
+/*
+ * Act on a pending recovery request: close every connection (the next
+ * attempt reopens), count it, acknowledge. Writer thread only; no
+ * transaction is open at the call sites. Returns whether one was pending.
+ */
+static bool take_recovery(writer *w)
+{
+    unsigned gen = atomic_load(&w->recover_gen);
+
+    if (gen == atomic_load(&w->recover_ack))
+        return false;
+    for (int i = 0; i < WRITER_MAX_DAYS; i++)
+        close_store(w, &w->stores[i], false);
+    atomic_fetch_add(&w->st.recovery_count, 1);
+    LOG(LOG_WARNING, LC_DB,
+        "persist_recovery_acknowledged generation=%u batch=%zu "
+        "queue=%zu/%zu action=reopen_and_retry",
+        gen, w->batch_len, queue_len(w->q), w->q->cap);
+    atomic_store(&w->recover_ack, gen);
+    return true;
+}
+
+int writer_recover(writer *w, int timeout_ms, int64_t *ack_ms)
+{
+    unsigned gen = atomic_fetch_add(&w->recover_gen, 1) + 1;
+    int64_t t0 = hktime_mono_ms();
+
+    pthread_mutex_lock(&w->db_mu);
+    for (int i = 0; i < WRITER_MAX_DAYS; i++)
+        if (w->live_db[i])
+            sqlite3_interrupt(w->live_db[i]);
+    pthread_mutex_unlock(&w->db_mu);
+    for (;;) {
+        /* The writer acknowledges this request or a later one. */
+        if ((int)(atomic_load(&w->recover_ack) - gen) >= 0)
+            break;
+        if (hktime_mono_ms() - t0 >= timeout_ms)
+            return -ETIMEDOUT;
+        sleep_ms(5);
+    }
+    if (ack_ms)
+        *ack_ms = hktime_mono_ms() - t0;
     return 0;
 }
 
@@ -374,7 +424,7 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
             double lat = (double)(end - start);
             *tot_ins += ins;
             *tot_ign += ign;
-            writer_hist_add(w->st.commit_hist, lat);
+            svc_hist_add(&w->st.commit_hist, lat);
             if (w->sum_lat_n < 256)
                 w->sum_lat[w->sum_lat_n++] = lat;
             LOG(LOG_INFO, LC_DB,
@@ -427,16 +477,17 @@ static int commit_day(writer *w, const row *rows, size_t n, int day,
                 "persist_retry_budget_exhausted trading_day=%08d batch=%zu "
                 "attempts=%d queue=%zu/%zu continuing_with_backoff",
                 day, n, attempt, ql, w->q->cap);
-        if (atomic_exchange(&w->recover_req, false)) {
-            for (int i = 0; i < WRITER_MAX_DAYS; i++)
-                store_close(&w->stores[i], false);
-            atomic_fetch_add(&w->st.recovery_count, 1);
-        }
-        /* Sleep in slices so a stop deadline is honoured promptly. */
+        /* A watchdog recovery: fresh connections, retry at once. */
+        if (take_recovery(w))
+            continue;
+        /* Sleep in slices so a stop deadline or a recovery request is
+         * honoured promptly. */
         double left = backoff * 1000;
         while (left > 0) {
             if (past_deadline(w))
                 return -1;
+            if (take_recovery(w))
+                break;
             double step = left > 50 ? 50 : left;
             sleep_ms(step);
             left -= step;
@@ -478,8 +529,9 @@ int writer_commit_rows(writer *w, const row *rows, size_t n,
         if (commit_day(w, rows, n, days[k], &ins, &ign) != 0)
             return -1;
     now = hktime_now_ms();
+    /* In double: a recv_ts_ms far from now must not overflow int64. */
     for (size_t i = 0; i < n; i++)
-        writer_hist_add(w->st.lat_hist, (double)(now - rows[i].recv_ts_ms));
+        svc_hist_add(&w->st.lat_hist, (double)now - (double)rows[i].recv_ts_ms);
     atomic_fetch_add(&w->st.rows_inserted, ins);
     atomic_fetch_add(&w->st.rows_ignored, ign);
     atomic_fetch_add(&w->st.commits, 1);
@@ -521,8 +573,8 @@ static void log_summary(writer *w, int64_t now)
         "push_to_commit_ms_p50=%.1f push_to_commit_ms_p99=%.1f",
         win, (double)w->sum_inserted * per_min,
         (double)w->sum_ignored * per_min, p50, p95, queue_len(w->q), w->q->cap,
-        (long long)w->sum_batches, writer_hist_quantile(w->st.lat_hist, 0.50),
-        writer_hist_quantile(w->st.lat_hist, 0.99));
+        (long long)w->sum_batches, svc_hist_quantile(&w->st.lat_hist, 0.50),
+        svc_hist_quantile(&w->st.lat_hist, 0.99));
     w->sum_inserted = w->sum_ignored = w->sum_batches = 0;
     w->sum_lat_n = 0;
     w->last_summary_mono_ms = now;
@@ -599,13 +651,14 @@ static void close_idle_days(writer *w, int64_t now)
             "day_file_closed db_path=%s reason=idle "
             "checkpoint=truncate",
             s->path);
-        store_close(s, true);
+        close_store(w, s, true);
     }
 }
 
 static void housekeeping(writer *w)
 {
     int64_t now = hktime_mono_ms();
+    (void)take_recovery(w); /* an idle writer acknowledges here */
     if (now - w->last_heartbeat_mono_ms >=
         (int64_t)w->cfg->persist_heartbeat_interval_sec * 1000)
         log_heartbeat(w, now);
@@ -718,5 +771,5 @@ int writer_join_timed(writer *w, int timeout_ms)
 void writer_close_all(writer *w)
 {
     for (int i = 0; i < WRITER_MAX_DAYS; i++)
-        store_close(&w->stores[i], true);
+        close_store(w, &w->stores[i], true);
 }

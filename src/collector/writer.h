@@ -11,6 +11,22 @@
  * Everything other threads read is published through atomics in
  * writer_stats; per-symbol durable progress (max persisted seq and ts)
  * lives in arrays indexed by symtab id.
+ *
+ * Recovery handshake (the watchdog, event thread -> writer thread):
+ *
+ *   writer_recover: recover_gen++, sqlite3_interrupt on every published
+ *       connection (under db_mu), then wait up to a timeout for
+ *       recover_ack == recover_gen.
+ *   writer: a statement fails with SQLITE_INTERRUPT (or the writer reaches
+ *       a check point: after a failed attempt, each backoff slice, each
+ *       idle loop) -> the transaction is already rolled back; it closes
+ *       every connection, sets recover_ack = recover_gen, logs
+ *       persist_recovery_acknowledged, and retries the same rows at once
+ *       on fresh connections. Nothing taken from the queue is dropped.
+ *
+ * A writer stuck where SQLite does not look at the interrupt flag (a busy
+ * handler sleeping out busy_timeout, a slow fsync) acknowledges late or
+ * never; the watchdog then counts a failure (compat.md §4).
  */
 #ifndef HK_COLLECTOR_WRITER_H
 #define HK_COLLECTOR_WRITER_H
@@ -26,9 +42,9 @@
 #include "collector/spool.h"
 #include "collector/store.h"
 #include "collector/symtab.h"
+#include "svc/hist.h"
 
 #define WRITER_MAX_DAYS 4
-#define WRITER_LAT_BUCKETS 64
 #define WRITER_SEQ_NONE INT64_MIN
 
 typedef struct writer_stats {
@@ -52,10 +68,9 @@ typedef struct writer_stats {
     atomic_llong win_ignored;
     atomic_llong win_commits;
     atomic_llong win_out;
-    /* push-to-commit latency histogram: bucket i counts latencies in
-     * [2^(i/4) - 1, 2^((i+1)/4) - 1) ms (quarter-octave buckets) */
-    atomic_llong lat_hist[WRITER_LAT_BUCKETS];
-    atomic_llong commit_hist[WRITER_LAT_BUCKETS];
+    /* push-to-commit and commit latency, ms (svc/hist.h buckets) */
+    svc_hist lat_hist;
+    svc_hist commit_hist;
 } writer_stats;
 
 typedef struct writer {
@@ -73,7 +88,18 @@ typedef struct writer {
     _Atomic int64_t *persisted_ts;
     atomic_bool stopping;
     atomic_llong stop_deadline_mono_ms;
-    atomic_bool recover_req;
+    atomic_uint recover_gen; /* recoveries requested (writer_recover) */
+    atomic_uint recover_ack; /* the last one the writer acted on */
+    /* Lock order: db_mu is a leaf. It guards live_db, the connections
+     * other threads may interrupt; the writer clears an entry under it
+     * before closing that connection and sets it after opening one. */
+    pthread_mutex_t db_mu;
+    sqlite3 *live_db[WRITER_MAX_DAYS];
+    /* Test seam: runs inside each transaction after BEGIN on its
+     * connection (NULL in production); a non-zero SQLite code fails the
+     * attempt like a failed statement. */
+    int (*test_in_txn)(sqlite3 *db, void *ud);
+    void *test_ud;
     atomic_bool timed_out; /* stop deadline passed with rows left */
     writer_stats st;
     gapdet gd;       /* hard-gap detector (GAP_ENABLED) */
@@ -108,6 +134,15 @@ void writer_join(writer *w);
  * -ETIMEDOUT with the thread still running (its stores must not be
  * touched then). */
 int writer_join_timed(writer *w, int timeout_ms);
+/*
+ * Watchdog recovery (any thread but the writer's): interrupt whatever the
+ * writer runs inside SQLite and wait up to timeout_ms for it to roll back,
+ * close its connections and acknowledge. Returns 0 when acknowledged (its
+ * time in *ack_ms if not NULL), or -ETIMEDOUT; either way the request
+ * stays pending, so a late writer still reopens before its next attempt.
+ * Blocks the caller for at most timeout_ms.
+ */
+int writer_recover(writer *w, int timeout_ms, int64_t *ack_ms);
 /* Close every day file with wal_checkpoint(TRUNCATE). Thread stopped. */
 void writer_close_all(writer *w);
 
@@ -117,9 +152,5 @@ void writer_seed_gaps(writer *w, uint32_t sym, const int64_t *ts, int n);
 
 /* Seed per-symbol persisted seq from a value (startup scan). */
 void writer_seed_seq(writer *w, uint32_t sym, int64_t seq, int64_t ts);
-
-/* Percentile (0..1) of a histogram, in ms. */
-double writer_hist_quantile(const atomic_llong *hist, double q);
-void writer_hist_add(atomic_llong *hist, double ms);
 
 #endif

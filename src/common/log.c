@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -270,6 +271,16 @@ void log_write(int level, const char *component, const char *fmt, ...)
     errno = saved_errno;
 }
 
+static bool needs_quote(const char *v)
+{
+    for (; *v; v++) {
+        unsigned char c = (unsigned char)*v;
+        if (c == ' ' || c == '"' || c == '=' || c < 0x20 || c == 0x7f)
+            return true;
+    }
+    return false;
+}
+
 const char *log_quote(const char *value, char *buf, size_t cap)
 {
     size_t o = 0;
@@ -280,16 +291,27 @@ const char *log_quote(const char *value, char *buf, size_t cap)
         snprintf(buf, cap, "none");
         return buf;
     }
-    if (!strpbrk(value, " \"=\t")) {
+    if (!needs_quote(value)) {
         snprintf(buf, cap, "%s", value);
         return buf;
     }
     if (o + 1 < cap)
         buf[o++] = '"';
     for (const char *s = value; *s && o + 3 < cap; s++) {
-        if (*s == '"' || *s == '\\')
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
             buf[o++] = '\\';
-        buf[o++] = *s;
+            buf[o++] = (char)c;
+        } else if (c == '\n' || c == '\r') {
+            buf[o++] = '\\';
+            buf[o++] = c == '\n' ? 'n' : 'r';
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            if (o + 6 > cap)
+                break;
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+        } else {
+            buf[o++] = (char)c;
+        }
     }
     if (o + 1 < cap)
         buf[o++] = '"';

@@ -57,8 +57,10 @@ void log_write(int level, const char *component, const char *fmt, ...)
     } while (0)
 
 /*
- * Render value for a key=value field: as-is when it has no space, '"' or
- * '=', else double-quoted with \" and \\ escapes; NULL/empty -> "none".
+ * Render value for a key=value field: as-is when it has no space, '"',
+ * '=' or control character, else double-quoted with \" and \\ escapes,
+ * CR/LF as \r \n and other control bytes (but tab) as \xHH, so no input
+ * can end the line or forge a field; NULL/empty -> "none".
  * Returns buf (always NUL-terminated, truncated to cap).
  */
 const char *log_quote(const char *value, char *buf, size_t cap);

@@ -2,44 +2,51 @@
  * archive.c - `hk-tickctl archive`: end-of-day archive of one day file
  * (compat.md §9.1), plus the archive primitives restore.c reuses.
  *
- * Steps, in order (each failure prints one `FAIL <reason> …` line):
- *   0. Refuse the current HK day while the collector may still be writing
+ * ctl_cmd_archive = ar_parse (options and settings) → ar_prepare (steps
+ * 1-3) → ar_run (steps 4-10, filling struct ar_result) → ar_render (text or
+ * JSON). Steps, in the order the code runs them (each failure prints one
+ * `FAIL <reason> …` line):
+ *   1. <data_root>/<day>.db must exist.                             → 2
+ *   2. Refuse the current HK day while the collector may still be writing
  *      it: the day's -wal (or .db) was modified in the last 10 minutes, or
  *      the collector holds its advisory lock DATA_ROOT/.hk-tick-collector.lock
  *      (our LOCK_SH|LOCK_NB fails against its LOCK_EX) and the HK clock is
  *      before the close (16:10, end of the closing auction). After the
  *      close with 10 quiet minutes the file is final, so the 16:30 HKT EOD
  *      timer can archive "today" while the daemon keeps running.  → 2
- *   1. <data_root>/<day>.db must exist.                             → 2
- *   2. One-step online backup (read-only source) into a private temporary
- *      directory <archive_dir>/.tmp-<day>-XXXXXX/<day>.backup.db, then
- *      journal_mode=DELETE. COUNT(*)/MAX(ts_ms) of that snapshot are the
- *      "source" numbers the verification compares against.
- *   3. Stream-compress into <day>.db.zst (temp name + rename), one standard
+ *   3. The file must have a ticks table.                            → 2
+ *      Then <archive_dir>/manifest and a private temporary directory
+ *      <archive_dir>/.tmp-<day>-XXXXXX are created.                 → 1
+ *   4. One-step online backup (read-only source) into
+ *      <tmpdir>/<day>.backup.db, then journal_mode=DELETE. COUNT(*)/MAX(ts_ms)
+ *      of that snapshot are the "source" numbers the verification compares
+ *      against.
+ *   5. Stream-compress into <day>.db.zst (temp name + rename), one standard
  *      zstd frame with content checksum; level ARCHIVE_ZSTD_LEVEL (19),
  *      worker threads ARCHIVE_ZSTD_THREADS (1 = no worker thread). The
  *      SHA-256 is computed from the bytes as they are written.
- *   4. <day>.db.zst.sha256 = "<hex>  <day>.db.zst\n".
- *   5. Regenerate the quality report (ctl_quality_report).
- *   6. Verify (--verify 1): re-hash the file on disk, stream-decompress it to
+ *   6. <day>.db.zst.sha256 = "<hex>  <day>.db.zst\n".
+ *   7. Regenerate the quality report (ctl_quality_report).
+ *   8. Verify (--verify 1): re-hash the file on disk, stream-decompress it to
  *      a temp file (the frame must be complete), PRAGMA integrity_check and
  *      COUNT(*)/MAX(ts_ms) with mode=ro&immutable=1, equal to the snapshot.
- *   7. manifest/<day>.json (keys in the §9.1 order). It is written even when
- *      verification failed (verify_ok false) so a stale "verify_ok: true"
- *      from an earlier run can never vouch for a new, bad archive. Δ With
- *      --verify 0, verify_ok is false: only a verified archive may ever
- *      allow deleting the original.                  verify failed → 1
- *   8. Retention (--delete-original 1): see retention() below.
+ *   9. manifest/<day>.json (keys in the §9.1 order, dayfile_manifest_write).
+ *      It is written even when verification failed (verify_ok false) so a
+ *      stale "verify_ok: true" from an earlier run can never vouch for a
+ *      new, bad archive. Δ With --verify 0, verify_ok is false: only a
+ *      verified archive may ever allow deleting the original.
+ *                                                    verify failed → 1
+ *  10. Retention (--delete-original 1): see retention() below.
  *
  * All files are written under a temporary name, fsync'ed and renamed, so a
  * crash never leaves a truncated archive under the final name. Nothing in
  * DATA_ROOT is written except by retention's unlink().
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,23 +59,13 @@
 #include <zstd.h>
 
 #include "common/hktime.h"
+#include "common/util.h"
 #include "ctl/ctl.h"
+#include "dayfile/dayfile.h"
+#include "dayfile/manifest.h"
 
 #define RECENT_WRITE_SEC 600
 #define HK_CLOSE_MS_OF_DAY ((16 * 3600 + 10 * 60) * 1000)
-
-/* snprintf that reports truncation (-1); paths are bounded by PATH_MAX. */
-static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n < 0 || (size_t)n >= cap ? -1 : n;
-}
 
 /* ---------------------------------------------------------------------- */
 /* small file helpers                                                      */
@@ -76,14 +73,14 @@ static int fmt_buf(char *buf, size_t cap, const char *fmt, ...)
 static int fsync_dir_of(const char *path)
 {
     char dir[PATH_MAX];
-    fmt_buf(dir, sizeof(dir), "%s", path);
+    util_fmt(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == dir)
         slash[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
-        fmt_buf(dir, sizeof(dir), ".");
+        util_fmt(dir, sizeof(dir), ".");
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -96,12 +93,6 @@ static bool file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int64_t file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
 }
 
 /* Seconds since path was modified (by the real clock, even when tests
@@ -134,13 +125,13 @@ int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
     char line[1024];
     FILE *f = fopen(sha_path, "r");
     if (!f) {
-        fmt_buf(err, ecap, "open %s: %s", sha_path, strerror(errno));
+        util_fmt(err, ecap, "open %s: %s", sha_path, strerror(errno));
         return -1;
     }
     char *got = fgets(line, sizeof(line), f);
     fclose(f);
     if (!got) {
-        fmt_buf(err, ecap, "empty checksum file %s", sha_path);
+        util_fmt(err, ecap, "empty checksum file %s", sha_path);
         return -1;
     }
     size_t i = 0;
@@ -153,13 +144,13 @@ int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
     }
     hex[i] = '\0';
     if (i != 64 || line[64] != ' ') {
-        fmt_buf(err, ecap, "malformed checksum file %s", sha_path);
+        util_fmt(err, ecap, "malformed checksum file %s", sha_path);
         return -1;
     }
     const char *n = line + 65;
     if (*n == ' ' || *n == '*')
         n++;
-    fmt_buf(name, ncap, "%s", n);
+    util_fmt(name, ncap, "%s", n);
     name[strcspn(name, "\r\n")] = '\0';
     return 0;
 }
@@ -167,30 +158,14 @@ int ctl_ar_sha256_read(const char *sha_path, char hex[65], char *name,
 /* ---------------------------------------------------------------------- */
 /* zstd streaming                                                          */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Compress src into the open fd dst_fd, hashing the output. */
 static int compress_file(const char *src, int dst_fd, int level, int threads,
-                         char hex[65], char *err, size_t ecap)
+                         char hex[65], progress *pg, char *err, size_t ecap)
 {
     int rc = -1;
     FILE *in = fopen(src, "rb");
     if (!in) {
-        fmt_buf(err, ecap, "open %s: %s", src, strerror(errno));
+        util_fmt(err, ecap, "open %s: %s", src, strerror(errno));
         return -1;
     }
     size_t icap = ZSTD_CStreamInSize(), ocap = ZSTD_CStreamOutSize();
@@ -199,26 +174,30 @@ static int compress_file(const char *src, int dst_fd, int level, int threads,
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     if (!ibuf || !obuf || !cc || !md ||
         EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        fmt_buf(err, ecap, "out of memory");
+        util_fmt(err, ecap, "out of memory");
         goto out;
     }
     size_t r = ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
     if (!ZSTD_isError(r))
         r = ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
     if (ZSTD_isError(r)) {
-        fmt_buf(err, ecap, "zstd: %s", ZSTD_getErrorName(r));
+        util_fmt(err, ecap, "zstd: %s", ZSTD_getErrorName(r));
         goto out;
     }
     if (threads > 1) {
         /* A libzstd built without threads refuses: stay single-threaded. */
         (void)ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, threads);
     }
-    int64_t total = file_size(src);
+    int64_t total = 0;
+    (void)util_file_size(src, &total);
     ZSTD_CCtx_setPledgedSrcSize(cc, (unsigned long long)total);
+    int64_t done = 0;
     for (;;) {
         size_t n = fread(ibuf, 1, icap, in);
+        done += (int64_t)n;
+        progress_set(pg, done);
         if (ferror(in)) {
-            fmt_buf(err, ecap, "read %s: %s", src, strerror(errno));
+            util_fmt(err, ecap, "read %s: %s", src, strerror(errno));
             goto out;
         }
         bool last = n < icap;
@@ -229,13 +208,13 @@ static int compress_file(const char *src, int dst_fd, int level, int threads,
             ZSTD_outBuffer ob = {obuf, ocap, 0};
             size_t left = ZSTD_compressStream2(cc, &ob, &ib, mode);
             if (ZSTD_isError(left)) {
-                fmt_buf(err, ecap, "zstd: %s", ZSTD_getErrorName(left));
+                util_fmt(err, ecap, "zstd: %s", ZSTD_getErrorName(left));
                 goto out;
             }
             if (ob.pos > 0) {
-                int w = write_all(dst_fd, obuf, ob.pos);
+                int w = util_write_all(dst_fd, obuf, ob.pos);
                 if (w != 0) {
-                    fmt_buf(err, ecap, "write: %s", strerror(-w));
+                    util_fmt(err, ecap, "write: %s", strerror(-w));
                     goto out;
                 }
                 EVP_DigestUpdate(md, obuf, ob.pos);
@@ -260,32 +239,36 @@ out:
 }
 
 int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
-                           size_t ecap)
+                           size_t ecap, progress *pg)
 {
     int rc = -1, fd = -1;
     FILE *in = fopen(src, "rb");
     if (!in) {
-        fmt_buf(err, ecap, "open %s: %s", src, strerror(errno));
+        util_fmt(err, ecap, "open %s: %s", src, strerror(errno));
         return -1;
     }
     size_t icap = ZSTD_DStreamInSize(), ocap = ZSTD_DStreamOutSize();
     void *ibuf = malloc(icap), *obuf = malloc(ocap);
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     if (!ibuf || !obuf || !dc) {
-        fmt_buf(err, ecap, "out of memory");
+        util_fmt(err, ecap, "out of memory");
         goto out;
     }
     fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) {
-        fmt_buf(err, ecap, "create %s: %s", dst, strerror(errno));
+        util_fmt(err, ecap, "create %s: %s", dst, strerror(errno));
         goto out;
     }
     size_t last = 1; /* 0 once a frame ended exactly at the last byte */
     bool any = false;
+    int64_t done = 0;
     for (;;) {
         size_t n = fread(ibuf, 1, icap, in);
+        done += (int64_t)n;
+        if (pg)
+            progress_set(pg, done);
         if (ferror(in)) {
-            fmt_buf(err, ecap, "read %s: %s", src, strerror(errno));
+            util_fmt(err, ecap, "read %s: %s", src, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -296,13 +279,13 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
             ZSTD_outBuffer ob = {obuf, ocap, 0};
             last = ZSTD_decompressStream(dc, &ob, &ib);
             if (ZSTD_isError(last)) {
-                fmt_buf(err, ecap, "zstd frame error: %s",
-                        ZSTD_getErrorName(last));
+                util_fmt(err, ecap, "zstd frame error: %s",
+                         ZSTD_getErrorName(last));
                 goto out;
             }
-            int w = write_all(fd, obuf, ob.pos);
+            int w = util_write_all(fd, obuf, ob.pos);
             if (w != 0) {
-                fmt_buf(err, ecap, "write %s: %s", dst, strerror(-w));
+                util_fmt(err, ecap, "write %s: %s", dst, strerror(-w));
                 goto out;
             }
         }
@@ -315,26 +298,27 @@ int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
             break;
         last = ZSTD_decompressStream(dc, &ob, &ib);
         if (ZSTD_isError(last)) {
-            fmt_buf(err, ecap, "zstd frame error: %s", ZSTD_getErrorName(last));
+            util_fmt(err, ecap, "zstd frame error: %s",
+                     ZSTD_getErrorName(last));
             goto out;
         }
         if (ob.pos == 0)
             break;
-        if (write_all(fd, obuf, ob.pos) != 0) {
-            fmt_buf(err, ecap, "write %s: %s", dst, strerror(errno));
+        if (util_write_all(fd, obuf, ob.pos) != 0) {
+            util_fmt(err, ecap, "write %s: %s", dst, strerror(errno));
             goto out;
         }
     }
     if (!any) {
-        fmt_buf(err, ecap, "zstd frame error: empty file");
+        util_fmt(err, ecap, "zstd frame error: empty file");
         goto out;
     }
     if (last != 0) {
-        fmt_buf(err, ecap, "zstd frame error: truncated frame");
+        util_fmt(err, ecap, "zstd frame error: truncated frame");
         goto out;
     }
     if (fsync(fd) != 0) {
-        fmt_buf(err, ecap, "fsync %s: %s", dst, strerror(errno));
+        util_fmt(err, ecap, "fsync %s: %s", dst, strerror(errno));
         goto out;
     }
     rc = 0;
@@ -354,30 +338,26 @@ out:
 int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
                     int64_t *count, int64_t *max_ts, char *err, size_t ecap)
 {
-    char uri[PATH_MAX + 64];
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    fmt_buf(uri, sizeof(uri), "file:%s?mode=ro%s", path,
-            immutable ? "&immutable=1" : "");
-    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK) {
-        fmt_buf(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
+    if (dayfile_open_ro(path, immutable ? DAYFILE_RO_PRIVATE : 0, &db) !=
+        SQLITE_OK) {
+        util_fmt(err, ecap, "open: %s", db ? sqlite3_errmsg(db) : "oom");
         goto out;
     }
-    sqlite3_busy_timeout(db, 5000);
     if (integrity) {
         if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) !=
             SQLITE_OK) {
-            fmt_buf(err, ecap, "integrity_check: %s", sqlite3_errmsg(db));
+            util_fmt(err, ecap, "integrity_check: %s", sqlite3_errmsg(db));
             goto out;
         }
         int s = sqlite3_step(st);
         const char *t =
             s == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
         if (!t || strcmp(t, "ok") != 0) {
-            fmt_buf(err, ecap, "integrity_check: %s",
-                    t ? t : sqlite3_errmsg(db));
+            util_fmt(err, ecap, "integrity_check: %s",
+                     t ? t : sqlite3_errmsg(db));
             goto out;
         }
         sqlite3_finalize(st);
@@ -386,7 +366,7 @@ int ctl_ar_db_check(const char *path, bool immutable, bool integrity,
     if (sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(ts_ms) FROM ticks", -1,
                            &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        fmt_buf(err, ecap, "count: %s", sqlite3_errmsg(db));
+        util_fmt(err, ecap, "count: %s", sqlite3_errmsg(db));
         goto out;
     }
     *count = sqlite3_column_int64(st, 0);
@@ -406,7 +386,7 @@ out:
 int ctl_ar_lock_held(const char *data_root)
 {
     char lock[PATH_MAX];
-    fmt_buf(lock, sizeof(lock), "%s/.hk-tick-collector.lock", data_root);
+    util_fmt(lock, sizeof(lock), "%s/.hk-tick-collector.lock", data_root);
     int fd = open(lock, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -432,7 +412,7 @@ static const char *live_reason(const ctl_ctx *c, const char *db, int day,
     if (day != ctl_ar_hk_today(c->now_ms))
         return NULL;
     char wal[PATH_MAX];
-    fmt_buf(wal, sizeof(wal), "%s-wal", db);
+    util_fmt(wal, sizeof(wal), "%s-wal", db);
     double a = mtime_age(wal, c->now_ms);
     double b = mtime_age(db, c->now_ms);
     *age = a < 0 ? b : (b < 0 ? a : (a < b ? a : b));
@@ -466,19 +446,19 @@ int ctl_ar_failf(const ctl_ctx *c, int code, const char *reason,
 /* ---------------------------------------------------------------------- */
 /* retention                                                               */
 
-static bool manifest_verified(const char *archive_dir, const char *day,
-                              int64_t *ticks)
+static bool manifest_verified(const char *archive_dir, int day, int64_t *ticks)
 {
     char p[PATH_MAX];
-    fmt_buf(p, sizeof(p), "%s/manifest/%s.json", archive_dir, day);
-    json_t *m = json_load_file(p, 0, NULL);
-    if (!m)
+    dayfile_manifest m;
+    if (dayfile_manifest_path(archive_dir, day, p, sizeof(p)) != 0 ||
+        dayfile_manifest_read(p, &m) != 0)
         return false;
-    bool ok = json_is_true(json_object_get(m, "verify_ok"));
-    json_t *d = json_object_get(m, "verify_details");
-    json_t *n = d ? json_object_get(d, "ticks_count") : NULL;
+    json_t *n = m.verify_details
+                    ? json_object_get(m.verify_details, "ticks_count")
+                    : NULL;
     *ticks = json_is_integer(n) ? json_integer_value(n) : -1;
-    json_decref(m);
+    bool ok = m.verify_ok;
+    dayfile_manifest_free(&m);
     return ok;
 }
 
@@ -499,22 +479,18 @@ static int cmp_desc(const void *a, const void *b)
 static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
                       json_t *deleted, json_t *skipped)
 {
-    regex_t re;
-    if (regcomp(&re, "^[0-9]{8}\\.db$", REG_EXTENDED | REG_NOSUB) != 0)
-        return;
     DIR *d = opendir(c->data_root);
-    if (!d) {
-        regfree(&re);
+    if (!d)
         return;
-    }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (regexec(&re, e->d_name, 0, NULL, 0) != 0)
+        int nday;
+        if (dayfile_parse_name(e->d_name, &nday) != 0)
             continue;
         char p[PATH_MAX];
-        fmt_buf(p, sizeof(p), "%s/%s", c->data_root, e->d_name);
+        util_fmt(p, sizeof(p), "%s/%s", c->data_root, e->d_name);
         struct stat st;
         if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
@@ -528,28 +504,27 @@ static void retention(const ctl_ctx *c, const char *archive_dir, long keep_days,
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    regfree(&re);
     qsort(names, n, sizeof(*names), cmp_desc);
     int today = ctl_ar_hk_today(c->now_ms);
     for (size_t i = (size_t)keep_days < n ? (size_t)keep_days : n; i < n; i++) {
         char day[9];
-        fmt_buf(day, sizeof(day), "%.8s", names[i]);
+        util_fmt(day, sizeof(day), "%.8s", names[i]);
         char db[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8];
-        fmt_buf(db, sizeof(db), "%s/%s.db", c->data_root, day);
-        fmt_buf(wal, sizeof(wal), "%s-wal", db);
-        fmt_buf(shm, sizeof(shm), "%s-shm", db);
+        util_fmt(db, sizeof(db), "%s/%s.db", c->data_root, day);
+        util_fmt(wal, sizeof(wal), "%s-wal", db);
+        util_fmt(shm, sizeof(shm), "%s-shm", db);
         const char *why = NULL;
         int64_t archived = -1, cnt = -1, mx = 0;
         char zst[PATH_MAX], sha[PATH_MAX + 8], err[256];
-        fmt_buf(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, day);
-        fmt_buf(sha, sizeof(sha), "%s.sha256", zst);
+        util_fmt(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, day);
+        util_fmt(sha, sizeof(sha), "%s.sha256", zst);
         double a1 = mtime_age(db, c->now_ms), a2 = mtime_age(wal, c->now_ms);
         if (atoi(day) == today)
             why = "current_day";
         else if ((a1 >= 0 && a1 < RECENT_WRITE_SEC) ||
                  (a2 >= 0 && a2 < RECENT_WRITE_SEC))
             why = "recently_modified";
-        else if (!manifest_verified(archive_dir, day, &archived))
+        else if (!manifest_verified(archive_dir, atoi(day), &archived))
             why = "not_verified";
         else if (!file_exists(zst) || !file_exists(sha))
             why = "archive_missing";
@@ -605,7 +580,7 @@ static void rm_tree_shallow(const char *dir)
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
             char p[PATH_MAX + 300];
-            fmt_buf(p, sizeof(p), "%s/%s", dir, e->d_name);
+            util_fmt(p, sizeof(p), "%s/%s", dir, e->d_name);
             unlink(p);
         }
         closedir(d);
@@ -619,11 +594,11 @@ static void rm_tree_shallow(const char *dir)
 static int write_small(const char *path, const char *text)
 {
     char tmp[PATH_MAX + 32];
-    fmt_buf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    util_fmt(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
-    int w = write_all(fd, text, strlen(text));
+    int w = util_write_all(fd, text, strlen(text));
     if (w == 0 && fsync(fd) != 0)
         w = -1;
     close(fd);
@@ -662,36 +637,37 @@ static json_t *quality_summary(json_t *report, int64_t rows)
 }
 
 /*
- * Step 6: the archive on disk hashes to `hex`, decompresses as complete
+ * Step 8: the archive on disk hashes to `hex`, decompresses as complete
  * zstd frames, passes integrity_check and holds exactly src_count rows with
  * MAX(ts_ms) = src_max. Fills details ({ticks_count, max_ts_ms} or
  * {stage, error}); returns true when everything held.
  */
 static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
-                           int64_t src_count, int64_t src_max, json_t *details)
+                           int64_t src_count, int64_t src_max, json_t *details,
+                           progress *pg)
 {
     char disk_hex[65], err[1024] = "";
     int64_t cnt = 0, mx = 0;
     const char *stage = NULL;
     if (ctl_sha256_file(zst, disk_hex) != 0) {
         stage = "sha256";
-        fmt_buf(err, sizeof(err), "cannot read %s", zst);
+        util_fmt(err, sizeof(err), "cannot read %s", zst);
     } else if (strcmp(disk_hex, hex) != 0) {
         stage = "sha256";
-        fmt_buf(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
-                hex, disk_hex);
-    } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err)) != 0) {
+        util_fmt(err, sizeof(err), "checksum mismatch expected=%s actual=%s",
+                 hex, disk_hex);
+    } else if (ctl_ar_zstd_decompress(zst, vtmp, err, sizeof(err), pg) != 0) {
         stage = "decompress";
     } else if (ctl_ar_db_check(vtmp, true, true, &cnt, &mx, err, sizeof(err)) !=
                0) {
         stage = "sqlite";
     } else if (cnt != src_count || mx != src_max) {
         stage = "compare";
-        fmt_buf(err, sizeof(err),
-                "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
-                "source_max_ts_ms=%lld",
-                (long long)cnt, (long long)src_count, (long long)mx,
-                (long long)src_max);
+        util_fmt(err, sizeof(err),
+                 "ticks_count=%lld source_ticks_count=%lld max_ts_ms=%lld "
+                 "source_max_ts_ms=%lld",
+                 (long long)cnt, (long long)src_count, (long long)mx,
+                 (long long)src_max);
     }
     unlink(vtmp);
     if (stage) {
@@ -705,232 +681,316 @@ static bool verify_archive(const char *zst, const char *hex, const char *vtmp,
     return true;
 }
 
-int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
-{
-    const char *archive_dir_opt = NULL;
-    long keep_days = 14, level = 19, threads = 1;
-    bool delete_original = false, verify = true;
-    int day = c->day;
+/* Parsed arguments and settings of one `archive` run. */
+struct ar_opts {
+    const char *archive_dir; /* --archive-dir, NULL = <data_root>/_archive */
+    long keep_days;
+    long level;
+    long threads;
+    bool delete_original;
+    bool verify;
+    int day;
+};
 
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-        if ((r = ctl_opt(argc, argv, &i, "--archive-dir", &v)) != 0) {
-            if (r < 0 || !*v)
-                return ctl_usage(c, "archive --archive-dir needs a value");
-            archive_dir_opt = v;
-        } else if ((r = ctl_opt(argc, argv, &i, "--keep-days", &v)) != 0) {
-            if (r < 0 || ctl_parse_long(v, 0, 1000000, &keep_days) != 0)
-                return ctl_usage(c, "invalid --keep-days: %s", v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--delete-original", &v)) !=
-                   0) {
-            if (r < 0 || ctl_parse_bool(v, &delete_original) != 0)
-                return ctl_usage(c, "invalid --delete-original: %s (0|1)",
-                                 v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--verify", &v)) != 0) {
-            if (r < 0 || ctl_parse_bool(v, &verify) != 0)
-                return ctl_usage(c, "invalid --verify: %s (0|1)", v ? v : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--day", &v)) != 0) {
-            if (r < 0 || ctl_ar_parse_day(v, &day) != 0)
-                return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)",
-                                 v ? v : "");
-        } else {
-            return ctl_usage(
-                c,
-                "unknown argument %s; usage: hk-tickctl archive "
-                "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
-                "[--delete-original 0|1] [--verify 0|1]",
-                argv[i]);
-        }
-    }
+/* What a successful run produced, for rendering. */
+struct ar_result {
+    char days[16];
+    char db[PATH_MAX];
+    char archive_dir[PATH_MAX];
+    char zst[PATH_MAX + 32];
+    char sha[PATH_MAX + 48];
+    char manifest[PATH_MAX + 64];
+    char report_path[PATH_MAX];
+    char tmpdir[PATH_MAX + 64];
+    char hex[65];
+    bool verify_ok;
+    json_t *details;
+    json_t *report;
+    json_t *deleted;
+    json_t *skipped;
+    bool gone;
+    bool show_progress; /* progress_wanted(c->json) */
+};
+
+#define AR_OFF(f) offsetof(struct ar_opts, f)
+
+static const opt_def ar_table[] = {
+    {"--archive-dir", "DIR", OPT_STR, AR_OFF(archive_dir), 0, 0, NULL,
+     "archive directory (default <data_root>/_archive)",
+     "archive --archive-dir needs a value", true},
+    {"--keep-days", "N", OPT_LONG, AR_OFF(keep_days), 0, 1000000, NULL,
+     "day files kept by retention (default 14)", "invalid --keep-days: %s",
+     true},
+    {"--delete-original", "0|1", OPT_BOOL, AR_OFF(delete_original), 0, 0, NULL,
+     "run retention (default 0)", "invalid --delete-original: %s (0|1)", true},
+    {"--verify", "0|1", OPT_BOOL, AR_OFF(verify), 0, 0, NULL,
+     "verify the archive (default 1)", "invalid --verify: %s (0|1)", true},
+    {"--day", "YYYYMMDD", OPT_FN, AR_OFF(day), 0, 0, ctl_opt_day,
+     "day to archive", "invalid --day: %s (expected YYYYMMDD)", true},
+};
+#define AR_NOPTS (sizeof(ar_table) / sizeof(ar_table[0]))
+
+/* Returns CTL_OK with *o filled, or the exit code after printing FAIL. */
+static int ar_parse(ctl_ctx *c, int argc, char **argv, struct ar_opts *o)
+{
+    *o = (struct ar_opts){.keep_days = 14,
+                          .level = 19,
+                          .threads = 1,
+                          .verify = true,
+                          .day = c->day};
+    int rc = ctl_opts(c, ar_table, AR_NOPTS, o, argc, argv,
+                      "unknown argument %s; usage: hk-tickctl archive "
+                      "[--day YYYYMMDD] [--archive-dir DIR] [--keep-days N] "
+                      "[--delete-original 0|1] [--verify 0|1]");
+    if (rc != CTL_OK)
+        return rc;
     const char *lv = ctl_getenv(c, "ARCHIVE_ZSTD_LEVEL");
-    if (lv && *lv && ctl_parse_long(lv, 1, ZSTD_maxCLevel(), &level) != 0)
+    if (lv && *lv && ctl_parse_long(lv, 1, ZSTD_maxCLevel(), &o->level) != 0)
         return ctl_ar_failf(c, CTL_USAGE, "config_error",
                             "var=ARCHIVE_ZSTD_LEVEL value=%s reason=\"1-%d\"",
                             lv, ZSTD_maxCLevel());
     const char *tv = ctl_getenv(c, "ARCHIVE_ZSTD_THREADS");
-    if (tv && *tv && ctl_parse_long(tv, 1, 256, &threads) != 0)
+    if (tv && *tv && ctl_parse_long(tv, 1, 256, &o->threads) != 0)
         return ctl_ar_failf(c, CTL_USAGE, "config_error",
                             "var=ARCHIVE_ZSTD_THREADS value=%s "
                             "reason=\"1-256\"",
                             tv);
-    c->day = day;
+    return CTL_OK;
+}
 
-    char days[16], db[PATH_MAX], archive_dir[PATH_MAX];
-    fmt_buf(days, sizeof(days), "%08d", day);
-    fmt_buf(db, sizeof(db), "%s/%s.db", c->data_root, days);
-    fmt_buf(c->db_path, sizeof(c->db_path), "%s", db);
-    if (archive_dir_opt)
-        fmt_buf(archive_dir, sizeof(archive_dir), "%s", archive_dir_opt);
+/*
+ * Steps 1-3 and the private directory: the day file exists, is not being
+ * written, has a ticks table; the archive and manifest directories exist;
+ * r->tmpdir is created (the caller removes it). Returns CTL_OK or the exit
+ * code after printing FAIL (r->tmpdir then empty).
+ */
+static int ar_prepare(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
+{
+    util_fmt(r->days, sizeof(r->days), "%08d", o->day);
+    util_fmt(r->db, sizeof(r->db), "%s/%s.db", c->data_root, r->days);
+    util_fmt(c->db_path, sizeof(c->db_path), "%s", r->db);
+    if (o->archive_dir)
+        util_fmt(r->archive_dir, sizeof(r->archive_dir), "%s", o->archive_dir);
     else
-        fmt_buf(archive_dir, sizeof(archive_dir), "%s/_archive", c->data_root);
-
+        util_fmt(r->archive_dir, sizeof(r->archive_dir), "%s/_archive",
+                 c->data_root);
     /* 1. */
-    if (!file_exists(db))
-        return ctl_fail(c, CTL_USAGE, "db_not_found", db);
-    /* 0. */
+    if (!file_exists(r->db))
+        return ctl_fail(c, CTL_USAGE, "db_not_found", r->db);
+    /* 2. */
     double age;
-    const char *live = live_reason(c, db, day, &age);
+    const char *live = live_reason(c, r->db, o->day, &age);
     if (live)
         return ctl_ar_failf(
             c, CTL_USAGE, "day_in_progress",
             "day=%s reason=%s last_write_age_sec=%.0f db=%s (the collector "
             "may still be writing the current HK day; archive it after the "
             "close once it has been idle for 10 minutes)",
-            days, live, age < 0 ? 0.0 : age, db);
-
+            r->days, live, age < 0 ? 0.0 : age, r->db);
+    /* 3. */
     sqlite3 *probe = NULL;
-    bool has_ticks =
-        ctl_open_ro(db, &probe) == SQLITE_OK && ctl_has_table(probe, "ticks");
+    bool has_ticks = dayfile_open_ro(r->db, 0, &probe) == SQLITE_OK &&
+                     dayfile_has_table(probe, "ticks");
     sqlite3_close(probe);
     if (!has_ticks)
-        return ctl_fail(c, CTL_USAGE, "ticks_table_missing", db);
+        return ctl_fail(c, CTL_USAGE, "ticks_table_missing", r->db);
 
     char mdir[PATH_MAX + 16];
-    fmt_buf(mdir, sizeof(mdir), "%s/manifest", archive_dir);
+    util_fmt(mdir, sizeof(mdir), "%s/manifest", r->archive_dir);
     if (ctl_mkdirs(mdir, 0750) != 0)
         return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
                             mdir, strerror(errno));
-    char tmpdir[PATH_MAX + 64];
-    fmt_buf(tmpdir, sizeof(tmpdir), "%s/.tmp-%s-XXXXXX", archive_dir, days);
-    if (!mkdtemp(tmpdir))
+    util_fmt(r->tmpdir, sizeof(r->tmpdir), "%s/.tmp-%s-XXXXXX", r->archive_dir,
+             r->days);
+    if (!mkdtemp(r->tmpdir)) {
+        r->tmpdir[0] = '\0';
         return ctl_ar_failf(c, CTL_RUNTIME, "archive_dir_unwritable", "%s: %s",
-                            archive_dir, strerror(errno));
-
-    int rc = CTL_RUNTIME;
-    json_t *report = NULL, *details = json_object();
-    char backup[PATH_MAX + 128], zst[PATH_MAX + 32], ztmp[PATH_MAX + 160];
-    char sha[PATH_MAX + 48], manifest[PATH_MAX + 64], report_path[PATH_MAX];
-    char vtmp[PATH_MAX + 128], hex[65] = "", err[1024] = "";
-    fmt_buf(backup, sizeof(backup), "%s/%s.backup.db", tmpdir, days);
-    fmt_buf(vtmp, sizeof(vtmp), "%s/verify.db", tmpdir);
-    fmt_buf(zst, sizeof(zst), "%s/%s.db.zst", archive_dir, days);
-    fmt_buf(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", tmpdir, days);
-    fmt_buf(sha, sizeof(sha), "%s.sha256", zst);
-    fmt_buf(manifest, sizeof(manifest), "%s/%s.json", mdir, days);
-    ctl_report_path(c, report_path, sizeof(report_path));
-
-    /* 2. snapshot */
-    int64_t src_count = 0, src_max = 0;
-    if (ctl_backup_db(db, backup, err, sizeof(err)) != 0 ||
-        ctl_ar_db_check(backup, false, false, &src_count, &src_max, err,
-                        sizeof(err)) != 0) {
-        ctl_ar_failf(c, rc, "archive_backup_failed", "%s: %s", db, err);
-        goto out;
+                            r->archive_dir, strerror(errno));
     }
+    util_fmt(r->zst, sizeof(r->zst), "%s/%s.db.zst", r->archive_dir, r->days);
+    util_fmt(r->sha, sizeof(r->sha), "%s.sha256", r->zst);
+    util_fmt(r->manifest, sizeof(r->manifest), "%s/%s.json", mdir, r->days);
+    ctl_report_path(c, r->report_path, sizeof(r->report_path));
+    return CTL_OK;
+}
 
-    /* 3. compress (temp name in tmpdir, same file system, then rename) */
+/* Step 5: compress backup into r->zst (temp name in tmpdir, then rename).
+ * Returns 0, or -1 with text in err. */
+static int ar_compress(const struct ar_opts *o, struct ar_result *r,
+                       const char *backup, char *err, size_t ecap)
+{
+    char ztmp[PATH_MAX + 160];
+    util_fmt(ztmp, sizeof(ztmp), "%s/%s.db.zst.part", r->tmpdir, r->days);
     int zfd = open(ztmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     int cr = -1;
     if (zfd < 0) {
-        fmt_buf(err, sizeof(err), "%s", strerror(errno));
+        util_fmt(err, ecap, "%s", strerror(errno));
     } else {
-        cr = compress_file(backup, zfd, (int)level, (int)threads, hex, err,
-                           sizeof(err));
+        progress pg;
+        int64_t total = 0;
+        (void)util_file_size(backup, &total);
+        progress_init(&pg, "archive: compress", PROGRESS_BYTES, total,
+                      r->show_progress);
+        cr = compress_file(backup, zfd, (int)o->level, (int)o->threads, r->hex,
+                           &pg, err, ecap);
+        progress_finish(&pg);
         if (cr == 0 && fsync(zfd) != 0) {
-            fmt_buf(err, sizeof(err), "fsync: %s", strerror(errno));
+            util_fmt(err, ecap, "fsync: %s", strerror(errno));
             cr = -1;
         }
         close(zfd);
     }
-    if (cr == 0 && rename(ztmp, zst) != 0) {
-        fmt_buf(err, sizeof(err), "rename: %s", strerror(errno));
+    if (cr == 0 && rename(ztmp, r->zst) != 0) {
+        util_fmt(err, ecap, "rename: %s", strerror(errno));
         cr = -1;
     }
-    if (cr != 0) {
-        ctl_ar_failf(c, rc, "archive_compress_failed", "%s: %s", zst, err);
-        goto out;
-    }
-    fsync_dir_of(zst);
+    if (cr == 0)
+        fsync_dir_of(r->zst);
+    return cr;
+}
 
-    /* 4. checksum file */
+/* Step 9: the manifest, also after a failed verify (verify_ok false). */
+static int ar_write_manifest(const struct ar_opts *o, const struct ar_result *r,
+                             int64_t src_count)
+{
+    dayfile_manifest m = {.created_at_ms = hktime_now_ms(),
+                          .verify_enabled = o->verify,
+                          .verify_ok = r->verify_ok,
+                          .verify_details = json_incref(r->details),
+                          .quality_summary =
+                              quality_summary(r->report, src_count)};
+    (void)util_file_size(r->zst, &m.archive_size_bytes);
+    util_fmt(m.trading_day, sizeof(m.trading_day), "%s", r->days);
+    gethostname(m.host, sizeof(m.host) - 1);
+    util_fmt(m.collector_version, sizeof(m.collector_version), "%s",
+             HK_VERSION);
+    util_fmt(m.source_db, sizeof(m.source_db), "%s", r->db);
+    util_fmt(m.archive_file, sizeof(m.archive_file), "%s", r->zst);
+    util_fmt(m.checksum_sha256, sizeof(m.checksum_sha256), "%s", r->hex);
+    util_fmt(m.compression, sizeof(m.compression), "zstd");
+    int mw = dayfile_manifest_write(r->manifest, &m);
+    dayfile_manifest_free(&m);
+    return mw;
+}
+
+/*
+ * Steps 4-10 after ar_prepare. Returns CTL_OK with r filled, or the exit
+ * code after printing FAIL.
+ */
+static int ar_run(ctl_ctx *c, const struct ar_opts *o, struct ar_result *r)
+{
+    char backup[PATH_MAX + 128], vtmp[PATH_MAX + 128], err[1024] = "";
+    int rc = CTL_RUNTIME;
+    util_fmt(backup, sizeof(backup), "%s/%s.backup.db", r->tmpdir, r->days);
+    util_fmt(vtmp, sizeof(vtmp), "%s/verify.db", r->tmpdir);
+
+    /* 4. snapshot */
+    int64_t src_count = 0, src_max = 0;
+    if (ctl_backup_db_progress(c, "archive: backup", r->db, backup, err,
+                               sizeof(err)) != 0 ||
+        ctl_ar_db_check(backup, false, false, &src_count, &src_max, err,
+                        sizeof(err)) != 0)
+        return ctl_ar_failf(c, rc, "archive_backup_failed", "%s: %s", r->db,
+                            err);
+    /* 5. compress */
+    if (ar_compress(o, r, backup, err, sizeof(err)) != 0)
+        return ctl_ar_failf(c, rc, "archive_compress_failed", "%s: %s", r->zst,
+                            err);
+    /* 6. checksum file */
     char line[256];
-    fmt_buf(line, sizeof(line), "%s  %s.db.zst\n", hex, days);
-    if (write_small(sha, line) != 0) {
-        ctl_ar_failf(c, rc, "archive_checksum_failed", "%s: %s", sha,
-                     strerror(errno));
-        goto out;
+    util_fmt(line, sizeof(line), "%s  %s.db.zst\n", r->hex, r->days);
+    if (write_small(r->sha, line) != 0)
+        return ctl_ar_failf(c, rc, "archive_checksum_failed", "%s: %s", r->sha,
+                            strerror(errno));
+    /* 7. quality report */
+    int qr = ctl_quality_report(c, &r->report);
+    if (qr != 0 || !r->report)
+        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", r->days,
+                qr);
+    /* 8. verify */
+    if (o->verify) {
+        progress pg;
+        int64_t total = 0;
+        (void)util_file_size(r->zst, &total);
+        progress_init(&pg, "archive: verify", PROGRESS_BYTES, total,
+                      r->show_progress);
+        r->verify_ok = verify_archive(r->zst, r->hex, vtmp, src_count, src_max,
+                                      r->details, &pg);
+        progress_finish(&pg);
     }
-
-    /* 5. quality report */
-    int qr = ctl_quality_report(c, &report);
-    if (qr != 0 || !report)
-        fprintf(stderr, "WARN quality_report_failed day=%s rc=%d\n", days, qr);
-
-    /* 6. verify */
-    bool verify_ok = false;
-    if (verify)
-        verify_ok = verify_archive(zst, hex, vtmp, src_count, src_max, details);
-
-    /* 7. manifest, also after a failed verify (verify_ok false) */
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
-    json_t *m = json_object();
-    json_object_set_new(m, "trading_day", json_string(days));
-    json_object_set_new(m, "created_at_ms", json_integer(hktime_now_ms()));
-    json_object_set_new(m, "host", json_string(host));
-    json_object_set_new(m, "collector_version", json_string(HK_VERSION));
-    json_object_set_new(m, "source_db", json_string(db));
-    json_object_set_new(m, "archive_file", json_string(zst));
-    json_object_set_new(m, "archive_size_bytes", json_integer(file_size(zst)));
-    json_object_set_new(m, "checksum_sha256", json_string(hex));
-    json_object_set_new(m, "compression", json_string("zstd"));
-    json_object_set_new(m, "verify_enabled", json_boolean(verify));
-    json_object_set_new(m, "verify_ok", json_boolean(verify_ok));
-    json_object_set_new(m, "verify_details", json_incref(details));
-    json_object_set_new(m, "quality_summary",
-                        quality_summary(report, src_count));
-    int mw = ctl_json_write_file(m, manifest);
-    json_decref(m);
-    if (mw != 0) {
-        ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s", manifest,
-                     strerror(errno));
-        goto out;
-    }
-    if (verify && !verify_ok) {
-        char *vd = json_dumps(details, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        ctl_ar_failf(c, rc, "archive_verify_failed", "%s %s", zst,
+    /* 9. manifest */
+    if (ar_write_manifest(o, r, src_count) != 0)
+        return ctl_ar_failf(c, rc, "archive_manifest_failed", "%s: %s",
+                            r->manifest, strerror(errno));
+    if (o->verify && !r->verify_ok) {
+        char *vd = json_dumps(r->details, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ctl_ar_failf(c, rc, "archive_verify_failed", "%s %s", r->zst,
                      vd ? vd : "");
         free(vd);
-        goto out;
+        return rc;
     }
+    /* 10. retention */
+    if (o->delete_original)
+        retention(c, r->archive_dir, o->keep_days, r->deleted, r->skipped);
+    r->gone = !file_exists(r->db);
+    return CTL_OK;
+}
 
-    /* 8. retention */
-    json_t *deleted = json_array(), *skipped = json_array();
-    if (delete_original)
-        retention(c, archive_dir, keep_days, deleted, skipped);
-    bool gone = !file_exists(db);
+static int ar_render(const ctl_ctx *c, struct ar_result *r)
+{
     if (c->json) {
         json_t *o = json_object();
         json_object_set_new(o, "result", json_string("OK"));
-        json_object_set_new(o, "day", json_string(days));
-        json_object_set_new(o, "archive", json_string(zst));
-        json_object_set_new(o, "checksum", json_string(sha));
-        json_object_set_new(o, "checksum_sha256", json_string(hex));
-        json_object_set_new(o, "manifest", json_string(manifest));
-        json_object_set_new(o, "report", json_string(report_path));
-        json_object_set_new(o, "verified", json_boolean(verify_ok));
-        json_object_set_new(o, "verify_details", json_incref(details));
-        json_object_set_new(o, "deleted_original", json_boolean(gone));
-        json_object_set_new(o, "retention_deleted", deleted);
-        json_object_set_new(o, "retention_skipped", skipped);
-        ctl_json_out(o);
-    } else {
-        json_decref(deleted);
-        json_decref(skipped);
-        printf("ARCHIVE OK\n");
-        printf("archive=%s\n", zst);
-        printf("checksum=%s\n", sha);
-        printf("manifest=%s\n", manifest);
-        printf("report=%s\n", report_path);
-        printf("verified=%d\n", verify_ok ? 1 : 0);
-        printf("deleted_original=%d\n", gone ? 1 : 0);
-        fflush(stdout);
+        json_object_set_new(o, "day", json_string(r->days));
+        json_object_set_new(o, "archive", json_string(r->zst));
+        json_object_set_new(o, "checksum", json_string(r->sha));
+        json_object_set_new(o, "checksum_sha256", json_string(r->hex));
+        json_object_set_new(o, "manifest", json_string(r->manifest));
+        json_object_set_new(o, "report", json_string(r->report_path));
+        json_object_set_new(o, "verified", json_boolean(r->verify_ok));
+        json_object_set_new(o, "verify_details", json_incref(r->details));
+        json_object_set_new(o, "deleted_original", json_boolean(r->gone));
+        json_object_set_new(o, "retention_deleted", json_incref(r->deleted));
+        json_object_set_new(o, "retention_skipped", json_incref(r->skipped));
+        return ctl_json_out(o);
     }
-    rc = CTL_OK;
-out:
-    json_decref(report);
-    json_decref(details);
-    rm_tree_shallow(tmpdir);
+    printf("ARCHIVE OK\n");
+    printf("archive=%s\n", r->zst);
+    printf("checksum=%s\n", r->sha);
+    printf("manifest=%s\n", r->manifest);
+    printf("report=%s\n", r->report_path);
+    printf("verified=%d\n", r->verify_ok ? 1 : 0);
+    printf("deleted_original=%d\n", r->gone ? 1 : 0);
+    fflush(stdout);
+    return CTL_OK;
+}
+
+int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv)
+{
+    struct ar_opts o;
+    int rc = ar_parse(c, argc, argv, &o);
+    if (rc != CTL_OK)
+        return rc;
+    c->day = o.day;
+
+    struct ar_result *r = calloc(1, sizeof(*r));
+    if (!r)
+        return ctl_fail(c, CTL_RUNTIME, "out_of_memory", NULL);
+    r->details = json_object();
+    r->deleted = json_array();
+    r->skipped = json_array();
+    r->show_progress = progress_wanted(c->json);
+    rc = ar_prepare(c, &o, r);
+    if (rc == CTL_OK)
+        rc = ar_run(c, &o, r);
+    if (rc == CTL_OK)
+        rc = ar_render(c, r);
+    json_decref(r->report);
+    json_decref(r->details);
+    json_decref(r->deleted);
+    json_decref(r->skipped);
+    if (r->tmpdir[0])
+        rm_tree_shallow(r->tmpdir);
+    free(r);
     return rc;
 }

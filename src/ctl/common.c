@@ -8,9 +8,10 @@
  * read once per process into a small file-local cache; empty values count
  * as unset (compat.md §2.1).
  *
- * Databases are only ever opened read-only through "file:<path>?mode=ro"
- * URIs. Child programs (journalctl, systemctl, tar) are started with
- * posix_spawnp, never through a shell, so no argument is ever re-parsed.
+ * Databases are only ever opened read-only, through the day-file
+ * library's dayfile_open_ro. Child programs (journalctl, systemctl, tar) are
+ * started with posix_spawnp, never through a shell, so no argument is ever
+ * re-parsed.
  *
  * Single-threaded: the CLI has one thread; the cache is file-local state.
  */
@@ -31,8 +32,12 @@
 
 #include <openssl/evp.h>
 
+#include "common/cfg.h"
 #include "common/envfile.h"
 #include "common/hktime.h"
+#include "common/util.h"
+#include "dayfile/dayfile.h"
+#include "dayfile/totals.h"
 
 extern char **environ;
 
@@ -151,74 +156,14 @@ const char *ctl_getenv(const ctl_ctx *c, const char *name)
 
 /* ---- SQLite ------------------------------------------------------------ */
 
-/*
- * A WAL-mode file (header bytes 18/19 = 2) with neither -wal nor -shm next
- * to it has no connection using it and holds everything in the main file.
- * Opening it with plain mode=ro would make SQLite create -wal and -shm
- * (and leave them behind, owned by whoever ran the CLI: runbook 7.4's
- * root-owned -shm problem), so such files are opened immutable instead.
- * If a writer opened the file in the meantime the read may fail or be
- * stale; it can never damage the file.
- */
-static bool wal_idle(const char *path)
-{
-    unsigned char hdr[20];
-    char side[1200];
-    FILE *f = fopen(path, "rb");
-    size_t n;
-
-    if (!f)
-        return false;
-    n = fread(hdr, 1, sizeof(hdr), f);
-    fclose(f);
-    if (n < sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0 ||
-        hdr[18] != 2 || hdr[19] != 2)
-        return false;
-    snprintf(side, sizeof(side), "%s-wal", path);
-    if (access(side, F_OK) == 0)
-        return false;
-    snprintf(side, sizeof(side), "%s-shm", path);
-    return access(side, F_OK) != 0;
-}
-
 int ctl_open_ro(const char *path, sqlite3 **db)
 {
-    char uri[2400];
-    size_t o = 0;
-    int rc;
-
-    *db = NULL;
-    /* Percent-encode the characters that are special in a URI path. */
-    o += (size_t)snprintf(uri, sizeof(uri), "file:");
-    for (const char *p = path; *p && o + 8 < sizeof(uri); p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '?' || ch == '#' || ch == '%' || ch <= 0x20)
-            o += (size_t)snprintf(uri + o, sizeof(uri) - o, "%%%02X", ch);
-        else
-            uri[o++] = (char)ch;
-    }
-    uri[o] = '\0';
-    snprintf(uri + o, sizeof(uri) - o, "?mode=ro%s",
-             wal_idle(path) ? "&immutable=1" : "");
-    rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    if (rc == SQLITE_OK)
-        sqlite3_busy_timeout(*db, 5000);
-    return rc;
+    return dayfile_open_ro(path, 0, db);
 }
 
 bool ctl_has_table(sqlite3 *db, const char *name)
 {
-    sqlite3_stmt *st;
-    bool found = false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM sqlite_master WHERE type='table' "
-                           "AND name=?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
+    return dayfile_has_table(db, name);
 }
 
 /* ---- formatting -------------------------------------------------------- */
@@ -314,6 +259,55 @@ int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val)
     return 1;
 }
 
+int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+             char **argv, const char *unknown)
+{
+    return ctl_opts_pos(c, defs, n, dst, argc, argv, unknown, NULL);
+}
+
+int ctl_opts_pos(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+                 char **argv, const char *unknown, const char **pos)
+{
+    opt_scan s;
+    const opt_def *d;
+    const char *v;
+    char msg[1024];
+
+    opt_scan_init(&s, defs, n, argc, argv, 1);
+    for (;;) {
+        int rc = opt_next(&s, &d, &v);
+        if (rc == OPT_DONE)
+            return CTL_OK;
+        if (rc == OPT_E_UNKNOWN && pos && !*pos && argv[s.i][0] != '-') {
+            *pos = argv[s.i++];
+            continue;
+        }
+        if (rc == OPT_E_UNKNOWN) {
+            opt_def u = {.bad = unknown};
+            return ctl_usage(c, "%s",
+                             opt_bad_text(&u, argv[s.i], msg, sizeof(msg)));
+        }
+        if (rc == OPT_E_NOVALUE) {
+            fprintf(stderr, "FAIL usage: option %s needs a value\n", d->name);
+            if (d->bad_if_missing)
+                return ctl_usage(c, "%s",
+                                 opt_bad_text(d, "", msg, sizeof(msg)));
+            return CTL_USAGE;
+        }
+        if (opt_apply(d, dst, v, msg, sizeof(msg)) != 0)
+            return ctl_usage(c, "%s", msg);
+    }
+}
+
+int ctl_opt_day(void *field, const char *val, char *err, size_t errlen)
+{
+    if (ctl_ar_parse_day(val, (int *)field) != 0) {
+        snprintf(err, errlen, "invalid day %s", val);
+        return -1;
+    }
+    return 0;
+}
+
 int ctl_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
@@ -330,21 +324,7 @@ int ctl_parse_long(const char *s, long min, long max, long *out)
 
 int ctl_parse_bool(const char *s, bool *out)
 {
-    static const char *yes[] = {"1", "true", "yes", "y", "on"};
-    static const char *no[] = {"0", "false", "no", "n", "off"};
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < 5; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return -1;
+    return cfg_parse_bool(s, out);
 }
 
 int ctl_usage(const ctl_ctx *c, const char *fmt, ...)
@@ -388,10 +368,8 @@ int ctl_fail(const ctl_ctx *c, int code, const char *reason, const char *detail)
 
 int64_t ctl_file_size(const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    return (int64_t)st.st_size;
+    int64_t n;
+    return util_file_size(path, &n) == 0 ? n : -1;
 }
 
 bool ctl_have_program(const char *name)
@@ -615,6 +593,21 @@ fail:
     return -1;
 }
 
+int ctl_backup_db_progress(const ctl_ctx *c, const char *label, const char *src,
+                           const char *dst, char *err, size_t errlen)
+{
+    progress pg;
+    int64_t total = 0;
+    int rc;
+
+    (void)util_file_size(src, &total);
+    progress_init(&pg, label, PROGRESS_BYTES, total, progress_wanted(c->json));
+    (void)progress_watch_start(&pg, dst);
+    rc = ctl_backup_db(src, dst, err, errlen);
+    progress_finish(&pg);
+    return rc;
+}
+
 void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s/_reports/quality/%08d.json", c->data_root, c->day);
@@ -677,65 +670,5 @@ int ctl_json_write_file(json_t *doc, const char *path)
 int ctl_symbol_totals(sqlite3 *db, int day, ctl_symrow **rows, int *n,
                       bool *from_totals)
 {
-    bool tot = ctl_has_table(db, "hk_symbol_totals");
-    const char *sql;
-    sqlite3_stmt *st;
-    ctl_symrow *v = NULL;
-    int cnt = 0, cap = 0, rc;
-    char dbuf[16];
-
-    *rows = NULL;
-    *n = 0;
-    if (from_totals)
-        *from_totals = tot;
-    if (tot)
-        sql = day ? "SELECT symbol, rows, min_ts_ms, max_ts_ms, max_seq "
-                    "FROM hk_symbol_totals WHERE trading_day = ?1 "
-                    "ORDER BY symbol"
-                  : "SELECT symbol, SUM(rows), MIN(min_ts_ms), "
-                    "MAX(max_ts_ms), MAX(max_seq) FROM hk_symbol_totals "
-                    "GROUP BY symbol ORDER BY symbol";
-    else
-        sql = day ? "SELECT symbol, COUNT(*), MIN(ts_ms), MAX(ts_ms), "
-                    "NULL FROM ticks WHERE trading_day = ?1 "
-                    "GROUP BY symbol ORDER BY symbol"
-                  : "SELECT symbol, COUNT(*), MIN(ts_ms), MAX(ts_ms), NULL "
-                    "FROM ticks GROUP BY symbol ORDER BY symbol";
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (day) {
-        snprintf(dbuf, sizeof(dbuf), "%08d", day);
-        sqlite3_bind_text(st, 1, dbuf, -1, SQLITE_TRANSIENT);
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *sym = sqlite3_column_text(st, 0);
-        if (cnt == cap) {
-            int ncap = cap ? cap * 2 : 64;
-            ctl_symrow *nv = realloc(v, (size_t)ncap * sizeof(*v));
-            if (!nv) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        memset(&v[cnt], 0, sizeof(v[cnt]));
-        snprintf(v[cnt].symbol, sizeof(v[cnt].symbol), "%s",
-                 sym ? (const char *)sym : "");
-        v[cnt].rows = sqlite3_column_int64(st, 1);
-        v[cnt].min_ts_ms = sqlite3_column_int64(st, 2);
-        v[cnt].max_ts_ms = sqlite3_column_int64(st, 3);
-        v[cnt].has_seq = sqlite3_column_type(st, 4) != SQLITE_NULL;
-        v[cnt].max_seq = sqlite3_column_int64(st, 4);
-        if (v[cnt].rows > 0)
-            cnt++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        return -1;
-    }
-    *rows = v;
-    *n = cnt;
-    return 0;
+    return dayfile_totals_read(db, day, rows, n, from_totals);
 }

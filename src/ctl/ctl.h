@@ -20,6 +20,10 @@
 
 #include <jansson.h>
 
+#include "common/opt.h"
+#include "common/progress.h"
+#include "dayfile/totals.h"
+
 #define CTL_OK 0
 #define CTL_RUNTIME 1
 #define CTL_USAGE 2
@@ -43,10 +47,9 @@ typedef struct ctl_ctx {
  * Returns a pointer valid until the next call, or NULL. */
 const char *ctl_getenv(const ctl_ctx *c, const char *name);
 
-/* Open a day file read-only ("file:<path>?mode=ro", URI; a WAL-mode file
- * without -wal and -shm gets "&immutable=1" so SQLite does not create
- * them). Returns SQLITE_OK or an error (*db may still need sqlite3_close);
- * never creates files. */
+/* dayfile_open_ro(path, 0, db): read-only, immutable when the WAL file is
+ * idle, never creates files. Returns SQLITE_OK or an error (*db may still
+ * need sqlite3_close). */
 int ctl_open_ro(const char *path, sqlite3 **db);
 /* Whether a table exists in db. */
 bool ctl_has_table(sqlite3 *db, const char *name);
@@ -94,6 +97,22 @@ int ctl_quality_report(ctl_ctx *c, json_t **out);
  * usage error when the value is missing.
  */
 int ctl_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/*
+ * Parse argv[1..] against an option table (common/opt.h) into dst with
+ * hk-tickctl's wording: a missing value prints "FAIL usage: option
+ * --name needs a value" on stderr (then the row's `bad` text when
+ * bad_if_missing); an invalid value prints the row's `bad` text through
+ * ctl_usage; an unknown argument prints `unknown` (one "%s" = the
+ * argument) through ctl_usage. Returns CTL_OK or CTL_USAGE.
+ */
+int ctl_opts(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+             char **argv, const char *unknown);
+/* ctl_opts that also accepts one positional argument (not starting with
+ * '-') into *pos (pos NULL: none accepted). */
+int ctl_opts_pos(ctl_ctx *c, const opt_def *defs, size_t n, void *dst, int argc,
+                 char **argv, const char *unknown, const char **pos);
+/* OPT_FN apply storing a YYYYMMDD (or YYYY-MM-DD) day into an int. */
+int ctl_opt_day(void *field, const char *val, char *err, size_t errlen);
 /* Parse a decimal integer in [min, max]. Returns 0 and *out, or -1. */
 int ctl_parse_long(const char *s, long min, long max, long *out);
 /* Parse "0"/"1" (also true/false/yes/no/on/off). Returns 0 or -1. */
@@ -147,6 +166,12 @@ int ctl_write_checksum(const char *file, const char *sumfile, char hex[65]);
  * Returns 0, or -1 with a message in err (dst removed).
  */
 int ctl_backup_db(const char *src, const char *dst, char *err, size_t errlen);
+/*
+ * ctl_backup_db with a progress line "<label>: bytes / source size" on
+ * stderr while it runs (only when progress_wanted(c->json)). Same result.
+ */
+int ctl_backup_db_progress(const ctl_ctx *c, const char *label, const char *src,
+                           const char *dst, char *err, size_t errlen);
 
 /* Path of the day's quality report: <data_root>/_reports/quality/<day>.json */
 void ctl_report_path(const ctl_ctx *c, char *buf, size_t cap);
@@ -157,23 +182,9 @@ int ctl_json_write_file(json_t *doc, const char *path);
 int ctl_mkdirs(const char *dir, int mode);
 
 /* Per-symbol totals of a day file (one row per symbol). */
-typedef struct ctl_symrow {
-    char symbol[48];
-    int64_t rows;
-    int64_t min_ts_ms;
-    int64_t max_ts_ms;
-    int64_t max_seq;
-    bool has_seq;
-} ctl_symrow;
+typedef dayfile_total ctl_symrow;
 
-/*
- * Per-symbol totals for trading_day = day, or for the whole file when day
- * is 0 (summed over trading days), ordered by symbol. Read from
- * hk_symbol_totals when the table exists (no scan of ticks), else computed
- * with a GROUP BY over the (symbol, trading_day, ts_ms) index; *from_totals
- * says which (may be NULL). Returns 0 with *rows (malloc'd, caller frees;
- * NULL when *n is 0), or -1 on an SQLite error.
- */
+/* dayfile_totals_read (dayfile/totals.h): same contract. */
 int ctl_symbol_totals(sqlite3 *db, int day, ctl_symrow **rows, int *n,
                       bool *from_totals);
 
@@ -183,10 +194,11 @@ int ctl_symbol_totals(sqlite3 *db, int day, ctl_symrow **rows, int *n,
  * Stream-decompress the zstd file src into dst (created 0640, replaced,
  * fsync'ed). Fails unless every frame is complete and its content
  * checksum (when present) matches. Returns 0, or -1 with text in err; dst
- * may then hold partial output and is the caller's to remove.
+ * may then hold partial output and is the caller's to remove. pg (may be
+ * NULL) gets the compressed bytes read; the caller inits and finishes it.
  */
 int ctl_ar_zstd_decompress(const char *src, const char *dst, char *err,
-                           size_t ecap);
+                           size_t ecap, progress *pg);
 /*
  * Open path read-only (immutable=1 adds "&immutable=1": only for private
  * copies), optionally run PRAGMA integrity_check (must say "ok"), then

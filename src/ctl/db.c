@@ -9,9 +9,11 @@
  * only the window per (trading_day, symbol) through the same index.
  * Every failure prints one FAIL line; the exit codes are ctl.h's.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "ctl/ctl.h"
 
 /* Open c->db_path read-only and check the ticks table; prints the FAIL. */
@@ -295,15 +297,127 @@ static int top_add(struct top **v, int *n, int *cap, const char *sym,
     return 0;
 }
 
+/* Window sums from hk_symbol_totals: only (day, symbol) pairs reaching
+ * into the window, each summed over its index range [cutoff, ∞). Returns
+ * SQLITE_DONE or an SQLite code. */
+static int top_from_totals(sqlite3 *db, int64_t cutoff, struct top **v, int *n,
+                           int *cap)
+{
+    sqlite3_stmt *st = NULL, *w = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT trading_day, symbol FROM "
+                                "hk_symbol_totals WHERE max_ts_ms >= ?",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(
+            db,
+            "SELECT COUNT(*), COALESCE(SUM(turnover), 0), "
+            "COALESCE(SUM(volume), 0), MAX(ts_ms) FROM ticks "
+            "WHERE symbol = ?1 AND trading_day = ?2 AND ts_ms >= ?3",
+            -1, &w, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, cutoff);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            sqlite3_bind_value(w, 2, sqlite3_column_value(st, 0));
+            sqlite3_bind_value(w, 1, sqlite3_column_value(st, 1));
+            sqlite3_bind_int64(w, 3, cutoff);
+            if (sqlite3_step(w) == SQLITE_ROW &&
+                sqlite3_column_int64(w, 0) > 0 &&
+                top_add(v, n, cap, (const char *)sqlite3_column_text(st, 1),
+                        sqlite3_column_int64(w, 0), sqlite3_column_double(w, 1),
+                        sqlite3_column_int64(w, 2),
+                        sqlite3_column_int64(w, 3)) != 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            sqlite3_reset(w);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(w);
+    return rc;
+}
+
+/* Window sums with one GROUP BY over ticks (files without totals). */
+static int top_from_ticks(sqlite3 *db, int64_t cutoff, struct top **v, int *n,
+                          int *cap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT symbol, COUNT(*), COALESCE(SUM(turnover), 0), "
+        "COALESCE(SUM(volume), 0), MAX(ts_ms) FROM ticks "
+        "WHERE ts_ms >= ? GROUP BY symbol",
+        -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, cutoff);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            if (top_add(v, n, cap, (const char *)sqlite3_column_text(st, 0),
+                        sqlite3_column_int64(st, 1),
+                        sqlite3_column_double(st, 2),
+                        sqlite3_column_int64(st, 3),
+                        sqlite3_column_int64(st, 4)) != 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int top_render(const ctl_ctx *c, const struct top *v, int n, long limit,
+                      long minutes, const char *metric)
+{
+    if (c->json) {
+        json_t *o = json_object();
+        json_t *arr = json_array();
+        json_object_set_new(o, "db", json_string(c->db_path));
+        json_object_set_new(o, "metric", json_string(metric));
+        json_object_set_new(o, "window_minutes", json_integer(minutes));
+        json_object_set_new(o, "limit", json_integer(limit));
+        for (int i = 0; i < n; i++) {
+            json_t *r = json_object();
+            char b[48];
+            json_object_set_new(r, "symbol", json_string(v[i].symbol));
+            json_object_set_new(r, "rows", json_integer(v[i].rows));
+            json_object_set_new(r, "turnover", json_real(v[i].turnover));
+            json_object_set_new(r, "volume", json_integer(v[i].volume));
+            json_object_set_new(
+                r, "latest_ts_hkt",
+                json_string(ctl_fmt_hkt(v[i].latest, b, sizeof(b))));
+            json_object_set_new(r, "last_tick_age_sec",
+                                json_real(atof(ctl_fmt_age(
+                                    (double)(c->now_ms - v[i].latest) / 1000.0,
+                                    b, sizeof(b)))));
+            json_array_append_new(arr, r);
+        }
+        json_object_set_new(o, "symbols", arr);
+        return ctl_json_out(o);
+    }
+    printf("=== Top Symbols ===\n");
+    printf("db=%s\n", c->db_path);
+    printf("metric=%s\n", metric);
+    printf("window_minutes=%ld\n", minutes);
+    printf("limit=%ld\n", limit);
+    printf("symbol,rows,turnover,volume,latest_ts_hkt,last_tick_age_sec\n");
+    for (int i = 0; i < n; i++) {
+        char b1[48], b2[48];
+        printf("%s,%lld,%.3f,%lld,%s,%s\n", v[i].symbol, (long long)v[i].rows,
+               v[i].turnover, (long long)v[i].volume,
+               ctl_fmt_hkt(v[i].latest, b1, sizeof(b1)),
+               ctl_fmt_age((double)(c->now_ms - v[i].latest) / 1000.0, b2,
+                           sizeof(b2)));
+    }
+    return CTL_OK;
+}
+
 static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
 {
     sqlite3 *db;
-    sqlite3_stmt *st = NULL, *w = NULL;
     struct top *v = NULL;
     int n = 0, cap = 0, rc;
     bool ok, tot;
-    int64_t max_ts, cutoff;
-    json_t *arr = NULL;
+    int64_t max_ts;
 
     if (strcmp(metric, "rows") == 0)
         top_metric = 0;
@@ -327,63 +441,9 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
         sqlite3_close(db);
         return ctl_fail(c, CTL_USAGE, "ticks_empty", NULL);
     }
-    cutoff = max_ts - (int64_t)minutes * 60000;
-    if (tot) {
-        /* Only (day, symbol) pairs reaching into the window, each summed
-         * over its index range [cutoff, ∞). */
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT trading_day, symbol FROM "
-                                "hk_symbol_totals WHERE max_ts_ms >= ?",
-                                -1, &st, NULL);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_prepare_v2(
-                db,
-                "SELECT COUNT(*), COALESCE(SUM(turnover), 0), "
-                "COALESCE(SUM(volume), 0), MAX(ts_ms) FROM ticks "
-                "WHERE symbol = ?1 AND trading_day = ?2 AND ts_ms >= ?3",
-                -1, &w, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, cutoff);
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                sqlite3_bind_value(w, 2, sqlite3_column_value(st, 0));
-                sqlite3_bind_value(w, 1, sqlite3_column_value(st, 1));
-                sqlite3_bind_int64(w, 3, cutoff);
-                if (sqlite3_step(w) == SQLITE_ROW &&
-                    sqlite3_column_int64(w, 0) > 0 &&
-                    top_add(
-                        &v, &n, &cap, (const char *)sqlite3_column_text(st, 1),
-                        sqlite3_column_int64(w, 0), sqlite3_column_double(w, 1),
-                        sqlite3_column_int64(w, 2),
-                        sqlite3_column_int64(w, 3)) != 0) {
-                    rc = SQLITE_NOMEM;
-                    break;
-                }
-                sqlite3_reset(w);
-            }
-        }
-    } else {
-        rc = sqlite3_prepare_v2(
-            db,
-            "SELECT symbol, COUNT(*), COALESCE(SUM(turnover), 0), "
-            "COALESCE(SUM(volume), 0), MAX(ts_ms) FROM ticks "
-            "WHERE ts_ms >= ? GROUP BY symbol",
-            -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, cutoff);
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-                if (top_add(&v, &n, &cap,
-                            (const char *)sqlite3_column_text(st, 0),
-                            sqlite3_column_int64(st, 1),
-                            sqlite3_column_double(st, 2),
-                            sqlite3_column_int64(st, 3),
-                            sqlite3_column_int64(st, 4)) != 0) {
-                    rc = SQLITE_NOMEM;
-                    break;
-                }
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_finalize(w);
+    int64_t cutoff = max_ts - (int64_t)minutes * 60000;
+    rc = tot ? top_from_totals(db, cutoff, &v, &n, &cap)
+             : top_from_ticks(db, cutoff, &v, &n, &cap);
     sqlite3_close(db);
     if (rc != SQLITE_DONE) {
         free(v);
@@ -393,55 +453,34 @@ static int db_top(ctl_ctx *c, long limit, long minutes, const char *metric)
         qsort(v, (size_t)n, sizeof(*v), top_cmp);
     if (n > limit)
         n = (int)limit;
-    if (c->json) {
-        json_t *o = json_object();
-        arr = json_array();
-        json_object_set_new(o, "db", json_string(c->db_path));
-        json_object_set_new(o, "metric", json_string(metric));
-        json_object_set_new(o, "window_minutes", json_integer(minutes));
-        json_object_set_new(o, "limit", json_integer(limit));
-        for (int i = 0; i < n; i++) {
-            json_t *r = json_object();
-            char b[48];
-            json_object_set_new(r, "symbol", json_string(v[i].symbol));
-            json_object_set_new(r, "rows", json_integer(v[i].rows));
-            json_object_set_new(r, "turnover", json_real(v[i].turnover));
-            json_object_set_new(r, "volume", json_integer(v[i].volume));
-            json_object_set_new(
-                r, "latest_ts_hkt",
-                json_string(ctl_fmt_hkt(v[i].latest, b, sizeof(b))));
-            json_object_set_new(r, "last_tick_age_sec",
-                                json_real(atof(ctl_fmt_age(
-                                    (double)(c->now_ms - v[i].latest) / 1000.0,
-                                    b, sizeof(b)))));
-            json_array_append_new(arr, r);
-        }
-        json_object_set_new(o, "symbols", arr);
-        free(v);
-        return ctl_json_out(o);
-    }
-    printf("=== Top Symbols ===\n");
-    printf("db=%s\n", c->db_path);
-    printf("metric=%s\n", metric);
-    printf("window_minutes=%ld\n", minutes);
-    printf("limit=%ld\n", limit);
-    printf("symbol,rows,turnover,volume,latest_ts_hkt,last_tick_age_sec\n");
-    for (int i = 0; i < n; i++) {
-        char b1[48], b2[48];
-        printf("%s,%lld,%.3f,%lld,%s,%s\n", v[i].symbol, (long long)v[i].rows,
-               v[i].turnover, (long long)v[i].volume,
-               ctl_fmt_hkt(v[i].latest, b1, sizeof(b1)),
-               ctl_fmt_age((double)(c->now_ms - v[i].latest) / 1000.0, b2,
-                           sizeof(b2)));
-    }
+    rc = top_render(c, v, n, limit, minutes, metric);
     free(v);
-    return CTL_OK;
+    return rc;
 }
+
+/* Options of `db`. */
+struct db_opts {
+    const char *metric;
+    long last, limit, minutes;
+};
+
+#define DB_OFF(f) offsetof(struct db_opts, f)
+
+static const opt_def db_table[] = {
+    {"--last", "N", OPT_LONG, DB_OFF(last), 1, 100000, NULL,
+     "rows of `db symbol` (default 20)", "--last must be 1-100000", true},
+    {"--limit", "N", OPT_LONG, DB_OFF(limit), 1, 50, NULL,
+     "symbols of `db top-symbols` (default 10)", "--limit must be 1-50", true},
+    {"--minutes", "N", OPT_LONG, DB_OFF(minutes), 1, 240, NULL,
+     "window of `db top-symbols`", "--minutes must be 1-240", true},
+    {"--metric", "M", OPT_STR0, DB_OFF(metric), 0, 0, NULL,
+     "rows, turnover or volume", NULL, false},
+};
 
 int ctl_cmd_db(ctl_ctx *c, int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
-    const char *sym = NULL, *val;
+    const char *sym = NULL;
     const char *metric = "rows";
     long last = 20, limit = 10, minutes = -1;
 
@@ -451,27 +490,20 @@ int ctl_cmd_db(ctl_ctx *c, int argc, char **argv)
     if (strcmp(sub, "stats") && strcmp(sub, "symbols") &&
         strcmp(sub, "symbol") && strcmp(sub, "top-symbols"))
         return ctl_usage(c, "db: unknown subcommand '%s'", sub);
-    for (int i = 2; i < argc; i++) {
-        int m;
-        if ((m = ctl_opt(argc, argv, &i, "--last", &val)) != 0) {
-            if (m < 0 || ctl_parse_long(val, 1, 100000, &last) != 0)
-                return ctl_usage(c, "--last must be 1-100000");
-        } else if ((m = ctl_opt(argc, argv, &i, "--limit", &val)) != 0) {
-            if (m < 0 || ctl_parse_long(val, 1, 50, &limit) != 0)
-                return ctl_usage(c, "--limit must be 1-50");
-        } else if ((m = ctl_opt(argc, argv, &i, "--minutes", &val)) != 0) {
-            if (m < 0 || ctl_parse_long(val, 1, 240, &minutes) != 0)
-                return ctl_usage(c, "--minutes must be 1-240");
-        } else if ((m = ctl_opt(argc, argv, &i, "--metric", &val)) != 0) {
-            if (m < 0)
-                return CTL_USAGE;
-            metric = val;
-        } else if (strcmp(sub, "symbol") == 0 && !sym && argv[i][0] != '-') {
-            sym = argv[i];
-        } else {
-            return ctl_usage(c, "db %s: unknown argument '%s'", sub, argv[i]);
-        }
-    }
+    struct db_opts o = {
+        .metric = "rows", .last = 20, .limit = 10, .minutes = -1};
+    char unknown[64];
+    util_fmt(unknown, sizeof(unknown), "db %s: unknown argument '%%s'", sub);
+    /* argv + 1: the table scan starts after the subcommand. */
+    int rc = ctl_opts_pos(c, db_table, sizeof(db_table) / sizeof(db_table[0]),
+                          &o, argc - 1, argv + 1, unknown,
+                          strcmp(sub, "symbol") == 0 ? &sym : NULL);
+    if (rc != CTL_OK)
+        return rc;
+    metric = o.metric;
+    last = o.last;
+    limit = o.limit;
+    minutes = o.minutes;
     if (strcmp(sub, "stats") == 0)
         return db_stats(c);
     if (strcmp(sub, "symbols") == 0)

@@ -9,9 +9,18 @@
  *   db      online backup in one step, journal_mode=DELETE on the copy;
  *   gaps    CSV of the day's gaps rows (RFC 4180 quoting, "\n" lines);
  *   report  the quality report, generated when missing, copied.
+ * On a terminal (and without --json) the backup copy and the tar run show
+ * a progress line on stderr (common/progress.h).
+ * An existing output file (the tarball, the copy, the CSV, the report copy)
+ * is never replaced unless --force is given: `FAIL out_exists <path> (use
+ * --force to replace it)`, exit 2, like `restore` (issue 8 item 8).
+ *
+ * ctl_cmd_export = export_parse → one export_<kind> (work, then its OK
+ * line or JSON document).
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +37,16 @@ static int need_db(ctl_ctx *c)
     if (ctl_file_size(c->db_path) < 0)
         return ctl_fail(c, CTL_USAGE, "db_not_found", c->db_path);
     return CTL_OK;
+}
+
+/* CTL_USAGE after FAIL out_exists when path exists and --force is off. */
+static int refuse_existing(const ctl_ctx *c, const char *path, bool force)
+{
+    struct stat st;
+    if (force || lstat(path, &st) != 0)
+        return CTL_OK;
+    return ctl_ar_failf(c, CTL_USAGE, "out_exists",
+                        "%s (use --force to replace it)", path);
 }
 
 static int ok_line(ctl_ctx *c, const char *key, const char *out)
@@ -53,7 +72,7 @@ static int run_wait(char *const argv[])
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-static int export_legacy(ctl_ctx *c, const char *out)
+static int export_legacy(ctl_ctx *c, const char *out, bool force)
 {
     char def[64], tmpdir[] = "/tmp/hk-tickctl.XXXXXX", copy[PATH_MAX];
     char name[32], sum[PATH_MAX + 8], hex[65], err[256];
@@ -65,17 +84,25 @@ static int export_legacy(ctl_ctx *c, const char *out)
         snprintf(def, sizeof(def), "/tmp/hk-%08d.tar.gz", c->day);
         out = def;
     }
+    if ((rc = refuse_existing(c, out, force)) != CTL_OK)
+        return rc;
     if (!mkdtemp(tmpdir))
         return ctl_fail(c, CTL_RUNTIME, "export_failed", strerror(errno));
     snprintf(name, sizeof(name), "%08d.db", c->day);
     snprintf(copy, sizeof(copy), "%s/%s", tmpdir, name);
-    if (ctl_backup_db(c->db_path, copy, err, sizeof(err)) != 0) {
+    if (ctl_backup_db_progress(c, "export: backup", c->db_path, copy, err,
+                               sizeof(err)) != 0) {
         rmdir(tmpdir);
         return ctl_fail(c, CTL_RUNTIME, "backup_failed", err);
     }
     {
         char *argv[] = {"tar", "-czf", (char *)out, "-C", tmpdir, name, NULL};
+        progress pg;
+        progress_init(&pg, "export: tar", PROGRESS_BYTES, 0,
+                      progress_wanted(c->json));
+        (void)progress_watch_start(&pg, out);
         rc = run_wait(argv);
+        progress_finish(&pg);
     }
     unlink(copy);
     rmdir(tmpdir);
@@ -98,7 +125,7 @@ static int export_legacy(ctl_ctx *c, const char *out)
     return CTL_OK;
 }
 
-static int export_db(ctl_ctx *c, const char *out)
+static int export_db(ctl_ctx *c, const char *out, bool force)
 {
     char path[PATH_MAX], err[256];
     struct stat st;
@@ -127,7 +154,10 @@ static int export_db(ctl_ctx *c, const char *out)
         if (realpath(c->db_path, a) && realpath(path, b) && strcmp(a, b) == 0)
             return ctl_fail(c, CTL_USAGE, "out_is_source", path);
     }
-    if (ctl_backup_db(c->db_path, path, err, sizeof(err)) != 0)
+    if ((rc = refuse_existing(c, path, force)) != CTL_OK)
+        return rc;
+    if (ctl_backup_db_progress(c, "export db", c->db_path, path, err,
+                               sizeof(err)) != 0)
         return ctl_fail(c, CTL_RUNTIME, "backup_failed", err);
     if (c->json) {
         json_t *o = json_object();
@@ -162,7 +192,7 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static int export_gaps(ctl_ctx *c, const char *out)
+static int export_gaps(ctl_ctx *c, const char *out, bool force)
 {
     char path[PATH_MAX], d[16], tmp[PATH_MAX + 16];
     sqlite3 *db = NULL;
@@ -184,6 +214,10 @@ static int export_gaps(ctl_ctx *c, const char *out)
     if (!ctl_has_table(db, "gaps")) {
         sqlite3_close(db);
         return ctl_fail(c, CTL_USAGE, "gaps_table_missing", NULL);
+    }
+    if ((rc = refuse_existing(c, path, force)) != CTL_OK) {
+        sqlite3_close(db);
+        return rc;
     }
     if (sqlite3_prepare_v2(db,
                            "SELECT trading_day, symbol, gap_start_ts_ms, "
@@ -239,7 +273,7 @@ static int export_gaps(ctl_ctx *c, const char *out)
     return CTL_OK;
 }
 
-static int export_report(ctl_ctx *c, const char *out)
+static int export_report(ctl_ctx *c, const char *out, bool force)
 {
     char path[PATH_MAX], rpath[1300];
     json_t *rep = NULL;
@@ -251,6 +285,8 @@ static int export_report(ctl_ctx *c, const char *out)
         snprintf(path, sizeof(path), "%s", out);
     else
         snprintf(path, sizeof(path), "./quality_%08d.json", c->day);
+    if ((rc = refuse_existing(c, path, force)) != CTL_OK)
+        return rc;
     ctl_report_path(c, rpath, sizeof(rpath));
     if (ctl_file_size(rpath) >= 0)
         rep = json_load_file(rpath, 0, NULL);
@@ -270,9 +306,24 @@ static int export_report(ctl_ctx *c, const char *out)
     return ok_line(c, "export_report", path);
 }
 
+/* Options of `export`. */
+struct ex_opts {
+    const char *out;
+    bool force;
+};
+
+static const opt_def ex_table[] = {
+    {"--out", "PATH", OPT_STR0, offsetof(struct ex_opts, out), 0, 0, NULL,
+     "output file", NULL, false},
+    {"--force", NULL, OPT_SWITCH, offsetof(struct ex_opts, force), 0, 0, NULL,
+     "replace an existing output (also --force 1)", "invalid --force: %s (0|1)",
+     false},
+};
+
 int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
 {
     const char *sub = "legacy", *out = NULL;
+    bool force = false;
     int i = 1;
 
     if (argc > 1 && argv[1][0] != '-') {
@@ -285,20 +336,22 @@ int ctl_cmd_export(ctl_ctx *c, int argc, char **argv)
                          "export: unknown kind '%s' (db, gaps, report "
                          "or none for the legacy tarball)",
                          sub);
-    for (; i < argc; i++) {
-        int m = ctl_opt(argc, argv, &i, "--out", &out);
-        if (m < 0)
-            return CTL_USAGE;
-        if (m == 0)
-            return ctl_usage(c, "export: unknown argument '%s'", argv[i]);
-    }
+    struct ex_opts o = {0};
+    /* The table scan starts at index 1: skip the kind when one was given. */
+    int rc = ctl_opts(c, ex_table, sizeof(ex_table) / sizeof(ex_table[0]), &o,
+                      argc - (i - 1), argv + (i - 1),
+                      "export: unknown argument '%s'");
+    if (rc != CTL_OK)
+        return rc;
+    out = o.out;
+    force = o.force;
     if (out && !out[0])
         return ctl_usage(c, "export: --out is empty");
     if (strcmp(sub, "db") == 0)
-        return export_db(c, out);
+        return export_db(c, out, force);
     if (strcmp(sub, "gaps") == 0)
-        return export_gaps(c, out);
+        return export_gaps(c, out, force);
     if (strcmp(sub, "report") == 0)
-        return export_report(c, out);
-    return export_legacy(c, out);
+        return export_report(c, out, force);
+    return export_legacy(c, out, force);
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,38 +30,39 @@ extern char **environ;
     "health|health_symbols_rollup|persist_summary|WATCHDOG|ERROR|Traceback|"   \
     "telegram_|sqlite_busy|poll_stats|persist_ticks"
 
+/* Options of `logs`. */
+struct lg_opts {
+    const char *since;
+    bool ops;
+    bool no_follow;
+};
+
+#define LG_OFF(f) offsetof(struct lg_opts, f)
+
+static const opt_def lg_table[] = {
+    {"--ops", NULL, OPT_SWITCH, LG_OFF(ops), 0, 0, NULL,
+     "the operations filter", "--ops takes 0 or 1", false},
+    {"--since", "TIME", OPT_STR0, LG_OFF(since), 0, 0, NULL, "journal window",
+     NULL, false},
+    {"--no-follow", "0|1", OPT_BOOL, LG_OFF(no_follow), 0, 0, NULL,
+     "print and exit instead of following", "--no-follow takes 0 or 1", true},
+};
+
 int ctl_cmd_logs(ctl_ctx *c, int argc, char **argv)
 {
-    const char *since = "15 minutes ago", *val;
-    bool ops = false, no_follow = true;
+    struct lg_opts o = {.since = "15 minutes ago", .no_follow = true};
     regex_t rx;
     int pfd[2], st = 0;
     pid_t pid;
     posix_spawn_file_actions_t fa;
     json_t *lines = NULL;
+    int prc = ctl_opts(c, lg_table, sizeof(lg_table) / sizeof(lg_table[0]), &o,
+                       argc, argv, "logs: unknown argument '%s'");
 
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if (strcmp(argv[i], "--ops") == 0) {
-            bool b;
-            ops = true;
-            if (i + 1 < argc && ctl_parse_bool(argv[i + 1], &b) == 0) {
-                ops = b;
-                i++;
-            }
-        } else if (strncmp(argv[i], "--ops=", 6) == 0) {
-            if (ctl_parse_bool(argv[i] + 6, &ops) != 0)
-                return ctl_usage(c, "--ops takes 0 or 1");
-        } else if ((m = ctl_opt(argc, argv, &i, "--since", &since)) != 0) {
-            if (m < 0)
-                return CTL_USAGE;
-        } else if ((m = ctl_opt(argc, argv, &i, "--no-follow", &val)) != 0) {
-            if (m < 0 || ctl_parse_bool(val, &no_follow) != 0)
-                return ctl_usage(c, "--no-follow takes 0 or 1");
-        } else {
-            return ctl_usage(c, "logs: unknown argument '%s'", argv[i]);
-        }
-    }
+    if (prc != CTL_OK)
+        return prc;
+    const char *since = o.since;
+    bool ops = o.ops, no_follow = o.no_follow;
     if (c->json && !no_follow)
         return ctl_usage(c, "--json needs --no-follow 1");
     if (!ctl_have_program("journalctl"))
@@ -179,13 +181,14 @@ int ctl_cmd_doctor(ctl_ctx *c, int argc, char **argv)
     char *journal, *schema, *health = NULL, *alert = NULL, *started;
     json_t *doc = NULL, *checks = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        int m = ctl_opt(argc, argv, &i, "--since", &since);
-        if (m < 0)
-            return CTL_USAGE;
-        if (m == 0)
-            return ctl_usage(c, "doctor: unknown argument '%s'", argv[i]);
-    }
+    const opt_def dr_table[] = {
+        {"--since", "TIME", OPT_STR0, 0, 0, 0, NULL, "journal window", NULL,
+         false},
+    };
+    int prc = ctl_opts(c, dr_table, 1, (void *)&since, argc, argv,
+                       "doctor: unknown argument '%s'");
+    if (prc != CTL_OK)
+        return prc;
     ctl_service_state(c->service_name, state, sizeof(state));
     journal = ctl_journal(c->service_name, since);
     schema = last_line(journal, "telegram_notifier_started.*notify_schema=");

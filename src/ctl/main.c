@@ -14,6 +14,7 @@
 
 #include "common/hktime.h"
 #include "ctl/ctl.h"
+#include "dayfile/dayfile.h"
 
 typedef int (*cmd_fn)(ctl_ctx *c, int argc, char **argv);
 
@@ -51,7 +52,9 @@ static const struct command {
      "       hk-tickctl export gaps [--day D] [--out FILE]\n"
      "           CSV of the gaps table (default ./gaps_<day>.csv)\n"
      "       hk-tickctl export report [--day D] [--out FILE]\n"
-     "           quality report copy (default ./quality_<day>.json)\n"},
+     "           quality report copy (default ./quality_<day>.json)\n"
+     "       an existing output file is refused (FAIL out_exists, exit 2)\n"
+     "       unless --force is given (also --force 1; --force 0 refuses)\n"},
     {"db", ctl_cmd_db, "stats, symbols, symbol, top-symbols",
      "usage: hk-tickctl db stats [--db PATH] [--day D]\n"
      "       hk-tickctl db symbols [--db PATH] [--day D] [--minutes N]\n"
@@ -108,12 +111,71 @@ static int parse_day(const char *s, int *day)
     return hktime_parse_day(s, n, day) == 0 ? 0 : -1;
 }
 
+/* Context: environment, env file, data root, day, db path, unit names.
+ * Returns CTL_OK, or CTL_USAGE after printing FAIL for a bad --day. */
+static int build_ctx(ctl_ctx *c, const char *data_root, const char *day,
+                     const char *db, const char *now_env)
+{
+    const char *v;
+
+    v = getenv("ENV_FILE");
+    snprintf(c->env_file, sizeof(c->env_file), "%s",
+             v && v[0] ? v : "/etc/hk-tick-collector.env");
+    if (data_root && data_root[0]) {
+        snprintf(c->data_root, sizeof(c->data_root), "%s", data_root);
+        snprintf(c->data_root_source, sizeof(c->data_root_source),
+                 "--data-root");
+    } else if ((v = getenv("DATA_ROOT")) && v[0]) {
+        snprintf(c->data_root, sizeof(c->data_root), "%s", v);
+        snprintf(c->data_root_source, sizeof(c->data_root_source), "DATA_ROOT");
+    } else if ((v = ctl_getenv(c, "DATA_ROOT"))) {
+        snprintf(c->data_root, sizeof(c->data_root), "%s", v);
+        snprintf(c->data_root_source, sizeof(c->data_root_source), "ENV_FILE");
+    } else {
+        snprintf(c->data_root, sizeof(c->data_root), "/data/sqlite/HK");
+        snprintf(c->data_root_source, sizeof(c->data_root_source), "default");
+    }
+    {
+        size_t n = strlen(c->data_root);
+        while (n > 1 && c->data_root[n - 1] == '/')
+            c->data_root[--n] = '\0';
+    }
+    c->now_ms = hktime_now_ms();
+    if (now_env && now_env[0])
+        c->now_ms = strtoll(now_env, NULL, 10);
+    c->day = hktime_trading_day(c->now_ms);
+    if (day) {
+        if (parse_day(day, &c->day) != 0)
+            return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)", day);
+        c->day_given = true;
+    }
+    if (db && db[0]) {
+        snprintf(c->db_path, sizeof(c->db_path), "%s", db);
+        c->db_given = true;
+    } else {
+        (void)dayfile_path(c->data_root, c->day, c->db_path,
+                           sizeof(c->db_path));
+    }
+    v = ctl_getenv(c, "SERVICE_NAME");
+    snprintf(c->service_name, sizeof(c->service_name), "%s",
+             v ? v : "hk-tick-collector");
+    v = ctl_getenv(c, "FUTU_SERVICE_NAME");
+    snprintf(c->futu_service_name, sizeof(c->futu_service_name), "%s",
+             v ? v : "futu-opend");
+    v = ctl_getenv(c, "TRADING_TZ");
+    snprintf(c->trading_tz, sizeof(c->trading_tz), "%s",
+             v ? v : "Asia/Hong_Kong");
+
+    return CTL_OK;
+}
+
 static int run(int argc, char **argv, char **rest)
 {
     static ctl_ctx ctx;
     ctl_ctx *c = &ctx;
     int nrest = 0;
-    const char *data_root = NULL, *day = NULL, *db = NULL, *v;
+    const char *data_root = NULL, *day = NULL, *db = NULL;
+    int rc;
     const char *now_env = getenv("HK_TICKCTL_NOW_MS");
     bool help = false;
 
@@ -170,55 +232,9 @@ static int run(int argc, char **argv, char **rest)
     if (help)
         rest[nrest++] = "--help";
 
-    /* Context: environment, env file, data root, day, db path. */
-    v = getenv("ENV_FILE");
-    snprintf(c->env_file, sizeof(c->env_file), "%s",
-             v && v[0] ? v : "/etc/hk-tick-collector.env");
-    if (data_root && data_root[0]) {
-        snprintf(c->data_root, sizeof(c->data_root), "%s", data_root);
-        snprintf(c->data_root_source, sizeof(c->data_root_source),
-                 "--data-root");
-    } else if ((v = getenv("DATA_ROOT")) && v[0]) {
-        snprintf(c->data_root, sizeof(c->data_root), "%s", v);
-        snprintf(c->data_root_source, sizeof(c->data_root_source), "DATA_ROOT");
-    } else if ((v = ctl_getenv(c, "DATA_ROOT"))) {
-        snprintf(c->data_root, sizeof(c->data_root), "%s", v);
-        snprintf(c->data_root_source, sizeof(c->data_root_source), "ENV_FILE");
-    } else {
-        snprintf(c->data_root, sizeof(c->data_root), "/data/sqlite/HK");
-        snprintf(c->data_root_source, sizeof(c->data_root_source), "default");
-    }
-    {
-        size_t n = strlen(c->data_root);
-        while (n > 1 && c->data_root[n - 1] == '/')
-            c->data_root[--n] = '\0';
-    }
-    c->now_ms = hktime_now_ms();
-    if (now_env && now_env[0])
-        c->now_ms = strtoll(now_env, NULL, 10);
-    c->day = hktime_trading_day(c->now_ms);
-    if (day) {
-        if (parse_day(day, &c->day) != 0)
-            return ctl_usage(c, "invalid --day: %s (expected YYYYMMDD)", day);
-        c->day_given = true;
-    }
-    if (db && db[0]) {
-        snprintf(c->db_path, sizeof(c->db_path), "%s", db);
-        c->db_given = true;
-    } else {
-        snprintf(c->db_path, sizeof(c->db_path), "%s/%08d.db", c->data_root,
-                 c->day);
-    }
-    v = ctl_getenv(c, "SERVICE_NAME");
-    snprintf(c->service_name, sizeof(c->service_name), "%s",
-             v ? v : "hk-tick-collector");
-    v = ctl_getenv(c, "FUTU_SERVICE_NAME");
-    snprintf(c->futu_service_name, sizeof(c->futu_service_name), "%s",
-             v ? v : "futu-opend");
-    v = ctl_getenv(c, "TRADING_TZ");
-    snprintf(c->trading_tz, sizeof(c->trading_tz), "%s",
-             v ? v : "Asia/Hong_Kong");
-
+    rc = build_ctx(c, data_root, day, db, now_env);
+    if (rc != CTL_OK)
+        return rc;
     return cmd->fn(c, nrest, rest);
 }
 

@@ -14,6 +14,7 @@
  * MARKET_OPEN=1 for QotMarketState Auction 1, Morning 3, Afternoon 5,
  * HkCas 19.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,22 @@ static int probe_out(ctl_ctx *c, const probe *p, bool skipped)
     return CTL_OK;
 }
 
+/* Options of `probe` (strings; parsed after the environment defaults). */
+struct pb_opts {
+    const char *host, *port, *syms, *num;
+};
+
+static const opt_def pb_table[] = {
+    {"--host", "H", OPT_STR0, offsetof(struct pb_opts, host), 0, 0, NULL,
+     "OpenD host", NULL, false},
+    {"--port", "P", OPT_STR0, offsetof(struct pb_opts, port), 0, 0, NULL,
+     "OpenD port", NULL, false},
+    {"--symbols", "CSV", OPT_STR0, offsetof(struct pb_opts, syms), 0, 0, NULL,
+     "symbols to probe", NULL, false},
+    {"--num", "N", OPT_STR0, offsetof(struct pb_opts, num), 0, 0, NULL,
+     "ticks to fetch", NULL, false},
+};
+
 int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
 {
     const char *host = ctl_getenv(c, "FUTU_HOST");
@@ -289,18 +306,15 @@ int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv)
     probe *p;
     int rc;
 
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ctl_opt(argc, argv, &i, "--host", &host)) != 0 ||
-            (m = ctl_opt(argc, argv, &i, "--port", &port_s)) != 0 ||
-            (m = ctl_opt(argc, argv, &i, "--symbols", &syms)) != 0 ||
-            (m = ctl_opt(argc, argv, &i, "--num", &num_s)) != 0) {
-            if (m < 0)
-                return CTL_USAGE;
-            continue;
-        }
-        return ctl_usage(c, "probe: unknown argument '%s'", argv[i]);
-    }
+    struct pb_opts o = {host, port_s, NULL, NULL};
+    rc = ctl_opts(c, pb_table, sizeof(pb_table) / sizeof(pb_table[0]), &o, argc,
+                  argv, "probe: unknown argument '%s'");
+    if (rc != CTL_OK)
+        return rc;
+    host = o.host;
+    port_s = o.port;
+    syms = o.syms;
+    num_s = o.num;
     if (!host || !host[0])
         host = "127.0.0.1";
     if (port_s && ctl_parse_long(port_s, 1, 65535, &port) != 0)

@@ -9,10 +9,16 @@
  * stalls: per symbol, the distinct timestamps of the last
  * GAP_ACTIVE_WINDOW_SEC before the previous tick form the activity window;
  * a step prev -> ts with ts > prev is a stall when (window count + 1) >=
- * GAP_ACTIVE_MIN_TICKS, both instants lie on the same weekday inside one
- * TRADING_SESSIONS item, and ts - prev > GAP_STALL_WARN_SEC. The window is
+ * GAP_ACTIVE_MIN_TICKS, both instants lie on the same weekday (not a
+ * FUTU_HOLIDAYS date) inside one TRADING_SESSIONS item, and ts - prev >
+ * GAP_STALL_WARN_SEC. The window is
  * a ring of at most GAP_ACTIVE_MIN_TICKS timestamps, so the scan is O(rows)
  * time and O(1) memory per symbol. Lists in the report are capped at 20.
+ * The variables are read through the collector's table (config_load_lookup:
+ * same defaults, floors and parsers) and the window, active and session
+ * rules are the gap detector's own (gapdet_window_*, gapdet_is_active,
+ * gapdet_session_of); only the window's end differs: the report's window
+ * ends at the previous tick, the detector's at the current one.
  *
  * validate combines the FAIL/WARN rules of §8.3, (re)generates the report
  * when needed and writes its verdict into the report's "validate" key.
@@ -22,21 +28,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/config.h"
+#include "collector/gapdet.h"
 #include "common/hktime.h"
 #include "ctl/ctl.h"
 
 #define LIST_CAP 20
-#define MAX_SESSIONS 16
-
-struct qcfg {
-    double stall_sec;
-    int window_sec;
-    int min_ticks;
-    int n_sess;
-    int sess_start[MAX_SESSIONS]; /* ms of HK day */
-    int sess_end[MAX_SESSIONS];
-    char sess_text[MAX_SESSIONS][16];
-};
 
 static double r3(double v)
 {
@@ -44,79 +41,23 @@ static double r3(double v)
     return r == 0 ? 0 : r;
 }
 
-static double env_double(const ctl_ctx *c, const char *name, double def,
-                         double floor_)
+static const char *lookup(const char *name, void *ud)
 {
-    const char *v = ctl_getenv(c, name);
-    char *end;
-    double d;
-    if (!v)
-        return def;
-    d = strtod(v, &end);
-    if (*end || d != d)
-        return def;
-    return d < floor_ ? floor_ : d;
+    return ctl_getenv(ud, name);
 }
 
-static int parse_hhmm(const char *s, int *ms)
+/*
+ * The collector's settings as hk-tickctl sees them (environment, $ENV_FILE,
+ * repository .env), through the collector's own table: the same defaults,
+ * floors and parsers. A bad value falls back to its default, as before.
+ * Returns a heap config (caller frees) or NULL when out of memory.
+ */
+static config *load_cfg(const ctl_ctx *c)
 {
-    int h, m;
-    if (strlen(s) != 5 || s[2] != ':' || sscanf(s, "%2d:%2d", &h, &m) != 2 ||
-        h < 0 || h > 24 || m < 0 || m > 59)
-        return -1;
-    *ms = (h * 60 + m) * 60000;
-    return 0;
-}
-
-static void parse_sessions(struct qcfg *q, const char *text)
-{
-    char buf[512];
-    char *save = NULL, *tok;
-
-    q->n_sess = 0;
-    snprintf(buf, sizeof(buf), "%s", text);
-    for (tok = strtok_r(buf, ",", &save); tok && q->n_sess < MAX_SESSIONS;
-         tok = strtok_r(NULL, ",", &save)) {
-        char a[8], b[8];
-        int s, e;
-        while (*tok == ' ')
-            tok++;
-        if (sscanf(tok, "%5[0-9:]-%5[0-9:]", a, b) != 2 || parse_hhmm(a, &s) ||
-            parse_hhmm(b, &e) || s >= e)
-            continue;
-        q->sess_start[q->n_sess] = s;
-        q->sess_end[q->n_sess] = e;
-        snprintf(q->sess_text[q->n_sess], sizeof(q->sess_text[0]), "%s-%s", a,
-                 b);
-        q->n_sess++;
-    }
-}
-
-static void load_cfg(const ctl_ctx *c, struct qcfg *q)
-{
-    const char *s = ctl_getenv(c, "TRADING_SESSIONS");
-    q->stall_sec = env_double(c, "GAP_STALL_WARN_SEC", 30, 0.1);
-    q->window_sec = (int)env_double(c, "GAP_ACTIVE_WINDOW_SEC", 300, 1);
-    q->min_ticks = (int)env_double(c, "GAP_ACTIVE_MIN_TICKS", 50, 1);
-    parse_sessions(q, s ? s : "09:30-12:00,13:00-16:00");
-    if (q->n_sess == 0)
-        parse_sessions(q, "09:30-12:00,13:00-16:00");
-}
-
-/* Session index of both instants when they share one, else -1. */
-static int same_session(const struct qcfg *q, int64_t a, int64_t b)
-{
-    int wd = hktime_hk_weekday(a);
-    int ma, mb;
-    if (wd == 0 || wd == 6 || hktime_trading_day(a) != hktime_trading_day(b))
-        return -1;
-    ma = hktime_hk_ms_of_day(a);
-    mb = hktime_hk_ms_of_day(b);
-    for (int i = 0; i < q->n_sess; i++)
-        if (ma >= q->sess_start[i] && ma < q->sess_end[i] &&
-            mb >= q->sess_start[i] && mb < q->sess_end[i])
-            return i;
-    return -1;
+    config *cfg = malloc(sizeof(*cfg));
+    if (cfg)
+        (void)config_load_lookup(cfg, lookup, (void *)c);
+    return cfg;
 }
 
 struct stall {
@@ -158,12 +99,13 @@ static void stall_add(struct stalls *s, const char *sym, int64_t a, int64_t b)
 }
 
 /* The ordered scan. Returns 0 or -1 on an SQLite error. */
-static int scan_stalls(sqlite3 *db, int day, const struct qcfg *q,
+static int scan_stalls(sqlite3 *db, int day, const config *q,
                        struct stalls *out)
 {
     sqlite3_stmt *st;
     char d[16], cur[48] = "";
-    int64_t *ring = calloc((size_t)q->min_ticks + 1, sizeof(int64_t));
+    int len = gapdet_ring_len(q->gap_active_min_ticks);
+    int64_t *ring = calloc((size_t)len, sizeof(int64_t));
     int head = 0, cnt = 0, rc;
     int64_t prev = 0;
     bool have_prev = false;
@@ -193,24 +135,15 @@ static int scan_stalls(sqlite3 *db, int day, const struct qcfg *q,
         if (have_prev && ts <= prev)
             continue; /* state advances only on strictly increasing ts */
         if (have_prev) {
-            /* Drop window entries older than W before prev. */
-            int64_t lo = prev - (int64_t)q->window_sec * 1000;
-            while (cnt > 0 && ring[head] < lo) {
-                head = (head + 1) % q->min_ticks;
-                cnt--;
-            }
-            if (cnt + 1 >= q->min_ticks &&
-                (double)(ts - prev) / 1000.0 > q->stall_sec &&
-                same_session(q, prev, ts) >= 0)
+            /* The window is the W seconds ending at the previous tick. */
+            int64_t lo = prev - (int64_t)q->gap_active_window_sec * 1000;
+            int in_window = gapdet_window_count(ring, len, cnt, head, lo);
+            if (gapdet_is_active(in_window, q->gap_active_min_ticks) &&
+                (double)(ts - prev) / 1000.0 > q->gap_stall_warn_sec &&
+                gapdet_session_of(q, prev, ts) >= 0)
                 stall_add(out, sym, prev, ts);
         }
-        /* Push ts (the ring keeps the newest min_ticks values). */
-        if (cnt == q->min_ticks) {
-            head = (head + 1) % q->min_ticks;
-            cnt--;
-        }
-        ring[(head + cnt) % q->min_ticks] = ts;
-        cnt++;
+        gapdet_window_push(ring, len, &cnt, &head, ts);
         prev = ts;
         have_prev = true;
     }
@@ -317,13 +250,12 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
     int n = 0, rc = CTL_OK;
     int64_t total = 0, start = 0, end = 0, sz;
     double largest = 0, gap_total = 0;
-    struct qcfg q;
+    config *q = load_cfg(c);
     struct stalls s;
     bool exists = ctl_file_size(c->db_path) >= 0, ticks = false;
     const char *sugg;
 
     *out = NULL;
-    load_cfg(c, &q);
     memset(&s, 0, sizeof(s));
     snprintf(b, sizeof(b), "%08d", c->day);
     json_object_set_new(doc, "trading_day",
@@ -365,8 +297,8 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
         json_array_append_new(warn, json_string("ticks_table_missing"));
     }
     if (db && ticks) {
-        if (ctl_symbol_totals(db, c->day, &rows, &n, NULL) != 0 ||
-            scan_stalls(db, c->day, &q, &s) != 0)
+        if (ctl_symbol_totals(db, c->day, &rows, &n, NULL) != 0 || !q ||
+            scan_stalls(db, c->day, q, &s) != 0)
             rc = CTL_RUNTIME;
     }
     if (db && !ctl_has_table(db, "gaps"))
@@ -440,6 +372,7 @@ int ctl_quality_report(ctl_ctx *c, json_t **out)
     ctl_report_path(c, path, sizeof(path));
     if (ctl_json_write_file(doc, path) != 0 && rc == CTL_OK)
         rc = CTL_RUNTIME;
+    free(q);
     *out = doc;
     return rc;
 }

@@ -10,6 +10,7 @@
  * from the gaps table (n/a when it is missing).
  */
 #include <regex.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,204 +81,273 @@ static json_t *jstr_or_null(bool ok, const char *s)
     return ok ? json_string(s) : json_null();
 }
 
-int ctl_cmd_status(ctl_ctx *c, int argc, char **argv)
+/* Everything `status` reports, gathered before anything is rendered. */
+struct st_result {
+    const char *symbols; /* --symbols filter, NULL = all */
+    const char *since;   /* --since, journal window */
+    char svc1[64], svc2[64];
+    char health[4096], alert[4096];
+    bool have_health, have_alert, journal_available;
+    int64_t db_size, wal_size; /* -1 when missing */
+    const char *reason;        /* NULL, or why the day cannot be read */
+    int64_t total, start, end;
+    ctl_symrow *rows; /* top rows after filter and cut (malloc'd) */
+    int kept;
+    bool from_totals;
+    bool have_gaps;
+    int64_t gaps_total;
+    double largest;
+};
+
+#define ST_OFF(f) offsetof(struct st_result, f)
+
+static const opt_def st_table[] = {
+    {"--symbols", "CSV", OPT_STR0, ST_OFF(symbols), 0, 0, NULL,
+     "only these symbols (before the top-20 cut)", NULL, false},
+    {"--since", "TIME", OPT_STR0, ST_OFF(since), 0, 0, NULL,
+     "journal window (default 20 minutes ago)", NULL, false},
+};
+
+static int st_parse(ctl_ctx *c, int argc, char **argv, struct st_result *r)
 {
-    const char *symbols = NULL, *since = "20 minutes ago";
-    char svc1[64], svc2[64], health[4096], alert[4096], b1[48], b2[48];
-    bool have_health, have_alert, from_totals = false;
-    int64_t db_size, wal_size;
+    return ctl_opts(c, st_table, sizeof(st_table) / sizeof(st_table[0]), r,
+                    argc, argv, "status: unknown argument '%s'");
+}
+
+/* File sizes, unit states, last health and alert journal lines. */
+static void st_head(const ctl_ctx *c, struct st_result *r)
+{
     char wal[1300];
     char *journal;
-    sqlite3 *db = NULL;
-    ctl_symrow *rows = NULL;
-    int n = 0, rc = CTL_OK;
-    json_t *doc = NULL;
-
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if ((m = ctl_opt(argc, argv, &i, "--symbols", &symbols)) != 0 ||
-            (m = ctl_opt(argc, argv, &i, "--since", &since)) != 0) {
-            if (m < 0)
-                return CTL_USAGE;
-            continue;
-        }
-        return ctl_usage(c, "status: unknown argument '%s'", argv[i]);
-    }
 
     snprintf(wal, sizeof(wal), "%s-wal", c->db_path);
-    db_size = ctl_file_size(c->db_path);
-    wal_size = ctl_file_size(wal);
-    ctl_service_state(c->service_name, svc1, sizeof(svc1));
-    ctl_service_state(c->futu_service_name, svc2, sizeof(svc2));
-    journal = ctl_journal(c->service_name, since);
-    have_health =
-        last_match(journal, "health (connected|sid)=", health, sizeof(health));
-    have_alert = last_match(journal,
-                            "severity=(WARN|ALERT)|WATCHDOG|alert_event "
-                            "code=",
-                            alert, sizeof(alert));
-
-    if (c->json) {
-        json_t *svc = json_object();
-        doc = json_object();
-        json_object_set_new(doc, "day", json_sprintf("%08d", c->day));
-        json_object_set_new(doc, "db_path", json_string(c->db_path));
-        json_object_set_new(doc, "db_size",
-                            json_integer(db_size < 0 ? 0 : db_size));
-        json_object_set_new(doc, "wal_size",
-                            json_integer(wal_size < 0 ? 0 : wal_size));
-        json_object_set_new(svc, c->service_name, json_string(svc1));
-        json_object_set_new(svc, c->futu_service_name, json_string(svc2));
-        json_object_set_new(doc, "services", svc);
-        json_object_set_new(doc, "journal_available",
-                            json_boolean(journal != NULL));
-        json_object_set_new(doc, "since", json_string(since));
-        json_object_set_new(doc, "health_line",
-                            jstr_or_null(have_health, health));
-        json_object_set_new(doc, "alert_line", jstr_or_null(have_alert, alert));
-    } else {
-        printf("=== HK Tick 狀態 ===\n");
-        printf("day=%08d\n", c->day);
-        printf("db_path=%s\n", c->db_path);
-        printf("db_size=%lld\n", (long long)(db_size < 0 ? 0 : db_size));
-        printf("wal_size=%lld\n", (long long)(wal_size < 0 ? 0 : wal_size));
-        printf("service.%s=%s\n", c->service_name, svc1);
-        printf("service.%s=%s\n", c->futu_service_name, svc2);
-        printf("[健康] %s\n",
-               have_health ? health : "選定時間內沒有 health 訊息");
-        printf("[告警] %s\n",
-               have_alert ? alert : "選定時間內無 WARN/ALERT/WATCHDOG");
-    }
+    r->db_size = ctl_file_size(c->db_path);
+    r->wal_size = ctl_file_size(wal);
+    ctl_service_state(c->service_name, r->svc1, sizeof(r->svc1));
+    ctl_service_state(c->futu_service_name, r->svc2, sizeof(r->svc2));
+    journal = ctl_journal(c->service_name, r->since);
+    r->journal_available = journal != NULL;
+    r->have_health = last_match(journal, "health (connected|sid)=", r->health,
+                                sizeof(r->health));
+    r->have_alert = last_match(journal,
+                               "severity=(WARN|ALERT)|WATCHDOG|alert_event "
+                               "code=",
+                               r->alert, sizeof(r->alert));
     free(journal);
+}
 
-    const char *reason = NULL;
-    if (db_size < 0)
-        reason = "db_not_found";
-    else if (ctl_open_ro(c->db_path, &db) != SQLITE_OK)
-        reason = "db_open_failed";
-    else if (!ctl_has_table(db, "ticks"))
-        reason = "ticks_table_missing";
-    else if (ctl_symbol_totals(db, c->day, &rows, &n, &from_totals) != 0)
-        reason = "db_query_failed";
-    if (reason) {
-        rc = strcmp(reason, "db_query_failed") == 0 ||
-                     strcmp(reason, "db_open_failed") == 0
-                 ? CTL_RUNTIME
-                 : CTL_USAGE;
-        if (doc) {
-            json_object_set_new(doc, "result", json_string("FAIL"));
-            json_object_set_new(doc, "reason", json_string(reason));
-            ctl_json_out(doc);
-        } else {
-            printf("result=FAIL reason=%s\n", reason);
-        }
-        sqlite3_close(db);
-        return rc;
+/* The day's gap count and largest gap (have_gaps false without a table). */
+static void st_gaps(const ctl_ctx *c, sqlite3 *db, struct st_result *r)
+{
+    sqlite3_stmt *st;
+    char d[16];
+
+    r->have_gaps = ctl_has_table(db, "gaps");
+    if (!r->have_gaps)
+        return;
+    snprintf(d, sizeof(d), "%08d", c->day);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT COUNT(*), COALESCE(MAX(gap_sec), 0) "
+                           "FROM gaps WHERE trading_day = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        r->gaps_total = sqlite3_column_int64(st, 0);
+        r->largest = sqlite3_column_double(st, 1);
     }
+    sqlite3_finalize(st);
+}
 
-    int64_t total = 0, start = 0, end = 0;
+/* The day's totals and gaps; sets r->reason when the file can't be read. */
+static void st_read_db(const ctl_ctx *c, struct st_result *r)
+{
+    sqlite3 *db = NULL;
+    int n = 0;
+
+    if (r->db_size < 0)
+        r->reason = "db_not_found";
+    else if (ctl_open_ro(c->db_path, &db) != SQLITE_OK)
+        r->reason = "db_open_failed";
+    else if (!ctl_has_table(db, "ticks"))
+        r->reason = "ticks_table_missing";
+    else if (ctl_symbol_totals(db, c->day, &r->rows, &n, &r->from_totals) != 0)
+        r->reason = "db_query_failed";
+    if (r->reason) {
+        sqlite3_close(db);
+        return;
+    }
     for (int i = 0; i < n; i++) {
-        total += rows[i].rows;
-        if (!start || rows[i].min_ts_ms < start)
-            start = rows[i].min_ts_ms;
-        if (rows[i].max_ts_ms > end)
-            end = rows[i].max_ts_ms;
+        r->total += r->rows[i].rows;
+        if (!r->start || r->rows[i].min_ts_ms < r->start)
+            r->start = r->rows[i].min_ts_ms;
+        if (r->rows[i].max_ts_ms > r->end)
+            r->end = r->rows[i].max_ts_ms;
     }
     /* Filter, then rank: --symbols applies before the top-20 cut. */
-    int kept = 0;
     for (int i = 0; i < n; i++)
-        if (!symbols || in_csv(symbols, rows[i].symbol))
-            rows[kept++] = rows[i];
-    if (kept > 0)
-        qsort(rows, (size_t)kept, sizeof(*rows), by_rows_desc);
-    if (kept > TOP_N)
-        kept = TOP_N;
-
-    /* Gaps of the day. */
-    bool have_gaps = ctl_has_table(db, "gaps");
-    int64_t gaps_total = 0;
-    double largest = 0;
-    if (have_gaps) {
-        sqlite3_stmt *st;
-        char d[16];
-        snprintf(d, sizeof(d), "%08d", c->day);
-        if (sqlite3_prepare_v2(db,
-                               "SELECT COUNT(*), COALESCE(MAX(gap_sec), 0) "
-                               "FROM gaps WHERE trading_day = ?",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, d, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                gaps_total = sqlite3_column_int64(st, 0);
-                largest = sqlite3_column_double(st, 1);
-            }
-            sqlite3_finalize(st);
-        }
-    }
+        if (!r->symbols || in_csv(r->symbols, r->rows[i].symbol))
+            r->rows[r->kept++] = r->rows[i];
+    if (r->kept > 0)
+        qsort(r->rows, (size_t)r->kept, sizeof(*r->rows), by_rows_desc);
+    if (r->kept > TOP_N)
+        r->kept = TOP_N;
+    st_gaps(c, db, r);
     sqlite3_close(db);
+}
 
-    double age = (double)(c->now_ms - end) / 1000.0;
-    if (doc) {
-        json_t *top = json_array();
-        json_object_set_new(doc, "ticks_total", json_integer(total));
-        json_object_set_new(doc, "start_ts_ms",
-                            start ? json_integer(start) : json_null());
-        json_object_set_new(doc, "end_ts_ms",
-                            end ? json_integer(end) : json_null());
-        json_object_set_new(doc, "start_hkt",
-                            json_string(ctl_fmt_hkt(start, b1, sizeof(b1))));
-        json_object_set_new(doc, "end_hkt",
-                            json_string(ctl_fmt_hkt(end, b1, sizeof(b1))));
+static json_t *st_json_head(const ctl_ctx *c, const struct st_result *r)
+{
+    json_t *svc = json_object();
+    json_t *doc = json_object();
+    json_object_set_new(doc, "day", json_sprintf("%08d", c->day));
+    json_object_set_new(doc, "db_path", json_string(c->db_path));
+    json_object_set_new(doc, "db_size",
+                        json_integer(r->db_size < 0 ? 0 : r->db_size));
+    json_object_set_new(doc, "wal_size",
+                        json_integer(r->wal_size < 0 ? 0 : r->wal_size));
+    json_object_set_new(svc, c->service_name, json_string(r->svc1));
+    json_object_set_new(svc, c->futu_service_name, json_string(r->svc2));
+    json_object_set_new(doc, "services", svc);
+    json_object_set_new(doc, "journal_available",
+                        json_boolean(r->journal_available));
+    json_object_set_new(doc, "since", json_string(r->since));
+    json_object_set_new(doc, "health_line",
+                        jstr_or_null(r->have_health, r->health));
+    json_object_set_new(doc, "alert_line",
+                        jstr_or_null(r->have_alert, r->alert));
+    return doc;
+}
+
+static json_t *st_json_top(const ctl_ctx *c, const struct st_result *r)
+{
+    json_t *top = json_array();
+    char b1[48];
+    for (int i = 0; i < r->kept; i++) {
+        json_t *o = json_object();
+        double a = (double)(c->now_ms - r->rows[i].max_ts_ms) / 1000.0;
+        json_object_set_new(o, "symbol", json_string(r->rows[i].symbol));
+        json_object_set_new(o, "rows", json_integer(r->rows[i].rows));
+        json_object_set_new(o, "latest_ts_ms",
+                            json_integer(r->rows[i].max_ts_ms));
         json_object_set_new(
-            doc, "last_tick_age_sec",
-            end ? json_real(atof(ctl_fmt_age(age, b1, sizeof(b1))))
-                : json_null());
-        for (int i = 0; i < kept; i++) {
-            json_t *o = json_object();
-            double a = (double)(c->now_ms - rows[i].max_ts_ms) / 1000.0;
-            json_object_set_new(o, "symbol", json_string(rows[i].symbol));
-            json_object_set_new(o, "rows", json_integer(rows[i].rows));
-            json_object_set_new(o, "latest_ts_ms",
-                                json_integer(rows[i].max_ts_ms));
-            json_object_set_new(
-                o, "latest_hkt",
-                json_string(ctl_fmt_hkt(rows[i].max_ts_ms, b1, sizeof(b1))));
-            json_object_set_new(
-                o, "last_tick_age_sec",
-                json_real(atof(ctl_fmt_age(a, b1, sizeof(b1)))));
-            json_array_append_new(top, o);
-        }
-        json_object_set_new(doc, "rows_by_symbol_top", top);
-        json_object_set_new(doc, "gaps_total",
-                            have_gaps ? json_integer(gaps_total) : json_null());
-        json_object_set_new(doc, "largest_gap_sec",
-                            have_gaps ? json_real(largest) : json_null());
-        json_object_set_new(
-            doc, "totals_source",
-            json_string(from_totals ? "hk_symbol_totals" : "scan"));
-        json_object_set_new(doc, "result", json_string("OK"));
-        free(rows);
-        return ctl_json_out(doc);
+            o, "latest_hkt",
+            json_string(ctl_fmt_hkt(r->rows[i].max_ts_ms, b1, sizeof(b1))));
+        json_object_set_new(o, "last_tick_age_sec",
+                            json_real(atof(ctl_fmt_age(a, b1, sizeof(b1)))));
+        json_array_append_new(top, o);
     }
+    return top;
+}
 
-    printf("ticks_total=%lld\n", (long long)total);
-    printf("start_hkt=%s\n", ctl_fmt_hkt(start, b1, sizeof(b1)));
-    printf("end_hkt=%s\n", ctl_fmt_hkt(end, b1, sizeof(b1)));
+static int st_render_json(const ctl_ctx *c, const struct st_result *r)
+{
+    json_t *doc = st_json_head(c, r);
+    char b1[48];
+    double age = (double)(c->now_ms - r->end) / 1000.0;
+
+    if (r->reason) {
+        json_object_set_new(doc, "result", json_string("FAIL"));
+        json_object_set_new(doc, "reason", json_string(r->reason));
+        ctl_json_out(doc);
+        return CTL_OK;
+    }
+    json_object_set_new(doc, "ticks_total", json_integer(r->total));
+    json_object_set_new(doc, "start_ts_ms",
+                        r->start ? json_integer(r->start) : json_null());
+    json_object_set_new(doc, "end_ts_ms",
+                        r->end ? json_integer(r->end) : json_null());
+    json_object_set_new(doc, "start_hkt",
+                        json_string(ctl_fmt_hkt(r->start, b1, sizeof(b1))));
+    json_object_set_new(doc, "end_hkt",
+                        json_string(ctl_fmt_hkt(r->end, b1, sizeof(b1))));
+    json_object_set_new(doc, "last_tick_age_sec",
+                        r->end
+                            ? json_real(atof(ctl_fmt_age(age, b1, sizeof(b1))))
+                            : json_null());
+    json_object_set_new(doc, "rows_by_symbol_top", st_json_top(c, r));
+    json_object_set_new(doc, "gaps_total",
+                        r->have_gaps ? json_integer(r->gaps_total)
+                                     : json_null());
+    json_object_set_new(doc, "largest_gap_sec",
+                        r->have_gaps ? json_real(r->largest) : json_null());
+    json_object_set_new(
+        doc, "totals_source",
+        json_string(r->from_totals ? "hk_symbol_totals" : "scan"));
+    json_object_set_new(doc, "result", json_string("OK"));
+    return ctl_json_out(doc);
+}
+
+static void st_render_text_head(const ctl_ctx *c, const struct st_result *r)
+{
+    printf("=== HK Tick 狀態 ===\n");
+    printf("day=%08d\n", c->day);
+    printf("db_path=%s\n", c->db_path);
+    printf("db_size=%lld\n", (long long)(r->db_size < 0 ? 0 : r->db_size));
+    printf("wal_size=%lld\n", (long long)(r->wal_size < 0 ? 0 : r->wal_size));
+    printf("service.%s=%s\n", c->service_name, r->svc1);
+    printf("service.%s=%s\n", c->futu_service_name, r->svc2);
+    printf("[健康] %s\n",
+           r->have_health ? r->health : "選定時間內沒有 health 訊息");
+    printf("[告警] %s\n",
+           r->have_alert ? r->alert : "選定時間內無 WARN/ALERT/WATCHDOG");
+}
+
+static void st_render_text(const ctl_ctx *c, const struct st_result *r)
+{
+    char b1[48], b2[48];
+    double age = (double)(c->now_ms - r->end) / 1000.0;
+
+    st_render_text_head(c, r);
+    if (r->reason) {
+        printf("result=FAIL reason=%s\n", r->reason);
+        return;
+    }
+    printf("ticks_total=%lld\n", (long long)r->total);
+    printf("start_hkt=%s\n", ctl_fmt_hkt(r->start, b1, sizeof(b1)));
+    printf("end_hkt=%s\n", ctl_fmt_hkt(r->end, b1, sizeof(b1)));
     printf("last_tick_age_sec=%s\n",
-           end ? ctl_fmt_age(age, b1, sizeof(b1)) : "n/a");
+           r->end ? ctl_fmt_age(age, b1, sizeof(b1)) : "n/a");
     printf("rows_by_symbol_top:\n");
-    for (int i = 0; i < kept; i++) {
-        double a = (double)(c->now_ms - rows[i].max_ts_ms) / 1000.0;
+    for (int i = 0; i < r->kept; i++) {
+        double a = (double)(c->now_ms - r->rows[i].max_ts_ms) / 1000.0;
         printf("  %s rows=%lld latest_hkt=%s last_tick_age_sec=%s\n",
-               rows[i].symbol, (long long)rows[i].rows,
-               ctl_fmt_hkt(rows[i].max_ts_ms, b1, sizeof(b1)),
+               r->rows[i].symbol, (long long)r->rows[i].rows,
+               ctl_fmt_hkt(r->rows[i].max_ts_ms, b1, sizeof(b1)),
                ctl_fmt_age(a, b2, sizeof(b2)));
     }
-    if (have_gaps) {
-        printf("gaps_total=%lld\n", (long long)gaps_total);
-        printf("largest_gap_sec=%s\n", ctl_fmt_real(largest, b1, sizeof(b1)));
+    if (r->have_gaps) {
+        printf("gaps_total=%lld\n", (long long)r->gaps_total);
+        printf("largest_gap_sec=%s\n",
+               ctl_fmt_real(r->largest, b1, sizeof(b1)));
     } else {
         printf("gaps_total=n/a\nlargest_gap_sec=n/a\n");
     }
-    free(rows);
-    return CTL_OK;
+}
+
+int ctl_cmd_status(ctl_ctx *c, int argc, char **argv)
+{
+    struct st_result *r = calloc(1, sizeof(*r));
+    int rc;
+
+    if (!r)
+        return ctl_fail(c, CTL_RUNTIME, "out_of_memory", NULL);
+    r->since = "20 minutes ago";
+    rc = st_parse(c, argc, argv, r);
+    if (rc == CTL_OK) {
+        st_head(c, r);
+        st_read_db(c, r);
+        if (c->json)
+            rc = st_render_json(c, r);
+        else
+            st_render_text(c, r);
+        if (r->reason)
+            rc = strcmp(r->reason, "db_query_failed") == 0 ||
+                         strcmp(r->reason, "db_open_failed") == 0
+                     ? CTL_RUNTIME
+                     : CTL_USAGE;
+    }
+    free(r->rows);
+    free(r);
+    return rc;
 }

@@ -40,6 +40,7 @@
 #include <pwd.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,21 +48,8 @@
 #include <unistd.h>
 
 #include "common/hktime.h"
+#include "common/util.h"
 #include "ctl/ctl.h"
-
-/* snprintf without the compiler's truncation analysis: every caller
- * either has a bounded input or accepts a truncated display string. */
-static int sfmt(char *buf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int sfmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return n;
-}
 
 enum vstatus { V_PASS, V_WARN, V_FAIL, V_INFO };
 static const char *const vname[] = {"PASS", "WARN", "FAIL", "INFO"};
@@ -125,7 +113,7 @@ static bool systemd_running(void)
 static char *systemctl_show(const char *unit, const char *prop)
 {
     char p[64];
-    sfmt(p, sizeof(p), "-p%s", prop);
+    util_fmt(p, sizeof(p), "-p%s", prop);
     char *argv[] = {"systemctl", "show", p, "--value", (char *)unit, NULL};
     char *out = NULL;
     int status = 0;
@@ -214,14 +202,14 @@ static void read_unit(const char *path, struct unitinfo *u)
     if (!f)
         return;
     u->found = true;
-    sfmt(u->path, sizeof(u->path), "%s", path);
+    util_fmt(u->path, sizeof(u->path), "%s", path);
     char line[4096], section[64] = "";
     while (fgets(line, sizeof(line), f)) {
         trim(line);
         if (!line[0] || line[0] == '#' || line[0] == ';')
             continue;
         if (line[0] == '[') {
-            sfmt(section, sizeof(section), "%s", line);
+            util_fmt(section, sizeof(section), "%s", line);
             continue;
         }
         char *eq = strchr(line, '=');
@@ -239,7 +227,7 @@ static void read_unit(const char *path, struct unitinfo *u)
         else if (svc && strcmp(k, "EnvironmentFile") == 0 && val[0])
             u->has_envfile = true;
         else if (svc && strcmp(k, "User") == 0)
-            sfmt(u->user, sizeof(u->user), "%s", val);
+            util_fmt(u->user, sizeof(u->user), "%s", val);
     }
     fclose(f);
 }
@@ -300,7 +288,7 @@ static void check_env(struct vrun *v, bool sd)
     char *pid = systemctl_show(c->service_name, "MainPID");
     if (pid && atoi(pid) > 0) {
         char p[64];
-        sfmt(p, sizeof(p), "/proc/%d/environ", atoi(pid));
+        util_fmt(p, sizeof(p), "/proc/%d/environ", atoi(pid));
         FILE *f = fopen(p, "r");
         if (f) {
             char buf[65536];
@@ -354,9 +342,9 @@ static void check_port(struct vrun *v)
 {
     const char *h = ctl_getenv(v->c, "FUTU_HOST");
     char host[256], port[32];
-    sfmt(host, sizeof(host), "%s", h && *h ? h : "127.0.0.1");
+    util_fmt(host, sizeof(host), "%s", h && *h ? h : "127.0.0.1");
     const char *p = ctl_getenv(v->c, "FUTU_PORT");
-    sfmt(port, sizeof(port), "%s", p && *p ? p : "11111");
+    util_fmt(port, sizeof(port), "%s", p && *p ? p : "11111");
     if (port_open(host, port))
         report(v, V_PASS, "opend_port", "port check ok: %s:%s", host, port);
     else
@@ -419,23 +407,26 @@ static int snap_read(const char *path, struct dbsnap *s)
 static void seq_dict(const struct dbsnap *s, char *buf, size_t cap)
 {
     size_t off = 0;
-    off += (size_t)sfmt(buf, cap, "{");
+    util_fmt(buf, cap, "{");
+    off = strlen(buf);
     for (int i = 0; i < s->n && off < cap; i++) {
         int w;
         if (s->sym[i].has_seq)
-            w = sfmt(buf + off, cap - off, "%s'%s': %lld", i ? ", " : "",
-                     s->sym[i].symbol, (long long)s->sym[i].max_seq);
+            w = util_fmt(buf + off, cap - off, "%s'%s': %lld", i ? ", " : "",
+                         s->sym[i].symbol, (long long)s->sym[i].max_seq);
         else
-            w = sfmt(buf + off, cap - off, "%s'%s': None", i ? ", " : "",
-                     s->sym[i].symbol);
-        if (w < 0)
+            w = util_fmt(buf + off, cap - off, "%s'%s': None", i ? ", " : "",
+                         s->sym[i].symbol);
+        if (w < 0) {
+            off = cap; /* truncated: end with "...}" */
             break;
-        off += (size_t)w;
+        }
+        off += strlen(buf + off);
     }
     if (off + 2 < cap)
-        sfmt(buf + off, cap - off, "}");
+        util_fmt(buf + off, cap - off, "}");
     else if (cap > 5)
-        sfmt(buf + cap - 5, 5, "...}");
+        util_fmt(buf + cap - 5, 5, "...}");
 }
 
 static json_t *seq_json(const struct dbsnap *s)
@@ -497,7 +488,7 @@ static void check_drops(struct vrun *v, const char *log_file, const char *since,
         if (text)
             text[got] = '\0';
         fclose(f);
-        sfmt(src, sizeof(src), "%s", log_file);
+        util_fmt(src, sizeof(src), "%s", log_file);
     } else {
         if (sd)
             text = ctl_journal(v->c->service_name, since);
@@ -507,8 +498,8 @@ static void check_drops(struct vrun *v, const char *log_file, const char *since,
                    v->c->service_name);
             return;
         }
-        sfmt(src, sizeof(src), "journal %s.service since \"%s\"",
-             v->c->service_name, since);
+        util_fmt(src, sizeof(src), "journal %s.service since \"%s\"",
+                 v->c->service_name, since);
     }
     if (!text)
         return;
@@ -522,7 +513,7 @@ static void check_drops(struct vrun *v, const char *log_file, const char *since,
             *nl = '\0';
         if (regexec(&re, line, 0, NULL, 0) == 0) {
             hits++;
-            sfmt(last, sizeof(last), "%s", line);
+            util_fmt(last, sizeof(last), "%s", line);
         }
         line = nl ? nl + 1 : NULL;
     }
@@ -545,7 +536,7 @@ static void check_unit(struct vrun *v, struct unitinfo *u, const char *unit_opt,
     u->timeout_stop = -1;
     char path[PATH_MAX];
     if (unit_opt) {
-        sfmt(path, sizeof(path), "%s", unit_opt);
+        util_fmt(path, sizeof(path), "%s", unit_opt);
         read_unit(path, u);
     } else {
         char *frag =
@@ -554,8 +545,8 @@ static void check_unit(struct vrun *v, struct unitinfo *u, const char *unit_opt,
             read_unit(frag, u);
         free(frag);
         if (!u->found) {
-            sfmt(path, sizeof(path), "/etc/systemd/system/%s.service",
-                 c->service_name);
+            util_fmt(path, sizeof(path), "/etc/systemd/system/%s.service",
+                     c->service_name);
             read_unit(path, u);
         }
     }
@@ -613,9 +604,9 @@ static const char *owner_name(uid_t uid, char *buf, size_t cap)
 {
     struct passwd *pw = getpwuid(uid);
     if (pw)
-        sfmt(buf, cap, "%s", pw->pw_name);
+        util_fmt(buf, cap, "%s", pw->pw_name);
     else
-        sfmt(buf, cap, "%u", (unsigned)uid);
+        util_fmt(buf, cap, "%u", (unsigned)uid);
     return buf;
 }
 
@@ -625,8 +616,8 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
     ctl_ctx *c = v->c;
     const char *ru = ctl_getenv(c, "RUN_USER");
     char user[64];
-    sfmt(user, sizeof(user), "%s",
-         ru && *ru ? ru : (u->user[0] ? u->user : "hkcollector"));
+    util_fmt(user, sizeof(user), "%s",
+             ru && *ru ? ru : (u->user[0] ? u->user : "hkcollector"));
     struct stat st;
     if (stat(c->data_root, &st) != 0) {
         report(v, V_FAIL, "ownership", "DATA_ROOT %s: %s", c->data_root,
@@ -641,15 +632,16 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
                "user %s does not exist here; comparing with the owner of "
                "DATA_ROOT (%s)",
                user, owner_name(st.st_uid, wb, sizeof(wb)));
-    sfmt(wb, sizeof(wb), "%s", pw ? user : owner_name(want, nb, sizeof(nb)));
+    util_fmt(wb, sizeof(wb), "%s",
+             pw ? user : owner_name(want, nb, sizeof(nb)));
     int bad = 0;
     const char *sfx[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
         char p[PATH_MAX + 8];
         if (i == 0)
-            sfmt(p, sizeof(p), "%s", c->data_root);
+            util_fmt(p, sizeof(p), "%s", c->data_root);
         else
-            sfmt(p, sizeof(p), "%s%s", db, sfx[i]);
+            util_fmt(p, sizeof(p), "%s%s", db, sfx[i]);
         struct stat fs;
         if (stat(p, &fs) != 0)
             continue;
@@ -670,61 +662,177 @@ static void check_ownership(struct vrun *v, const struct unitinfo *u,
 /* ---- command --------------------------------------------------------------
  */
 
+/* Parsed arguments of one `verify` run. */
+struct vf_opts {
+    long wait_sec;
+    int market; /* -1 auto, 0 closed, 1 open */
+    const char *only, *since, *log_file, *unit;
+};
+
+/* --market-open auto|0|1 into an int (-1 auto). */
+static int vf_market(void *field, const char *v, char *err, size_t errlen)
+{
+    bool b;
+    if (strcmp(v, "auto") == 0) {
+        *(int *)field = -1;
+        return 0;
+    }
+    if (ctl_parse_bool(v, &b) != 0) {
+        util_fmt(err, errlen, "invalid --market-open: %s (auto|0|1)", v);
+        return -1;
+    }
+    *(int *)field = b;
+    return 0;
+}
+
+#define VF_OFF(f) offsetof(struct vf_opts, f)
+
+static const opt_def vf_table[] = {
+    {"--wait-sec", "N", OPT_LONG, VF_OFF(wait_sec), 0, 3600, NULL,
+     "seconds between the two snapshots (default 5)", "invalid --wait-sec: %s",
+     true},
+    {"--market-open", "auto|0|1", OPT_FN, VF_OFF(market), 0, 0, vf_market,
+     "whether rows must grow (default auto: HK sessions)",
+     "invalid --market-open: %s (auto|0|1)", false},
+    {"--checks", "CSV", OPT_STR0, VF_OFF(only), 0, 0, NULL, "only these checks",
+     NULL, false},
+    {"--since", "TIME", OPT_STR0, VF_OFF(since), 0, 0, NULL,
+     "journal window of the drops check (default 1 hour ago)", NULL, false},
+    {"--log-file", "PATH", OPT_STR0, VF_OFF(log_file), 0, 0, NULL,
+     "read drops from this log instead of the journal", NULL, false},
+    {"--unit", "PATH", OPT_STR0, VF_OFF(unit), 0, 0, NULL, "unit file to check",
+     NULL, false},
+};
+#define VF_NOPTS (sizeof(vf_table) / sizeof(vf_table[0]))
+
+static int vf_parse(ctl_ctx *c, int argc, char **argv, struct vf_opts *o)
+{
+    *o = (struct vf_opts){.wait_sec = 5, .market = -1, .since = "1 hour ago"};
+    return ctl_opts(c, vf_table, VF_NOPTS, o, argc, argv,
+                    "unknown argument %s; usage: hk-tickctl verify "
+                    "[--wait-sec N] [--market-open auto|0|1] [--checks CSV] "
+                    "[--since TIME] [--log-file PATH] [--unit PATH]");
+}
+
+/* db_growth and max_seq after the second snapshot. */
+static void vf_compare(struct vrun *v, const struct vf_opts *o, bool open_now,
+                       const struct dbsnap *before, const struct dbsnap *after)
+{
+    enum vstatus quiet = open_now ? V_FAIL : V_WARN;
+    const char *why = open_now ? "market open" : "market closed";
+    if (wanted(v, "db_growth")) {
+        if (after->rows > before->rows)
+            report(v, V_PASS, "db_growth", "rows grew %lld -> %lld in %ld s",
+                   (long long)before->rows, (long long)after->rows,
+                   o->wait_sec);
+        else
+            report(v, quiet, "db_growth",
+                   "rows did not grow in %ld s (%lld; %s)", o->wait_sec,
+                   (long long)after->rows, why);
+    }
+    if (wanted(v, "max_seq")) {
+        if (seq_advanced(before, after))
+            report(v, V_PASS, "max_seq", "max(seq) advanced");
+        else if (open_now)
+            report(v, V_FAIL, "max_seq",
+                   "db seq check failed: max(seq) did not advance");
+        else
+            report(v, V_WARN, "max_seq",
+                   "db seq check warning: max(seq) did not advance");
+    }
+}
+
+/* db_today, db_growth, max_seq: two snapshots wait_sec apart. */
+static void vf_check_db(struct vrun *v, const struct vf_opts *o, bool open_now,
+                        const char *db, struct dbsnap *before,
+                        struct dbsnap *after)
+{
+    char dict[4096];
+    struct stat st;
+    bool want_db =
+        wanted(v, "db_today") || wanted(v, "db_growth") || wanted(v, "max_seq");
+    if (!want_db)
+        return;
+    if (!(stat(db, &st) == 0 && S_ISREG(st.st_mode))) {
+        report(v, V_FAIL, "db_today", "db not found: %s", db);
+        return;
+    }
+    if (snap_read(db, before) != 0) {
+        report(v, V_FAIL, "db_today", "cannot read %s (ticks table?)", db);
+        return;
+    }
+    if (wanted(v, "db_today"))
+        report(v, V_PASS, "db_today", "db ok: %lld rows in %s",
+               (long long)before->rows, db);
+    if (wanted(v, "max_seq")) {
+        seq_dict(before, dict, sizeof(dict));
+        report(v, V_INFO, "max_seq", "max seq before: %s", dict);
+    }
+    if (o->wait_sec > 0)
+        sleep((unsigned)o->wait_sec);
+    if (snap_read(db, after) != 0) {
+        report(v, V_FAIL, "db_growth", "cannot re-read %s", db);
+        return;
+    }
+    if (wanted(v, "max_seq")) {
+        seq_dict(after, dict, sizeof(dict));
+        report(v, V_INFO, "max_seq", "max seq after: %s", dict);
+    }
+    vf_compare(v, o, open_now, before, after);
+}
+
+/* The closing summary: one JSON document, or the VERIFY line. */
+static int vf_render(const ctl_ctx *c, struct vrun *v, bool open_now, bool sd,
+                     const struct dbsnap *before, const struct dbsnap *after)
+{
+    const char *result = v->counts[V_FAIL]   ? "FAIL"
+                         : v->counts[V_WARN] ? "WARN"
+                                             : "PASS";
+    int rc = v->counts[V_FAIL] ? CTL_USAGE : CTL_OK;
+    if (!c->json) {
+        printf("VERIFY %s pass=%d warn=%d fail=%d\n", result, v->counts[V_PASS],
+               v->counts[V_WARN], v->counts[V_FAIL]);
+        fflush(stdout);
+        return rc;
+    }
+    json_t *o = json_object();
+    char d[16];
+    util_fmt(d, sizeof(d), "%08d", c->day);
+    json_object_set_new(o, "result", json_string(result));
+    json_object_set_new(o, "day", json_string(d));
+    json_object_set_new(o, "db", json_string(c->db_path));
+    json_object_set_new(o, "market_open", json_boolean(open_now));
+    json_object_set_new(o, "systemd", json_boolean(sd));
+    json_object_set_new(o, "pass", json_integer(v->counts[V_PASS]));
+    json_object_set_new(o, "warn", json_integer(v->counts[V_WARN]));
+    json_object_set_new(o, "fail", json_integer(v->counts[V_FAIL]));
+    if (before->ok) {
+        json_object_set_new(o, "rows_before", json_integer(before->rows));
+        json_object_set_new(o, "max_seq_before", seq_json(before));
+    }
+    if (after->ok) {
+        json_object_set_new(o, "rows_after", json_integer(after->rows));
+        json_object_set_new(o, "max_seq_after", seq_json(after));
+    }
+    json_object_set_new(o, "checks", v->checks);
+    v->checks = NULL;
+    if (ctl_json_out(o) != 0)
+        rc = CTL_RUNTIME;
+    return rc;
+}
+
 int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
 {
-    long wait_sec = 5;
-    int market = -1; /* auto */
-    const char *only = NULL, *since = "1 hour ago", *log_file = NULL;
-    const char *unit_opt = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int r;
-        if ((r = ctl_opt(argc, argv, &i, "--wait-sec", &val)) != 0) {
-            if (r < 0 || ctl_parse_long(val, 0, 3600, &wait_sec) != 0)
-                return ctl_usage(c, "invalid --wait-sec: %s", val ? val : "");
-        } else if ((r = ctl_opt(argc, argv, &i, "--market-open", &val)) != 0) {
-            bool b;
-            if (r < 0)
-                return CTL_USAGE;
-            if (strcmp(val, "auto") == 0)
-                market = -1;
-            else if (ctl_parse_bool(val, &b) == 0)
-                market = b;
-            else
-                return ctl_usage(c, "invalid --market-open: %s (auto|0|1)",
-                                 val);
-        } else if ((r = ctl_opt(argc, argv, &i, "--checks", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            only = val;
-        } else if ((r = ctl_opt(argc, argv, &i, "--since", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            since = val;
-        } else if ((r = ctl_opt(argc, argv, &i, "--log-file", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            log_file = val;
-        } else if ((r = ctl_opt(argc, argv, &i, "--unit", &val)) != 0) {
-            if (r < 0)
-                return CTL_USAGE;
-            unit_opt = val;
-        } else {
-            return ctl_usage(
-                c,
-                "unknown argument %s; usage: hk-tickctl verify "
-                "[--wait-sec N] [--market-open auto|0|1] [--checks CSV] "
-                "[--since TIME] [--log-file PATH] [--unit PATH]",
-                argv[i]);
-        }
-    }
+    struct vf_opts o;
+    int rc = vf_parse(c, argc, argv, &o);
+    if (rc != CTL_OK)
+        return rc;
 
-    struct vrun v = {.c = c, .checks = json_array(), .only = only};
+    struct vrun v = {.c = c, .checks = json_array(), .only = o.only};
     bool sd = systemd_running();
-    bool open_now = market < 0 ? clock_market_open(c->now_ms) : market == 1;
+    bool open_now = o.market < 0 ? clock_market_open(c->now_ms) : o.market == 1;
     const char *db = c->db_path;
     struct dbsnap before = {0}, after = {0};
-    char dict[4096];
 
     if (!c->json)
         printf("=== HK Tick verify day=%08d db=%s ===\n", c->day, db);
@@ -734,106 +842,19 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv)
         check_env(&v, sd);
     if (wanted(&v, "opend_port"))
         check_port(&v);
-
-    bool want_db = wanted(&v, "db_today") || wanted(&v, "db_growth") ||
-                   wanted(&v, "max_seq");
-    struct stat st;
-    bool have_db = stat(db, &st) == 0 && S_ISREG(st.st_mode);
-    if (want_db && !have_db) {
-        report(&v, V_FAIL, "db_today", "db not found: %s", db);
-    } else if (want_db) {
-        if (snap_read(db, &before) != 0) {
-            report(&v, V_FAIL, "db_today", "cannot read %s (ticks table?)", db);
-        } else {
-            if (wanted(&v, "db_today"))
-                report(&v, V_PASS, "db_today", "db ok: %lld rows in %s",
-                       (long long)before.rows, db);
-            if (wanted(&v, "max_seq")) {
-                seq_dict(&before, dict, sizeof(dict));
-                report(&v, V_INFO, "max_seq", "max seq before: %s", dict);
-            }
-            if (wait_sec > 0)
-                sleep((unsigned)wait_sec);
-            if (snap_read(db, &after) != 0) {
-                report(&v, V_FAIL, "db_growth", "cannot re-read %s", db);
-            } else {
-                if (wanted(&v, "max_seq")) {
-                    seq_dict(&after, dict, sizeof(dict));
-                    report(&v, V_INFO, "max_seq", "max seq after: %s", dict);
-                }
-                enum vstatus quiet = open_now ? V_FAIL : V_WARN;
-                const char *why = open_now ? "market open" : "market closed";
-                if (wanted(&v, "db_growth")) {
-                    if (after.rows > before.rows)
-                        report(&v, V_PASS, "db_growth",
-                               "rows grew %lld -> %lld in %ld s",
-                               (long long)before.rows, (long long)after.rows,
-                               wait_sec);
-                    else
-                        report(&v, quiet, "db_growth",
-                               "rows did not grow in %ld s (%lld; %s)",
-                               wait_sec, (long long)after.rows, why);
-                }
-                if (wanted(&v, "max_seq")) {
-                    if (seq_advanced(&before, &after))
-                        report(&v, V_PASS, "max_seq", "max(seq) advanced");
-                    else if (open_now)
-                        report(&v, V_FAIL, "max_seq",
-                               "db seq check failed: max(seq) did not "
-                               "advance");
-                    else
-                        report(&v, V_WARN, "max_seq",
-                               "db seq check warning: max(seq) did not "
-                               "advance");
-                }
-            }
-        }
-    }
-
+    vf_check_db(&v, &o, open_now, db, &before, &after);
     if (wanted(&v, "drops"))
-        check_drops(&v, log_file, since, sd);
+        check_drops(&v, o.log_file, o.since, sd);
     struct unitinfo u = {0};
     if (wanted(&v, "unit") || wanted(&v, "stop_timeout") ||
         wanted(&v, "ownership"))
-        check_unit(&v, &u, unit_opt, sd);
+        check_unit(&v, &u, o.unit, sd);
     if (wanted(&v, "stop_timeout"))
         check_stop_timeout(&v, &u);
     if (wanted(&v, "ownership"))
         check_ownership(&v, &u, db);
 
-    const char *result = v.counts[V_FAIL]   ? "FAIL"
-                         : v.counts[V_WARN] ? "WARN"
-                                            : "PASS";
-    int rc = v.counts[V_FAIL] ? CTL_USAGE : CTL_OK;
-    if (c->json) {
-        json_t *o = json_object();
-        char d[16];
-        sfmt(d, sizeof(d), "%08d", c->day);
-        json_object_set_new(o, "result", json_string(result));
-        json_object_set_new(o, "day", json_string(d));
-        json_object_set_new(o, "db", json_string(db));
-        json_object_set_new(o, "market_open", json_boolean(open_now));
-        json_object_set_new(o, "systemd", json_boolean(sd));
-        json_object_set_new(o, "pass", json_integer(v.counts[V_PASS]));
-        json_object_set_new(o, "warn", json_integer(v.counts[V_WARN]));
-        json_object_set_new(o, "fail", json_integer(v.counts[V_FAIL]));
-        if (before.ok) {
-            json_object_set_new(o, "rows_before", json_integer(before.rows));
-            json_object_set_new(o, "max_seq_before", seq_json(&before));
-        }
-        if (after.ok) {
-            json_object_set_new(o, "rows_after", json_integer(after.rows));
-            json_object_set_new(o, "max_seq_after", seq_json(&after));
-        }
-        json_object_set_new(o, "checks", v.checks);
-        v.checks = NULL;
-        if (ctl_json_out(o) != 0)
-            rc = CTL_RUNTIME;
-    } else {
-        printf("VERIFY %s pass=%d warn=%d fail=%d\n", result, v.counts[V_PASS],
-               v.counts[V_WARN], v.counts[V_FAIL]);
-        fflush(stdout);
-    }
+    rc = vf_render(c, &v, open_now, sd, &before, &after);
     json_decref(v.checks);
     snap_free(&before);
     snap_free(&after);

@@ -3,14 +3,28 @@
  *
  * States and transitions (the function making each):
  *
- *   IDLE --opend_client_connect--> CONNECTING --on_connect--> INIT (InitConnect
- *   sent) --InitConnect ok--> READY --opend_client_close / error--> CLOSED
+ *   IDLE / CLOSED --opend_client_connect--> CONNECTING: a numeric address
+ *       is connected at once (start_connect); a name is first resolved on
+ *       libuv's thread pool (resolving = true, on_resolved picks an IPv4
+ *       address if any, then start_connect)
+ *   CONNECTING --TCP connected (on_connect), InitConnect sent
+ *       (send_init)--> INIT
+ *   INIT --InitConnect reply ok, AES key/IV installed when encrypted
+ *       (handle_init_reply)--> READY, on_ready called
+ *   CONNECTING / INIT / READY --opend_client_close--> CLOSING: pending
+ *       requests fail with CLIENT_E_CLOSED, a lookup in flight is
+ *       cancelled, both handles are closed
+ *   CLOSING --both handles closed (on_handle_closed)--> CLOSED, on_closed
+ *       called once with the reason
  *
- * Every state except IDLE/CLOSED can go to CLOSED on: connect timeout,
- * InitConnect timeout or refusal, a frame error (bad SHA1, oversized body,
- * bad flag), a read/write error or EOF, or the liveness timeout (nothing
- * received for liveness_ms). CLOSED is reported once through on_closed,
- * after which the struct may be reused with opend_client_connect.
+ * opend_client_close is called by the caller or on: a failed lookup,
+ * connect failure or timeout (connect_timeout_ms covers CONNECTING and
+ * INIT, checked by on_tick), InitConnect refusal, an undecodable reply or
+ * a bad AES key/IV, a frame error (bad SHA1, oversized body, bad flag), a
+ * read/write error or EOF, or the liveness timeout (nothing received for
+ * liveness_ms). After CLOSED the struct may be reused with
+ * opend_client_connect (UV_EBUSY while a cancelled lookup has not called
+ * back yet).
  *
  * While READY the client sends KeepAlive every 0.8 x keepAliveInterval,
  * matches responses to requests by (proto id, serial), expires requests

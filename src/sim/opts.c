@@ -1,129 +1,141 @@
 /*
  * opts.c - command-line table, parser and --help for opend-sim.
  *
- * Each row of `table` names a long option, its argument, the field it sets
- * (kind + offset), numeric bounds and an optional apply function for
- * composite values (lists, HOST:PORT, SYM:SEC, times). opts_parse builds the
- * getopt_long array from the table, applies defaults from one designated
- * initializer, applies every option in order, then derives the symbol
- * list. Nothing here touches global state besides getopt's optind.
+ * Each row of `table` (common/opt.h, the parser hk-tickctl uses too) names
+ * a long option, its argument, the field it sets (kind + offset), numeric
+ * bounds and an optional apply function for composite values (lists,
+ * HOST:PORT, SYM:SEC, times). opts_parse applies defaults from one
+ * designated initializer, scans argv with opt_next (exact names,
+ * "--name VALUE" or "--name=VALUE", "-h" for help), applies every option in
+ * order, then derives the symbol list. No global state.
  */
 #include "sim/opts.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/hktime.h"
 #include "common/log.h"
-
-enum kind { K_I64, K_DBL, K_STR, K_BOOL, K_FN };
-
-struct opt_def;
-typedef int (*apply_fn)(sim_opts *o, const char *val, char *err, size_t errlen);
-
-struct opt_def {
-    const char *name;
-    const char *arg; /* NULL: flag without argument */
-    enum kind kind;
-    size_t off;
-    double min;
-    double max;
-    apply_fn apply;
-    const char *help;
-};
+#include "common/opt.h"
 
 #define OFF(f) offsetof(sim_opts, f)
 
-static int apply_listen(sim_opts *o, const char *v, char *err, size_t n);
-static int apply_symbols(sim_opts *o, const char *v, char *err, size_t n);
-static int apply_deny(sim_opts *o, const char *v, char *err, size_t n);
-static int apply_clock_start(sim_opts *o, const char *v, char *err, size_t n);
-static int apply_withhold(sim_opts *o, const char *v, char *err, size_t n);
-static int apply_flap(sim_opts *o, const char *v, char *err, size_t n);
-static int apply_log_level(sim_opts *o, const char *v, char *err, size_t n);
+static int apply_listen(void *dst, const char *v, char *err, size_t n);
+static int apply_symbols(void *dst, const char *v, char *err, size_t n);
+static int apply_deny(void *dst, const char *v, char *err, size_t n);
+static int apply_clock_start(void *dst, const char *v, char *err, size_t n);
+static int apply_withhold(void *dst, const char *v, char *err, size_t n);
+static int apply_flap(void *dst, const char *v, char *err, size_t n);
+static int apply_log_level(void *dst, const char *v, char *err, size_t n);
 
-static const struct opt_def table[] = {
-    {"listen", "HOST:PORT", K_FN, 0, 0, 0, apply_listen,
+static const opt_def table[] = {
+    {"--listen", "HOST:PORT", OPT_FN, 0, 0, 0, apply_listen,
      "address to serve (default 127.0.0.1:11111; port 0 picks a free "
-     "port)"},
-    {"port-file", "FILE", K_STR, OFF(port_file), 0, 0, NULL,
-     "write the bound port number to FILE (default: none)"},
-    {"symbols", "LIST", K_FN, 0, 0, 0, apply_symbols,
+     "port)",
+     NULL, false},
+    {"--port-file", "FILE", OPT_STR, OFF(port_file), 0, 0, NULL,
+     "write the bound port number to FILE (default: none)", NULL, false},
+    {"--symbols", "LIST", OPT_FN, 0, 0, 0, apply_symbols,
      "comma-separated symbols, e.g. HK.00700,HK.00005 (default "
-     "HK.00700,HK.00005)"},
-    {"symbol-count", "N", K_I64, OFF(symbol_count), 1, 100000, NULL,
-     "generate N symbols HK.00001, HK.00002, ... instead of --symbols"},
-    {"rate", "N", K_DBL, OFF(rate), 0, 1e7, NULL,
+     "HK.00700,HK.00005)",
+     NULL, false},
+    {"--symbol-count", "N", OPT_I64, OFF(symbol_count), 1, 100000, NULL,
+     "generate N symbols HK.00001, HK.00002, ... instead of --symbols", NULL,
+     false},
+    {"--rate", "N", OPT_DBL, OFF(rate), 0, 1e7, NULL,
      "aggregate ticks per second over all symbols; 0 = as fast as the "
-     "clients read (default 100)"},
-    {"ticks-per-push", "N", K_I64, OFF(ticks_per_push), 1, 1000, NULL,
-     "maximum ticks in one Qot_UpdateTicker push (default 1)"},
-    {"burst-factor", "X", K_DBL, OFF(burst_factor), 1, 1000, NULL,
-     "rate multiplier during 1-3 s bursts; 1 disables bursts (default 3)"},
-    {"seed", "N", K_I64, OFF(seed), 0, 9.2e18, NULL,
-     "PRNG seed; same seed and flags give the same ticks (default 1)"},
-    {"duration", "SEC", K_DBL, OFF(duration), 0, 1e9, NULL,
-     "exit 0 after SEC seconds; 0 = run until stopped (default 0)"},
-    {"max-ticks", "N", K_I64, OFF(max_ticks), 0, 9.2e18, NULL,
+     "clients read (default 100)",
+     NULL, false},
+    {"--ticks-per-push", "N", OPT_I64, OFF(ticks_per_push), 1, 1000, NULL,
+     "maximum ticks in one Qot_UpdateTicker push (default 1)", NULL, false},
+    {"--burst-factor", "X", OPT_DBL, OFF(burst_factor), 1, 1000, NULL,
+     "rate multiplier during 1-3 s bursts; 1 disables bursts (default 3)", NULL,
+     false},
+    {"--seed", "N", OPT_I64, OFF(seed), 0, 9.2e18, NULL,
+     "PRNG seed; same seed and flags give the same ticks (default 1)", NULL,
+     false},
+    {"--duration", "SEC", OPT_DBL, OFF(duration), 0, 1e9, NULL,
+     "exit 0 after SEC seconds; 0 = run until stopped (default 0)", NULL,
+     false},
+    {"--max-ticks", "N", OPT_I64, OFF(max_ticks), 0, 9.2e18, NULL,
      "stop generating after N ticks but keep serving; 0 = no limit "
-     "(default 0)"},
-    {"truth", "FILE", K_STR, OFF(truth_path), 0, 0, NULL,
-     "append every tick as CSV ground truth to FILE (default: none)"},
-    {"replay", "DB", K_STR, OFF(replay_path), 0, 0, NULL,
+     "(default 0)",
+     NULL, false},
+    {"--truth", "FILE", OPT_STR, OFF(truth_path), 0, 0, NULL,
+     "append every tick as CSV ground truth to FILE (default: none)", NULL,
+     false},
+    {"--replay", "DB", OPT_STR, OFF(replay_path), 0, 0, NULL,
      "serve the rows of a YYYYMMDD.db day file instead of generating "
-     "(default: none)"},
-    {"speed", "X", K_DBL, OFF(speed), 0, 1e6, NULL,
+     "(default: none)",
+     NULL, false},
+    {"--speed", "X", OPT_DBL, OFF(speed), 0, 1e6, NULL,
      "replay speed, times real time; 0 = as fast as clients read "
-     "(default 1)"},
-    {"keepalive-sec", "N", K_I64, OFF(keepalive_sec), 1, 3600, NULL,
-     "keepAliveInterval sent in InitConnect (default 10)"},
-    {"quota", "N", K_I64, OFF(quota), 0, 1000000, NULL,
-     "subscription quota in (security, SubType) units (default 1000)"},
-    {"unsub-min-sec", "N", K_I64, OFF(unsub_min_sec), 0, 86400, NULL,
-     "refuse unsubscribing within N seconds of subscribing (default 60)"},
-    {"deny", "LIST", K_FN, 0, 0, 0, apply_deny,
-     "symbols refused with \"No right to subscribe\" (default: none)"},
-    {"control", "PATH", K_STR, OFF(control_path), 0, 0, NULL,
-     "Unix socket for the control channel (default: none)"},
-    {"rsa-key", "PEM", K_STR, OFF(rsa_key), 0, 0, NULL,
-     "1024-bit RSA private key; enables encryption (default: off)"},
-    {"clock-start", "TIME", K_FN, 0, 0, 0, apply_clock_start,
+     "(default 1)",
+     NULL, false},
+    {"--keepalive-sec", "N", OPT_I64, OFF(keepalive_sec), 1, 3600, NULL,
+     "keepAliveInterval sent in InitConnect (default 10)", NULL, false},
+    {"--quota", "N", OPT_I64, OFF(quota), 0, 1000000, NULL,
+     "subscription quota in (security, SubType) units (default 1000)", NULL,
+     false},
+    {"--unsub-min-sec", "N", OPT_I64, OFF(unsub_min_sec), 0, 86400, NULL,
+     "refuse unsubscribing within N seconds of subscribing (default 60)", NULL,
+     false},
+    {"--deny", "LIST", OPT_FN, 0, 0, 0, apply_deny,
+     "symbols refused with \"No right to subscribe\" (default: none)", NULL,
+     false},
+    {"--control", "PATH", OPT_STR, OFF(control_path), 0, 0, NULL,
+     "Unix socket for the control channel (default: none)", NULL, false},
+    {"--rsa-key", "PEM", OPT_STR, OFF(rsa_key), 0, 0, NULL,
+     "1024-bit RSA private key; enables encryption (default: off)", NULL,
+     false},
+    {"--clock-start", "TIME", OPT_FN, 0, 0, 0, apply_clock_start,
      "start a simulated clock at HK time \"YYYY-MM-DD HH:MM:SS\" "
-     "(default: real time)"},
-    {"clock-speed", "X", K_DBL, OFF(clock_speed), 1e-3, 1e6, NULL,
-     "simulated clock speed, times real time (default 1)"},
-    {"sessions", NULL, K_BOOL, OFF(sessions), 0, 0, NULL,
+     "(default: real time)",
+     NULL, false},
+    {"--clock-speed", "X", OPT_DBL, OFF(clock_speed), 1e-3, 1e6, NULL,
+     "simulated clock speed, times real time (default 1)", NULL, false},
+    {"--sessions", NULL, OPT_FLAG, OFF(sessions), 0, 0, NULL,
      "trade only in HK sessions 09:30-12:00, 13:00-16:00, closing "
-     "auction 16:00-16:10 (default: 24/7)"},
-    {"time-offset-sec", "N", K_I64, OFF(time_offset_sec), -86400 * 2, 86400 * 2,
-     NULL, "add N seconds to tick time strings and timestamps (default 0)"},
-    {"idle-close", "N", K_I64, OFF(idle_close), 0, 1000, NULL,
+     "auction 16:00-16:10 (default: 24/7)",
+     NULL, false},
+    {"--time-offset-sec", "N", OPT_I64, OFF(time_offset_sec), -86400 * 2,
+     86400 * 2, NULL,
+     "add N seconds to tick time strings and timestamps (default 0)", NULL,
+     false},
+    {"--idle-close", "N", OPT_I64, OFF(idle_close), 0, 1000, NULL,
      "close a client after N keepalive intervals without packets; 0 = "
-     "never (default 0)"},
-    {"not-subscribed-msg", "TEXT", K_STR, OFF(not_sub_msg), 0, 0, NULL,
+     "never (default 0)",
+     NULL, false},
+    {"--not-subscribed-msg", "TEXT", OPT_STR, OFF(not_sub_msg), 0, 0, NULL,
      "retMsg of Qot_GetTicker without a TICKER subscription (default "
-     "\"Please subscribe to the TICKER data of this security first\")"},
-    {"silent", NULL, K_BOOL, OFF(silent), 0, 0, NULL,
-     "fault: start silent (no replies, no pushes; sockets stay open)"},
-    {"dup", NULL, K_BOOL, OFF(dup), 0, 0, NULL, "fault: send every push twice"},
-    {"withhold", "SYM:SEC", K_FN, 0, 0, 0, apply_withhold,
+     "\"Please subscribe to the TICKER data of this security first\")",
+     NULL, false},
+    {"--silent", NULL, OPT_FLAG, OFF(silent), 0, 0, NULL,
+     "fault: start silent (no replies, no pushes; sockets stay open)", NULL,
+     false},
+    {"--dup", NULL, OPT_FLAG, OFF(dup), 0, 0, NULL,
+     "fault: send every push twice", NULL, false},
+    {"--withhold", "SYM:SEC", OPT_FN, 0, 0, 0, apply_withhold,
      "fault: no pushes for SYM during the first SEC seconds "
-     "(repeatable)"},
-    {"connstatus-flap", "AT:SEC", K_FN, 0, 0, 0, apply_flap,
+     "(repeatable)",
+     NULL, false},
+    {"--connstatus-flap", "AT:SEC", OPT_FN, 0, 0, 0, apply_flap,
      "fault: AT s after start, ConnStatus qotLogined=false for SEC s, "
-     "then ByDisConn pushes"},
-    {"dribble", "SEC", K_DBL, OFF(dribble_sec), 0, 3600, NULL,
+     "then ByDisConn pushes",
+     NULL, false},
+    {"--dribble", "SEC", OPT_DBL, OFF(dribble_sec), 0, 3600, NULL,
      "fault: write each new connection's output 1 byte per 2 ms for its "
-     "first SEC seconds (default 0)"},
-    {"paused", NULL, K_BOOL, OFF(paused), 0, 0, NULL,
-     "start with tick generation paused (control: resume)"},
-    {"log-level", "LEVEL", K_FN, 0, 0, 0, apply_log_level,
-     "DEBUG, INFO, WARNING, ERROR (default INFO)"},
-    {"help", NULL, K_BOOL, 0, 0, 0, NULL, "show this help and exit"},
-    {"version", NULL, K_BOOL, 0, 0, 0, NULL, "show the version and exit"},
+     "first SEC seconds (default 0)",
+     NULL, false},
+    {"--paused", NULL, OPT_FLAG, OFF(paused), 0, 0, NULL,
+     "start with tick generation paused (control: resume)", NULL, false},
+    {"--log-level", "LEVEL", OPT_FN, 0, 0, 0, apply_log_level,
+     "DEBUG, INFO, WARNING, ERROR (default INFO)", NULL, false},
+    {"--help", NULL, OPT_FLAG, 0, 0, 0, NULL, "show this help and exit", NULL,
+     false},
+    {"--version", NULL, OPT_FLAG, 0, 0, 0, NULL, "show the version and exit",
+     NULL, false},
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -195,8 +207,9 @@ int opts_split_list(const char *s, char ***out, size_t *n)
     return 0;
 }
 
-static int apply_listen(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_listen(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     const char *colon = strrchr(v, ':');
     const char *h = v;
     size_t hl;
@@ -225,8 +238,9 @@ bad:
     return -EINVAL;
 }
 
-static int apply_symbols(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_symbols(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     opts_free_list(o->symbols, o->nsymbols);
     o->symbols = NULL;
     o->nsymbols = 0;
@@ -251,8 +265,9 @@ static int apply_symbols(sim_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
-static int apply_deny(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_deny(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     opts_free_list(o->deny, o->ndeny);
     o->deny = NULL;
     o->ndeny = 0;
@@ -266,8 +281,9 @@ static int apply_deny(sim_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
-static int apply_clock_start(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_clock_start(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     int64_t ms;
 
     if (hktime_parse(v, strlen(v), HKTIME_ZONE_HK, 0, &ms) != 0 ||
@@ -299,8 +315,9 @@ static int parse_pair(const char *v, char *left, size_t lcap, double *num)
     return 0;
 }
 
-static int apply_withhold(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_withhold(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     sim_withhold *w;
 
     if (o->nwithhold == OPTS_MAX_WITHHOLD) {
@@ -321,8 +338,9 @@ static int apply_withhold(sim_opts *o, const char *v, char *err, size_t n)
     return 0;
 }
 
-static int apply_flap(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_flap(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     char at[32];
     char *end;
 
@@ -340,8 +358,9 @@ bad:
     return -EINVAL;
 }
 
-static int apply_log_level(sim_opts *o, const char *v, char *err, size_t n)
+static int apply_log_level(void *dst, const char *v, char *err, size_t n)
 {
+    sim_opts *o = dst;
     if (log_level_parse(v) < 0) {
         snprintf(err, n,
                  "invalid value '%s' for --log-level: expected "
@@ -351,39 +370,6 @@ static int apply_log_level(sim_opts *o, const char *v, char *err, size_t n)
     }
     o->log_level = v;
     return 0;
-}
-
-static int apply_number(sim_opts *o, const struct opt_def *d, const char *v,
-                        char *err, size_t n)
-{
-    char *end;
-    double x;
-
-    errno = 0;
-    if (d->kind == K_I64) {
-        long long i = strtoll(v, &end, 10);
-        x = (double)i;
-        if (!errno && *end == '\0' && end != v && x >= d->min && x <= d->max) {
-            *(int64_t *)((char *)o + d->off) = i;
-            return 0;
-        }
-        snprintf(err, n,
-                 "invalid value '%s' for --%s: expected an integer "
-                 "in %.0f..%.0f",
-                 v, d->name, d->min, d->max);
-        return -EINVAL;
-    }
-    x = strtod(v, &end);
-    if (!errno && *end == '\0' && end != v && isfinite(x) && x >= d->min &&
-        x <= d->max) {
-        *(double *)((char *)o + d->off) = x;
-        return 0;
-    }
-    snprintf(err, n,
-             "invalid value '%s' for --%s: expected a number in "
-             "%g..%g",
-             v, d->name, d->min, d->max);
-    return -EINVAL;
 }
 
 static int make_symbols(sim_opts *o, char *err, size_t n)
@@ -418,66 +404,35 @@ static int make_symbols(sim_opts *o, char *err, size_t n)
 
 int opts_parse(int argc, char **argv, sim_opts *o, char *err, size_t errlen)
 {
-    struct option longopts[NOPTS + 1];
+    opt_scan scan;
+    const opt_def *d;
+    const char *val;
     int rc;
 
     *o = defaults;
-    for (size_t i = 0; i < NOPTS; i++) {
-        longopts[i].name = table[i].name;
-        longopts[i].has_arg = table[i].arg ? required_argument : no_argument;
-        longopts[i].flag = NULL;
-        longopts[i].val = 256 + (int)i;
-    }
-    memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":h", longopts, NULL);
-        const struct opt_def *d;
-
-        if (c == -1)
-            break;
-        if (c == 'h')
-            return OPTS_HELP;
-        if (c == '?' || c == ':') {
-            const char *a = argv[optind - 1];
-            snprintf(err, errlen,
-                     c == ':' ? "option %s needs a value" : "unknown option %s",
-                     a ? a : "?");
+    opt_scan_init(&scan, table, NOPTS, argc, argv, 1);
+    while ((rc = opt_next(&scan, &d, &val)) != OPT_DONE) {
+        if (rc == OPT_E_UNKNOWN) {
+            const char *a = argv[scan.i];
+            if (strcmp(a, "-h") == 0)
+                return OPTS_HELP;
+            if (a[0] == '-' && a[1] != '\0')
+                snprintf(err, errlen, "unknown option %s", a);
+            else
+                snprintf(err, errlen, "unexpected argument '%s'", a);
             return -EINVAL;
         }
-        d = &table[c - 256];
-        if (strcmp(d->name, "help") == 0)
-            return OPTS_HELP;
-        if (strcmp(d->name, "version") == 0)
-            return OPTS_VERSION;
-        switch (d->kind) {
-        case K_I64:
-        case K_DBL:
-            rc = apply_number(o, d, optarg, err, errlen);
-            break;
-        case K_STR:
-            if (optarg[0] == '\0') {
-                snprintf(err, errlen, "empty value for --%s", d->name);
-                return -EINVAL;
-            }
-            *(const char **)((char *)o + d->off) = optarg;
-            rc = 0;
-            break;
-        case K_BOOL:
-            *(bool *)((char *)o + d->off) = true;
-            rc = 0;
-            break;
-        default:
-            rc = d->apply(o, optarg, err, errlen);
-            break;
+        if (rc == OPT_E_NOVALUE) {
+            snprintf(err, errlen, "option %s needs a value", d->name);
+            return -EINVAL;
         }
+        if (strcmp(d->name, "--help") == 0)
+            return OPTS_HELP;
+        if (strcmp(d->name, "--version") == 0)
+            return OPTS_VERSION;
+        rc = opt_apply(d, o, val, err, errlen);
         if (rc != 0)
             return rc;
-    }
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-        return -EINVAL;
     }
     rc = make_symbols(o, err, errlen);
     if (rc == -ENOMEM)
@@ -534,7 +489,7 @@ void opts_usage(FILE *f, const char *prog)
             prog, prog);
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s", table[i].name,
+        snprintf(left, sizeof(left), "%s%s%s", table[i].name,
                  table[i].arg ? " " : "", table[i].arg ? table[i].arg : "");
         fprintf(f, "  %-26s", left);
         print_wrapped(f, table[i].help, strlen(left) > 26);

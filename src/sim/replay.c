@@ -1,9 +1,10 @@
 /*
  * replay.c - day-file replay.
  *
- * One prepared statement walks `SELECT ... FROM ticks ORDER BY ts_ms, seq`.
- * A row read but not yet due stays current in the statement (have_row) and
- * is stored on a later replay_step. The schedule: the first row's ts_ms is
+ * The file is opened with dayfile_open_ro and walked by a day-file reader
+ * in (ts_ms, seq) order (one prepared statement, bounded memory). A row
+ * read but not yet due stays current (have_row) and is stored on a later
+ * replay_step. The schedule: the first row's ts_ms is
  * anchored at the monotonic time of the first step; a row is due when
  * (ts_ms - first_ts) <= (now - anchor) * speed. With speed 0 every row is
  * due and the caller limits the pace by its clients' write backlog.
@@ -16,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dayfile/dayfile.h"
+#include "dayfile/reader.h"
 #include "opend/msg.h"
 
 struct replay {
     sqlite3 *db;
-    sqlite3_stmt *rows;
+    dayfile_reader rows;
+    dayfile_row row; /* the current row while have_row */
     char **symbols;
     size_t nsymbols;
     double speed;
@@ -87,7 +91,6 @@ int replay_open(replay **out, const char *path, double speed, char *err,
                 size_t errlen)
 {
     replay *r = calloc(1, sizeof(*r));
-    char uri[4200];
     int rc;
 
     if (!r) {
@@ -95,25 +98,14 @@ int replay_open(replay **out, const char *path, double speed, char *err,
         return REPLAY_E_DB;
     }
     r->speed = speed;
-    if (snprintf(uri, sizeof(uri), "file:%s?mode=ro", path) >=
-        (int)sizeof(uri)) {
-        snprintf(err, errlen, "path too long");
-        free(r);
-        return REPLAY_E_DB;
-    }
-    if (sqlite3_open_v2(uri, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                        NULL) != SQLITE_OK) {
+    if (dayfile_open_ro(path, 0, &r->db) != SQLITE_OK) {
         rc = db_error(r, path, err, errlen);
         replay_close(r);
         return rc;
     }
     rc = load_symbols(r, err, errlen);
     if (rc == 0 &&
-        sqlite3_prepare_v2(r->db,
-                           "SELECT symbol, ts_ms, price, volume, turnover, "
-                           "direction, seq, tick_type FROM ticks "
-                           "ORDER BY ts_ms, seq",
-                           -1, &r->rows, NULL) != SQLITE_OK)
+        dayfile_reader_open(&r->rows, r->db, DAYFILE_ORDER_TS_SEQ) != SQLITE_OK)
         rc = db_error(r, "select ticks", err, errlen);
     if (rc != 0) {
         replay_close(r);
@@ -156,23 +148,21 @@ int replay_ticker_type(const char *s)
 /* Store the current row; returns 0 or MARKET_E_FULL. */
 static int store_row(replay *r, market *m)
 {
-    sqlite3_stmt *st = r->rows;
-    const char *sym = (const char *)sqlite3_column_text(st, 0);
-    int idx = sym ? market_find_symbol(m, sym) : -1;
+    const dayfile_row *row = &r->row;
+    int idx = row->symbol ? market_find_symbol(m, row->symbol) : -1;
     market_tick k;
 
     if (idx < 0)
         return 0;
     memset(&k, 0, sizeof(k));
     k.sym = (uint32_t)idx;
-    k.ts_ms = sqlite3_column_int64(st, 1);
-    k.price = sqlite3_column_double(st, 2);
-    k.volume = sqlite3_column_int64(st, 3);
-    k.turnover = sqlite3_column_double(st, 4);
-    k.dir = (uint8_t)replay_direction((const char *)sqlite3_column_text(st, 5));
-    k.seq = sqlite3_column_int64(st, 6);
-    k.type =
-        (uint8_t)replay_ticker_type((const char *)sqlite3_column_text(st, 7));
+    k.ts_ms = row->ts_ms;
+    k.price = row->price;
+    k.volume = row->volume;
+    k.turnover = row->turnover;
+    k.dir = (uint8_t)replay_direction(row->direction);
+    k.seq = row->seq;
+    k.type = (uint8_t)replay_ticker_type(row->tick_type);
     return market_append(m, &k) == MARKET_E_FULL ? MARKET_E_FULL : 0;
 }
 
@@ -182,23 +172,22 @@ int replay_step(replay *r, market *m, int64_t now_ms, size_t max_rows)
 
     while (!r->done && n < max_rows) {
         if (!r->have_row) {
-            int rc = sqlite3_step(r->rows);
-            if (rc == SQLITE_DONE) {
+            int rc = dayfile_reader_next(&r->rows, &r->row);
+            if (rc == 0) {
                 r->done = true;
                 break;
             }
-            if (rc != SQLITE_ROW)
+            if (rc < 0)
                 return REPLAY_E_DB;
             r->have_row = true;
         }
         if (!r->anchored) {
             r->anchored = true;
             r->anchor_ms = now_ms;
-            r->first_ts = sqlite3_column_int64(r->rows, 1);
+            r->first_ts = r->row.ts_ms;
         }
-        if (r->speed > 0 &&
-            (double)(sqlite3_column_int64(r->rows, 1) - r->first_ts) >
-                (double)(now_ms - r->anchor_ms) * r->speed)
+        if (r->speed > 0 && (double)(r->row.ts_ms - r->first_ts) >
+                                (double)(now_ms - r->anchor_ms) * r->speed)
             break;
         if (store_row(r, m) == MARKET_E_FULL) {
             r->done = true;
@@ -219,7 +208,7 @@ void replay_close(replay *r)
 {
     if (!r)
         return;
-    sqlite3_finalize(r->rows);
+    dayfile_reader_close(&r->rows);
     sqlite3_close(r->db);
     for (size_t i = 0; i < r->nsymbols; i++)
         free(r->symbols[i]);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/hktime.h"
+#include "common/util.h"
 #include "opend/msg.h"
 
 #define TRUTH_BUF (1024 * 1024)
@@ -33,21 +34,6 @@ struct truth {
 
 static const char header[] =
     "symbol,seq,time,ts_ms,price,volume,turnover,direction,tick_type\n";
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int truth_open(truth **out, const char *path, char *err, size_t errlen)
 {
@@ -82,7 +68,7 @@ int truth_flush(truth *t)
 
     if (t->len == 0)
         return 0;
-    rc = write_all(t->fd, t->buf, t->len);
+    rc = util_write_all(t->fd, t->buf, t->len);
     if (rc == 0)
         t->len = 0;
     return rc;
@@ -141,7 +127,7 @@ int truth_copy(truth *t, const char *dest)
             rc = -errno;
         if (r <= 0)
             break;
-        rc = write_all(out, buf, (size_t)r);
+        rc = util_write_all(out, buf, (size_t)r);
         if (rc != 0)
             break;
     }

@@ -20,13 +20,13 @@ echo "from-secret-file" >"$T/key"
 out=$(env -i PATH="$PATH" DATA_ROOT="$DATA" BATCH_SIZE=333 API_KEY=from-env \
     API_KEY_FILE="$T/key" "$COLLECTOR" --config "$T/conf" --env-file "$T/env" \
     --check-config 2>"$T/err")
-echo "$out" | grep -qx "FUTU_SYMBOLS=HK.00001  # config_file $T/conf" || fail "config file layer: $out"
-echo "$out" | grep -qx "MAX_WAIT_MS=111  # config_file $T/conf" || fail "config file layer"
-echo "$out" | grep -qx "FUTU_PORT=2222  # env_file $T/env" || fail "env file over config file"
-echo "$out" | grep -qx "BATCH_SIZE=333  # env" || fail "environment over env file"
-echo "$out" | grep -qx "API_KEY=<set>  # secret_file" || fail "secret file over environment"
-echo "$out" | grep -qx "DRIFT_WARN_SEC=120  # default" || fail "default"
-! echo "$out" | grep -q "from-secret-file\|from-env" || fail "secret printed"
+grep -qx "FUTU_SYMBOLS=HK.00001  # config_file $T/conf" <<<"$out" || fail "config file layer: $out"
+grep -qx "MAX_WAIT_MS=111  # config_file $T/conf" <<<"$out" || fail "config file layer"
+grep -qx "FUTU_PORT=2222  # env_file $T/env" <<<"$out" || fail "env file over config file"
+grep -qx "BATCH_SIZE=333  # env" <<<"$out" || fail "environment over env file"
+grep -qx "API_KEY=<set>  # secret_file" <<<"$out" || fail "secret file over environment"
+grep -qx "DRIFT_WARN_SEC=120  # default" <<<"$out" || fail "default"
+! grep -q "from-secret-file\|from-env" <<<"$out" || fail "secret printed"
 ok "layer order: default < config file < env file < environment < secret file"
 
 echo "FUTU_SYMBOL=HK.00700" >>"$T/conf"

@@ -22,6 +22,8 @@ set -e
 [ "$COL_RC" = 1 ] || fail "watchdog exit code $COL_RC, want 1"
 grep -q "WATCHDOG diagnostic_dump reason=commit_stalled_with_backlog_pre_recovery" "$T/collector.log" || fail "no pre-recovery dump"
 grep -q "WATCHDOG recovery_triggered reason=commit_stalled_with_backlog" "$T/collector.log" || fail "no recovery_triggered"
+grep -Eq "WATCHDOG recovery_triggered reason=commit_stalled_with_backlog .* ack_ms=[0-9]+$" "$T/collector.log" || fail "recovery not acknowledged"
+grep -Eq "persist_recovery_acknowledged generation=1 batch=[0-9]+ queue=" "$T/collector.log" || fail "writer did not acknowledge"
 grep -q "WATCHDOG persistent_stall reason=commit_stalled_with_backlog" "$T/collector.log" || fail "no persistent_stall"
 grep -q "alert_event code=PERSIST_STALL" "$T/collector.log" || fail "no PERSIST_STALL alert"
 grep -Eq "rows_spooled rows=[1-9][0-9]* path=$DATA/_spool/" "$T/collector.log" || fail "rows were not spooled"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Withheld pushes for one symbol (a backend gap): the poll fallback fetches
-# the ticks OpenD still holds, so nothing is missing.
+# the ticks OpenD still holds, and the push gap is re-fetched when pushes
+# resume, so nothing is missing.
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
@@ -16,6 +17,14 @@ polled=$(sqlite3 "file:$(ls "$DATA"/[0-9]*.db | head -n1)?mode=ro" \
     "SELECT COUNT(*) FROM ticks WHERE symbol='HK.00700' AND push_type='poll';")
 [ "$polled" -gt 0 ] || fail "no rows stored as poll"
 ok "$polled withheld ticks repaired by the poll fallback"
+# Pushes resumed after more than FUTU_POLL_STALE_SEC of silence: the
+# symbol's recent ticks are re-fetched (recovery table: push gap).
+wait_log "recovery_fetch symbol=HK.00700 reason=push_gap gap_sec=[0-9.]+" 10
+ok "push gap: recovery_fetch reason=push_gap for the withheld symbol"
+# ~300 ticks withheld, polls of 100: a full poll window that starts above
+# the durable max seq asks for the deep re-fetch too.
+wait_log "recovery_fetch symbol=HK.00700 reason=poll_window_short" 5
+ok "short poll window: recovery_fetch reason=poll_window_short"
 simctl pause >/dev/null
 want=$(truth_rows)
 wait_rows "$want" 20

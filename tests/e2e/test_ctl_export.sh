@@ -77,6 +77,51 @@ out=$("$CTL" --data-root "$DATA" export report --day "$DAY")
 cmp -s "./quality_$DAY.json" "$DATA/_reports/quality/$DAY.json" || fail "report copy differs"
 ok "export report (generated when missing, copied)"
 
+# An existing output is refused unless --force (issue 8 item 8): exit 2,
+# one FAIL line, the file untouched; --force / --force 1 replace it.
+for kind in "" db gaps report; do
+    f="$T/out/exists.$kind.out"
+    echo keep >"$f"
+    set +e
+    # shellcheck disable=SC2086
+    out=$("$CTL" --data-root "$DATA" export $kind --day "$DAY" --out "$f"); rc=$?
+    set -e
+    [ $rc = 2 ] && [ "$out" = "FAIL out_exists $f (use --force to replace it)" ] ||
+        fail "export $kind existing: $rc $out"
+    [ "$(cat "$f")" = keep ] || fail "export $kind touched the existing file"
+    # shellcheck disable=SC2086
+    "$CTL" --data-root "$DATA" export $kind --day "$DAY" --out "$f" --force >/dev/null ||
+        fail "export $kind --force"
+    [ "$(cat "$f")" != keep ] || fail "export $kind --force did not replace"
+done
+set +e
+"$CTL" --data-root "$DATA" --json export db --day "$DAY" --out "$T/out/x.db" --force 0 >"$T/f.json"; rc=$?
+set -e
+[ $rc = 2 ] && [ "$(jget "$T/f.json" '$.reason')" = out_exists ] ||
+    fail "--json --force 0 existing: $rc $(cat "$T/f.json")"
+"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/x.db" --force 1 | grep -qx "OK export_db=$T/out/x.db" ||
+    fail "--force 1"
+ok "export refuses an existing --out unless --force (FAIL out_exists, exit 2)"
+
+# Progress on stderr: on a terminal (script(1) gives the CLI a pty) the
+# backup shows "export db: <done> / <total> (<pct>%) <rate>/s" ending in
+# 100% and a newline; with --json, or when stderr is not a terminal,
+# nothing at all.
+if command -v script >/dev/null; then
+    script -qfec "'$CTL' --data-root '$DATA' export db --day '$DAY' --out '$T/out/p1.db'" /dev/null >"$T/pty.txt" </dev/null ||
+        fail "export under script"
+    grep -aEq "export db: [0-9.]+ (B|KiB|MiB) / [0-9.]+ (B|KiB|MiB) \(100%\) [0-9.]+ (B|KiB|MiB)/s" "$T/pty.txt" || fail "no progress on a tty: $(cat -A "$T/pty.txt")"
+    grep -aq $'\r'"export db: " "$T/pty.txt" || fail "progress line not redrawn with CR"
+    grep -aqx "OK export_db=$T/out/p1.db"$'\r' "$T/pty.txt" || fail "stdout under script: $(cat -A "$T/pty.txt")"
+    script -qfec "'$CTL' --data-root '$DATA' --json export db --day '$DAY' --out '$T/out/p2.db'" /dev/null >"$T/pty2.txt" </dev/null ||
+        fail "--json export under script"
+    ! grep -aq "export db:" "$T/pty2.txt" || fail "progress with --json: $(cat -A "$T/pty2.txt")"
+    "$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/p3.db" >/dev/null 2>"$T/noprog.txt" ||
+        fail "export without a tty"
+    [ ! -s "$T/noprog.txt" ] || fail "stderr without a tty: $(cat -A "$T/noprog.txt")"
+    ok "export progress on a terminal only (not with --json, not on a pipe)"
+fi
+
 # FAILs
 for kind in "" db gaps report; do
     set +e

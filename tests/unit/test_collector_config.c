@@ -292,6 +292,11 @@ static void test_symbols_malformed(void **state)
         "HK.00700,00981",
         "HK.00 700",
         "HK.0123456789012345678901234567890", /* 34 chars: too long */
+        "hk.00700",          /* prefixes are upper case, not normalised */
+        "XX.00005",          /* unknown market */
+        "HK.00700,XX.00005", /* one bad entry spoils the list */
+        "HK.007@0",          /* code characters */
+        "HK..",
     };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -321,6 +326,25 @@ static void test_parse_symbols_direct(void **state)
     assert_string_equal(err, "FUTU_SYMBOLS is empty");
     assert_int_equal(config_parse_symbols(c, "00700", err, sizeof(err)), -1);
     assert_non_null(strstr(err, "00700"));
+    /* The reason names the bad entry and why. */
+    assert_int_equal(
+        config_parse_symbols(c, "hk.00700,XX.00005", err, sizeof(err)), -1);
+    assert_string_equal(err, "unknown market 'hk' in symbol 'hk.00700' "
+                             "(known prefixes are upper case: HK, "
+                             "HK_FUTURE, US, SH, SZ, SG, JP, AU, MY, CA, "
+                             "FX)");
+    assert_int_equal(
+        config_parse_symbols(c, "HK.00700, XX.00005", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown market 'XX' in symbol 'XX.00005'"));
+    /* Every market OpenD knows, and codes with '.', '_', '-'. */
+    assert_int_equal(config_parse_symbols(c,
+                                          "HK_FUTURE.HSImain,SH.600000,"
+                                          "SZ.000001,US.BRK.B,SG.D05,"
+                                          "JP.7203,AU.BHP,MY.1155,CA.RY,"
+                                          "FX.EUR_USD,US.X-Y",
+                                          err, sizeof(err)),
+                     0);
+    assert_int_equal(c->n_symbols, 11);
 }
 
 /* A production-sized list (1000 codes, ~9 KB) must not be cut short. */
@@ -386,8 +410,18 @@ static void test_floor_clamp(void **state)
     assert_float_equal(c->persist_retry_backoff_sec, 0.01, 1e-12);
     assert_float_equal(c->gap_threshold_sec, 0.1, 1e-12);
     assert_float_equal(c->watchdog_recovery_join_timeout_sec, 0.1, 1e-12);
-    /* Below the hard minimum is an error, not a clamp. */
+    /* A valid number below the floor, even negative, is raised (compat.md
+     * §2.1); one that is not a number, or above the maximum, is an error. */
     set("BATCH_SIZE", "-5");
+    assert_int_equal(load(c), 0);
+    assert_int_equal(c->batch_size, 1);
+    set("GAP_THRESHOLD_SEC", "-2.5");
+    assert_int_equal(load(c), 0);
+    assert_float_equal(c->gap_threshold_sec, 0.1, 1e-12);
+    set("BATCH_SIZE", "-5x");
+    assert_int_equal(load(c), 1);
+    assert_int_equal(c->batch_size, 500);
+    set("BATCH_SIZE", "2000000000");
     assert_int_equal(load(c), 1);
     assert_int_equal(c->batch_size, 500);
     set("BATCH_SIZE", "7");

@@ -11,6 +11,16 @@
  * write + replay into a fresh symtab (names re-interned, ids remapped),
  * replay in chunks, callback errors, a torn last record, a bad header, a
  * missing file; append and crash-write failures as negative errno.
+ * Fault seams (common/sys.h): pwrite failing with ENOSPC then EIO, on the
+ * first chunk, on a later chunk and after a short write (all or nothing:
+ * pending, file size and the rows already spooled unchanged, later appends
+ * land after them); pread failing in take (rows kept, taken next time);
+ * ftruncate failing after a drain; fdatasync failing on the live spool and
+ * on a crash spool (reported, file kept and replayable).
+ * Record checks: spool_record_check for every reason (and a good record);
+ * a byte flipped in the live spool on disk is quarantined by spool_take
+ * (raw bytes and header in _spool/quarantine/live-<pid>.spool.bad,
+ * counted, logged once), the other rows still taken.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +37,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
+#include <zlib.h>
 
 #include "collector/spool.h"
 #include "collector/symtab.h"
+#include "common/log.h"
+#include "common/sys.h"
 
 static const char *const names[] = {"HK.00700", "HK.00981", "US.AAPL"};
 
@@ -65,6 +79,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
+    sys_fault_clear();
     nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     symtab_free(&f->t);
     free(f);
@@ -155,11 +170,12 @@ static void test_append_take_order(void **state)
     assert_true(fd >= 0);
     assert_int_equal(read(fd, h, sizeof(h)), SPOOL_HEADER);
     close(fd);
-    assert_memory_equal(h, "HKSPOOL1", 8);
+    assert_memory_equal(h, "HKSPOOL2", 8);
     uint32_t rs;
     memcpy(&rs, h + 8, 4);
-    assert_int_equal(rs, 96);
-    assert_int_equal(SPOOL_RECORD, 96);
+    assert_int_equal(rs, 100);
+    assert_int_equal(SPOOL_RECORD, 100);
+    assert_int_equal(h[12] | h[13] | h[14] | h[15], 0);
 
     assert_int_equal(spool_take(&s, out, 1), 1);
     same_row(&out[0], &f->t, &in[0], &f->t);
@@ -337,11 +353,20 @@ static void test_bad_header(void **state)
         spool_write_crash(f->dir, in, 2, &f->t, path, sizeof(path)), 0);
     fd = open(path, O_WRONLY);
     assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
+    assert_int_equal(pwrite(fd, "HKSPOOL3", 8, 0), 8);
     assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
                      -EINVAL);
-    /* Right magic, wrong record size. */
+    /* Right magic, wrong record size (each version has its own). */
     uint32_t rs = 104;
+    assert_int_equal(pwrite(fd, "HKSPOOL2", 8, 0), 8);
+    assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
+    rs = 96;
+    assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EINVAL);
+    rs = 100;
     assert_int_equal(pwrite(fd, "HKSPOOL1", 8, 0), 8);
     assert_int_equal(pwrite(fd, &rs, 4, 8), 4);
     assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
@@ -397,6 +422,407 @@ static void test_append_failure(void **state)
     spool_free(&s);
 }
 
+/* ------------------------------------------------------------ fault seams */
+
+static void take_all(spool *s, row *out, size_t want)
+{
+    assert_int_equal(spool_take(s, out, want + 10), want);
+    assert_int_equal(spool_pending(s), 0);
+}
+
+static void test_append_enospc_then_eio(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    static row in[200], out[200];
+
+    for (int i = 0; i < 200; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 3, &f->t), 0);
+    off_t size3 = file_size(s.path);
+
+    /* Disk full on the first chunk of the next append. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, ENOSPC), 0);
+    assert_int_equal(spool_append(&s, in + 3, 10, &f->t), -ENOSPC);
+    assert_int_equal(sys_fault_failed(SYS_PWRITE), 1);
+    assert_int_equal(spool_pending(&s), 3);
+    assert_int_equal(atomic_load(&s.spilled), 3);
+    assert_int_equal(file_size(s.path), size3);
+
+    /* EIO on the third chunk of 130 rows: the first two chunks (128 rows)
+     * were written but are not counted, and get overwritten later. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 3, 1, EIO), 0);
+    assert_int_equal(spool_append(&s, in + 3, 130, &f->t), -EIO);
+    assert_int_equal(sys_fault_calls(SYS_PWRITE), 3);
+    assert_int_equal(spool_pending(&s), 3);
+    assert_int_equal(atomic_load(&s.spilled), 3);
+
+    /* Space returns: the next append lands right after the first three. */
+    sys_fault_clear();
+    assert_int_equal(spool_append(&s, in + 50, 5, &f->t), 0);
+    assert_int_equal(spool_pending(&s), 8);
+    assert_int_equal(atomic_load(&s.spilled), 8);
+    take_all(&s, out, 8);
+    for (int i = 0; i < 3; i++)
+        same_row(&out[i], &f->t, &in[i], &f->t);
+    for (int i = 0; i < 5; i++)
+        same_row(&out[3 + i], &f->t, &in[50 + i], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER);
+    spool_free(&s);
+}
+
+/* A disk that takes half of a write, then refuses the rest. */
+static atomic_int short_left;
+static ssize_t short_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (atomic_fetch_sub(&short_left, 1) <= 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return pwrite(fd, buf, n > 1 ? n / 2 : n, off);
+}
+
+static void test_append_short_write(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[20], out[20];
+    sys_table tb;
+
+    for (int i = 0; i < 20; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), 0);
+    sys_table_get(&tb);
+    tb.pwrite = short_pwrite;
+    sys_table_set(&tb);
+    atomic_store(&short_left, 1);
+    assert_int_equal(spool_append(&s, in + 2, 10, &f->t), -ENOSPC);
+    /* header, first append, half a chunk, refused rest */
+    assert_int_equal(sys_fault_calls(SYS_PWRITE), 4);
+    assert_int_equal(spool_pending(&s), 2);
+    sys_fault_clear(); /* restores libc pwrite */
+    assert_int_equal(spool_append(&s, in + 12, 3, &f->t), 0);
+    take_all(&s, out, 5);
+    same_row(&out[0], &f->t, &in[0], &f->t);
+    same_row(&out[1], &f->t, &in[1], &f->t);
+    for (int i = 0; i < 3; i++)
+        same_row(&out[2 + i], &f->t, &in[12 + i], &f->t);
+    spool_free(&s);
+}
+
+static void test_open_and_mkdir_faults(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[2] = {mk(f, 0), mk(f, 1)}, out[2];
+
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(sys_fault_arm(SYS_MKDIR, 1, 1, EROFS), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), -EROFS);
+    assert_int_equal(s.fd, -1);
+    assert_int_equal(sys_fault_arm(SYS_OPEN, 1, 1, EMFILE), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), -EMFILE);
+    assert_int_equal(s.fd, -1);
+    /* The header write fails: no half-made live file is left behind. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, ENOSPC), 0);
+    assert_int_equal(spool_append(&s, in, 2, &f->t), -ENOSPC);
+    assert_int_equal(s.fd, -1);
+    assert_int_equal(access(s.path, F_OK), -1);
+    sys_fault_clear();
+    assert_int_equal(spool_append(&s, in, 2, &f->t), 0);
+    take_all(&s, out, 2);
+    same_row(&out[1], &f->t, &in[1], &f->t);
+    spool_free(&s);
+}
+
+static void test_take_pread_and_truncate_faults(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[10], out[10];
+
+    for (int i = 0; i < 10; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 6, &f->t), 0);
+    /* A read error leaves every row for the next attempt. */
+    assert_int_equal(sys_fault_arm(SYS_PREAD, 1, 2, EIO), 0);
+    assert_int_equal(spool_take(&s, out, 10), 0);
+    assert_int_equal(spool_take(&s, out, 10), 0);
+    assert_int_equal(spool_pending(&s), 6);
+    assert_int_equal(spool_take(&s, out, 4), 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&out[i], &f->t, &in[i], &f->t);
+    /* The drain's truncate fails: the file keeps its bytes but nothing is
+     * taken twice, and appends continue after them. */
+    assert_int_equal(sys_fault_arm(SYS_FTRUNCATE, 1, 1, EIO), 0);
+    assert_int_equal(spool_take(&s, out, 10), 2);
+    same_row(&out[1], &f->t, &in[5], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER + 6 * (off_t)SPOOL_RECORD);
+    assert_int_equal(spool_take(&s, out, 10), 0);
+    assert_int_equal(spool_append(&s, in + 6, 4, &f->t), 0);
+    sys_fault_clear();
+    take_all(&s, out, 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&out[i], &f->t, &in[6 + i], &f->t);
+    assert_int_equal(file_size(s.path), SPOOL_HEADER);
+    spool_free(&s);
+}
+
+static void test_fdatasync_faults(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[4] = {mk(f, 0), mk(f, 1), mk(f, 2), mk(f, 3)}, out[4];
+    char path[512];
+    symtab fresh;
+    struct collect *c = calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_sync(&s), 0); /* no file yet: nothing to sync */
+    assert_int_equal(spool_append(&s, in, 4, &f->t), 0);
+    assert_int_equal(sys_fault_arm(SYS_FDATASYNC, 1, 1, EIO), 0);
+    assert_int_equal(spool_sync(&s), -EIO);
+    assert_int_equal(spool_pending(&s), 4);
+    assert_int_equal(spool_sync(&s), 0);
+    take_all(&s, out, 4);
+    spool_free(&s);
+
+    /* Crash spool: the sync error is reported, the file is kept whole. */
+    assert_int_equal(sys_fault_arm(SYS_FDATASYNC, 1, 1, EIO), 0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 4, &f->t, path, sizeof(path)), -EIO);
+    assert_int_equal(access(path, F_OK), 0);
+    sys_fault_clear();
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL), 4);
+    for (int i = 0; i < 4; i++)
+        same_row(&c->rows[i], &fresh, &in[i], &f->t);
+    symtab_free(&fresh);
+    assert_int_equal(unlink(path), 0); /* the next stamp may be the same */
+
+    /* A write error still removes the partial crash spool. */
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 3, 1, ENOSPC), 0);
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 4, &f->t, path, sizeof(path)), -ENOSPC);
+    assert_int_equal(access(path, F_OK), -1);
+    /* A read error while replaying is returned, not taken for EOF (the
+     * caller keeps the file; rows already handed over are re-delivered
+     * next time, which INSERT OR IGNORE makes harmless). */
+    sys_fault_clear();
+    assert_int_equal(
+        spool_write_crash(f->dir, in, 4, &f->t, path, sizeof(path)), 0);
+    assert_int_equal(symtab_init(&fresh, 8), 0);
+    memset(c, 0, sizeof(*c));
+    assert_int_equal(sys_fault_arm(SYS_READ, 3, 1, EIO), 0);
+    assert_int_equal(spool_replay_file(path, &fresh, collect_fn, c, NULL),
+                     -EIO);
+    assert_int_equal(c->calls, 0); /* one record read, not yet handed over */
+    assert_int_equal(sys_fault_failed(SYS_READ), 1);
+    symtab_free(&fresh);
+    free(c);
+}
+
+static void test_sys_arm_bounds(void **state)
+{
+    (void)state;
+    assert_int_equal(sys_fault_arm(SYS_CALL_COUNT, 1, 1, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 0, 1, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 0, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, -2, EIO), -EINVAL);
+    assert_int_equal(sys_fault_arm(SYS_PWRITE, 1, 1, 0), -EINVAL);
+    /* count -1: every call from the nth on. */
+    assert_int_equal(sys_fault_arm(SYS_RENAME, 2, -1, EXDEV), 0);
+    assert_int_equal(sys_rename("/nonexistent/a", "/nonexistent/b"), -1);
+    assert_int_equal(errno, ENOENT); /* call 1 is real */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sys_rename("/nonexistent/a", "/nonexistent/b"), -1);
+        assert_int_equal(errno, EXDEV);
+    }
+    assert_int_equal(sys_fault_calls(SYS_RENAME), 4);
+    assert_int_equal(sys_fault_failed(SYS_RENAME), 3);
+    assert_int_equal(sys_fault_arm(SYS_FSYNC, 1, 1, EIO), 0);
+    assert_int_equal(sys_fsync(-1), -1);
+    assert_int_equal(errno, EIO);
+    assert_int_equal(sys_fsync(-1), -1);
+    assert_int_equal(errno, EBADF);
+    sys_fault_clear();
+    assert_int_equal(sys_fault_calls(SYS_RENAME), 0);
+}
+
+/* ------------------------------------------------------- record checks */
+
+static void reseal(uint8_t *rec)
+{
+    uint32_t crc = (uint32_t)crc32(0L, rec, (uInt)SPOOL_RECORD_V1);
+    memcpy(rec + SPOOL_RECORD_V1, &crc, 4);
+}
+
+/* Encode r under name through a crash spool, return its record bytes. */
+static void record_of(struct fx *f, const row *r, uint8_t *rec)
+{
+    char path[512];
+    int fd;
+
+    assert_int_equal(spool_write_crash(f->dir, r, 1, &f->t, path, sizeof(path)),
+                     0);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, rec, SPOOL_RECORD, SPOOL_HEADER), SPOOL_RECORD);
+    close(fd);
+    assert_int_equal(unlink(path), 0);
+}
+
+static void test_record_check_reasons(void **state)
+{
+    struct fx *f = *state;
+    const int64_t now = 1709258400000LL;
+    uint8_t good[SPOOL_RECORD], rec[SPOOL_RECORD];
+    row r = mk(f, 1);
+
+    record_of(f, &r, good);
+    assert_null(spool_record_check(good, SPOOL_RECORD, now));
+    /* Version 1: the same bytes without the CRC. */
+    assert_null(spool_record_check(good, SPOOL_RECORD_V1, now));
+    assert_string_equal(spool_record_check(good, 50, now), "truncated");
+
+    memcpy(rec, good, sizeof(rec));
+    rec[20] ^= 0x01;
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "checksum");
+    memcpy(rec, good, sizeof(rec));
+    rec[SPOOL_RECORD - 1] ^= 0x80; /* the CRC itself */
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "checksum");
+
+    static const char *const bad_names[] = {
+        "hk.00700",  "HK.",      ".00700",      "HK00700",
+        "HK.007 00", "HK.0\x01", "ABCDEFGHI.1", "HK.00700\xff"};
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        memcpy(rec, good, sizeof(rec));
+        memset(rec + sizeof(row), 0, SYMTAB_NAME_LEN);
+        memcpy(rec + sizeof(row), bad_names[i], strlen(bad_names[i]));
+        reseal(rec);
+        assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now),
+                            "symbol");
+    }
+    /* Not NUL-terminated; junk after the NUL. */
+    memcpy(rec, good, sizeof(rec));
+    memset(rec + sizeof(row), 'A', SYMTAB_NAME_LEN);
+    reseal(rec);
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "symbol");
+    memcpy(rec, good, sizeof(rec));
+    rec[sizeof(row) + 20] = 'X';
+    reseal(rec);
+    assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now), "symbol");
+    /* Good exotic names. */
+    static const char *const ok_names[] = {"US.BRK.B", "SH.600000",
+                                           "HK.TCH-240328", "SZ.a_1"};
+    for (size_t i = 0; i < sizeof(ok_names) / sizeof(ok_names[0]); i++) {
+        memcpy(rec, good, sizeof(rec));
+        memset(rec + sizeof(row), 0, SYMTAB_NAME_LEN);
+        memcpy(rec + sizeof(row), ok_names[i], strlen(ok_names[i]));
+        reseal(rec);
+        assert_null(spool_record_check(rec, SPOOL_RECORD, now));
+    }
+
+    row x;
+#define BAD(stmt, reason)                                                      \
+    do {                                                                       \
+        memcpy(rec, good, sizeof(rec));                                        \
+        memcpy(&x, rec, sizeof(x));                                            \
+        stmt;                                                                  \
+        memcpy(rec, &x, sizeof(x));                                            \
+        reseal(rec);                                                           \
+        assert_string_equal(spool_record_check(rec, SPOOL_RECORD, now),        \
+                            reason);                                           \
+    } while (0)
+    BAD(x.ts_ms = 0, "ts_ms");
+    BAD(x.ts_ms = SPOOL_TS_MIN_MS - 1, "ts_ms");
+    BAD(x.ts_ms = now + SPOOL_TS_AHEAD_MS + 1, "ts_ms");
+    BAD(x.ts_ms = INT64_MIN, "ts_ms");
+    BAD(x.ts_ms = INT64_MAX, "ts_ms");
+    BAD(x.recv_ts_ms = INT64_MIN, "recv_ts_ms");
+    BAD(x.recv_ts_ms = -1, "recv_ts_ms");
+    BAD(x.flags = 0x80 | ROW_HAS_SEQ, "flags");
+    BAD(x.seq = 0, "seq");
+    BAD(x.seq = -7, "seq");
+    BAD(x.price = NAN, "price");
+    BAD(x.price = INFINITY, "price");
+    BAD(x.turnover = -INFINITY, "turnover");
+    BAD(x.push_type = 3, "push_type");
+#undef BAD
+    /* Edges that are fine: the bounds themselves, no seq with seq 0. */
+    memcpy(&x, good, sizeof(x));
+    x.ts_ms = SPOOL_TS_MIN_MS;
+    x.recv_ts_ms = now + SPOOL_TS_AHEAD_MS;
+    x.seq = 0;
+    x.flags = ROW_HAS_TYPE;
+    memcpy(rec, &x, sizeof(x));
+    reseal(rec);
+    assert_null(spool_record_check(rec, SPOOL_RECORD, now));
+}
+
+static void test_take_quarantines_flipped_byte(void **state)
+{
+    struct fx *f = *state;
+    spool s;
+    row in[5], out[5];
+    char qpath[1400], want[256];
+    uint8_t rec[SPOOL_RECORD];
+
+    for (int i = 0; i < 5; i++)
+        in[i] = mk(f, i);
+    assert_int_equal(spool_init(&s, f->dir), 0);
+    assert_int_equal(spool_append(&s, in, 5, &f->t), 0);
+    int fd = open(s.path, O_RDWR);
+    assert_true(fd >= 0);
+    off_t off = SPOOL_HEADER + 2 * (off_t)SPOOL_RECORD;
+    assert_int_equal(pread(fd, rec, SPOOL_RECORD, off), SPOOL_RECORD);
+    rec[33] ^= 0x10; /* inside the price */
+    assert_int_equal(pwrite(fd, rec, SPOOL_RECORD, off), SPOOL_RECORD);
+    close(fd);
+
+    char logp[128];
+    snprintf(logp, sizeof(logp), "%s/log", f->dir);
+    int lf = open(logp, O_RDWR | O_CREAT, 0600);
+    log_set_fd(lf);
+    assert_int_equal(spool_take(&s, out, 5), 4);
+    log_set_fd(2);
+    same_row(&out[1], &f->t, &in[1], &f->t);
+    same_row(&out[2], &f->t, &in[3], &f->t);
+    assert_int_equal(spool_pending(&s), 0);
+    assert_int_equal(atomic_load(&s.quarantined), 1);
+
+    snprintf(qpath, sizeof(qpath), "%s/_spool/quarantine/live-%ld.spool.bad",
+             f->dir, (long)getpid());
+    int hl = snprintf(want, sizeof(want),
+                      "HKSPOOL-BAD source=live-%ld.spool offset=%lld "
+                      "bytes=100 reason=checksum\n",
+                      (long)getpid(), (long long)off);
+    assert_int_equal(file_size(qpath), hl + SPOOL_RECORD + 1);
+    uint8_t got[512];
+    fd = open(qpath, O_RDONLY);
+    assert_int_equal(read(fd, got, sizeof(got)), hl + SPOOL_RECORD + 1);
+    close(fd);
+    assert_memory_equal(got, want, (size_t)hl);
+    assert_memory_equal(got + hl, rec, SPOOL_RECORD);
+    assert_int_equal(got[hl + SPOOL_RECORD], '\n');
+
+    char line[1024] = "";
+    assert_int_equal(lseek(lf, 0, SEEK_SET), 0);
+    ssize_t n = read(lf, line, sizeof(line) - 1);
+    close(lf);
+    assert_true(n > 0);
+    line[n] = '\0';
+    assert_non_null(strstr(line, "WARNING hk_tick_collector.collector "
+                                 "spool_record_quarantined path="));
+    assert_non_null(strstr(line, " reason=checksum quarantine="));
+    assert_ptr_equal(strchr(line, '\n'), line + n - 1); /* one line */
+    spool_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +836,20 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_enospc_then_eio, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_append_short_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_and_mkdir_faults, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_take_pread_and_truncate_faults,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fdatasync_faults, setup, teardown),
+        cmocka_unit_test(test_sys_arm_bounds),
+        cmocka_unit_test_setup_teardown(test_record_check_reasons, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_take_quarantines_flipped_byte,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests_name("collector_spool", tests, NULL, NULL);

@@ -14,7 +14,10 @@
  * exclusive lock retried with backoff until it commits; a stop deadline in
  * the past making a locked commit return -1 with nothing written; a
  * non-busy error (missing DATA_ROOT) retried until it heals; the latency
- * histogram and seeding.
+ * histogram and seeding; the watchdog recovery handshake: a writer stuck
+ * inside SQLite (a test seam runs an endless query in its transaction) is
+ * interrupted, acknowledges, reopens and commits the same rows; one stuck
+ * outside SQLite's reach times out, then acts on the request late.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -582,25 +585,104 @@ static void test_seed_seq(void **state)
     assert_int_equal(atomic_load(&f->w.persisted_seq[f->id[4]]), 101);
 }
 
-static void test_hist(void **state)
-{
-    atomic_llong h[WRITER_LAT_BUCKETS];
-    (void)state;
+/* ---- watchdog recovery handshake ---------------------------------------- */
 
-    for (int i = 0; i < WRITER_LAT_BUCKETS; i++)
-        atomic_init(&h[i], 0);
-    assert_float_equal(writer_hist_quantile(h, 0.5), 0.0, 0);
-    writer_hist_add(h, 0);     /* bucket 0 */
-    writer_hist_add(h, 100);   /* floor(4 * log2(101)) = 26 */
-    writer_hist_add(h, -5);    /* clamped to 0 */
-    writer_hist_add(h, 1e300); /* clamped to the last bucket */
-    assert_int_equal(atomic_load(&h[0]), 2);
-    assert_int_equal(atomic_load(&h[26]), 1);
-    assert_int_equal(atomic_load(&h[WRITER_LAT_BUCKETS - 1]), 1);
-    /* Upper bound of the bucket holding the q-th sample. */
-    assert_float_equal(writer_hist_quantile(h, 0.5), 0.189207115, 1e-6);
-    assert_float_equal(writer_hist_quantile(h, 0.75), 106.635, 1e-3);
-    assert_float_equal(writer_hist_quantile(h, 1.0), 65535.0, 1e-6);
+struct stuck {
+    atomic_int calls;
+    atomic_int inside; /* 1 while the first attempt is stuck */
+    int mode;          /* 0: inside SQLite (interruptible), 1: outside */
+    int rc;            /* what the stuck statement returned */
+};
+
+/* First attempt: stuck until interrupted (an endless recursive query) or,
+ * in mode 1, asleep for 1.5 s where SQLite cannot see the interrupt. */
+static int stuck_in_txn(sqlite3 *db, void *ud)
+{
+    struct stuck *k = ud;
+
+    if (atomic_fetch_add(&k->calls, 1) != 0)
+        return SQLITE_OK;
+    atomic_store(&k->inside, 1);
+    if (k->mode == 1) {
+        sleep_ms(1500);
+        atomic_store(&k->inside, 0);
+        return SQLITE_OK;
+    }
+    k->rc = sqlite3_exec(db,
+                         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+                         "SELECT x + 1 FROM c) SELECT COUNT(*) FROM c",
+                         NULL, NULL, NULL);
+    atomic_store(&k->inside, 0);
+    return k->rc;
+}
+
+static void run_stuck(struct fx *f, struct stuck *k, int n)
+{
+    const int64_t base = MAR1_UTC + 2 * HOUR;
+
+    init_writer(f);
+    f->w.test_in_txn = stuck_in_txn;
+    f->w.test_ud = k;
+    for (int i = 0; i < n; i++) {
+        row r = mk(f->id[i % NSYM], base + i * 10, 100 + i);
+        assert_int_equal(queue_push(&f->q, &r, 1), 1);
+    }
+    assert_int_equal(writer_start(&f->w), 0);
+    for (int i = 0; i < 500 && !atomic_load(&k->inside); i++)
+        sleep_ms(10);
+    assert_int_equal(atomic_load(&k->inside), 1);
+    sleep_ms(300); /* really stuck: nothing committed */
+    assert_int_equal(atomic_load(&f->w.st.commits), 0);
+}
+
+/* A writer stuck inside SQLite is interrupted, acknowledges within the
+ * timeout, reopens and commits the same rows: nothing lost. */
+static void test_recover_interrupts_stuck_writer(void **state)
+{
+    struct fx *f = *state;
+    struct stuck k = {.mode = 0};
+    int64_t ack_ms = -1;
+
+    run_stuck(f, &k, 50);
+    assert_int_equal(writer_recover(&f->w, 3000, &ack_ms), 0);
+    assert_in_range(ack_ms, 0, 3000);
+    assert_int_equal(k.rc, SQLITE_INTERRUPT);
+    assert_int_equal(atomic_load(&f->w.st.recovery_count), 1);
+    assert_int_equal(atomic_load(&f->w.recover_ack), 1);
+    writer_stop(&f->w, hktime_mono_ms() + 10000);
+    writer_join(&f->w);
+    assert_false(atomic_load(&f->w.timed_out));
+    assert_int_equal(atomic_load(&k.calls), 2); /* retried once */
+    assert_int_equal(count_day(f, 20240301), 50);
+    assert_int_equal(atomic_load(&f->w.st.rows_inserted), 50);
+    assert_int_equal(atomic_load(&f->w.st.last_error), SQLITE_INTERRUPT);
+}
+
+/* A writer stuck where SQLite cannot interrupt it does not acknowledge in
+ * time (-ETIMEDOUT); it acts on the request when it gets back, and its
+ * rows still land. An idle writer acknowledges at once. */
+static void test_recover_timeout(void **state)
+{
+    struct fx *f = *state;
+    struct stuck k = {.mode = 1};
+    int64_t ack_ms = -1;
+
+    run_stuck(f, &k, 20);
+    assert_int_equal(writer_recover(&f->w, 200, &ack_ms), -ETIMEDOUT);
+    assert_int_equal(ack_ms, -1);
+    for (int i = 0; i < 500 && atomic_load(&f->w.st.commits) == 0; i++)
+        sleep_ms(10);
+    assert_int_equal(count_day(f, 20240301), 20);
+    for (int i = 0; i < 100 && atomic_load(&f->w.recover_ack) != 1; i++)
+        sleep_ms(10);
+    assert_int_equal(atomic_load(&f->w.recover_ack), 1);
+    /* Idle now: the next request is acknowledged by the idle loop. */
+    assert_int_equal(writer_recover(&f->w, 3000, &ack_ms), 0);
+    assert_in_range(ack_ms, 0, 1000);
+    assert_int_equal(atomic_load(&f->w.st.recovery_count), 2);
+    writer_stop(&f->w, hktime_mono_ms() + 10000);
+    writer_join(&f->w);
+    assert_int_equal(count_day(f, 20240301), 20);
 }
 
 int main(void)
@@ -619,7 +701,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_retry_until_healed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_seed_seq, setup, teardown),
-        cmocka_unit_test(test_hist),
+        cmocka_unit_test_setup_teardown(test_recover_interrupts_stuck_writer,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_timeout, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("collector_writer", tests, NULL, NULL);

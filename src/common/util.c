@@ -1,0 +1,71 @@
+/*
+ * util.c - the one copy of small helpers the programs used to repeat
+ * (each of hk-tickctl's archive, restore and verify had its own bounded
+ * snprintf; the collector's spool, the simulator's truth file and the
+ * archive each had a write loop; three files had a stat-size helper).
+ * Stateless and thread-safe.
+ */
+#include "common/util.h"
+
+#include "common/sys.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int util_fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int util_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int util_pwrite_all(int fd, const void *buf, size_t n, off_t off)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = sys_pwrite(fd, p, n, off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+int util_file_size(const char *path, int64_t *size)
+{
+    struct stat st;
+
+    *size = 0;
+    if (stat(path, &st) != 0)
+        return -errno;
+    *size = (int64_t)st.st_size;
+    return 0;
+}
