@@ -44,7 +44,7 @@ test-asan: test-deps
 
 # ThreadSanitizer over the threaded parts: queue, writer, and the real daemon
 # (event loop + writer + HTTP threads) in the e2e scenarios that stress them.
-TSAN_TESTS = unit.test_collector_(queue|writer|faults)|e2e.test_collector_(steady|http|locked|watchdog|faults)
+TSAN_TESTS = unit.test_collector_(queue|writer|faults)|e2e.test_collector_(steady|http|locked|watchdog|faults|telegram)
 
 test-tsan: test-deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTSAN=ON >/dev/null

@@ -11,6 +11,7 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev zlib1g-dev
+  libcurl4-openssl-dev
 )
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git

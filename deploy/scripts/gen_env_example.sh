@@ -67,27 +67,6 @@ HDR
 # hk-tickctl archive: zstd level (1-22) and worker threads (1 = single)
 #ARCHIVE_ZSTD_LEVEL=19
 #ARCHIVE_ZSTD_THREADS=1
-
-# ---- optional Telegram notifier (compat.md Appendix A; inactive unless
-# ---- TG_ENABLED=1 with a token and chat id) --------------------------------
-#TG_ENABLED=0
-#TG_TOKEN=
-#TG_CHAT_ID=
-#TG_MESSAGE_THREAD_ID=
-#TG_THREAD_HEALTH_ID=
-#TG_THREAD_OPS_ID=
-# inert (accepted, no effect):
-#TG_MODE_DEFAULT=product
-#TG_PARSE_MODE=HTML
-#HEALTH_INTERVAL_SEC=900
-#TG_HEALTH_LUNCH_ONCE=1
-#TG_HEALTH_AFTER_CLOSE_ONCE=1
-#TG_HEALTH_HOLIDAY_MODE=daily
-#ALERT_COOLDOWN_SEC=600
-#ALERT_ESCALATION_STEPS=0,600,1800
-#TG_RATE_LIMIT_PER_MIN=18
-#TG_INCLUDE_SYSTEM_METRICS=1
-#TG_SQLITE_BUSY_ALERT_THRESHOLD=3
 TAIL
 }
 

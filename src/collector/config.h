@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/tgconf.h"
 #include "common/cfg.h"
 
 #define CONFIG_MAX_SYMBOLS 4096
@@ -104,7 +105,8 @@ typedef struct config {
     char log_format[8];           /* LOG_FORMAT, text | json */
     char config_file[1024];       /* the config file read, if any */
     char env_file[1024];          /* the env file read, if any */
-    unsigned char sources[96];    /* cfg_source per table entry */
+    tgconf tg;                    /* TG_*, HEALTH_INTERVAL_*, ALERT_* */
+    unsigned char sources[160];   /* cfg_source per table entry */
 } config;
 
 /* Load options (layers, reload, quiet): see common/cfg.h. */

@@ -253,7 +253,7 @@ static void on_tick(uv_timer_t *t)
         (long long)d.dropped_duplicate, phase_name(ph),
         (long long)d.dropped_filter, cfg->n_symbols, spool_pending(h->sp));
     long long busy = atomic_load(&h->w->st.backoff_count);
-    if (busy - h->prev_busy >= 3)
+    if (busy - h->prev_busy >= cfg->tg.busy_alert_threshold)
         LOG(LOG_WARNING, LC_COLLECTOR,
             "alert_event code=SQLITE_BUSY eid=e%s sid=%s "
             "busy_backoff_delta=%lld",

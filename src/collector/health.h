@@ -3,7 +3,8 @@
  *
  * Every HEALTH_TICK_SEC (60 s): snapshot and reset window counters, log
  * ts_drift_warn (trading phases only), log `health`, log an SQLITE_BUSY
- * alert when busy backoffs rose by >= 3, then run the watchdog
+ * alert when busy backoffs rose by >= TG_SQLITE_BUSY_ALERT_THRESHOLD (3),
+ * then run the watchdog
  * (compat.md §4.2). Every second: sd_notify WATCHDOG=1 while the writer is
  * alive and making progress (or idle), and STATUS= with a summary line
  * (through svc/notify.h; READY/STOPPING are sent by main).

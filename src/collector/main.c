@@ -35,6 +35,7 @@
 #include "collector/seed.h"
 #include "collector/spool.h"
 #include "collector/symtab.h"
+#include "collector/telegram.h"
 #include "collector/writer.h"
 #include "common/hktime.h"
 #include "common/log.h"
@@ -57,6 +58,7 @@ typedef struct daemon {
     feed f;
     health h;
     http_ctx http;
+    telegram tg;
     svc_admin admin; /* HTTP_ADMIN_* bits from the HTTP thread */
     svc_life life;   /* signals, stop, exit code and reason */
     opend_crypto_ctx *cipher;
@@ -212,6 +214,7 @@ static void begin_shutdown(daemon_t *d)
     svc_admin_close(&d->admin);
     feed_stop(&d->f);
     health_stop(&d->h);
+    telegram_close(&d->tg, d->life.exit_code ? d->life.exit_reason : NULL);
 }
 
 static void on_stop(svc_life *l, const char *signame, bool early)
@@ -375,6 +378,7 @@ static int start_services(daemon_t *d)
     }
     svc_admin_init(&d->admin, &d->loop, on_admin, d);
     health_start(&d->h);
+    (void)telegram_start(&d->tg, cfg, &d->loop, &d->h);
     d->http = (http_ctx){.cfg = cfg,
                          .h = &d->h,
                          .w = &d->w,
@@ -460,6 +464,7 @@ static int run(daemon_t *d)
     uv_run(&d->loop, UV_RUN_DEFAULT);
     rc = drain(d);
     uv_run(&d->loop, UV_RUN_NOWAIT);
+    telegram_free(&d->tg);
     uv_loop_close(&d->loop);
     feed_free(&d->f);
     writer_free(&d->w);
@@ -526,6 +531,7 @@ int main(int argc, char **argv)
         .app_dir = d.app_dir[0] ? d.app_dir : NULL,
     };
     int errors = config_load(&d.cfg, &lo);
+    errors += tgconf_check(&d.cfg.tg, false);
     if (d.cfg.env_file[0])
         snprintf(d.env_file, sizeof(d.env_file), "%s", d.cfg.env_file);
     if (d.cfg.config_file[0])

@@ -86,6 +86,12 @@ static const struct command {
      "                        [--num N]\n"
      "  defaults: FUTU_HOST, FUTU_PORT, FUTU_SYMBOLS, 1\n"
      "exit: 0 ok, 1 failure (FAIL line)\n"},
+    {"tg", ctl_cmd_tg, "send a Telegram test message",
+     "usage: hk-tickctl tg test [--token T] [--chat-id ID] [--thread-id N]\n"
+     "                          [--text TEXT]\n"
+     "  defaults: TG_TOKEN (or TG_BOT_TOKEN), TG_CHAT_ID,\n"
+     "            TG_MESSAGE_THREAD_ID; API base TG_API_BASE\n"
+     "exit: 0 sent; 2 missing token/chat id or bad thread id; 1 failure\n"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
