@@ -93,6 +93,11 @@ typedef struct config {
     int max_batch_rows;           /* MAX_BATCH_ROWS, 20000 */
     int commit_min_interval_ms;   /* COMMIT_MIN_INTERVAL_MS, 20 */
     int day_idle_close_sec;       /* DAY_IDLE_CLOSE_SEC, 300 */
+    int accept_days_back;         /* ACCEPT_DAYS_BACK, 14 */
+    int accept_days_ahead;        /* ACCEPT_DAYS_AHEAD, 1 */
+    double accept_price_max;      /* ACCEPT_PRICE_MAX, 1e9 */
+    double accept_volume_max;     /* ACCEPT_VOLUME_MAX, 1e12 */
+    int quarantine_max_rows_per_day; /* QUARANTINE_MAX_ROWS_PER_DAY */
     char rsa_key_file[1024];      /* FUTU_RSA_KEY_FILE, empty = plaintext */
     char http_host[256];          /* HTTP_HOST, 127.0.0.1 */
     int http_port;                /* HTTP_PORT, 9200; 0 off, -1 ephemeral */
