@@ -77,6 +77,7 @@ int ctl_cmd_archive(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_restore(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_quarantine(ctl_ctx *c, int argc, char **argv);
 
 /*
  * Quality report (compat.md §8.2): compute the report JSON for c->day from

@@ -72,6 +72,11 @@ static const struct command {
      "                        [--num N]\n"
      "  defaults: FUTU_HOST, FUTU_PORT, FUTU_SYMBOLS, 1\n"
      "exit: 0 ok, 1 failure (FAIL line)\n"},
+    {"quarantine", ctl_cmd_quarantine, "rows the collector refused, by reason",
+     "usage: hk-tickctl quarantine [--day D] [--json] [--limit N]\n"
+     "  reads DATA_ROOT/_quarantine/<day>.db: rows per reason, then the\n"
+     "  first N rows (default 20); no file = rows=0\n"
+     "exit: 0; 2 unreadable file\n"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

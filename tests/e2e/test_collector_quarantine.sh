@@ -35,7 +35,7 @@ inj HK.N count=2000 each=symbol
 inj HK.00700 ts_ms=1000
 inj HK.00700 ts_ms=4102444800000
 inj HK.00700 ts_ms=$((now - 15 * 86400000)) count=3000 each=day
-ok "injected 5,018 hostile ticks"
+ok "injected 5,016 hostile ticks"
 
 wait_rows 1500 60
 Q="$DATA/_quarantine/$(TZ=Asia/Hong_Kong date +%Y%m%d).db"
@@ -98,3 +98,23 @@ ok "row_quarantined logged at once, then rate-limited"
 stop_collector TERM
 [ "$COL_RC" = 0 ] || fail "collector exit code $COL_RC"
 compare_truth
+
+# hk-tickctl quarantine: counts by reason and the first rows.
+out=$("$CTL" --data-root "$DATA" quarantine --limit 2)
+echo "$out" | grep -qx "reason=trading_day_too_old rows=3001" || fail "ctl reasons: $out"
+echo "$out" | grep -qx "rows=5016" || fail "ctl total: $out"
+echo "$out" | grep -q '^row reason=price_not_finite symbol="HK.00700" ts_ms=[0-9]* price=nan volume=100 ' ||
+    fail "ctl first row: $out"
+[ "$(echo "$out" | grep -c '^row ')" = 2 ] || fail "ctl --limit 2"
+j=$("$CTL" --data-root "$DATA" quarantine --json --limit 14)
+[ "$(echo "$j" | jq -r '.by_reason.symbol_not_subscribed')" = 2000 ] || fail "ctl json by_reason"
+[ "$(echo "$j" | jq -r '.first_rows[13].symbol')" = "HK.0');DROP_TABLE_ticks;--" ] || fail "ctl json symbol: $j"
+[ "$(echo "$j" | jq -r '.first_rows[2].price_text')" = "-inf" ] || fail "ctl json price_text"
+out=$("$CTL" --data-root "$DATA" quarantine --day 20200101)
+[ "$(echo "$out" | tail -n 1)" = "rows=0" ] || fail "ctl missing day: $out"
+set +e
+"$CTL" --data-root "$DATA" quarantine --limit x >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "ctl bad --limit exit $rc"
+ok "hk-tickctl quarantine lists counts by reason and first rows"
