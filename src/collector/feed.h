@@ -163,10 +163,10 @@ typedef struct feed_poll {
 
 /* What arrives: symbol ids, per-symbol timing and rate (feed_push.c). */
 typedef struct feed_ingest {
-    int64_t *last_seen_mono;    /* per symtab id: last tick (any source) */
-    int64_t *last_push_mono;    /* per symtab id: last pushed tick */
-    double *rate_ticks;         /* per symtab id: decayed pushed ticks */
-    double *rate_ms;            /* per symtab id: decayed elapsed ms */
+    int64_t *last_seen_mono;        /* per symtab id: last tick (any source) */
+    int64_t *last_push_mono;        /* per symtab id: last pushed tick */
+    double *rate_ticks;             /* per symtab id: decayed pushed ticks */
+    double *rate_ms;                /* per symtab id: decayed elapsed ms */
     int64_t last_refused_log_ms[2]; /* overflow, too long */
     int64_t refused_since_log[2];
     row *rows; /* mapping scratch, FEED_MAP_CHUNK rows */

@@ -167,9 +167,9 @@ static void sub_done(feed *f)
 /*
  * The part of next that can be adopted: every symbol already interned, and
  * each new one only if the symbol table has room (the FEED_UNSOLICITED_MAX
- * bound makes this the rule; a lifetime of reloads can still exhaust it). Refused
- * symbols are logged and left out, so no entry is ever used without an id.
- * Fills src (indexes into next), ids and n_out; returns how many were
+ * bound makes this the rule; a lifetime of reloads can still exhaust it).
+ * Refused symbols are logged and left out, so no entry is ever used without an
+ * id. Fills src (indexes into next), ids and n_out; returns how many were
  * refused.
  */
 static int adoptable_symbols(feed *f, const config *next, int *src,

@@ -304,9 +304,8 @@ char *http_render_status(http_ctx *x)
             json_object_set_new(qj, validate_reason_str(r),
                                 json_integer(quarantine_rows(&x->w->qr, r)));
     json_object_set_new(o, "rows_quarantined", qj);
-    json_object_set_new(
-        o, "spool_records_quarantined",
-        json_integer(atomic_load(&x->sp->quarantined)));
+    json_object_set_new(o, "spool_records_quarantined",
+                        json_integer(atomic_load(&x->sp->quarantined)));
     json_object_set_new(o, "last_commit_age_sec",
                         lc ? json_real((double)(now - lc) / 1000.0)
                            : json_null());

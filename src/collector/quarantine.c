@@ -122,8 +122,8 @@ static void num_text(double v, char *buf, size_t cap)
         snprintf(buf, cap, "%.17g", v);
 }
 
-static int insert_one(quarantine *q, const row *r, int reason,
-                      const symtab *t, int64_t now_ms)
+static int insert_one(quarantine *q, const row *r, int reason, const symtab *t,
+                      int64_t now_ms)
 {
     sqlite3_stmt *st = q->ins;
     char price[40], turnover[40];
@@ -158,15 +158,16 @@ static int insert_one(quarantine *q, const row *r, int reason,
 }
 
 /* One rate-limited row_quarantined line per reason (first one at once). */
-static void log_reason(quarantine *q, int reason, const char *symbol,
-                       int64_t n, int64_t mono)
+static void log_reason(quarantine *q, int reason, const char *symbol, int64_t n,
+                       int64_t mono)
 {
     char s[96];
 
     q->since_log[reason] += n;
     if (q->last_log_ms[reason] != 0 && mono - q->last_log_ms[reason] < 60000)
         return;
-    LOG(LOG_WARNING, LC_DB, "row_quarantined reason=%s symbol=%s count=%lld path=%s",
+    LOG(LOG_WARNING, LC_DB,
+        "row_quarantined reason=%s symbol=%s count=%lld path=%s",
         validate_reason_str(reason), log_quote(symbol, s, sizeof(s)),
         (long long)q->since_log[reason], q->path[0] ? q->path : "none");
     q->last_log_ms[reason] = mono;

@@ -24,11 +24,11 @@
 
 typedef struct symtab {
     char (*names)[SYMTAB_NAME_LEN];
-    uint8_t *market_len; /* length of the market prefix before '.' */
+    uint8_t *market_len;      /* length of the market prefix before '.' */
     atomic_uchar *configured; /* 1 once the entry was a configured symbol */
-    uint32_t *slots;     /* open addressing: id + 1, 0 = empty */
-    uint32_t cap;        /* max entries */
-    uint32_t nslots;     /* power of two >= 2 * cap */
+    uint32_t *slots;          /* open addressing: id + 1, 0 = empty */
+    uint32_t cap;             /* max entries */
+    uint32_t nslots;          /* power of two >= 2 * cap */
     uint32_t count;
 } symtab;
 

@@ -22,7 +22,7 @@
 
 enum validate_reason {
     VALIDATE_OK = 0,
-    VALIDATE_SYMBOL_MALFORMED,      /* "HK.", "N/A.00700", code not [A-Z0-9._-] */
+    VALIDATE_SYMBOL_MALFORMED, /* "HK.", "N/A.00700", code not [A-Z0-9._-] */
     VALIDATE_SYMBOL_NOT_SUBSCRIBED, /* well formed, never configured */
     VALIDATE_PRICE_NOT_FINITE,      /* NaN, +Inf, -Inf */
     VALIDATE_PRICE_NOT_POSITIVE,    /* <= 0 */
@@ -39,10 +39,10 @@ enum validate_reason {
 
 /* The limits, from the collector's variables (config.c). */
 typedef struct validate_limits {
-    int days_back;      /* ACCEPT_DAYS_BACK */
-    int days_ahead;     /* ACCEPT_DAYS_AHEAD */
-    double price_max;   /* ACCEPT_PRICE_MAX */
-    double volume_max;  /* ACCEPT_VOLUME_MAX */
+    int days_back;     /* ACCEPT_DAYS_BACK */
+    int days_ahead;    /* ACCEPT_DAYS_AHEAD */
+    double price_max;  /* ACCEPT_PRICE_MAX */
+    double volume_max; /* ACCEPT_VOLUME_MAX */
 } validate_limits;
 
 /* The reason's label ("price_not_finite"; "ok" for VALIDATE_OK); static. */

@@ -90,9 +90,11 @@ static int first_rows(sqlite3 *db, long limit, json_t *arr, bool text)
         json_t *r = json_object();
         json_object_set_new(r, "reason", json_string(cols[0]));
         json_object_set_new(r, "symbol", json_string(sym));
-        json_object_set_new(r, "ts_ms", json_integer(sqlite3_column_int64(st, 2)));
+        json_object_set_new(r, "ts_ms",
+                            json_integer(sqlite3_column_int64(st, 2)));
         json_object_set_new(r, "price_text", json_string(cols[3]));
-        json_object_set_new(r, "volume", json_integer(sqlite3_column_int64(st, 4)));
+        json_object_set_new(r, "volume",
+                            json_integer(sqlite3_column_int64(st, 4)));
         json_object_set_new(r, "turnover_text", json_string(cols[5]));
         json_object_set_new(r, "seq",
                             sqlite3_column_type(st, 6) == SQLITE_NULL
@@ -112,8 +114,7 @@ int ctl_cmd_quarantine(ctl_ctx *c, int argc, char **argv)
     struct qopts o = {.limit = 20};
     char path[1200];
     sqlite3 *db = NULL;
-    json_t *doc = json_object(), *reasons = json_object(),
-           *rows = json_array();
+    json_t *doc = json_object(), *reasons = json_object(), *rows = json_array();
     long long total = 0;
     int rc = ctl_opts(c, defs, sizeof(defs) / sizeof(defs[0]), &o, argc, argv,
                       "unknown argument: %s");

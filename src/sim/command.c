@@ -365,9 +365,8 @@ static int inject_kv(struct inject *in, const char *w)
     }
     if (KEY("each")) {
         snprintf(in->each, sizeof(in->each), "%s", v);
-        return strcmp(v, "tick") && strcmp(v, "symbol") && strcmp(v, "day")
-                   ? -1
-                   : 0;
+        return strcmp(v, "tick") && strcmp(v, "symbol") && strcmp(v, "day") ? -1
+                                                                            : 0;
     }
     if (parse_ll(v, &n) != 0)
         return -1;

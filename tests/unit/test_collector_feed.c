@@ -192,10 +192,9 @@ static void test_unsolicited_flood_then_reload(void **state)
     assert_int_equal(queue_len(&f->q), limit - 1);
     assert_int_equal(quarantine_rows(&f->w.qr, VALIDATE_SYMBOL_OVERFLOW),
                      70000 - (limit - 1));
-    assert_non_null(strstr(log_text(f),
-                           "row_quarantined "
-                           "reason=symbol_not_subscribed_overflow "
-                           "symbol=HK.U004096 count=1 path=none"));
+    assert_non_null(strstr(log_text(f), "row_quarantined "
+                                        "reason=symbol_not_subscribed_overflow "
+                                        "symbol=HK.U004096 count=1 path=none"));
     assert_false(symtab_configured(&f->t, 1));
 
     /* SIGHUP adds a symbol: interned in the reserve and subscribed. */

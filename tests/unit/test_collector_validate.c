@@ -226,9 +226,9 @@ static void test_quarantine_file(void **state)
     rows[3].price = -INFINITY;
     rows[3].flags = 0;
     quarantine_init(&q, dir, 2);
-    assert_int_equal(quarantine_write(&q, rows, why4, 4, &f->t, f->now, err,
-                                      sizeof(err)),
-                     SQLITE_OK);
+    assert_int_equal(
+        quarantine_write(&q, rows, why4, 4, &f->t, f->now, err, sizeof(err)),
+        SQLITE_OK);
     /* Cap 2: the third bad row is counted, not stored. */
     assert_int_equal(quarantine_rows(&q, VALIDATE_PRICE_NOT_FINITE), 2);
     assert_int_equal(quarantine_not_stored(&q, VALIDATE_PRICE_NOT_FINITE), 1);
@@ -236,9 +236,9 @@ static void test_quarantine_file(void **state)
     quarantine_free(&q);
     /* Reopened: the file already holds 2 rows, so nothing more fits. */
     quarantine_init(&q, dir, 2);
-    assert_int_equal(quarantine_write(&q, rows, why4, 1, &f->t, f->now, err,
-                                      sizeof(err)),
-                     SQLITE_OK);
+    assert_int_equal(
+        quarantine_write(&q, rows, why4, 1, &f->t, f->now, err, sizeof(err)),
+        SQLITE_OK);
     assert_int_equal(quarantine_not_stored(&q, VALIDATE_PRICE_NOT_FINITE), 1);
     quarantine_count(&q, VALIDATE_SYMBOL_OVERFLOW, 5);
     assert_int_equal(quarantine_rows(&q, VALIDATE_SYMBOL_OVERFLOW), 5);
@@ -272,8 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_volume_seq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symbols, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_quarantine_file, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_quarantine_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
