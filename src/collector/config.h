@@ -86,30 +86,33 @@ typedef struct config {
     config_session sessions[CONFIG_MAX_SESSIONS];
     int n_sessions;
     /* Δ variables of ours */
-    int health_interval_sec;         /* HEALTH_TICK_SEC, 60 */
-    int liveness_timeout_sec;        /* FUTU_LIVENESS_TIMEOUT_SEC, 0 = auto */
-    int connect_timeout_sec;         /* FUTU_CONNECT_TIMEOUT_SEC, 10 */
-    int request_timeout_sec;         /* FUTU_REQUEST_TIMEOUT_SEC, 12 */
-    int max_batch_rows;              /* MAX_BATCH_ROWS, 20000 */
-    int commit_min_interval_ms;      /* COMMIT_MIN_INTERVAL_MS, 20 */
-    int day_idle_close_sec;          /* DAY_IDLE_CLOSE_SEC, 300 */
-    int accept_days_back;            /* ACCEPT_DAYS_BACK, 14 */
-    int accept_days_ahead;           /* ACCEPT_DAYS_AHEAD, 1 */
-    double accept_price_max;         /* ACCEPT_PRICE_MAX, 1e9 */
-    double accept_volume_max;        /* ACCEPT_VOLUME_MAX, 1e12 */
-    int quarantine_max_rows_per_day; /* QUARANTINE_MAX_ROWS_PER_DAY */
-    char rsa_key_file[1024];         /* FUTU_RSA_KEY_FILE, empty = plaintext */
-    char http_host[256];             /* HTTP_HOST, 127.0.0.1 */
-    int http_port;                   /* HTTP_PORT, 9200; 0 off, -1 ephemeral */
-    char api_key[256];               /* API_KEY (secret; API_KEY_FILE) */
-    int health_max_lag_sec;          /* HEALTH_MAX_LAG_SEC, 120 */
-    int health_startup_grace_sec;    /* HEALTH_STARTUP_GRACE_SEC, 30 */
-    int health_disk_min_free_pct;    /* HEALTH_DISK_MIN_FREE_PCT, 10 */
-    char log_file[1024];             /* LOG_FILE, empty = stderr */
-    char log_format[8];              /* LOG_FORMAT, text | json */
-    char config_file[1024];          /* the config file read, if any */
-    char env_file[1024];             /* the env file read, if any */
-    unsigned char sources[96];       /* cfg_source per table entry */
+    int health_interval_sec;      /* HEALTH_TICK_SEC, 60 */
+    int liveness_timeout_sec;     /* FUTU_LIVENESS_TIMEOUT_SEC, 0 = auto */
+    int connect_timeout_sec;      /* FUTU_CONNECT_TIMEOUT_SEC, 10 */
+    int request_timeout_sec;      /* FUTU_REQUEST_TIMEOUT_SEC, 12 */
+    int max_batch_rows;           /* MAX_BATCH_ROWS, 20000 */
+    int commit_min_interval_ms;   /* COMMIT_MIN_INTERVAL_MS, 20 */
+    int day_idle_close_sec;       /* DAY_IDLE_CLOSE_SEC, 300 */
+    char rsa_key_file[1024];      /* FUTU_RSA_KEY_FILE, empty = plaintext */
+    char http_host[256];          /* HTTP_HOST, 127.0.0.1 */
+    int http_port;                /* HTTP_PORT, 9200; 0 off, -1 ephemeral */
+    char api_key[256];            /* API_KEY (secret; API_KEY_FILE) */
+    int health_max_lag_sec;       /* HEALTH_MAX_LAG_SEC, 120 */
+    int health_startup_grace_sec; /* HEALTH_STARTUP_GRACE_SEC, 30 */
+    int health_disk_min_free_pct; /* HEALTH_DISK_MIN_FREE_PCT, 10 */
+    char log_file[1024];          /* LOG_FILE, empty = stderr */
+    char log_format[8];           /* LOG_FORMAT, text | json */
+    char config_file[1024];       /* the config file read, if any */
+    char env_file[1024];          /* the env file read, if any */
+    unsigned char sources[96];    /* cfg_source per table entry */
+    /* Row validation (validate.h): ACCEPT_DAYS_BACK 14, ACCEPT_DAYS_AHEAD
+     * 1, ACCEPT_PRICE_MAX 1e9, ACCEPT_VOLUME_MAX 1e12 (a double: CFG_INT
+     * is an int), QUARANTINE_MAX_ROWS_PER_DAY 1000000. */
+    int accept_days_back;
+    int accept_days_ahead;
+    double accept_price_max;
+    double accept_volume_max;
+    int quarantine_max_rows_per_day;
 } config;
 
 /* Load options (layers, reload, quiet): see common/cfg.h. */
