@@ -107,6 +107,14 @@ typedef struct config {
     char env_file[1024];          /* the env file read, if any */
     tgconf tg;                    /* TG_*, HEALTH_INTERVAL_*, ALERT_* */
     unsigned char sources[160];   /* cfg_source per table entry */
+    /* Row validation (validate.h): ACCEPT_DAYS_BACK 14, ACCEPT_DAYS_AHEAD
+     * 1, ACCEPT_PRICE_MAX 1e9, ACCEPT_VOLUME_MAX 1e12 (a double: CFG_INT
+     * is an int), QUARANTINE_MAX_ROWS_PER_DAY 1000000. */
+    int accept_days_back;
+    int accept_days_ahead;
+    double accept_price_max;
+    double accept_volume_max;
+    int quarantine_max_rows_per_day;
 } config;
 
 /* Load options (layers, reload, quiet): see common/cfg.h. */

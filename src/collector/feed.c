@@ -70,13 +70,11 @@ int feed_init(feed *f, config *cfg, uv_loop_t *loop, symtab *syms, queue *q,
         f->sub.cfg_idx[i] = -1;
     if (opend_client_init(&f->cl, loop, &co, &cb, f) != 0)
         return -ENOMEM;
-    f->in.unsolicited_limit =
-        syms->cap -
-        (FEED_SYM_RESERVE < syms->cap / 2 ? FEED_SYM_RESERVE : syms->cap / 2);
     for (int i = 0; i < cfg->n_symbols; i++) {
         if (symtab_add(syms, cfg->symbols[i], strlen(cfg->symbols[i]),
                        syms->cap, &f->sub.ids[i]) != 0)
             return -ENOSPC;
+        symtab_mark_configured(syms, f->sub.ids[i]);
         f->sub.cfg_idx[f->sub.ids[i]] = i;
     }
     uv_timer_init(loop, &f->sess.reconnect_timer);

@@ -65,11 +65,13 @@
 #define FEED_MAP_CHUNK 1000 /* GetTicker's maximum; pushes are chunked */
 #define FEED_SYM_MAX 65536
 /*
- * Symbol table slots that symbols nobody configured (unsolicited pushes or
- * replies) may never take, so configured symbols, including those a SIGHUP
- * adds, can always be interned: two full FUTU_SYMBOLS lists.
+ * Most symbol table entries that names nobody configured (unsolicited
+ * pushes or replies) may take in the life of the process; their rows are
+ * quarantined by the writer with the name (symbol_not_subscribed). The
+ * rest of the table (FEED_SYM_MAX - FEED_UNSOLICITED_MAX) is for configured
+ * symbols, including those SIGHUPs add.
  */
-#define FEED_SYM_RESERVE (2 * CONFIG_MAX_SYMBOLS)
+#define FEED_UNSOLICITED_MAX 4096
 
 /*
  * Push-gap recovery (see feed_gap_fetch_num): ticks fetched when a symbol's
@@ -115,7 +117,7 @@ typedef struct feed_counters {
     int64_t reconnects;
     int64_t disconnects;
     int64_t unsolicited_symbols; /* symbols interned though not configured */
-    int64_t dropped_symtab_full; /* rows of unsolicited symbols refused */
+    int64_t dropped_symtab_full; /* rows refused an id (overflow, too long) */
 } feed_counters;
 
 /* The OpenD session (feed.c). */
@@ -161,13 +163,12 @@ typedef struct feed_poll {
 
 /* What arrives: symbol ids, per-symbol timing and rate (feed_push.c). */
 typedef struct feed_ingest {
-    int64_t *last_seen_mono;    /* per symtab id: last tick (any source) */
-    int64_t *last_push_mono;    /* per symtab id: last pushed tick */
-    double *rate_ticks;         /* per symtab id: decayed pushed ticks */
-    double *rate_ms;            /* per symtab id: decayed elapsed ms */
-    uint32_t unsolicited_limit; /* symtab entries unsolicited ones may fill */
-    int64_t last_symfull_log_ms;
-    int64_t symfull_since_log;
+    int64_t *last_seen_mono;        /* per symtab id: last tick (any source) */
+    int64_t *last_push_mono;        /* per symtab id: last pushed tick */
+    double *rate_ticks;             /* per symtab id: decayed pushed ticks */
+    double *rate_ms;                /* per symtab id: decayed elapsed ms */
+    int64_t last_refused_log_ms[2]; /* overflow, too long */
+    int64_t refused_since_log[2];
     row *rows; /* mapping scratch, FEED_MAP_CHUNK rows */
 } feed_ingest;
 

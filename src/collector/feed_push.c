@@ -4,10 +4,12 @@
  * push-gap check and the per-symbol push rate behind it) and Notify
  * (ConnStatus: the backend login sub-state, feed.h; gateway events).
  *
- * Symbols nobody configured (unsolicited) may take symbol table slots only
- * below f->in.unsolicited_limit, which keeps FEED_SYM_RESERVE slots for
- * configured symbols; rows of a refused symbol are counted
- * (dropped_symtab_full) and logged at most once a minute. Event thread.
+ * Symbols nobody configured (unsolicited) get at most FEED_UNSOLICITED_MAX
+ * symbol table entries in the life of the process, so the rest of the table
+ * stays for configured symbols; their rows go to the writer, which
+ * quarantines them (validate.h). Rows of a name beyond that bound, or too
+ * long to be a symbol, are counted in the quarantine's counters
+ * (dropped_symtab_full too) and logged at most once a minute. Event thread.
  */
 #include <errno.h>
 #include <math.h>
@@ -21,41 +23,55 @@
 /* ---- mapping of ticker lists -------------------------------------------- */
 
 /*
+ * Rows of a name that cannot get a symbol id (no room left for unsolicited
+ * names, or too long to be a symbol): counted under reason in the
+ * quarantine's counters, not stored, logged at most once a minute per
+ * reason (row_quarantined ... path=none).
+ */
+static void refuse_rows(feed *f, int reason, const char *name, size_t nrows)
+{
+    int slot = reason == VALIDATE_SYMBOL_OVERFLOW ? 0 : 1;
+    int64_t now = hktime_mono_ms();
+
+    quarantine_count(&f->w->qr, reason, (int64_t)nrows);
+    f->c.dropped_symtab_full += (int64_t)nrows;
+    f->in.refused_since_log[slot] += (int64_t)nrows;
+    if (f->in.last_refused_log_ms[slot] != 0 &&
+        now - f->in.last_refused_log_ms[slot] < 60000)
+        return;
+    char q[96];
+    LOG(LOG_WARNING, LC_FUTU,
+        "row_quarantined reason=%s symbol=%s count=%lld path=none",
+        validate_reason_str(reason), log_quote(name, q, sizeof(q)),
+        (long long)f->in.refused_since_log[slot]);
+    f->in.last_refused_log_ms[slot] = now;
+    f->in.refused_since_log[slot] = 0;
+}
+
+/*
  * Id of a symbol named by the upstream. Configured symbols are interned at
- * init and reload; any other (unsolicited) one may take a slot only below
- * unsolicited_limit, so the reserve stays free for configured symbols. A
- * refused symbol's rows are counted and logged at most once a minute.
- * Returns 0 with *sym set, or -ENOSPC / -EINVAL with *sym = SYMTAB_NONE.
+ * init and reload (and marked configured); any other (unsolicited) name
+ * gets an entry while fewer than FEED_UNSOLICITED_MAX exist, so its rows
+ * reach the writer, which quarantines them with the name as received
+ * (symbol_not_subscribed or symbol_malformed). Beyond that bound the rows
+ * are counted as symbol_not_subscribed_overflow. Returns 0 with *sym set,
+ * or -ENOSPC with *sym = SYMTAB_NONE.
  */
 static int symbol_id(feed *f, const char *name, size_t nrows, uint32_t *sym)
 {
-    uint32_t before = f->syms->count;
-    int64_t now;
-    int rc =
-        symtab_add(f->syms, name, strlen(name), f->in.unsolicited_limit, sym);
+    size_t len = strlen(name);
 
-    if (rc == 0) {
-        if (f->syms->count != before)
-            f->c.unsolicited_symbols++;
+    *sym = symtab_find(f->syms, name, len);
+    if (*sym != SYMTAB_NONE)
+        return 0;
+    if (f->c.unsolicited_symbols < FEED_UNSOLICITED_MAX &&
+        symtab_add(f->syms, name, len, f->syms->cap, sym) == 0) {
+        f->c.unsolicited_symbols++;
         return 0;
     }
-    if (rc != -ENOSPC)
-        return rc;
-    f->c.dropped_symtab_full += (int64_t)nrows;
-    f->in.symfull_since_log += (int64_t)nrows;
-    now = hktime_mono_ms();
-    if (f->in.last_symfull_log_ms == 0 ||
-        now - f->in.last_symfull_log_ms >= 60000) {
-        char q[96];
-        LOG(LOG_WARNING, LC_FUTU,
-            "symbol_table_full symbol=%s unsolicited_symbols=%lld "
-            "limit=%u rows_refused=%lld",
-            log_quote(name, q, sizeof(q)), (long long)f->c.unsolicited_symbols,
-            f->in.unsolicited_limit, (long long)f->in.symfull_since_log);
-        f->in.last_symfull_log_ms = now;
-        f->in.symfull_since_log = 0;
-    }
-    return rc;
+    *sym = SYMTAB_NONE;
+    refuse_rows(f, VALIDATE_SYMBOL_OVERFLOW, name, nrows);
+    return -ENOSPC;
 }
 
 size_t feed__map_tickers(feed *f, const QotCommon__Security *sec,
@@ -73,8 +89,10 @@ size_t feed__map_tickers(feed *f, const QotCommon__Security *sec,
         return 0;
     prefix = opend_msg_market_prefix(sec->market);
     if (snprintf(name, sizeof(name), "%s.%s", prefix, sec->code) >=
-        (int)sizeof(name))
+        (int)sizeof(name)) {
+        refuse_rows(f, VALIDATE_SYMBOL_TOO_LONG, name, n);
         return 0;
+    }
     if (symbol_id(f, name, n, &sym) != 0)
         return 0;
     if (sym_out)

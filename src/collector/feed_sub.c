@@ -166,10 +166,10 @@ static void sub_done(feed *f)
 
 /*
  * The part of next that can be adopted: every symbol already interned, and
- * each new one only if the symbol table has room (the FEED_SYM_RESERVE slots
- * make this the rule; a lifetime of reloads can still exhaust it). Refused
- * symbols are logged and left out, so no entry is ever used without an id.
- * Fills src (indexes into next), ids and n_out; returns how many were
+ * each new one only if the symbol table has room (the FEED_UNSOLICITED_MAX
+ * bound makes this the rule; a lifetime of reloads can still exhaust it).
+ * Refused symbols are logged and left out, so no entry is ever used without an
+ * id. Fills src (indexes into next), ids and n_out; returns how many were
  * refused.
  */
 static int adoptable_symbols(feed *f, const config *next, int *src,
@@ -235,6 +235,7 @@ void feed_apply_symbols(feed *f, const config *next)
         f->sub.cfg_idx[old_ids[i]] = -1;
     for (int k = 0; k < cfg->n_symbols; k++) {
         f->sub.ids[k] = new_ids[k];
+        symtab_mark_configured(f->syms, new_ids[k]);
         f->sub.cfg_idx[f->sub.ids[k]] = k;
         f->sub.ok[k] = false;
         for (int i = 0; i < old_n; i++)

@@ -71,6 +71,32 @@ static void host_metrics(svc_buf *b, http_ctx *x, const health_snapshot *sn,
            (double)(now - sn->start_mono) / 1000.0);
 }
 
+/* Rows quarantined by reason (validate.h) and bad spool records. */
+static void quarantine_metrics(svc_buf *b, http_ctx *x)
+{
+    const quarantine *q = &x->w->qr;
+    char lab[64];
+
+    svc_prom_header(b, "hk_rows_quarantined_total", "counter",
+                    "Rows that failed validation, by reason (never in ticks).");
+    for (int r = 1; r < VALIDATE_NREASONS; r++) {
+        snprintf(lab, sizeof(lab), "reason=\"%s\"", validate_reason_str(r));
+        svc_prom_sample(b, "hk_rows_quarantined_total", lab,
+                        (double)quarantine_rows(q, r));
+    }
+    svc_prom_header(b, "hk_rows_quarantine_not_stored_total", "counter",
+                    "Quarantined rows counted but not stored (day cap, or "
+                    "no symbol id), by reason.");
+    for (int r = 1; r < VALIDATE_NREASONS; r++) {
+        snprintf(lab, sizeof(lab), "reason=\"%s\"", validate_reason_str(r));
+        svc_prom_sample(b, "hk_rows_quarantine_not_stored_total", lab,
+                        (double)quarantine_not_stored(q, r));
+    }
+    metric(b, "hk_spool_records_quarantined_total", "counter",
+           "Spool records that failed their checksum or value checks.",
+           (double)atomic_load(&x->sp->quarantined));
+}
+
 char *http_render_metrics(http_ctx *x)
 {
     svc_buf b = {0};
@@ -138,6 +164,7 @@ char *http_render_metrics(http_ctx *x)
            (double)atomic_load(&st->flush_failed));
     metric(&b, "hk_writer_alive", "gauge", "1 while the writer thread runs.",
            atomic_load(&st->alive));
+    quarantine_metrics(&b, x);
     metric(&b, "hk_reconnects_total", "counter",
            "OpenD reconnect attempts scheduled.", (double)s.c.reconnects);
     metric(&b, "hk_disconnects_total", "counter", "OpenD sessions lost.",
@@ -284,6 +311,14 @@ char *http_render_status(http_ctx *x)
     json_object_set_new(o, "queue_in", json_integer(s.c.queue_in));
     json_object_set_new(o, "db_commits",
                         json_integer(atomic_load(&x->w->st.commits)));
+    json_t *qj = json_object();
+    for (int r = 1; r < VALIDATE_NREASONS; r++)
+        if (quarantine_rows(&x->w->qr, r) > 0)
+            json_object_set_new(qj, validate_reason_str(r),
+                                json_integer(quarantine_rows(&x->w->qr, r)));
+    json_object_set_new(o, "rows_quarantined", qj);
+    json_object_set_new(o, "spool_records_quarantined",
+                        json_integer(atomic_load(&x->sp->quarantined)));
     json_object_set_new(o, "last_commit_age_sec",
                         lc ? json_real((double)(now - lc) / 1000.0)
                            : json_null());

@@ -200,8 +200,12 @@ static int init_modules(daemon_t *d)
             "rows_pending=0");
         return 1;
     }
-    for (int i = 0; i < cfg->n_symbols; i++)
-        symtab_intern(&d->syms, cfg->symbols[i], strlen(cfg->symbols[i]));
+    for (int i = 0; i < cfg->n_symbols; i++) {
+        uint32_t id =
+            symtab_intern(&d->syms, cfg->symbols[i], strlen(cfg->symbols[i]));
+        if (id != SYMTAB_NONE)
+            symtab_mark_configured(&d->syms, id);
+    }
     return 0;
 }
 

@@ -20,8 +20,9 @@ int symtab_init(symtab *t, uint32_t cap)
         t->nslots *= 2;
     t->names = calloc(cap, SYMTAB_NAME_LEN);
     t->market_len = calloc(cap, 1);
+    t->configured = calloc(cap, sizeof(atomic_uchar));
     t->slots = calloc(t->nslots, sizeof(uint32_t));
-    if (!t->names || !t->market_len || !t->slots) {
+    if (!t->names || !t->market_len || !t->configured || !t->slots) {
         symtab_free(t);
         return -ENOMEM;
     }
@@ -32,6 +33,7 @@ void symtab_free(symtab *t)
 {
     free(t->names);
     free(t->market_len);
+    free((void *)t->configured);
     free(t->slots);
     memset(t, 0, sizeof(*t));
 }

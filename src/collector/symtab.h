@@ -5,10 +5,17 @@
  * never changed or removed, so any thread may read a name for an id it
  * received through the queue (the queue's mutex orders the write before the
  * read). Capacity is fixed at init.
+ *
+ * Each entry carries a "configured" mark, set by the event thread when a
+ * configured symbol is interned (start-up, SIGHUP) and never cleared, so it
+ * means "configured at some point in this process". The writer reads it
+ * (atomically) to tell configured symbols from names the upstream sent
+ * unasked, whose rows it quarantines (validate.c).
  */
 #ifndef HK_COLLECTOR_SYMTAB_H
 #define HK_COLLECTOR_SYMTAB_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,10 +24,11 @@
 
 typedef struct symtab {
     char (*names)[SYMTAB_NAME_LEN];
-    uint8_t *market_len; /* length of the market prefix before '.' */
-    uint32_t *slots;     /* open addressing: id + 1, 0 = empty */
-    uint32_t cap;        /* max entries */
-    uint32_t nslots;     /* power of two >= 2 * cap */
+    uint8_t *market_len;      /* length of the market prefix before '.' */
+    atomic_uchar *configured; /* 1 once the entry was a configured symbol */
+    uint32_t *slots;          /* open addressing: id + 1, 0 = empty */
+    uint32_t cap;             /* max entries */
+    uint32_t nslots;          /* power of two >= 2 * cap */
     uint32_t count;
 } symtab;
 
@@ -45,6 +53,16 @@ uint32_t symtab_find(const symtab *t, const char *name, size_t len);
 static inline int symtab_valid(const symtab *t, uint32_t id)
 {
     return id < t->count;
+}
+/* Mark a valid id as configured (event thread; never cleared). */
+static inline void symtab_mark_configured(symtab *t, uint32_t id)
+{
+    atomic_store_explicit(&t->configured[id], 1, memory_order_release);
+}
+/* Whether a valid id was ever marked configured (any thread). */
+static inline int symtab_configured(const symtab *t, uint32_t id)
+{
+    return atomic_load_explicit(&t->configured[id], memory_order_acquire);
 }
 /* Name of a valid id; valid as long as t (entries never change). */
 static inline const char *symtab_name(const symtab *t, uint32_t id)

@@ -79,7 +79,9 @@ int writer_init(writer *w, const config *cfg, const symtab *syms, queue *q,
         goto fail;
     /* Replay hands over chunks of up to 256 rows whatever the cap. */
     w->order = malloc((cap > 256 ? cap : 256) * sizeof(uint32_t));
-    if (!w->order || gapdet_init(&w->gd, cfg, syms->cap) != 0)
+    w->reasons = malloc(cap);
+    quarantine_init(&w->qr, cfg->data_root, cfg->quarantine_max_rows_per_day);
+    if (!w->order || !w->reasons || gapdet_init(&w->gd, cfg, syms->cap) != 0)
         goto fail;
     for (uint32_t i = 0; i < syms->cap; i++)
         atomic_init(&w->persisted_seq[i], WRITER_SEQ_NONE);
@@ -100,6 +102,8 @@ void writer_free(writer *w)
         store_close(&w->stores[i], false);
     pthread_mutex_destroy(&w->db_mu);
     gapdet_free(&w->gd);
+    quarantine_free(&w->qr);
+    free(w->reasons);
     free(w->order);
     free(w->batch);
     free((void *)w->persisted_seq);
@@ -734,6 +738,64 @@ static void housekeeping(writer *w)
     close_idle_days(w, now);
 }
 
+/* ---- validation ----------------------------------------------------------
+ * Kept apart from the day-file path above: rows are screened as they are
+ * taken, before commit_day ever sees them, so a bad row can neither reach
+ * `ticks` nor make a day file exist. */
+
+/* Store the bad rows, retrying like commit_day. 0, or -1 past deadline. */
+static int quarantine_rows_retry(writer *w, const row *rows, size_t n)
+{
+    char err[512], q[600];
+    int attempt = 0;
+
+    for (;;) {
+        int rc = quarantine_write(&w->qr, rows, w->reasons, n, w->syms,
+                                  hktime_now_ms(), err, sizeof(err));
+        if (rc == SQLITE_OK)
+            return 0;
+        attempt++;
+        double backoff = w->cfg->persist_retry_backoff_sec *
+                         pow(2.0, attempt - 1 > 30 ? 30 : attempt - 1);
+        if (backoff > w->cfg->persist_retry_backoff_max_sec)
+            backoff = w->cfg->persist_retry_backoff_max_sec;
+        LOG(LOG_ERROR, LC_DB,
+            "quarantine_write_failed dir=%s batch=%zu attempt=%d "
+            "sleep_sec=%.3f err=%s code=%s",
+            w->qr.dir, n, attempt, backoff, log_quote(err, q, sizeof(q)),
+            rc_name(rc));
+        for (double left = backoff * 1000; left > 0; left -= 50) {
+            if (past_deadline(w))
+                return -1;
+            sleep_ms(left > 50 ? 50 : left);
+        }
+        if (past_deadline(w))
+            return -1;
+    }
+}
+
+long writer_screen_rows(writer *w, row *rows, size_t n)
+{
+    const config *c = w->cfg;
+    validate_limits lim = {c->accept_days_back, c->accept_days_ahead,
+                           c->accept_price_max, c->accept_volume_max};
+    int64_t today = validate_hk_day(hktime_now_ms());
+    size_t bad = 0, k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        w->reasons[i] = (uint8_t)validate_row(&rows[i], w->syms, &lim, today);
+        bad += w->reasons[i] != VALIDATE_OK;
+    }
+    if (bad == 0)
+        return (long)n;
+    if (quarantine_rows_retry(w, rows, n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (w->reasons[i] == VALIDATE_OK)
+            rows[k++] = rows[i];
+    return (long)k;
+}
+
 static void *writer_main(void *arg)
 {
     writer *w = arg;
@@ -767,6 +829,13 @@ static void *writer_main(void *arg)
         if (n == 0)
             n = spool_take(w->sp, w->batch, w->batch_cap);
         if (n > 0) {
+            w->batch_len = n;
+            long good = writer_screen_rows(w, w->batch, n);
+            if (good < 0) {
+                atomic_store(&w->timed_out, true);
+                break; /* batch_len rows stay for the crash spool */
+            }
+            n = (size_t)good;
             w->batch_len = n;
             w->last_commit_start_ms = hktime_mono_ms();
             atomic_store(&w->st.last_drain_mono_ms, w->last_commit_start_ms);

@@ -42,6 +42,7 @@
 
 #include "collector/config.h"
 #include "collector/gapdet.h"
+#include "collector/quarantine.h"
 #include "collector/queue.h"
 #include "collector/spool.h"
 #include "collector/store.h"
@@ -124,6 +125,10 @@ typedef struct writer {
     writer_stats st;
     gapdet gd;       /* hard-gap detector (GAP_ENABLED) */
     uint32_t *order; /* scratch: batch indexes sorted for gapdet */
+    /* Row validation (writer_screen_rows): the quarantine files and the
+     * reason of each batch row (scratch, batch_cap entries). */
+    quarantine qr;
+    uint8_t *reasons;
     /* writer-thread-only bookkeeping */
     int64_t last_summary_mono_ms;
     int64_t last_heartbeat_mono_ms;
@@ -145,6 +150,15 @@ void writer_free(writer *w);
  */
 int writer_commit_rows(writer *w, const row *rows, size_t n,
                        long long *inserted, long long *ignored);
+
+/*
+ * Validate rows[0..n) (validate_row), store the bad ones in the quarantine
+ * (retrying with the persist backoff until stored or the stop deadline),
+ * then move the good ones, in order, to the front of rows. Returns how many
+ * are good, or -1 if the stop deadline passed before the bad ones were
+ * stored (rows untouched). n is at most the batch capacity. Writer thread.
+ */
+long writer_screen_rows(writer *w, row *rows, size_t n);
 
 int writer_start(writer *w);
 /* Ask the thread to drain and exit by deadline (monotonic ms). */

@@ -99,6 +99,7 @@ int ctl_cmd_verify(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_probe(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_salvage(ctl_ctx *c, int argc, char **argv);
 int ctl_cmd_tg(ctl_ctx *c, int argc, char **argv);
+int ctl_cmd_quarantine(ctl_ctx *c, int argc, char **argv);
 
 /*
  * Quality report (compat.md §8.2): compute the report JSON for c->day from

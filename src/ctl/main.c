@@ -92,6 +92,11 @@ static const struct command {
      "  defaults: TG_TOKEN (or TG_BOT_TOKEN), TG_CHAT_ID,\n"
      "            TG_MESSAGE_THREAD_ID; API base TG_API_BASE\n"
      "exit: 0 sent; 2 missing token/chat id or bad thread id; 1 failure\n"},
+    {"quarantine", ctl_cmd_quarantine, "rows the collector refused, by reason",
+     "usage: hk-tickctl quarantine [--day D] [--json] [--limit N]\n"
+     "  reads DATA_ROOT/_quarantine/<day>.db: rows per reason, then the\n"
+     "  first N rows (default 20); no file = rows=0\n"
+     "exit: 0; 2 unreadable file\n"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

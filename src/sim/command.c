@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hktime.h"
 #include "common/log.h"
+#include "opend/msg.h"
 #include "sim/sim.h"
 
-#define MAX_WORDS 8
+#define MAX_WORDS 16
 
 typedef void (*cmd_fn)(sim *s, int argc, char **argv, char *reply, size_t cap);
 
@@ -312,6 +314,153 @@ static void cmd_stop(sim *s, int argc, char **argv, char *reply, size_t cap)
     snprintf(reply, cap, "OK stopping");
 }
 
+/* ---- inject: one crafted Ticker (a hostile upstream) ---------------- */
+
+struct inject {
+    char prefix[16];
+    char code[64];
+    int market;
+    int64_t ts_ms;
+    bool has_ts, has_time, has_timestamp;
+    char time[40];
+    double timestamp;
+    QotCommon__Ticker t;
+    long count;
+    char each[8]; /* tick | symbol | day */
+};
+
+static int parse_ll(const char *v, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    return errno || end == v || *end ? -1 : 0;
+}
+
+/* Apply one key=value word. Returns 0 or -1 (unknown key, bad value). */
+static int inject_kv(struct inject *in, const char *w)
+{
+    const char *eq = strchr(w, '=');
+    const char *v = eq ? eq + 1 : "";
+    size_t kl = eq ? (size_t)(eq - w) : strlen(w);
+    long long n = 0;
+    char *end;
+
+#define KEY(k) (kl == strlen(k) && strncmp(w, k, kl) == 0)
+    if (!eq)
+        return -1;
+    if (KEY("price")) {
+        in->t.price = strtod(v, &end); /* nan, inf, -inf, 1e308 ... */
+        return end == v || *end ? -1 : 0;
+    }
+    if (KEY("timestamp")) {
+        in->timestamp = strtod(v, &end);
+        in->has_timestamp = true;
+        return end == v || *end ? -1 : 0;
+    }
+    if (KEY("time")) {
+        snprintf(in->time, sizeof(in->time), "%s", v);
+        in->has_time = true;
+        return 0;
+    }
+    if (KEY("each")) {
+        snprintf(in->each, sizeof(in->each), "%s", v);
+        return strcmp(v, "tick") && strcmp(v, "symbol") && strcmp(v, "day") ? -1
+                                                                            : 0;
+    }
+    if (parse_ll(v, &n) != 0)
+        return -1;
+    if (KEY("ts_ms")) {
+        in->ts_ms = n;
+        in->has_ts = true;
+    } else if (KEY("volume"))
+        in->t.volume = n;
+    else if (KEY("seq"))
+        in->t.sequence = n;
+    else if (KEY("dir"))
+        in->t.dir = (int)n;
+    else if (KEY("type")) {
+        in->t.has_type = 1;
+        in->t.type = (int)n;
+    } else if (KEY("push_type")) {
+        in->t.has_pushdatatype = 1;
+        in->t.pushdatatype = (int)n;
+    } else if (KEY("market"))
+        in->market = (int)n;
+    else if (KEY("count") && n >= 1 && n <= 100000)
+        in->count = (long)n;
+    else
+        return -1;
+    return 0;
+#undef KEY
+}
+
+/* SYMBOL ("HK.00700", "HK.", "XX.1") into prefix + code + market. */
+static void inject_symbol(struct inject *in, const char *sym)
+{
+    const char *dot = strchr(sym, '.');
+    size_t pl = dot ? (size_t)(dot - sym) : 0;
+
+    snprintf(in->prefix, sizeof(in->prefix), "%.*s", (int)pl, sym);
+    snprintf(in->code, sizeof(in->code), "%s", dot ? dot + 1 : sym);
+    in->market = opend_msg_market_from_prefix(sym, pl);
+    if (in->market < 0)
+        in->market = 0;
+}
+
+/* Send repetition i of in; returns connections reached. */
+static int inject_one(sim *s, struct inject *in, long i)
+{
+    char code[96], tm[24];
+    QotCommon__Ticker t = in->t;
+    int64_t ts = in->ts_ms;
+
+    snprintf(code, sizeof(code), "%s", in->code);
+    if (strcmp(in->each, "symbol") == 0)
+        snprintf(code, sizeof(code), "%s%05ld", in->code, i);
+    else if (strcmp(in->each, "day") == 0)
+        ts -= (int64_t)i * 86400000LL;
+    else
+        t.sequence += i;
+    if (in->has_time) {
+        t.time = in->time;
+    } else {
+        hktime_format_hk_ms(ts, tm);
+        t.time = tm;
+    }
+    t.has_timestamp = 1;
+    t.timestamp = in->has_timestamp ? in->timestamp : (double)ts / 1000.0;
+    return server_inject(s->server, in->market, code, &t);
+}
+
+static void cmd_inject(sim *s, int argc, char **argv, char *reply, size_t cap)
+{
+    struct inject in;
+    long conns = 0;
+
+    memset(&in, 0, sizeof(in));
+    qot__common__ticker__init(&in.t);
+    in.t.price = 1.0;
+    in.t.volume = 100;
+    in.t.turnover = 100;
+    in.t.sequence = 1;
+    in.t.dir = 1;
+    in.count = 1;
+    snprintf(in.each, sizeof(in.each), "tick");
+    inject_symbol(&in, argv[1]);
+    in.ts_ms = hktime_now_ms();
+    for (int i = 2; i < argc; i++)
+        if (inject_kv(&in, argv[i]) != 0) {
+            snprintf(reply, cap, "ERR bad field '%s'", argv[i]);
+            return;
+        }
+    for (long i = 0; i < in.count; i++)
+        conns += inject_one(s, &in, i);
+    LOG(LOG_INFO, LC_SIM, "inject symbol=%s market=%d count=%ld sends=%ld",
+        argv[1], in.market, in.count, conns);
+    snprintf(reply, cap, "OK injected=%ld sends=%ld", in.count, conns);
+}
+
 static const struct cmd cmds[] = {
     {"close", 1, 1, cmd_close, "close all|<conn_id>"},
     {"silent", 1, 1, cmd_silent, "silent on|off"},
@@ -328,6 +477,9 @@ static const struct cmd cmds[] = {
     {"rate", 1, 1, cmd_rate, "rate <n>"},
     {"truth", 0, 1, cmd_truth, "truth [PATH]"},
     {"stats", 0, 0, cmd_stats, "stats"},
+    {"inject", 1, MAX_WORDS - 1, cmd_inject,
+     "inject <SYMBOL> [key=value ...] (time ts_ms timestamp price volume seq "
+     "dir type push_type market count each=tick|symbol|day)"},
     {"stop", 0, 0, cmd_stop, "stop"},
 };
 

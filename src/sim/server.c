@@ -805,6 +805,39 @@ int server_deny(server *s, const char *symbol)
     return 0;
 }
 
+int server_inject(server *s, int qot_market, const char *code,
+                  const QotCommon__Ticker *t)
+{
+    QotUpdateTicker__Response r = QOT__UPDATE_TICKER__RESPONSE__INIT;
+    QotUpdateTicker__S2C s2c = QOT__UPDATE_TICKER__S2_C__INIT;
+    QotCommon__Security sec = QOT__COMMON__SECURITY__INIT;
+    QotCommon__Ticker *list[1] = {(QotCommon__Ticker *)t};
+    int y = market_find(s->m, qot_market, code, strlen(code));
+    bool any_sub = false;
+    int sent = 0;
+
+    sec.market = qot_market;
+    sec.code = (char *)code;
+    s2c.security = &sec;
+    s2c.tickerlist = list;
+    s2c.n_tickerlist = 1;
+    r.rettype = 0;
+    r.s2c = &s2c;
+    for (conn *c = s->conns; c && y >= 0; c = c->next)
+        if (!c->closing && c->ready && (c->syms[y].reg & TICKER_BIT))
+            any_sub = true;
+    for (conn *c = s->conns; c; c = c->next) {
+        if (c->closing || !c->ready || c->wedged)
+            continue;
+        if (any_sub && !(c->syms[y].reg & TICKER_BIT))
+            continue;
+        if (conn_send(c, PROTO_QOT_UPDATE_TICKER, 0, &r.base, false, false) ==
+            0)
+            sent++;
+    }
+    return sent;
+}
+
 void server_stats_get(const server *s, server_stats *st)
 {
     *st = s->st;

@@ -24,6 +24,7 @@
 
 #include <uv.h>
 
+#include "opend/msg.h"
 #include "sim/faults.h"
 #include "sim/market.h"
 #include "sim/simclock.h"
@@ -103,6 +104,17 @@ void server_flap_start(server *s, double sec);
 void server_set_quota(server *s, int64_t quota);
 /* Refuse future subscriptions of symbol. Returns 0 or -ENOMEM. */
 int server_deny(server *s, const char *symbol);
+
+/*
+ * One crafted Ticker (the control channel's `inject`): security market and
+ * code as given, every field as given, nothing checked, nothing recorded in
+ * the truth file. It goes to the connections that registered ticker pushes
+ * of that symbol, or, when none did (a symbol nobody subscribed, or one the
+ * market does not have), to every ready connection. Returns how many
+ * connections it was queued to.
+ */
+int server_inject(server *s, int qot_market, const char *code,
+                  const QotCommon__Ticker *t);
 
 void server_stats_get(const server *s, server_stats *st);
 /* Largest unsent output of any connection, bytes (cheap: no quota scan). */

@@ -3,12 +3,14 @@
 # the market inside a trading session yields exactly the gap rows the
 # simulator's ground truth implies, with the contract's meta_json; the
 # detector state is rebuilt from the day file at the next start.
+# The simulated market runs on a fixed 2026 date: ACCEPT_DAYS_BACK widens
+# the collector's trading-day window (rows outside it are quarantined).
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
 start_sim --symbols HK.00700 --rate 40 --seed 8 --burst-factor 1 \
     --clock-start "2026-03-04 10:00:00" --clock-speed 1
-start_collector FUTU_SYMBOLS=HK.00700 GAP_THRESHOLD_SEC=2 \
+start_collector ACCEPT_DAYS_BACK=36500 FUTU_SYMBOLS=HK.00700 GAP_THRESHOLD_SEC=2 \
     GAP_ACTIVE_MIN_TICKS=5 GAP_ACTIVE_WINDOW_SEC=60
 wait_log "futu_connected"
 sleep 3
@@ -46,7 +48,7 @@ grep -Eq "persist_ticks .* gaps=1 " "$T/collector.log" || fail "persist_ticks ga
 ok "gaps table matches the truth: $(echo "$exp" | wc -l) gap(s), meta_json as specified"
 
 # Restart: state rebuilt from the day file; no duplicate gap rows.
-start_collector FUTU_SYMBOLS=HK.00700 GAP_THRESHOLD_SEC=2 GAP_ACTIVE_MIN_TICKS=5
+start_collector ACCEPT_DAYS_BACK=36500 FUTU_SYMBOLS=HK.00700 GAP_THRESHOLD_SEC=2 GAP_ACTIVE_MIN_TICKS=5
 wait_log "gap_state_rebuilt trading_day=[0-9]{8} symbols=" 10
 stop_collector TERM
 [ "$(sqlite3 "file:$DB?mode=ro" "SELECT COUNT(*) FROM gaps;")" = "$(echo "$exp" | wc -l)" ] ||

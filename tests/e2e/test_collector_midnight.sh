@@ -2,6 +2,8 @@
 # A run across HK midnight lands in two day files named by the HK date of
 # each tick, whatever the host zone (UTC and Asia/Shanghai); a tick 8 h in
 # the future (naive-UTC upstream) is corrected and logged.
+# The simulated market runs on a fixed 2026 date: ACCEPT_DAYS_BACK widens
+# the collector's trading-day window (rows outside it are quarantined).
 source "$(dirname "$0")/lib.sh"
 e2e_init
 
@@ -10,7 +12,7 @@ for zone in UTC Asia/Shanghai; do
     : >"$T/collector.log"
     start_sim --symbols HK.00700,HK.00005 --rate 200 --seed 21 \
         --clock-start "2026-03-02 23:59:58" --clock-speed 1 --max-ticks 800
-    TZ=$zone start_collector FUTU_SYMBOLS=HK.00700,HK.00005 TZ=$zone \
+    TZ=$zone start_collector ACCEPT_DAYS_BACK=36500 FUTU_SYMBOLS=HK.00700,HK.00005 TZ=$zone \
         DAY_IDLE_CLOSE_SEC=1
     wait_rows 800 30
     # Past days are checkpointed and closed once idle: self-contained files.
@@ -35,7 +37,7 @@ done
 # Future guard: the upstream writes times 8 h ahead.
 rm -rf "$DATA"
 start_sim --symbols HK.00700 --rate 50 --seed 4 --time-offset-sec 28800 --max-ticks 100
-start_collector FUTU_SYMBOLS=HK.00700
+start_collector ACCEPT_DAYS_BACK=36500 FUTU_SYMBOLS=HK.00700
 wait_rows 100 20
 stop_collector TERM
 wait_log "ts_ms_future_offset_corrected raw_ts_ms=[0-9]+ corrected_ts_ms=[0-9]+ drift_ms=[0-9]+ count=" 2

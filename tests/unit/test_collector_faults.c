@@ -101,13 +101,17 @@ static int setup_cap(void **state, size_t qcap)
         return -1;
     unsetenv("FUTU_SYMBOLS");
     unsetenv("DATA_ROOT");
+    /* Fixed 2024 dates: widen the trading-day window (validate.h). */
+    f->cfg->accept_days_back = 36500;
     f->cfg->persist_retry_backoff_sec = 0.01;
     f->cfg->persist_retry_backoff_max_sec = 0.02;
     if (symtab_init(&f->t, 64) != 0)
         return -1;
-    for (int i = 0; i < NSYM; i++)
+    for (int i = 0; i < NSYM; i++) {
         f->id[i] = symtab_intern(&f->t, f->cfg->symbols[i],
                                  strlen(f->cfg->symbols[i]));
+        symtab_mark_configured(&f->t, f->id[i]); /* as main.c does */
+    }
     if (queue_init(&f->q, qcap) != 0 || spool_init(&f->sp, f->dir) != 0)
         return -1;
     snprintf(f->log, sizeof(f->log), "%s/test.log", f->dir);

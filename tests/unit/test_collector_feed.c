@@ -11,8 +11,10 @@
  * Coverage: a hostile upstream pushing 70,000 distinct unsolicited symbols
  * then a SIGHUP adding a symbol (issue 8 item 1: the table filled up, the
  * reload logged added=1 and the subscribe path read entry UINT32_MAX):
- * unsolicited symbols stop at the reserve, their refused rows are counted
- * and logged, the reload interns and subscribes the new symbol; a table
+ * unsolicited symbols stop at FEED_UNSOLICITED_MAX entries, the rows
+ * beyond are counted as symbol_not_subscribed_overflow and logged
+ * (row_quarantined), the reload interns, marks configured and subscribes
+ * the new symbol; a table
  * filled to the brim refuses a reload symbol truthfully (refused=1, the
  * list keeps only what has an id); the push-gap re-fetch count (rate x
  * silence x 4 within [50, 1000]) and its log line.
@@ -175,7 +177,7 @@ static void test_unsolicited_flood_then_reload(void **state)
 {
     struct fx *f = *state;
     char code[16];
-    uint32_t limit = FEED_SYM_MAX - FEED_SYM_RESERVE;
+    uint32_t limit = FEED_UNSOLICITED_MAX + 1;
 
     f->f.sess.state = FEED_UP; /* as after a subscribe (no socket needed) */
     for (int i = 0; i < 70000; i++) {
@@ -188,7 +190,12 @@ static void test_unsolicited_flood_then_reload(void **state)
     assert_int_equal(f->f.c.dropped_symtab_full, 70000 - (limit - 1));
     assert_int_equal(f->f.c.push_rows, limit - 1);
     assert_int_equal(queue_len(&f->q), limit - 1);
-    assert_non_null(strstr(log_text(f), "symbol_table_full symbol=HK.U0"));
+    assert_int_equal(quarantine_rows(&f->w.qr, VALIDATE_SYMBOL_OVERFLOW),
+                     70000 - (limit - 1));
+    assert_non_null(strstr(log_text(f), "row_quarantined "
+                                        "reason=symbol_not_subscribed_overflow "
+                                        "symbol=HK.U004096 count=1 path=none"));
+    assert_false(symtab_configured(&f->t, 1));
 
     /* SIGHUP adds a symbol: interned in the reserve and subscribed. */
     assert_int_equal(load_cfg(f->next, "HK.00700,HK.09999", f->dir), 0);
@@ -196,6 +203,7 @@ static void test_unsolicited_flood_then_reload(void **state)
     assert_int_equal(f->cfg->n_symbols, 2);
     assert_int_equal(f->f.sub.ids[1], symtab_find(&f->t, "HK.09999", 8));
     assert_true(symtab_valid(&f->t, f->f.sub.ids[1]));
+    assert_true(symtab_configured(&f->t, f->f.sub.ids[1]));
     assert_non_null(strstr(log_text(f), "symbols_reloaded symbols=2 added=1 "
                                         "removed=0 refused=0"));
 }
@@ -224,6 +232,7 @@ static void test_reload_into_full_table(void **state)
     /* A push of a new symbol into the full table is refused, counted. */
     push_one(f, "77777", 1);
     assert_int_equal(f->f.c.dropped_symtab_full, 1);
+    assert_int_equal(quarantine_rows(&f->w.qr, VALIDATE_SYMBOL_OVERFLOW), 1);
 }
 
 static void test_symtab_add_limits(void **state)
