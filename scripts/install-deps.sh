@@ -11,10 +11,11 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev zlib1g-dev
+  libnats-dev
 )
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
-    gcovr)
+    gcovr nats-server)
 fi
 
 missing=()
