@@ -102,9 +102,19 @@ typedef struct config {
     int health_disk_min_free_pct; /* HEALTH_DISK_MIN_FREE_PCT, 10 */
     char log_file[1024];          /* LOG_FILE, empty = stderr */
     char log_format[8];           /* LOG_FORMAT, text | json */
-    char config_file[1024];       /* the config file read, if any */
-    char env_file[1024];          /* the env file read, if any */
-    unsigned char sources[96];    /* cfg_source per table entry */
+
+    /* NATS publisher (publish.h); NATS_URL empty = off */
+    char nats_url[512];
+    char nats_stream[64];
+    int nats_max_pending;
+    int nats_stream_max_age_sec;
+    double nats_stream_max_bytes;
+    int nats_duplicate_window_sec;
+    int nats_cursor_save_ms;
+
+    char config_file[1024];    /* the config file read, if any */
+    char env_file[1024];       /* the env file read, if any */
+    unsigned char sources[96]; /* cfg_source per table entry */
 } config;
 
 /* Load options (layers, reload, quiet): see common/cfg.h. */
