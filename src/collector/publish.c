@@ -261,7 +261,10 @@ static void rewind_to_cursor(publish *p, const char *why)
     struct publish_state *s = p->s;
     natsMsgList pl = {0};
 
-    if (s->js && js_PublishAsyncGetPendingList(&pl, s->js) == NATS_OK)
+    /* libnats 3.4 crashes on this call before the first async publish
+     * (no pending map yet): only ask when something is in flight. */
+    if (s->js && atomic_load(&p->st.pending) > 0 &&
+        js_PublishAsyncGetPendingList(&pl, s->js) == NATS_OK)
         natsMsgList_Destroy(&pl);
     pthread_mutex_lock(&s->ring_mu);
     s->head = 0;
