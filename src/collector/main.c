@@ -432,8 +432,8 @@ static int drain(daemon_t *d)
         if (!d->life.exit_reason || strcmp(d->life.exit_reason, "signal") == 0)
             d->life.exit_reason = "stop_timeout";
     }
-    writer_close_all(&d->w);
     publish_join(&d->pub);
+    writer_close_all(&d->w);
     LOG(d->life.exit_code ? LOG_ERROR : LOG_INFO, LC_MAIN,
         "collector_exit code=%d reason=%s rows_pending=%zu", d->life.exit_code,
         d->life.exit_reason ? d->life.exit_reason : "signal", pending);

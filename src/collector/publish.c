@@ -684,6 +684,9 @@ static void final_flush(publish *p)
     }
     ring_release(p);
     cursor_maybe_save(p, true);
+    /* Close before the writer closes its connections: the last one to
+     * close a WAL file removes -wal and -shm, and ours is read-only. */
+    day_close(s);
 }
 
 static void *publish_main(void *arg)
