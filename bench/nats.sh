@@ -62,7 +62,7 @@ catchup() {
     local rows=${CATCHUP_ROWS:-1000000} rates=() cpus=()
     rm -rf "$W/d"
     mkdir -p "$W/d"
-    "$BIN/bench-ceiling" "$W/d" "$rows" 20000 100 | sed "s/^/bench day_file_written /"
+    "$BIN/bench-ceiling" "$W/d" "$rows" 20000 100 2>/dev/null | sed "s/^/bench day_file_written /"
     for _ in $(seq 1 "$RUNS"); do
         start_nats
         rm -rf "$W/d/_pipeline"

@@ -86,6 +86,9 @@ struct publish_state {
     pthread_mutex_t ring_mu;
     ring_entry *ring;
     size_t cap, head, len;
+    uint64_t head_abs;     /* entries ever released (head's absolute number) */
+    uint64_t hint_abs;     /* where the next ack is likely: after the last */
+    atomic_bool want_room; /* publisher waits for acks: wake it */
     int64_t head_since_ms; /* when the current head was first seen */
     /* day file being read */
     int day;
@@ -204,15 +207,24 @@ static void ack_handler(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
     struct publish_state *s = p->s;
 
     pthread_mutex_lock(&s->ring_mu);
-    for (size_t i = 0; i < s->len; i++) {
+    /* Acks come in publish order almost always: start after the last. */
+    size_t start =
+        s->hint_abs >= s->head_abs && s->hint_abs - s->head_abs < s->len
+            ? (size_t)(s->hint_abs - s->head_abs)
+            : 0;
+    for (size_t k = 0; k < s->len; k++) {
+        size_t i = (start + k) % s->len;
         ring_entry *e = ring_at(s, i);
         if (e->m != msg || e->state != E_PENDING)
             continue;
         e->state = pa && !pae ? E_ACKED : E_FAILED;
+        s->hint_abs = s->head_abs + i + 1;
         atomic_fetch_sub(&p->st.pending, 1);
         break;
     }
     pthread_mutex_unlock(&s->ring_mu);
+    if (atomic_exchange(&s->want_room, false))
+        publish_wake(p);
     if (pa && !pae) {
         atomic_fetch_add(&p->st.acked, 1);
         if (pa->Duplicate)
@@ -245,6 +257,7 @@ static bool ring_release(publish *p)
         s->cur_inserted_ms = s->ring[s->head].inserted_at_ms;
         s->cur_dirty = true;
         s->head = (s->head + 1) % s->cap;
+        s->head_abs++;
         s->len--;
         s->head_since_ms = now;
     }
@@ -269,6 +282,7 @@ static void rewind_to_cursor(publish *p, const char *why)
     pthread_mutex_lock(&s->ring_mu);
     s->head = 0;
     s->len = 0;
+    s->head_abs = s->hint_abs = 0;
     atomic_store(&p->st.pending, 0);
     pthread_mutex_unlock(&s->ring_mu);
     atomic_store(&s->need_rewind, false);
@@ -507,9 +521,16 @@ static int publish_some(publish *p)
         return 0;
     pthread_mutex_lock(&s->ring_mu);
     room = s->cap - s->len;
+    if (room == 0) {
+        /* Full: an acked head is released by the caller's next pass;
+         * else the ack handler wakes us when acks arrive. */
+        bool ready = s->ring[s->head].state != E_PENDING;
+        if (!ready)
+            atomic_store(&s->want_room, true);
+        pthread_mutex_unlock(&s->ring_mu);
+        return ready ? 1 : 0;
+    }
     pthread_mutex_unlock(&s->ring_mu);
-    if (room == 0)
-        return 0;
     sqlite3_bind_int64(s->rows, 1, s->rd_rowid);
     sqlite3_bind_int64(s->rows, 2,
                        (sqlite3_int64)(room < READ_BATCH ? room : READ_BATCH));
