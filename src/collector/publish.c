@@ -669,8 +669,10 @@ static bool step(publish *p)
         if (!s->stream_ok)
             return false;
     }
-    if (ring_release(p))
-        atomic_store(&s->need_rewind, true);
+    if (ring_release(p) && !atomic_exchange(&s->need_rewind, true))
+        LOG(LOG_WARNING, LC_NATS,
+            "nats_publish_failed reason=ack_timeout pending=%lld",
+            (long long)atomic_load(&p->st.pending));
     if (atomic_load(&s->need_rewind)) {
         if (now - s->last_fail_mono < RETRY_MS)
             return false;
