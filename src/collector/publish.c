@@ -101,6 +101,7 @@ struct publish_state {
     bool cur_dirty;
     int64_t cur_saved_mono;
     int64_t last_scan_mono;
+    int64_t last_lag_mono;
     int64_t last_fail_mono;
     char dir[1100], path[1200];
 };
@@ -114,7 +115,7 @@ static const char LAG_SQL[] =
     "SELECT (SELECT max(rowid) FROM ticks), (SELECT inserted_at_ms FROM "
     "ticks WHERE rowid > ?1 ORDER BY rowid LIMIT 1)";
 
-/* ---- cursor file ------------------------------------------------------- */
+/* ---- cursor file --------------------------------------------------------- */
 
 static int cursor_load(publish *p)
 {
@@ -294,8 +295,7 @@ static void rewind_to_cursor(publish *p, const char *why)
     s->rd_rowid = s->cur_rowid;
 }
 
-/* ---- day files ------------------------------------------------------------
- */
+/* ---- day files ----------------------------------------------------------- */
 
 static void day_close(struct publish_state *s)
 {
@@ -395,9 +395,13 @@ static void day_lag(publish *p)
 {
     struct publish_state *s = p->s;
     int64_t maxid = 0, oldest = 0;
+    int64_t now = hktime_mono_ms();
 
-    if (!s->lag)
+    if (s->day != 0 && !s->db)
+        (void)day_open(p);
+    if (!s->lag || now - s->last_lag_mono < 250)
         return;
+    s->last_lag_mono = now;
     sqlite3_bind_int64(s->lag, 1, s->cur_rowid);
     if (sqlite3_step(s->lag) == SQLITE_ROW) {
         maxid = sqlite3_column_int64(s->lag, 0);
@@ -411,8 +415,7 @@ static void day_lag(publish *p)
                                     : 0);
 }
 
-/* ---- publishing ------------------------------------------------------------
- */
+/* ---- publishing ---------------------------------------------------------- */
 
 static const char *text(sqlite3_stmt *st, int i)
 {
@@ -640,8 +643,7 @@ static int stream_setup(publish *p)
     return 0;
 }
 
-/* ---- the thread ------------------------------------------------------------
- */
+/* ---- the thread ---------------------------------------------------------- */
 
 /* Sleep until woken or ms pass. */
 static void wait_wake(publish *p, int ms)
@@ -686,8 +688,7 @@ static bool step(publish *p)
     else
         day_maybe_advance(p);
     cursor_maybe_save(p, false);
-    if (now - s->last_scan_mono >= 1000 || !busy)
-        day_lag(p);
+    day_lag(p);
     return busy;
 }
 
@@ -728,15 +729,18 @@ static void *publish_main(void *arg)
                 continue;
             }
         }
-        if (!atomic_load(&p->st.connected) || !step(p))
+        if (!atomic_load(&p->st.connected)) {
+            day_lag(p); /* the lag keeps growing while NATS is away */
             wait_wake(p, IDLE_WAIT_MS);
+        } else if (!step(p)) {
+            wait_wake(p, IDLE_WAIT_MS);
+        }
     }
     final_flush(p);
     return NULL;
 }
 
-/* ---- public
- * ------------------------------------------------------------------ */
+/* ---- public -------------------------------------------------------------- */
 
 int publish_init(publish *p, const config *cfg)
 {

@@ -30,6 +30,10 @@ sleep 10
 after=$(db_rows)
 [ "$after" -gt "$before" ] || fail "ingest stalled while NATS was down ($before -> $after)"
 [ "$(collector_metric hk_nats_connected)" = 0 ] || fail "hk_nats_connected not 0 while down"
+lag=$(collector_metric hk_nats_cursor_lag_rows)
+lsec=$(collector_metric hk_nats_cursor_lag_seconds)
+[ "$lag" -ge $((after - before)) ] || fail "lag_rows $lag < rows committed while down ($((after - before)))"
+awk -v s="$lsec" 'BEGIN { exit !(s >= 8) }' || fail "lag_seconds $lsec < 8 after 10 s down"
 ok "NATS down 10 s: rows kept landing in SQLite ($before -> $after)"
 start_nats
 for _ in $(seq 1 100); do
@@ -37,8 +41,8 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ "$(grep -c "nats_connected url=" "$T/collector.log")" -ge 2 ] || fail "no reconnect"
-wait_published 30
-ok "reconnected and caught up"
+wait_published 30 300
+ok "reconnected and caught up (lag under 1 s of ticks)"
 
 # kill -9, restart: the cursor brings back everything not acked.
 sleep 1
