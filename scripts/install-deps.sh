@@ -12,10 +12,11 @@ pkgs=(
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev zlib1g-dev
   libcurl4-openssl-dev
+  libnats-dev
 )
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
-    gcovr)
+    gcovr nats-server)
 fi
 
 missing=()

@@ -28,6 +28,7 @@
 
 #include "common/log.h"
 #include "opend/msg.h"
+#include "pipeline/stream.h"
 
 #define OFF(f) offsetof(config, f)
 #define NOLIM CFG_NO_FLOOR, -1e18, 1e18
@@ -464,6 +465,24 @@ static const cfg_var vars[] = {
      "notifier queue capacity (messages)"},
     {"TG_SEND_TIMEOUT_SEC", CFG_INT, "10", 1, 0, 600, OFF(tg.send_timeout_sec),
      0, "per-request timeout of the Bot API (s)"},
+    STRV("NATS_URL", nats_url, "",
+         "publish committed rows to NATS JetStream (nats://host:4222, "
+         "comma-separated for a cluster); empty = off"),
+    STRV("NATS_STREAM", nats_stream, "HK_TICKS",
+         "JetStream stream name (created or updated at connect)"),
+    {"NATS_MAX_PENDING", CFG_INT, "4096", -1e18, 1, 1e6, OFF(nats_max_pending),
+     0, "most publishes awaiting their PubAck"},
+    {"NATS_STREAM_MAX_AGE_SEC", CFG_INT, "604800", -1e18, 0, 1e9,
+     OFF(nats_stream_max_age_sec), 0,
+     "stream retention by age (s, 0 = unlimited)"},
+    {"NATS_STREAM_MAX_BYTES", CFG_DBL, "8589934592", -1e18, 0, 1e15,
+     OFF(nats_stream_max_bytes), 0, "stream size limit (bytes, 0 = none)"},
+    {"NATS_DUPLICATE_WINDOW_SEC", CFG_INT, "600", -1e18, 1, 86400 * 7,
+     OFF(nats_duplicate_window_sec), 0,
+     "stream duplicate window; must exceed a collector restart (s)"},
+    {"NATS_CURSOR_SAVE_MS", CFG_INT, "1000", -1e18, 10, 3600000,
+     OFF(nats_cursor_save_ms), 0,
+     "least time between two saves of the publish cursor (ms)"},
 };
 #pragma GCC diagnostic pop
 
@@ -509,11 +528,38 @@ static void derived_limits(config *cfg, bool quiet)
         cfg->poll_offhours_probe_num = cfg->poll_num;
 }
 
+/* NATS_URL must name nats:// or tls:// servers; NATS_STREAM must be a
+ * valid stream name. Returns the number of config_error lines logged. */
+static int nats_checks(const config *cfg, bool quiet)
+{
+    int errors = 0;
+    char q[1100];
+    const char *u = cfg->nats_url;
+
+    if (u[0] && strncmp(u, "nats://", 7) != 0 && strncmp(u, "tls://", 6) != 0) {
+        if (!quiet)
+            LOG(LOG_ERROR, LC_MAIN,
+                "config_error var=NATS_URL value=%s reason=\"want "
+                "nats://host:port or tls://host:port\"",
+                log_quote(u, q, sizeof(q)));
+        errors++;
+    }
+    if (!pipeline_stream_name_ok(cfg->nats_stream)) {
+        if (!quiet)
+            LOG(LOG_ERROR, LC_MAIN,
+                "config_error var=NATS_STREAM value=%s reason=\"not a "
+                "stream name (no spaces, . * > / or backslash)\"",
+                log_quote(cfg->nats_stream, q, sizeof(q)));
+        errors++;
+    }
+    return errors;
+}
+
 int config_load(config *cfg, const config_load_opts *opts)
 {
     int errors = cfg_load(&table, cfg, opts);
     derived_limits(cfg, opts && opts->quiet);
-    return errors;
+    return errors + nats_checks(cfg, opts && opts->quiet);
 }
 
 int config_load_lookup(config *cfg,
@@ -522,7 +568,7 @@ int config_load_lookup(config *cfg,
 {
     int errors = cfg_load_lookup(&table, cfg, lookup, ud);
     derived_limits(cfg, true);
-    return errors;
+    return errors + nats_checks(cfg, true);
 }
 
 int config_check_data_root(const config *cfg)

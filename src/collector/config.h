@@ -115,6 +115,15 @@ typedef struct config {
     double accept_price_max;
     double accept_volume_max;
     int quarantine_max_rows_per_day;
+
+    /* NATS publisher (publish.h); NATS_URL empty = off */
+    char nats_url[512];
+    char nats_stream[64];
+    int nats_max_pending;
+    int nats_stream_max_age_sec;
+    double nats_stream_max_bytes;
+    int nats_duplicate_window_sec;
+    int nats_cursor_save_ms;
 } config;
 
 /* Load options (layers, reload, quiet): see common/cfg.h. */

@@ -179,6 +179,7 @@ char *http_render_metrics(http_ctx *x)
     metric(&b, "hk_trading_phase_open", "gauge",
            "1 in the open and closing-auction phases.",
            phase_is_trading((phase)s.phase));
+    publish_metrics(&b, x->pub);
     host_metrics(&b, x, &s, now, wall);
     if (b.oom) {
         svc_buf_free(&b);

@@ -28,6 +28,7 @@
 
 #include "collector/config.h"
 #include "collector/health.h"
+#include "collector/publish.h"
 #include "collector/queue.h"
 #include "collector/spool.h"
 #include "collector/writer.h"
@@ -51,6 +52,8 @@ typedef struct http_ctx {
     svc_admin *admin; /* HTTP_ADMIN_* bits go to the event thread */
     svc_http srv;     /* owned */
     int port;         /* bound port once started */
+    /* NATS publisher; NULL or disabled = no hk_nats_* metrics */
+    const publish *pub;
 } http_ctx;
 
 /*

@@ -31,6 +31,7 @@
 #include "collector/health.h"
 #include "collector/http.h"
 #include "collector/phase.h"
+#include "collector/publish.h"
 #include "collector/queue.h"
 #include "collector/seed.h"
 #include "collector/spool.h"
@@ -55,6 +56,7 @@ typedef struct daemon {
     queue q;
     spool sp;
     writer w;
+    publish pub; /* NATS publisher (NATS_URL) */
     feed f;
     health h;
     http_ctx http;
@@ -194,7 +196,8 @@ static int init_modules(daemon_t *d)
     if (symtab_init(&d->syms, SYMTAB_CAP) != 0 ||
         queue_init(&d->q, (size_t)cfg->max_queue_size) != 0 ||
         spool_init(&d->sp, cfg->data_root) != 0 ||
-        writer_init(&d->w, cfg, &d->syms, &d->q, &d->sp) != 0) {
+        writer_init(&d->w, cfg, &d->syms, &d->q, &d->sp) != 0 ||
+        publish_init(&d->pub, cfg) != 0) {
         LOG(LOG_CRITICAL, LC_MAIN,
             "collector_exit code=1 reason=oom "
             "rows_pending=0");
@@ -380,6 +383,13 @@ static int start_services(daemon_t *d)
             "reason=writer_start_failed rows_pending=0");
         return 1;
     }
+    if (d->pub.enabled) {
+        d->w.on_commit = publish_wake;
+        d->w.on_commit_ud = &d->pub;
+        if (publish_start(&d->pub) != 0)
+            LOG(LOG_ERROR, LC_MAIN,
+                "nats_publish_failed reason=thread_start action=off");
+    }
     svc_admin_init(&d->admin, &d->loop, on_admin, d);
     health_start(&d->h);
     (void)telegram_start(&d->tg, cfg, &d->loop, &d->h);
@@ -388,6 +398,7 @@ static int start_services(daemon_t *d)
                          .w = &d->w,
                          .q = &d->q,
                          .sp = &d->sp,
+                         .pub = &d->pub,
                          .admin = &d->admin};
     /* Collecting matters more than the endpoint: keep going without it
      * (the failure is logged, and /metrics being absent alerts). */
@@ -413,6 +424,8 @@ static int drain(daemon_t *d)
         "spool_rows=%zu timeout_sec=%.1f",
         queue_len(&d->q), d->q.cap, spool_pending(&d->sp),
         (double)limit / 1000.0);
+    /* The publisher flushes in parallel, within the same bound. */
+    publish_stop(&d->pub, hktime_mono_ms() + limit);
     writer_stop(&d->w, hktime_mono_ms() + limit);
     if (writer_join_timed(&d->w, (int)limit + 5000) != 0) {
         /* The writer is stuck inside SQLite (hung I/O): keep what is
@@ -436,6 +449,7 @@ static int drain(daemon_t *d)
         if (!d->life.exit_reason || strcmp(d->life.exit_reason, "signal") == 0)
             d->life.exit_reason = "stop_timeout";
     }
+    publish_join(&d->pub);
     writer_close_all(&d->w);
     LOG(d->life.exit_code ? LOG_ERROR : LOG_INFO, LC_MAIN,
         "collector_exit code=%d reason=%s rows_pending=%zu", d->life.exit_code,
@@ -472,6 +486,7 @@ static int run(daemon_t *d)
     uv_loop_close(&d->loop);
     feed_free(&d->f);
     writer_free(&d->w);
+    publish_free(&d->pub);
     spool_free(&d->sp);
     queue_free(&d->q);
     symtab_free(&d->syms);

@@ -613,6 +613,8 @@ int writer_commit_rows(writer *w, const row *rows, size_t n,
     atomic_fetch_add(&w->st.win_commits, 1);
     atomic_store(&w->st.last_commit_rows, ins);
     atomic_store(&w->st.last_commit_mono_ms, hktime_mono_ms());
+    if (w->on_commit && ins > 0)
+        w->on_commit(w->on_commit_ud);
     w->sum_inserted += ins;
     w->sum_ignored += ign;
     w->sum_batches++;

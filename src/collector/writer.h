@@ -121,6 +121,10 @@ typedef struct writer {
      * attempt like a failed statement. */
     int (*test_in_txn)(sqlite3 *db, void *ud);
     void *test_ud;
+    /* Called on the writer thread after a commit that inserted rows (the
+     * NATS publisher's wake-up); must not block. NULL = none. */
+    void (*on_commit)(void *ud);
+    void *on_commit_ud;
     atomic_bool timed_out; /* stop deadline passed with rows left */
     writer_stats st;
     gapdet gd;       /* hard-gap detector (GAP_ENABLED) */
