@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/page.h"
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
@@ -295,6 +296,8 @@ static void on_second(uv_timer_t *t)
 {
     health_publish(t->data);
     health *h = t->data;
+    if (h->ring)
+        page_ring_tick(h->ring);
     int64_t now = hktime_mono_ms();
     int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
     size_t ql = queue_len(h->q) + spool_pending(h->sp);

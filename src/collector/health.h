@@ -60,6 +60,7 @@ typedef struct health {
     health_snapshot snap;
     /* Called when the watchdog gives up (exit 1 after preserving rows). */
     void (*on_fatal)(struct health *h, const char *reason);
+    struct page_ring *ring; /* status page ring, ticked 1 Hz; NULL = none */
     void *ud;
 } health;
 

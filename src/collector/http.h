@@ -22,6 +22,9 @@
  *   503 {"ok":false,...} with the rows still queued or spooled.
  * committed_rows counts rows the writer committed (inserted or ignored)
  * while the request waited.
+ *
+ * GET / (and /index.html) is the status page, GET /status/page.json its
+ * refresh (page.h); read-only and unauthenticated like /health.
  */
 #ifndef HK_COLLECTOR_HTTP_H
 #define HK_COLLECTOR_HTTP_H
@@ -50,6 +53,7 @@ typedef struct http_ctx {
     spool *sp;
     svc_admin *admin; /* HTTP_ADMIN_* bits go to the event thread */
     svc_http srv;     /* owned */
+    struct page_ring *ring; /* status page figures (page.h); borrowed */
     int port;         /* bound port once started */
 } http_ctx;
 

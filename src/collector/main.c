@@ -30,6 +30,7 @@
 #include "collector/feed.h"
 #include "collector/health.h"
 #include "collector/http.h"
+#include "collector/page.h"
 #include "collector/phase.h"
 #include "collector/queue.h"
 #include "collector/seed.h"
@@ -57,6 +58,7 @@ typedef struct daemon {
     feed f;
     health h;
     http_ctx http;
+    page_ring ring; /* status page's minute ring (page.h) */
     svc_admin admin; /* HTTP_ADMIN_* bits from the HTTP thread */
     svc_life life;   /* signals, stop, exit code and reason */
     opend_crypto_ctx *cipher;
@@ -357,6 +359,8 @@ static int start_services(daemon_t *d)
     d->f.on_first_up = on_first_up;
     health_init(&d->h, cfg, &d->f, &d->w, &d->q, &d->sp, &d->loop);
     d->h.on_fatal = on_fatal;
+    page_ring_init(&d->ring, cfg, &d->f, &d->w, &d->syms);
+    d->h.ring = &d->ring;
     d->h.ud = d;
     if (writer_start(&d->w) != 0) {
         LOG(LOG_CRITICAL, LC_MAIN,
@@ -371,7 +375,8 @@ static int start_services(daemon_t *d)
                          .w = &d->w,
                          .q = &d->q,
                          .sp = &d->sp,
-                         .admin = &d->admin};
+                         .admin = &d->admin,
+                         .ring = &d->ring};
     /* Collecting matters more than the endpoint: keep going without it
      * (the failure is logged, and /metrics being absent alerts). */
     (void)http_start(&d->http);
@@ -452,6 +457,8 @@ static int run(daemon_t *d)
     rc = drain(d);
     uv_run(&d->loop, UV_RUN_NOWAIT);
     uv_loop_close(&d->loop);
+    http_stop(&d->http); /* idempotent; the page reads the ring */
+    page_ring_free(&d->ring);
     feed_free(&d->f);
     writer_free(&d->w);
     spool_free(&d->sp);
