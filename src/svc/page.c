@@ -8,7 +8,8 @@
  * fetch(), swaps the innerHTML of each element named in the answer, and
  * re-sorts tables the user has sorted (kept per table id in a closure).
  * When a refresh fails the page keeps its last content and its title says
- * so (class "offline" on <body>).
+ * so (class "offline" on <body>); each applied refresh counts up the
+ * data-refreshed attribute of <body> (tests read it from the DOM).
  *
  * Pure string building on the caller's svc_buf: no state, any thread.
  */
@@ -42,7 +43,7 @@ static const char page_css[] =
 static const char page_js[] =
     "(function(){"
     "var B=document.body,U=B.getAttribute('data-json'),"
-    "R=+B.getAttribute('data-refresh'),S={};"
+    "R=+B.getAttribute('data-refresh'),S={},C=0;"
     "function key(c){var v=c.getAttribute('data-v');"
     "return v===null?c.textContent:v}"
     "function num(s){return s!==''&&!isNaN(s)}"
@@ -61,7 +62,8 @@ static const char page_js[] =
     "if(U&&R>0)setInterval(function(){"
     "fetch(U,{cache:'no-store'}).then(function(r){return r.json()})"
     ".then(function(o){for(var k in o){var e=document.getElementById(k);"
-    "if(e)e.innerHTML=o[k]}again();B.classList.remove('offline')})"
+    "if(e)e.innerHTML=o[k]}again();B.classList.remove('offline');"
+    "B.setAttribute('data-refreshed',++C)})"
     ".catch(function(){B.classList.add('offline')})},R*1000)"
     "})();";
 

@@ -12,7 +12,8 @@
  * Refresh protocol (the shared inline script): every refresh_sec the page
  * fetches json_url, which answers one JSON object mapping an element id to
  * that element's new inner HTML, {"checks":"<table>...</table>",...}; the
- * script swaps each element's content and re-applies the user's sort.
+ * script swaps each element's content, re-applies the user's sort and
+ * counts the refresh in <body data-refreshed="N">.
  * A daemon renders a section once into the page and again, through
  * svc_page_json_str, into the JSON: the same code serves both.
  * Sorting: clicking a header of a <table class="sort"> sorts its tbody by
