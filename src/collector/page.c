@@ -349,8 +349,9 @@ static void fact_session(svc_buf *b, const view *v)
                    v->up ? "ok" : "bad", v->up ? "up" : "down");
     svc_page_text(b, v->s.sid[0] ? v->s.sid : "-");
     if (v->since_wall) {
-        svc_buf_printf(b, " &middot; since ");
+        svc_buf_printf(b, "<br><span class=\"muted\">since ");
         fmt_times(b, v->since_wall);
+        svc_buf_printf(b, "</span>");
     }
     svc_buf_printf(b, "</td></tr>");
 }
@@ -390,8 +391,9 @@ static void sec_facts(svc_buf *b, const view *v)
                    "&middot; p99 &le; %.0f ms (%lld commits, last %d min)"
                    "</td></tr><tr><th>Last commit</th><td>",
                    p50, p99, nc, PAGE_LATENCY_MINUTES);
-    if (lc)
-        svc_buf_printf(b, "%.1f s ago", (double)(v->mono - lc) / 1000.0);
+    if (lc) /* may be a commit made after v->mono was read */
+        svc_buf_printf(b, "%.1f s ago",
+                       lc < v->mono ? (double)(v->mono - lc) / 1000.0 : 0.0);
     else
         svc_buf_printf(b, "none yet");
     svc_buf_printf(b, "</td></tr><tr><th>Disk free</th><td>");

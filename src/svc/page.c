@@ -27,6 +27,7 @@ static const char page_css[] =
     "td,th{padding:2px 9px;border-bottom:1px solid #e2e2e2;text-align:left}"
     "th{background:#eef0f3}table.sort th{cursor:pointer;user-select:none}"
     "table.sort th:hover{background:#dde3ea}"
+    "table.sort td+td{text-align:right;font-variant-numeric:tabular-nums}"
     ".num{text-align:right;font-variant-numeric:tabular-nums}"
     ".ok{color:#17662b}.bad{color:#b00020;font-weight:bold}"
     ".warn{color:#8a5a00}.muted{color:#777}"

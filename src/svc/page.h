@@ -16,7 +16,8 @@
  * counts the refresh in <body data-refreshed="N">.
  * A daemon renders a section once into the page and again, through
  * svc_page_json_str, into the JSON: the same code serves both.
- * Sorting: clicking a header of a <table class="sort"> sorts its tbody by
+ * Sorting: clicking a header of a <table class="sort"> (first column a
+ * name, the others right-aligned figures) sorts its tbody by
  * that column, numerically when every cell (its data-v attribute, else its
  * text) is a number.
  *
