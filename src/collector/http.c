@@ -343,8 +343,7 @@ static int route_page(void *ud, svc_http_request *rq, svc_http_reply *out)
     return SVC_HTTP_DONE;
 }
 
-static int route_page_json(void *ud, svc_http_request *rq,
-                           svc_http_reply *out)
+static int route_page_json(void *ud, svc_http_request *rq, svc_http_reply *out)
 {
     (void)rq;
     out->code = 200;

@@ -53,8 +53,9 @@ typedef struct http_ctx {
     spool *sp;
     svc_admin *admin; /* HTTP_ADMIN_* bits go to the event thread */
     svc_http srv;     /* owned */
-    struct page_ring *ring; /* status page figures (page.h); borrowed */
     int port;         /* bound port once started */
+
+    struct page_ring *ring; /* status page figures (page.h); borrowed */
 } http_ctx;
 
 /*

@@ -58,7 +58,7 @@ typedef struct daemon {
     feed f;
     health h;
     http_ctx http;
-    page_ring ring; /* status page's minute ring (page.h) */
+    page_ring ring;  /* status page's minute ring (page.h) */
     svc_admin admin; /* HTTP_ADMIN_* bits from the HTTP thread */
     svc_life life;   /* signals, stop, exit code and reason */
     opend_crypto_ctx *cipher;

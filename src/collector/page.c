@@ -167,8 +167,8 @@ static void copy_ring(page_ring *r, view *v)
     pthread_mutex_lock(&r->mu);
     v->n_min = r->n_slots;
     for (int i = 0; i < r->n_slots; i++) {
-        int k = (r->head - r->n_slots + 1 + i + PAGE_RING_SLOTS) %
-                PAGE_RING_SLOTS;
+        int k =
+            (r->head - r->n_slots + 1 + i + PAGE_RING_SLOTS) % PAGE_RING_SLOTS;
         v->min[i] = r->slot[k];
     }
     v->n_syms = r->n_syms;
@@ -268,9 +268,9 @@ static void json_text(svc_buf *b, json_t *j)
 
 static void sec_head(svc_buf *b, const view *v)
 {
-    const char *st = v->health ? json_string_value(json_object_get(
-                                     v->health, "status"))
-                               : NULL;
+    const char *st =
+        v->health ? json_string_value(json_object_get(v->health, "status"))
+                  : NULL;
     bool good = st && strcmp(st, "healthy") == 0;
 
     svc_buf_printf(b, "<p><span id=\"health-state\" class=\"badge %s\">",
@@ -332,8 +332,8 @@ static long long latency(const view *v, double *p50, double *p99)
     long long n = 0;
 
     for (int i = 0; i < SVC_HIST_BUCKETS; i++) {
-        long long c = atomic_load(&st->commit_hist.b[i]) -
-                      (base ? base->hist[i] : 0);
+        long long c =
+            atomic_load(&st->commit_hist.b[i]) - (base ? base->hist[i] : 0);
         atomic_init(&d.b[i], c > 0 ? c : 0);
         n += c > 0 ? c : 0;
     }
@@ -344,8 +344,9 @@ static long long latency(const view *v, double *p50, double *p99)
 
 static void fact_session(svc_buf *b, const view *v)
 {
-    svc_buf_printf(b, "<tr><th>OpenD session</th><td><span id=\"session\" "
-                      "class=\"%s\">%s</span> sid ",
+    svc_buf_printf(b,
+                   "<tr><th>OpenD session</th><td><span id=\"session\" "
+                   "class=\"%s\">%s</span> sid ",
                    v->up ? "ok" : "bad", v->up ? "up" : "down");
     svc_page_text(b, v->s.sid[0] ? v->s.sid : "-");
     if (v->since_wall) {
@@ -373,8 +374,9 @@ static void sec_facts(svc_buf *b, const view *v)
     fmt_bytes(b, (double)v->day_bytes);
     svc_buf_printf(b, " + wal ");
     fmt_bytes(b, (double)v->wal_bytes);
-    svc_buf_printf(b, "</td></tr><tr><th>Rows today</th><td id=\"rows-today\" "
-                      "data-v=\"%lld\">%lld</td></tr>",
+    svc_buf_printf(b,
+                   "</td></tr><tr><th>Rows today</th><td id=\"rows-today\" "
+                   "data-v=\"%lld\">%lld</td></tr>",
                    v->rows_today, v->rows_today);
     svc_buf_printf(b,
                    "<tr><th>Rows since start</th><td>%lld inserted "
@@ -523,9 +525,10 @@ char *page_render_html(http_ctx *x)
         if (i == 2)
             svc_buf_printf(&b, "</div>\n");
     }
-    svc_buf_printf(&b, "<p class=\"muted\">Read-only; refreshes every %d s "
-                       "with JavaScript on. Machine-readable: /health "
-                       "/status /metrics</p>\n",
+    svc_buf_printf(&b,
+                   "<p class=\"muted\">Read-only; refreshes every %d s "
+                   "with JavaScript on. Machine-readable: /health "
+                   "/status /metrics</p>\n",
                    PAGE_REFRESH_SEC);
     svc_page_end(&b);
     return finish(&b, v);

@@ -53,8 +53,8 @@ struct dayfile_total;
 
 /* The writer's cumulative figures at the start of one minute. */
 typedef struct page_minute {
-    int64_t minute; /* UTC ms / 60000 */
-    long long rows; /* rows_inserted */
+    int64_t minute;                   /* UTC ms / 60000 */
+    long long rows;                   /* rows_inserted */
     long long hist[SVC_HIST_BUCKETS]; /* commit_hist buckets */
 } page_minute;
 
@@ -70,10 +70,10 @@ typedef struct page_ring {
     int n_syms;  /* configured symbols, in FUTU_SYMBOLS order */
     uint32_t ids[CONFIG_MAX_SYMBOLS];
     int64_t seen_mono[CONFIG_MAX_SYMBOLS]; /* 0 = never */
-    bool watched;           /* feed_stale_watched now */
-    int poll_stale_sec;     /* FUTU_POLL_STALE_SEC now */
-    bool up;                /* session up and subscribed */
-    int64_t since_wall;     /* in that state since (UTC ms); 0 = start */
+    bool watched;                          /* feed_stale_watched now */
+    int poll_stale_sec;                    /* FUTU_POLL_STALE_SEC now */
+    bool up;                               /* session up and subscribed */
+    int64_t since_wall; /* in that state since (UTC ms); 0 = start */
     /* HTTP thread only: today's hk_symbol_totals, cached */
     struct dayfile_total *tot;
     int n_tot;

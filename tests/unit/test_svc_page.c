@@ -21,8 +21,7 @@ static void test_text_escape(void **state)
     svc_page_text(&b, "a<b>&\"c\"'d' plain");
     svc_page_text(&b, NULL);
     svc_page_text(&b, "");
-    assert_string_equal(b.p,
-                        "a&lt;b&gt;&amp;&quot;c&quot;&#39;d&#39; plain");
+    assert_string_equal(b.p, "a&lt;b&gt;&amp;&quot;c&quot;&#39;d&#39; plain");
     svc_buf_free(&b);
     svc_page_text(&b, "<<&&>>");
     assert_string_equal(b.p, "&lt;&lt;&amp;&amp;&gt;&gt;");
