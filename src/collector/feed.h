@@ -240,11 +240,11 @@ static inline bool feed_stale_watched(const config *cfg, phase ph)
     return !cfg->poll_trading_only || phase_is_trading(ph) ||
            (ph == PHASE_PRE_OPEN && cfg->poll_preopen_enabled);
 }
-static inline bool feed_is_stale(const config *cfg, int64_t last_seen_mono,
+static inline bool feed_is_stale(int poll_stale_sec, int64_t last_seen_mono,
                                  int64_t mono)
 {
     return last_seen_mono == 0 ||
-           mono - last_seen_mono >= (int64_t)cfg->poll_stale_sec * 1000;
+           mono - last_seen_mono >= (int64_t)poll_stale_sec * 1000;
 }
 /* Whether a poll cycle or probe is running. */
 static inline bool feed_polling(const feed *f)

@@ -116,7 +116,8 @@ static void pump_poll(feed *f)
         int i = f->poll.next++;
         if (!f->sub.ok[i])
             continue;
-        if (!feed_is_stale(f->cfg, f->in.last_seen_mono[f->sub.ids[i]], mono))
+        if (!feed_is_stale(f->cfg->poll_stale_sec,
+                           f->in.last_seen_mono[f->sub.ids[i]], mono))
             continue;
         send_poll(f, i, num);
     }

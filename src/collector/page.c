@@ -456,14 +456,13 @@ static void sym_row(svc_buf *b, const view *v, int i, bool stale)
 
 static void sec_syms(svc_buf *b, const view *v)
 {
-    const config *cfg = v->x->cfg;
     page_ring *r = v->x->ring;
     int n_stale = 0;
     bool stale;
 
     for (int i = 0; i < v->n_syms; i++)
         if (v->watched && symtab_valid(r->syms, v->ids[i]) &&
-            feed_is_stale(cfg, v->seen[i], v->mono))
+            feed_is_stale(v->stale_sec, v->seen[i], v->mono))
             n_stale++;
     svc_buf_printf(b,
                    "<h2>Symbols</h2><p class=\"muted\">%d configured "
@@ -478,7 +477,7 @@ static void sec_syms(svc_buf *b, const view *v)
     for (int i = 0; i < v->n_syms; i++) {
         if (!symtab_valid(r->syms, v->ids[i]))
             continue;
-        stale = v->watched && feed_is_stale(cfg, v->seen[i], v->mono);
+        stale = v->watched && feed_is_stale(v->stale_sec, v->seen[i], v->mono);
         sym_row(b, v, i, stale);
     }
     svc_buf_printf(b, "</tbody></table>");

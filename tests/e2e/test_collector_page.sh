@@ -35,7 +35,8 @@ python3 "$here/page_check.py" "$T/page.html" || fail "page is not well-formed"
 ok "page is well-formed HTML, self-contained"
 size=$(wc -c <"$T/page.html")
 [ "$size" -lt "$PAGE_BOUND" ] || fail "page with 1000 symbols is $size bytes (bound $PAGE_BOUND)"
-ok "page with 1000 symbols: $size bytes (< $PAGE_BOUND)"
+secs=$(curl -s -o /dev/null -w '%{time_total}' "$U/")
+ok "page with 1000 symbols: $size bytes (< $PAGE_BOUND), served in ${secs}s"
 rows=$(sed -n 's:.*<tbody>\(.*\)</tbody>.*:\1:p' "$T/page.html" | grep -o '<tr' | wc -l)
 [ "$rows" = 1000 ] || fail "symbol table has $rows rows, want 1000"
 grep -q '<td>HK.00001</td>' "$T/page.html" || fail "HK.00001 not listed"
