@@ -341,6 +341,8 @@ void health_start(health *h)
     uint64_t ms = (uint64_t)h->cfg->health_interval_sec * 1000;
     h->start_mono = h->last_tick_mono = hktime_mono_ms();
     health_publish(h);
+    if (h->ring)
+        page_ring_tick(h->ring);
     uv_timer_start(&h->tick, on_tick, ms, ms);
     uv_timer_start(&h->second, on_second, 1000, 1000);
 }
