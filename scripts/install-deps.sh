@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages this project builds and runs with; with
 # --test also what the test suite uses (clang for the fuzzers, promtool,
-# curl, zstd and jq CLIs, systemd-analyze, gcovr for `make coverage`).
+# curl, zstd and jq CLIs, systemd-analyze, gcovr for `make coverage`,
+# chromium for the status page's browser test).
 # Idempotent: only missing packages are installed, and `apt-get update` runs
 # only when something is missing. Needs root (or sudo) when it installs.
 set -euo pipefail
@@ -16,7 +17,7 @@ pkgs=(
 )
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
-    gcovr nats-server)
+    gcovr nats-server chromium)
 fi
 
 missing=()

@@ -55,6 +55,7 @@
 
 #include "collector/config.h"
 #include "collector/mapping.h"
+#include "collector/phase.h"
 #include "collector/queue.h"
 #include "collector/spool.h"
 #include "collector/symtab.h"
@@ -227,6 +228,24 @@ void feed_resubscribe(feed *f);
 static inline bool feed_connected(const feed *f)
 {
     return f->sess.state == FEED_UP;
+}
+/*
+ * The stale rule (FUTU_POLL_STALE_SEC), shared by the poll fallback and
+ * the status page: in phase ph the feed looks for stale symbols when
+ * FUTU_POLL_TRADING_ONLY=0, in trading phases, and in pre-open with
+ * FUTU_POLL_PREOPEN_ENABLED; a symbol is stale when no tick (any source)
+ * arrived for FUTU_POLL_STALE_SEC, or none ever (last_seen_mono 0).
+ */
+static inline bool feed_stale_watched(const config *cfg, phase ph)
+{
+    return !cfg->poll_trading_only || phase_is_trading(ph) ||
+           (ph == PHASE_PRE_OPEN && cfg->poll_preopen_enabled);
+}
+static inline bool feed_is_stale(int poll_stale_sec, int64_t last_seen_mono,
+                                 int64_t mono)
+{
+    return last_seen_mono == 0 ||
+           mono - last_seen_mono >= (int64_t)poll_stale_sec * 1000;
 }
 /* Whether a poll cycle or probe is running. */
 static inline bool feed_polling(const feed *f)

@@ -108,7 +108,6 @@ static void send_poll(feed *f, int idx, int num)
 static void pump_poll(feed *f)
 {
     int64_t mono = hktime_mono_ms();
-    int64_t stale = (int64_t)f->cfg->poll_stale_sec * 1000;
     int num = f->poll.mode == FEED_POLL_PROBE ? f->cfg->poll_offhours_probe_num
                                               : f->cfg->poll_num;
 
@@ -117,8 +116,8 @@ static void pump_poll(feed *f)
         int i = f->poll.next++;
         if (!f->sub.ok[i])
             continue;
-        if (mono - f->in.last_seen_mono[f->sub.ids[i]] < stale &&
-            f->in.last_seen_mono[f->sub.ids[i]] != 0)
+        if (!feed_is_stale(f->cfg->poll_stale_sec,
+                           f->in.last_seen_mono[f->sub.ids[i]], mono))
             continue;
         send_poll(f, i, num);
     }
@@ -135,8 +134,7 @@ static void on_poll_timer(uv_timer_t *t)
 
     if (f->sess.state != FEED_UP || f->poll.mode != FEED_POLL_IDLE)
         return;
-    if (!f->cfg->poll_trading_only || phase_is_trading(ph) ||
-        (ph == PHASE_PRE_OPEN && f->cfg->poll_preopen_enabled))
+    if (feed_stale_watched(f->cfg, ph))
         go = true;
     else if (f->cfg->poll_offhours_probe_interval_sec > 0 &&
              now - f->poll.last_probe_ms >=

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collector/page.h"
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
@@ -295,6 +296,8 @@ static void on_second(uv_timer_t *t)
 {
     health_publish(t->data);
     health *h = t->data;
+    if (h->ring)
+        page_ring_tick(h->ring);
     int64_t now = hktime_mono_ms();
     int64_t lc = atomic_load(&h->w->st.last_commit_mono_ms);
     size_t ql = queue_len(h->q) + spool_pending(h->sp);
@@ -338,6 +341,8 @@ void health_start(health *h)
     uint64_t ms = (uint64_t)h->cfg->health_interval_sec * 1000;
     h->start_mono = h->last_tick_mono = hktime_mono_ms();
     health_publish(h);
+    if (h->ring)
+        page_ring_tick(h->ring);
     uv_timer_start(&h->tick, on_tick, ms, ms);
     uv_timer_start(&h->second, on_second, 1000, 1000);
 }

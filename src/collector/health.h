@@ -7,7 +7,8 @@
  * then run the watchdog
  * (compat.md §4.2). Every second: sd_notify WATCHDOG=1 while the writer is
  * alive and making progress (or idle), and STATUS= with a summary line
- * (through svc/notify.h; READY/STOPPING are sent by main).
+ * (through svc/notify.h; READY/STOPPING are sent by main); it also ticks
+ * the status page's minute ring (page.h) when ring is set.
  * Runs on the event thread; reads writer atomics and feed counters.
  */
 #ifndef HK_COLLECTOR_HEALTH_H
@@ -61,6 +62,7 @@ typedef struct health {
     health_snapshot snap;
     /* Called when the watchdog gives up (exit 1 after preserving rows). */
     void (*on_fatal)(struct health *h, const char *reason);
+    struct page_ring *ring; /* status page ring, ticked 1 Hz; NULL = none */
     void *ud;
 } health;
 

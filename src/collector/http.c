@@ -22,10 +22,12 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "collector/page.h"
 #include "collector/phase.h"
 #include "common/hktime.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "svc/page.h"
 #include "svc/proc.h"
 #include "svc/prom.h"
 
@@ -381,6 +383,23 @@ static int route_status(void *ud, svc_http_request *rq, svc_http_reply *out)
     return SVC_HTTP_DONE;
 }
 
+static int route_page(void *ud, svc_http_request *rq, svc_http_reply *out)
+{
+    (void)rq;
+    out->code = 200;
+    out->ctype = SVC_PAGE_CTYPE;
+    out->body = page_render_html(ud);
+    return SVC_HTTP_DONE;
+}
+
+static int route_page_json(void *ud, svc_http_request *rq, svc_http_reply *out)
+{
+    (void)rq;
+    out->code = 200;
+    out->body = page_render_json(ud);
+    return SVC_HTTP_DONE;
+}
+
 static long long committed_rows(http_ctx *x)
 {
     return atomic_load(&x->w->st.rows_inserted) +
@@ -458,6 +477,9 @@ static const svc_route routes[] = {
     {"GET", "/health", route_health, false},
     {"GET", "/metrics", route_metrics, false},
     {"GET", "/status", route_status, false},
+    {"GET", "/", route_page, false},
+    {"GET", "/index.html", route_page, false},
+    {"GET", "/status/page.json", route_page_json, false},
     {"POST", "/admin/flush", route_flush, true},
     {"POST", "/admin/resubscribe", route_resubscribe, true},
     {"POST", "/admin/reload", route_reload, true},

@@ -22,6 +22,9 @@
  *   503 {"ok":false,...} with the rows still queued or spooled.
  * committed_rows counts rows the writer committed (inserted or ignored)
  * while the request waited.
+ *
+ * GET / (and /index.html) is the status page, GET /status/page.json its
+ * refresh (page.h); read-only and unauthenticated like /health.
  */
 #ifndef HK_COLLECTOR_HTTP_H
 #define HK_COLLECTOR_HTTP_H
@@ -54,6 +57,8 @@ typedef struct http_ctx {
     int port;         /* bound port once started */
     /* NATS publisher; NULL or disabled = no hk_nats_* metrics */
     const publish *pub;
+
+    struct page_ring *ring; /* status page figures (page.h); borrowed */
 } http_ctx;
 
 /*

@@ -30,6 +30,7 @@
 #include "collector/feed.h"
 #include "collector/health.h"
 #include "collector/http.h"
+#include "collector/page.h"
 #include "collector/phase.h"
 #include "collector/publish.h"
 #include "collector/queue.h"
@@ -61,6 +62,7 @@ typedef struct daemon {
     health h;
     http_ctx http;
     telegram tg;
+    page_ring ring;  /* status page's minute ring (page.h) */
     svc_admin admin; /* HTTP_ADMIN_* bits from the HTTP thread */
     svc_life life;   /* signals, stop, exit code and reason */
     opend_crypto_ctx *cipher;
@@ -376,6 +378,8 @@ static int start_services(daemon_t *d)
     d->f.on_first_up = on_first_up;
     health_init(&d->h, cfg, &d->f, &d->w, &d->q, &d->sp, &d->loop);
     d->h.on_fatal = on_fatal;
+    page_ring_init(&d->ring, cfg, &d->f, &d->w, &d->syms);
+    d->h.ring = &d->ring;
     d->h.ud = d;
     if (writer_start(&d->w) != 0) {
         LOG(LOG_CRITICAL, LC_MAIN,
@@ -399,7 +403,8 @@ static int start_services(daemon_t *d)
                          .q = &d->q,
                          .sp = &d->sp,
                          .pub = &d->pub,
-                         .admin = &d->admin};
+                         .admin = &d->admin,
+                         .ring = &d->ring};
     /* Collecting matters more than the endpoint: keep going without it
      * (the failure is logged, and /metrics being absent alerts). */
     (void)http_start(&d->http);
@@ -484,6 +489,8 @@ static int run(daemon_t *d)
     uv_run(&d->loop, UV_RUN_NOWAIT);
     telegram_free(&d->tg);
     uv_loop_close(&d->loop);
+    http_stop(&d->http); /* idempotent; the page reads the ring */
+    page_ring_free(&d->ring);
     feed_free(&d->f);
     writer_free(&d->w);
     publish_free(&d->pub);
