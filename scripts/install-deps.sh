@@ -12,6 +12,10 @@ pkgs=(
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev zlib1g-dev
 )
+# --servers: only what scripts/manage_all.sh runs (the pipeline's servers).
+if [ "${1:-}" = "--servers" ]; then
+  pkgs=(nats-server clickhouse-server curl iproute2 util-linux procps)
+fi
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
     gcovr)
