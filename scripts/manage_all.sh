@@ -60,26 +60,6 @@ cmd_stop() {
     return $rc
 }
 
-cmd_status() {
-    local s pid port h up
-    printf '%-12s %-8s %-12s %-24s %s\n' SERVICE PID PORT HEALTH UPTIME
-    for s in $(mp_list); do
-        port=$(mp_ports "$s" | tr ' ' '/')
-        if mp_external "$s"; then
-            pid=external
-            up=-
-        elif pid=$(mp_pid "$s"); then
-            up=$(mp_uptime "$pid")
-        else
-            pid=-
-            up=-
-        fi
-        h=$(mp_health "$s")
-        [ "$pid" = - ] && [ "$h" = down ] && h=stopped
-        printf '%-12s %-8s %-12s %-24s %s\n' "$(mp_title "$s")" "$pid" "$port" "$h" "$up"
-    done
-}
-
 # health_data : freshness, consumer lag, replication lag; 1 when a
 # threshold is exceeded.
 health_data() {
@@ -193,7 +173,8 @@ cmd_diagnose() {
             fi
         fi
     done
-    for lock in "$MARKETPRISM_LOCK_DIR"/marketprism_*.lock; do
+    for s in nats clickhouse hot opend_sim collector cold; do
+        lock=$(mp_lock "$s")
         [ -e "$lock" ] || continue
         pid=$(cat "$lock" 2>/dev/null)
         if flock -n "$lock" true 2>/dev/null &&
@@ -208,38 +189,6 @@ cmd_diagnose() {
     return 0
 }
 
-cmd_clean() {
-    local force=0 lock pid s f n=0
-    [ "${1:-}" = --force ] && force=1
-    for lock in "$MARKETPRISM_LOCK_DIR"/marketprism_*.lock; do
-        [ -e "$lock" ] || continue
-        pid=$(cat "$lock" 2>/dev/null)
-        if ! flock -n "$lock" true 2>/dev/null ||
-            { [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; }; then
-            if [ $force = 1 ]; then
-                rm -f "$lock"
-                mp_say "removed $lock (--force; pid ${pid:-?} is still running and was not stopped)"
-                n=$((n + 1))
-            else
-                mp_say "kept $lock: pid ${pid:-?} is running (stop it first, or clean --force)"
-            fi
-            continue
-        fi
-        rm -f "$lock"
-        mp_say "removed stale lock $lock (pid ${pid:-?} not running)"
-        n=$((n + 1))
-    done
-    for s in nats clickhouse hot opend_sim collector cold; do
-        f=$(mp_pidfile "$s")
-        [ -e "$f" ] || continue
-        mp_pid "$s" >/dev/null && continue
-        rm -f "$f"
-        mp_say "removed stale pid file $f"
-        n=$((n + 1))
-    done
-    mp_say "clean: $n file(s) removed"
-}
-
 main() {
     local verb=${1:-}
     [ $# -gt 0 ] && shift
@@ -252,10 +201,10 @@ main() {
         cmd_stop || return 1
         cmd_start
         ;;
-    status) cmd_status ;;
+    status) mp_status $(mp_list) ;;
     health) cmd_health ;;
     diagnose) cmd_diagnose ;;
-    clean) cmd_clean "$@" ;;
+    clean) mp_clean "$@" -- nats clickhouse hot opend_sim collector cold ;;
     -h | --help | help) usage ;;
     *)
         usage >&2

@@ -418,3 +418,66 @@ mp_init() {
     [ $rc = 0 ] && mp_say "init: done"
     return $rc
 }
+
+# --- status and clean (manage_all.sh and the per-service scripts) ---------
+
+# mp_status SVC... : the status table of those services.
+mp_status() {
+    local s pid port h up
+    printf '%-12s %-8s %-12s %-24s %s\n' SERVICE PID PORT HEALTH UPTIME
+    for s in "$@"; do
+        port=$(mp_ports "$s" | tr ' ' '/')
+        if mp_external "$s"; then
+            pid=external
+            up=-
+        elif pid=$(mp_pid "$s"); then
+            up=$(mp_uptime "$pid")
+        else
+            pid=-
+            up=-
+        fi
+        h=$(mp_health "$s")
+        [ "$pid" = - ] && [ "$h" = down ] && h=stopped
+        printf '%-12s %-8s %-12s %-24s %s\n' "$(mp_title "$s")" "$pid" "$port" "$h" "$up"
+    done
+}
+
+# mp_clean [--force] -- SVC... : removes the stale lock and PID files of
+# those services (a lock nobody holds whose PID is gone); --force also the
+# lock files of live processes, which are never signalled.
+mp_clean() {
+    local force=0 lock pid s f n=0 svcs
+    [ "${1:-}" = --force ] && force=1
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done
+    [ $# -gt 0 ] && shift
+    svcs=("$@")
+    for s in "${svcs[@]}"; do
+        lock=$(mp_lock "$s")
+        [ -e "$lock" ] || continue
+        pid=$(cat "$lock" 2>/dev/null)
+        if ! flock -n "$lock" true 2>/dev/null ||
+            { [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; }; then
+            if [ $force = 1 ]; then
+                rm -f "$lock"
+                mp_say "removed $lock (--force; pid ${pid:-?} is still running and was not stopped)"
+                n=$((n + 1))
+            else
+                mp_say "kept $lock: pid ${pid:-?} is running (stop it first, or clean --force)"
+            fi
+            continue
+        fi
+        rm -f "$lock"
+        mp_say "removed stale lock $lock (pid ${pid:-?} not running)"
+        n=$((n + 1))
+    done
+    for s in "${svcs[@]}"; do
+        f=$(mp_pidfile "$s")
+        [ -e "$f" ] || continue
+        mp_pid "$s" >/dev/null && continue
+        rm -f "$f"
+        mp_say "removed stale pid file $f"
+        n=$((n + 1))
+    done
+    mp_say "clean: $n file(s) removed"
+}
+
