@@ -187,6 +187,17 @@ mp_launch() {
     echo "$(date -u +%FT%TZ) manage: started pid $MP_PID: ${MP_CMD[*]}" >>"$log"
 }
 
+# mp_guard_lock SVC PID : a program that closes inherited descriptors at
+# startup (clickhouse-server does) drops the lock taken for it; then a guard
+# process (flock + tail --pid) holds it until PID exits.
+mp_guard_lock() {
+    local lock
+    lock=$(mp_lock "$1")
+    flock -n "$lock" true 2>/dev/null || return 0
+    setsid flock -n "$lock" tail --pid="$2" -s 1 -f /dev/null \
+        </dev/null >/dev/null 2>&1 9>&- &
+}
+
 # mp_wait_healthy SVC PID : bounded wait; 0 healthy, 5 not.
 mp_wait_healthy() {
     local svc=$1 pid=$2 end h
@@ -249,6 +260,7 @@ mp_start_one() {
         [ $rc = 5 ] && kill -0 "$MP_PID" 2>/dev/null && mp_stop_one "$svc" >/dev/null
         return $rc
     }
+    mp_guard_lock "$svc" "$MP_PID"
     mp_say "$(mp_title "$svc"): started (pid $MP_PID, port $(mp_ports "$svc" | tr ' ' '/'))"
 }
 
@@ -279,6 +291,11 @@ mp_stop_one() {
         return 1
     fi
     rm -f "$(mp_pidfile "$svc")"
+    # A lock guard (mp_guard_lock) notices the exit within a second.
+    end=$((SECONDS + 3))
+    while ! flock -n "$(mp_lock "$svc")" true 2>/dev/null && [ $SECONDS -lt $end ]; do
+        sleep 0.1
+    done
     flock -n "$(mp_lock "$svc")" true 2>/dev/null && rm -f "$(mp_lock "$svc")"
     mp_say "$(mp_title "$svc"): stopped (pid $pid)"
 }
