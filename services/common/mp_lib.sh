@@ -189,7 +189,10 @@ mp_pid() {
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || exe=""
     want=$(readlink -f "$(mp_bin "$1")")
     if [ -n "$exe" ] && [ "${exe% (deleted)}" != "$want" ]; then
-        return 1
+        # A script runs as its interpreter: then the program path is an
+        # argument on its command line.
+        tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 3 |
+            grep -qxF -- "$(mp_bin "$1")" || return 1
     fi
     echo "$pid"
 }

@@ -15,7 +15,7 @@ source "$(dirname "$0")/manage_lib.sh"
 need_servers
 mp_env_setup "$T"
 export MARKETPRISM_SERVICES="nats clickhouse collector"
-trap 'mp_kill_leftovers; e2e_cleanup' EXIT
+trap 'rc=$?; mp_kill_leftovers; (exit $rc); e2e_cleanup' EXIT
 M="$MROOT/scripts/manage_all.sh"
 read -r P_NATS P_MON P_CH P_CHT _ _ P_COL P_SIM <<<"$MP_PORTS"
 
