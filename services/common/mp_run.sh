@@ -103,12 +103,13 @@ mp_cmd() {
         ;;
     hot | cold) MP_CMD=("$b") ;;
     collector)
-        MP_CMD=(env "HTTP_PORT=$COLLECTOR_HTTP_PORT" "HTTP_HOST=$HTTP_BIND"
-            "DATA_ROOT=$DATA_ROOT")
+        MP_CMD=(env)
+        # No NATS on this host and none given: the collector does not publish.
         if ! mp_enabled nats && ! mp_external nats; then
             MP_CMD+=(-u NATS_URL)
         fi
-        MP_CMD+=("$b")
+        MP_CMD+=("HTTP_PORT=$COLLECTOR_HTTP_PORT" "HTTP_HOST=$HTTP_BIND"
+            "DATA_ROOT=$DATA_ROOT" "$b")
         ;;
     opend_sim)
         MP_CMD=("$b" --listen "$FUTU_HOST:$FUTU_PORT" --symbols "$FUTU_SYMBOLS"
