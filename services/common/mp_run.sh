@@ -175,6 +175,10 @@ mp_launch() {
     pidf=$(mp_pidfile "$svc")
     log=$(mp_log "$svc")
     mkdir -p "$MP_RUN" "$MARKETPRISM_LOG_DIR" "$MARKETPRISM_LOCK_DIR"
+    case "$svc" in
+    collector) mkdir -p "$DATA_ROOT" ;;
+    cold) mkdir -p "$COLD_STATE_DIR" ;;
+    esac
     rm -f "$pidf"
     (
         exec 9>>"$lock"
