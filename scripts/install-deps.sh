@@ -15,6 +15,10 @@ pkgs=(
   libcurl4-openssl-dev
   libnats-dev
 )
+# --servers: only what scripts/manage_all.sh runs (the pipeline's servers).
+if [ "${1:-}" = "--servers" ]; then
+  pkgs=(nats-server clickhouse-server curl iproute2 util-linux procps)
+fi
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
     gcovr nats-server chromium)
