@@ -88,11 +88,14 @@ set -e
 ok "db_health_check.sh: sections, columns, duplicates 0, DB_PATH/DATA_ROOT/TOP_N, [FAIL] lines (1)"
 
 out=$(DATA_ROOT="$DATA" DAY=$(basename "$DB" .db) bash "$ROOT/deploy/scripts/status.sh")
-echo "$out" | head -n 1 | grep -qx "== HK Tick 一鍵狀態 ==" || fail "status.sh header"
-echo "$out" | grep -qx "\[資料庫\] $DB" && echo "$out" | grep -Eq "^rows=[0-9]+$" &&
-    echo "$out" | grep -q "^latest_utc=" && echo "$out" | grep -q "^drift_sec=" || fail "status.sh db: $out"
-echo "$out" | grep -q "^\[服務\] hk-tick-collector: " && echo "$out" | grep -q "^\[磁碟\]" &&
-    echo "$out" | grep -q "^\[近期告警\]" || fail "status.sh sections: $out"
+# Here-strings, not `echo "$out" | grep -q`: the output ends with a long
+# collector log tail, and once grep -q (or head) has its line and exits,
+# echo's next write dies of SIGPIPE, which pipefail turns into a failure.
+[ "${out%%$'\n'*}" = "== HK Tick 一鍵狀態 ==" ] || fail "status.sh header"
+grep -qx "\[資料庫\] $DB" <<<"$out" && grep -Eq "^rows=[0-9]+$" <<<"$out" &&
+    grep -q "^latest_utc=" <<<"$out" && grep -q "^drift_sec=" <<<"$out" || fail "status.sh db: $out"
+grep -q "^\[服務\] hk-tick-collector: " <<<"$out" && grep -q "^\[磁碟\]" <<<"$out" &&
+    grep -q "^\[近期告警\]" <<<"$out" || fail "status.sh sections: $out"
 ok "status.sh sections"
 
 # --- stopped collector, broken settings -------------------------------------
@@ -124,7 +127,7 @@ echo "$out" | grep -q "^WARN unit EnvironmentFile= is missing" || fail "Environm
 echo "$out" | grep -q "^VERIFY FAIL " || fail "summary FAIL"
 out=$(env -u FUTU_SYMBOLS ENV_FILE="$T/bad.env" "$CTL" verify --data-root "$DATA" --wait-sec 0 \
     --market-open 0 --checks max_seq 2>&1)
-echo "$out" | grep -qx "WARN max_seq db seq check warning: max(seq) did not advance" || fail "seq WARN when closed"
+grep -qx "WARN max_seq db seq check warning: max(seq) did not advance" <<<"$out" || fail "seq WARN when closed: $out"
 # A -wal owned by another user is reported (runbook 7.4).
 if [ "$(id -u)" = 0 ]; then
     touch "$DB-wal"
