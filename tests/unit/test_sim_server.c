@@ -231,6 +231,10 @@ typedef struct opend_client {
     size_t one_byte_reads;
 } client;
 
+/* Open clients, so that a failed test closes its own (close_leftovers)
+ * instead of failing every later wait_clients(0). */
+static client *open_clients[8];
+
 static client *cl_connect(simproc *p)
 {
     client *c = calloc(1, sizeof(*c));
@@ -245,11 +249,19 @@ static client *cl_connect(simproc *p)
     assert_int_equal(opend_frame_parser_init(&c->p, 0, 4096), 0);
     assert_int_equal(opend_msg_arena_init(&c->arena, 0), 0);
     c->serial = 100;
+    for (size_t i = 0; i < 8; i++)
+        if (!open_clients[i]) {
+            open_clients[i] = c;
+            break;
+        }
     return c;
 }
 
 static void cl_close(client *c)
 {
+    for (size_t i = 0; i < 8; i++)
+        if (open_clients[i] == c)
+            open_clients[i] = NULL;
     close(c->fd);
     opend_frame_parser_free(&c->p);
     opend_msg_arena_free(&c->arena);
@@ -482,6 +494,16 @@ static bool flap_over(const pushlog *pl)
 static bool more_than_2000(const pushlog *pl)
 {
     return pl->n > 2000;
+}
+
+/* Per-test teardown: close what a failed test left open. */
+static int close_leftovers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 8; i++)
+        if (open_clients[i])
+            cl_close(open_clients[i]);
+    return 0;
 }
 
 static QotCommon__Security sec_of(const char *code)
@@ -1221,13 +1243,18 @@ static void test_fault_dribble(void **state)
     c = cl_ready(A);
     assert_int_equal(
         ctl(A, NULL, 0, "dribble 30 %llu", (unsigned long long)c->conn_id), 0);
-    c->reads = 0;
-    c->one_byte_reads = 0;
-    /* 30 s of dribbling: the whole answer goes out byte by byte even when
-     * the simulator's 2 ms timer runs late. */
-    assert_int_equal(keepalive(c, WAIT_MS, &serial), 0);
-    /* The ~60-byte answer came (nearly always) one byte per read; a
-     * descheduled test process may find two bytes waiting now and then. */
+    /* 30 s of dribbling: each answer goes out byte by byte even when the
+     * simulator's 2 ms timer runs late. The ~60-byte answer comes (nearly
+     * always) one byte per read; a test process descheduled for longer
+     * than 2 ms finds several bytes waiting, so on a loaded machine a
+     * round may miss the mark: up to 5 rounds, the last one is judged. */
+    for (int round = 0; round < 5; round++) {
+        c->reads = 0;
+        c->one_byte_reads = 0;
+        assert_int_equal(keepalive(c, WAIT_MS, &serial), 0);
+        if (c->one_byte_reads >= 30 && c->one_byte_reads * 4 >= c->reads * 3)
+            break;
+    }
     assert_true(c->one_byte_reads >= 30);
     assert_true(c->one_byte_reads * 4 >= c->reads * 3);
     cl_close(c);
@@ -1508,31 +1535,33 @@ static void test_idle_close(void **state)
 int main(void)
 {
     const struct CMUnitTest a[] = {
-        cmocka_unit_test(test_init_fields),
-        cmocka_unit_test(test_before_init_refused),
-        cmocka_unit_test(test_keepalive_and_unknown),
-        cmocka_unit_test(test_global_and_market_state),
-        cmocka_unit_test(test_pushes_match_truth),
-        cmocka_unit_test(test_get_ticker),
-        cmocka_unit_test(test_first_push_replays),
-        cmocka_unit_test(test_quota),
-        cmocka_unit_test(test_deny_and_unsub_rule),
-        cmocka_unit_test(test_sub_info_counts),
-        cmocka_unit_test(test_fault_close),
-        cmocka_unit_test(test_fault_silent),
-        cmocka_unit_test(test_fault_dup),
-        cmocka_unit_test(test_fault_withhold),
-        cmocka_unit_test(test_fault_badsha1_oversize),
-        cmocka_unit_test(test_fault_dribble),
-        cmocka_unit_test(test_fault_connstatus_flap),
-        cmocka_unit_test(test_rate_zero_follows_reader),
-        cmocka_unit_test(test_backlog_limit_closes),
+        cmocka_unit_test_teardown(test_init_fields, close_leftovers),
+        cmocka_unit_test_teardown(test_before_init_refused, close_leftovers),
+        cmocka_unit_test_teardown(test_keepalive_and_unknown, close_leftovers),
+        cmocka_unit_test_teardown(test_global_and_market_state,
+                                  close_leftovers),
+        cmocka_unit_test_teardown(test_pushes_match_truth, close_leftovers),
+        cmocka_unit_test_teardown(test_get_ticker, close_leftovers),
+        cmocka_unit_test_teardown(test_first_push_replays, close_leftovers),
+        cmocka_unit_test_teardown(test_quota, close_leftovers),
+        cmocka_unit_test_teardown(test_deny_and_unsub_rule, close_leftovers),
+        cmocka_unit_test_teardown(test_sub_info_counts, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_close, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_silent, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_dup, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_withhold, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_badsha1_oversize, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_dribble, close_leftovers),
+        cmocka_unit_test_teardown(test_fault_connstatus_flap, close_leftovers),
+        cmocka_unit_test_teardown(test_rate_zero_follows_reader,
+                                  close_leftovers),
+        cmocka_unit_test_teardown(test_backlog_limit_closes, close_leftovers),
     };
     const struct CMUnitTest b[] = {
-        cmocka_unit_test(test_encryption_cbc),
-        cmocka_unit_test(test_encryption_ecb),
-        cmocka_unit_test(test_plaintext_to_keyed_sim),
-        cmocka_unit_test(test_idle_close),
+        cmocka_unit_test_teardown(test_encryption_cbc, close_leftovers),
+        cmocka_unit_test_teardown(test_encryption_ecb, close_leftovers),
+        cmocka_unit_test_teardown(test_plaintext_to_keyed_sim, close_leftovers),
+        cmocka_unit_test_teardown(test_idle_close, close_leftovers),
     };
     int fails;
 
