@@ -368,8 +368,13 @@ int sim_init(sim *s, const sim_opts *o, char *err, size_t errlen)
     };
     if (server_open(&s->server, &sc, err, errlen) != 0)
         return SIM_E_START;
-    /* Signal handlers exist before the port file tells anyone we run. */
+    /* Signal handlers and the listening control socket exist before the
+     * port file tells anyone we run (the control file appears at bind(),
+     * a moment before listen()). */
     start_timers(s, o);
+    if (o->control_path && control_open(&s->control, &s->loop, o->control_path,
+                                        command_exec, s, err, errlen) != 0)
+        return SIM_E_START;
     rc = o->port_file ? write_port_file(o->port_file, server_port(s->server))
                       : 0;
     if (rc != 0) {
@@ -377,9 +382,6 @@ int sim_init(sim *s, const sim_opts *o, char *err, size_t errlen)
                  strerror(-rc));
         return SIM_E_START;
     }
-    if (o->control_path && control_open(&s->control, &s->loop, o->control_path,
-                                        command_exec, s, err, errlen) != 0)
-        return SIM_E_START;
     LOG(LOG_INFO, LC_SIM,
         "sim_started port=%d symbols=%zu rate=%g seed=%lld replay=%s "
         "encryption=%s sessions=%d clock=%s",

@@ -22,6 +22,10 @@ STOP_FLUSH_TIMEOUT_SEC=60
 ENV
 UNIT="$ROOT/deploy/systemd/hk-tick-collector.service"
 
+# Output is matched with here-strings, never `echo "$out" | grep -q`: bash's
+# echo writes line by line, grep -q exits at its match, and the next line's
+# write then dies of SIGPIPE, which pipefail turns into a spurious failure.
+
 # --- hk-tickctl verify while ticks flow --------------------------------------
 set +e
 out=$(env -u FUTU_SYMBOLS ENV_FILE="$ENVF" "$CTL" verify --data-root "$DATA" --wait-sec 2 \
@@ -34,13 +38,13 @@ for l in "PASS env env_file=$ENVF FUTU_SYMBOLS has 2 symbols" \
     "PASS opend_port port check ok: 127.0.0.1:$PORT" \
     "PASS max_seq max(seq) advanced" \
     "PASS stop_timeout STOP_FLUSH_TIMEOUT_SEC=60 < TimeoutStopSec=120"; do
-    echo "$out" | grep -qxF "$l" || fail "missing line: $l"
+    grep -qxF "$l" <<<"$out" || fail "missing line: $l"
 done
-echo "$out" | grep -Eq "^PASS db_today db ok: [0-9]+ rows in $DB$" || fail "db_today line"
-echo "$out" | grep -Eq "^PASS db_growth rows grew [0-9]+ -> [0-9]+ in 2 s$" || fail "db_growth line"
-echo "$out" | grep -Eq "^INFO max_seq max seq before: \{'HK.00005': [0-9]+, 'HK.00700': [0-9]+\}$" || fail "max seq before"
-echo "$out" | grep -q "^PASS drops no dropped_queue_full>0 or rows_lost in $T/collector.log" || fail "drops line"
-echo "$out" | grep -Eq "^VERIFY (PASS|WARN) pass=[0-9]+ warn=[0-9]+ fail=0$" || fail "summary line"
+grep -Eq "^PASS db_today db ok: [0-9]+ rows in $DB$" <<<"$out" || fail "db_today line"
+grep -Eq "^PASS db_growth rows grew [0-9]+ -> [0-9]+ in 2 s$" <<<"$out" || fail "db_growth line"
+grep -Eq "^INFO max_seq max seq before: \{'HK.00005': [0-9]+, 'HK.00700': [0-9]+\}$" <<<"$out" || fail "max seq before"
+grep -q "^PASS drops no dropped_queue_full>0 or rows_lost in $T/collector.log" <<<"$out" || fail "drops line"
+grep -Eq "^VERIFY (PASS|WARN) pass=[0-9]+ warn=[0-9]+ fail=0$" <<<"$out" || fail "summary line"
 ok "verify: all checks pass while the collector writes (exit 0)"
 
 j=$(env ENV_FILE="$ENVF" "$CTL" verify --json --data-root "$DATA" --wait-sec 1 --checks db_today,max_seq,opend_port)
@@ -56,26 +60,26 @@ rc=$?
 set -e
 echo "$out" | sed 's/^/  /'
 [ "$rc" = 0 ] || fail "ops/verify.sh exit $rc"
-echo "$out" | grep -qx "port check ok: 127.0.0.1:$PORT" || fail "port line"
-echo "$out" | grep -Eqx "subscribe ok, sample ticker rows: [0-9]+" || fail "probe line"
-echo "$out" | grep -Eqx "MARKET_OPEN=[01]" || fail "MARKET_OPEN line"
-echo "$out" | grep -Eqx "db ok: [0-9]+ rows in $DB" || fail "db ok line"
-echo "$out" | grep -Eq "^max seq before: \{" && echo "$out" | grep -Eq "^max seq after: \{" || fail "max seq lines"
+grep -qx "port check ok: 127.0.0.1:$PORT" <<<"$out" || fail "port line"
+grep -Eqx "subscribe ok, sample ticker rows: [0-9]+" <<<"$out" || fail "probe line"
+grep -Eqx "MARKET_OPEN=[01]" <<<"$out" || fail "MARKET_OPEN line"
+grep -Eqx "db ok: [0-9]+ rows in $DB" <<<"$out" || fail "db ok line"
+grep -Eq "^max seq before: \{" <<<"$out" && grep -Eq "^max seq after: \{" <<<"$out" || fail "max seq lines"
 ok "ops/verify.sh: port, probe, db and max seq lines (exit 0)"
 
 # --- scripts/db_health_check.sh sections --------------------------------------
 out=$(bash "$ROOT/scripts/db_health_check.sh" "$DB")
 for h in "[INFO] db=$DB" "== Global freshness ==" "== Symbol freshness ==" "== Duplicate checks ==" "== PRAGMA snapshot =="; do
-    echo "$out" | grep -qxF "$h" || fail "db_health_check lacks $h"
+    grep -qxF "$h" <<<"$out" || fail "db_health_check lacks $h"
 done
 for col in now_utc max_ts_utc lag_sec rows symbol max_seq latest_ts_utc check_name duplicate_groups journal_mode synchronous wal_autocheckpoint; do
-    echo "$out" | grep -qw "$col" || fail "db_health_check lacks column $col"
+    grep -qw "$col" <<<"$out" || fail "db_health_check lacks column $col"
 done
-echo "$out" | grep -Eq "^dup_symbol_seq +0 *$" || fail "dup_symbol_seq not 0"
-echo "$out" | grep -Eq "^dup_composite_when_seq_null +0 *$" || fail "dup composite not 0"
-echo "$out" | grep -Eq "^wal *$" || fail "journal_mode wal missing"
+grep -Eq "^dup_symbol_seq +0 *$" <<<"$out" || fail "dup_symbol_seq not 0"
+grep -Eq "^dup_composite_when_seq_null +0 *$" <<<"$out" || fail "dup composite not 0"
+grep -Eq "^wal *$" <<<"$out" || fail "journal_mode wal missing"
 out=$(DATA_ROOT="$DATA" DAY=$(basename "$DB" .db) bash "$ROOT/scripts/db_health_check.sh")
-echo "$out" | grep -qxF "[INFO] db=$DB" || fail "DATA_ROOT/DAY default path"
+grep -qxF "[INFO] db=$DB" <<<"$out" || fail "DATA_ROOT/DAY default path"
 out=$(DB_PATH="$DB" TOP_N=1 bash "$ROOT/scripts/db_health_check.sh")
 [ "$(echo "$out" | grep -c '^HK\.')" = 1 ] || fail "TOP_N=1"
 set +e
@@ -88,11 +92,11 @@ set -e
 ok "db_health_check.sh: sections, columns, duplicates 0, DB_PATH/DATA_ROOT/TOP_N, [FAIL] lines (1)"
 
 out=$(DATA_ROOT="$DATA" DAY=$(basename "$DB" .db) bash "$ROOT/deploy/scripts/status.sh")
-echo "$out" | head -n 1 | grep -qx "== HK Tick 一鍵狀態 ==" || fail "status.sh header"
-echo "$out" | grep -qx "\[資料庫\] $DB" && echo "$out" | grep -Eq "^rows=[0-9]+$" &&
-    echo "$out" | grep -q "^latest_utc=" && echo "$out" | grep -q "^drift_sec=" || fail "status.sh db: $out"
-echo "$out" | grep -q "^\[服務\] hk-tick-collector: " && echo "$out" | grep -q "^\[磁碟\]" &&
-    echo "$out" | grep -q "^\[近期告警\]" || fail "status.sh sections: $out"
+[ "${out%%$'\n'*}" = "== HK Tick 一鍵狀態 ==" ] || fail "status.sh header"
+grep -qx "\[資料庫\] $DB" <<<"$out" && grep -Eq "^rows=[0-9]+$" <<<"$out" &&
+    grep -q "^latest_utc=" <<<"$out" && grep -q "^drift_sec=" <<<"$out" || fail "status.sh db: $out"
+grep -q "^\[服務\] hk-tick-collector: " <<<"$out" && grep -q "^\[磁碟\]" <<<"$out" &&
+    grep -q "^\[近期告警\]" <<<"$out" || fail "status.sh sections: $out"
 ok "status.sh sections"
 
 # --- stopped collector, broken settings -------------------------------------
@@ -114,17 +118,17 @@ rc=$?
 set -e
 echo "$out" | sed 's/^/  /'
 [ "$rc" = 2 ] || fail "verify exit $rc with failures, want 2"
-echo "$out" | grep -q "^FAIL env FUTU_SYMBOLS is empty" || fail "empty symbols not FAIL"
-echo "$out" | grep -qx "FAIL opend_port port check failed: 127.0.0.1:$PORT not listening" || fail "port FAIL"
-echo "$out" | grep -qx "FAIL max_seq db seq check failed: max(seq) did not advance" || fail "seq FAIL"
-echo "$out" | grep -q "^FAIL db_growth rows did not grow" || fail "growth FAIL"
-echo "$out" | grep -q "^FAIL stop_timeout STOP_FLUSH_TIMEOUT_SEC=180 >= TimeoutStopSec=120" || fail "stop timeout FAIL"
-echo "$out" | grep -q "^WARN unit StartLimit\* is in \[Service\]" || fail "StartLimit WARN"
-echo "$out" | grep -q "^WARN unit EnvironmentFile= is missing" || fail "EnvironmentFile WARN"
-echo "$out" | grep -q "^VERIFY FAIL " || fail "summary FAIL"
+grep -q "^FAIL env FUTU_SYMBOLS is empty" <<<"$out" || fail "empty symbols not FAIL"
+grep -qx "FAIL opend_port port check failed: 127.0.0.1:$PORT not listening" <<<"$out" || fail "port FAIL"
+grep -qx "FAIL max_seq db seq check failed: max(seq) did not advance" <<<"$out" || fail "seq FAIL"
+grep -q "^FAIL db_growth rows did not grow" <<<"$out" || fail "growth FAIL"
+grep -q "^FAIL stop_timeout STOP_FLUSH_TIMEOUT_SEC=180 >= TimeoutStopSec=120" <<<"$out" || fail "stop timeout FAIL"
+grep -q "^WARN unit StartLimit\* is in \[Service\]" <<<"$out" || fail "StartLimit WARN"
+grep -q "^WARN unit EnvironmentFile= is missing" <<<"$out" || fail "EnvironmentFile WARN"
+grep -q "^VERIFY FAIL " <<<"$out" || fail "summary FAIL"
 out=$(env -u FUTU_SYMBOLS ENV_FILE="$T/bad.env" "$CTL" verify --data-root "$DATA" --wait-sec 0 \
     --market-open 0 --checks max_seq 2>&1)
-echo "$out" | grep -qx "WARN max_seq db seq check warning: max(seq) did not advance" || fail "seq WARN when closed"
+grep -qx "WARN max_seq db seq check warning: max(seq) did not advance" <<<"$out" || fail "seq WARN when closed: $out"
 # A -wal owned by another user is reported (runbook 7.4).
 if [ "$(id -u)" = 0 ]; then
     touch "$DB-wal"
@@ -132,12 +136,12 @@ if [ "$(id -u)" = 0 ]; then
     set +e
     out=$("$CTL" verify --data-root "$DATA" --checks ownership 2>&1); rc=$?
     set -e
-    [ "$rc" = 2 ] && echo "$out" | grep -q "^FAIL ownership $DB-wal is owned by" || fail "wal owner: $rc $out"
+    [ "$rc" = 2 ] && grep -q "^FAIL ownership $DB-wal is owned by" <<<"$out" || fail "wal owner: $rc $out"
     rm -f "$DB-wal"
 fi
 set +e
 out=$(env -u FUTU_SYMBOLS ENV_FILE="$T/bad.env" HK_TICKCTL="$CTL" bash "$ROOT/ops/verify.sh" 2>&1)
 rc=$?
 set -e
-[ "$rc" = 1 ] && echo "$out" | grep -qx "port check failed: 127.0.0.1:$PORT not listening" || fail "ops/verify.sh port fail: $rc $out"
+[ "$rc" = 1 ] && grep -qx "port check failed: 127.0.0.1:$PORT not listening" <<<"$out" || fail "ops/verify.sh port fail: $rc $out"
 ok "verify: FAIL/WARN lines and exit 2; ops/verify.sh exit 1 when OpenD is down"
