@@ -46,7 +46,7 @@ out=$("$CTL" archive --data-root "$DATA" --day 20260108 --keep-days 1 --delete-o
 rc=$?
 set -e
 [ "$rc" = 0 ] || fail "archive with retention exit $rc: $out $(cat "$T/ret.err")"
-echo "$out" | grep -qx "deleted_original=1" || fail "deleted_original: $out"
+grep -qx "deleted_original=1" <<<"$out" || fail "deleted_original: $out"
 [ ! -e "$DATA/20260108.db" ] && [ ! -e "$DATA/20260107.db" ] || fail "verified old days not deleted"
 [ -e "$DATA/20260106.db" ] || fail "changed day deleted"
 [ -e "$DATA/20260105.db" ] || fail "unverified day deleted"
@@ -67,7 +67,7 @@ HK_TICKCTL_NOW_MS=$(( ($(date +%s) + 86400) * 1000 )) \
     "$CTL" archive --data-root "$DATA" --day "$TODAY" >/dev/null
 touch "$LIVE"
 out=$("$CTL" archive --data-root "$DATA" --day 20260105 --keep-days 0 --delete-original 1 2>"$T/ret2.err")
-echo "$out" | grep -qx "deleted_original=1" || fail "20260105 not deleted: $out"
+grep -qx "deleted_original=1" <<<"$out" || fail "20260105 not deleted: $out"
 [ -e "$LIVE" ] || fail "current day deleted with --keep-days 0"
 grep -Eq "retention_skip day=$TODAY reason=(current_day|recently_modified)" "$T/ret2.err" || fail "no skip for today: $(cat "$T/ret2.err")"
 # The same, seen from the next day but with a fresh mtime: still spared.
@@ -110,8 +110,8 @@ first=$(echo "$out" | head -n 1)
 last=$(echo "$out" | tail -n 1)
 [ "$first" = "RUN day=20260110 data_root=$DATA archive_dir=$DATA/_archive raw_keep_days=3" ] || fail "RUN line: $first"
 [ "$last" = "DONE day=20260110" ] || fail "DONE line: $last"
-echo "$out" | grep -qx "ARCHIVE OK" || fail "no ARCHIVE OK: $out"
-echo "$out" | grep -qx "verified=1" || fail "not verified: $out"
+grep -qx "ARCHIVE OK" <<<"$out" || fail "no ARCHIVE OK: $out"
+grep -qx "verified=1" <<<"$out" || fail "not verified: $out"
 [ -e "$DATA/_archive/20260110.db.zst" ] || fail "EOD archive missing"
 [ -e "$DATA/20260110.db" ] || fail "EOD deleted a day inside RAW_KEEP_DAYS"
 ok "eod_archive.sh: RUN / ARCHIVE OK / DONE"
@@ -122,7 +122,7 @@ touch "$LIVE"
 set +e
 out=$(bash "$EOD" 2>&1); rc=$?
 set -e
-[ "$rc" = 2 ] && echo "$out" | grep -q "^FAIL day_in_progress day=$TODAY" || fail "EOD on a fresh live day: $rc $out"
+[ "$rc" = 2 ] && grep -q "^FAIL day_in_progress day=$TODAY" <<<"$out" || fail "EOD on a fresh live day: $rc $out"
 ok "eod_archive.sh on a freshly written current day: FAIL day_in_progress (2)"
 
 # The collector's advisory lock: while it is held, the current day is
@@ -137,9 +137,9 @@ d="${TODAY:0:4}-${TODAY:4:2}-${TODAY:6:2}"
 set +e
 out=$(HK_TICKCTL_NOW_MS=$(date -d "$d 10:00:00 +0800" +%s)000 "$CTL" archive --data-root "$DATA" --day "$TODAY" 2>&1); rc=$?
 set -e
-[ "$rc" = 2 ] && echo "$out" | grep -q "^FAIL day_in_progress day=$TODAY reason=collector_running" ||
+[ "$rc" = 2 ] && grep -q "^FAIL day_in_progress day=$TODAY reason=collector_running" <<<"$out" ||
     fail "locked live day before the close: $rc $out"
 out=$(HK_TICKCTL_NOW_MS=$(date -d "$d 16:30:00 +0800" +%s)000 "$CTL" archive --data-root "$DATA" --day "$TODAY")
-echo "$out" | grep -qx "ARCHIVE OK" || fail "after the close: $out"
+grep -qx "ARCHIVE OK" <<<"$out" || fail "after the close: $out"
 exec 8>&-
 ok "collector lock: refused at 10:00 HKT (collector_running, 2), archived at 16:30 HKT"

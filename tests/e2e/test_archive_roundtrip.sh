@@ -20,7 +20,7 @@ out=$("$CTL" archive --data-root "$DATA" --day "$DAY" 2>&1)
 rc=$?
 set -e
 [ "$rc" = 2 ] || fail "live-day archive exit $rc, want 2: $out"
-echo "$out" | grep -q "^FAIL day_in_progress day=$DAY reason=" || fail "no day_in_progress line: $out"
+grep -q "^FAIL day_in_progress day=$DAY reason=" <<<"$out" || fail "no day_in_progress line: $out"
 [ ! -e "$DATA/_archive/$DAY.db.zst" ] || fail "archive written for the live day"
 ok "live day refused (exit 2): $(echo "$out" | cut -c1-80)"
 
@@ -34,7 +34,7 @@ export HK_TICKCTL_NOW_MS
 # --- usage and missing db ---------------------------------------------------
 set +e
 out=$("$CTL" archive --data-root "$DATA" --day 19990101 2>&1); rc=$?
-[ "$rc" = 2 ] && echo "$out" | grep -qx "FAIL db_not_found $DATA/19990101.db" ||
+[ "$rc" = 2 ] && grep -qx "FAIL db_not_found $DATA/19990101.db" <<<"$out" ||
     fail "db_not_found: rc=$rc out=$out"
 "$CTL" archive --data-root "$DATA" --day "$DAY" --verify 7 >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || fail "bad --verify exit $rc"
@@ -91,8 +91,8 @@ R="$T/restored"
 mkdir -p "$R"
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$R")
 echo "$out" | head -n 1 | grep -qx "RESTORE OK" || fail "restore: $out"
-echo "$out" | grep -qx "out=$R/$DAY.db" || fail "restore out line: $out"
-echo "$out" | grep -qx "rows=3000" || fail "restore rows: $out"
+grep -qx "out=$R/$DAY.db" <<<"$out" || fail "restore out line: $out"
+grep -qx "rows=3000" <<<"$out" || fail "restore rows: $out"
 diff1=$(sqlite3 "file:$R/$DAY.db?mode=ro" "ATTACH 'file:$DB?mode=ro' AS o; SELECT COUNT(*) FROM (SELECT * FROM main.ticks EXCEPT SELECT * FROM o.ticks);")
 diff2=$(sqlite3 "file:$R/$DAY.db?mode=ro" "ATTACH 'file:$DB?mode=ro' AS o; SELECT COUNT(*) FROM (SELECT * FROM o.ticks EXCEPT SELECT * FROM main.ticks);")
 gdiff=$(sqlite3 "file:$R/$DAY.db?mode=ro" "ATTACH 'file:$DB?mode=ro' AS o; SELECT (SELECT COUNT(*) FROM (SELECT * FROM main.gaps EXCEPT SELECT * FROM o.gaps)) + (SELECT COUNT(*) FROM (SELECT * FROM o.gaps EXCEPT SELECT * FROM main.gaps));")
@@ -109,7 +109,7 @@ ok "restore equal row-for-row (EXCEPT both ways), schema identical, 0640"
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$R/$DAY.db" 2>&1); rc=$?
 set -e
-[ "$rc" = 2 ] && echo "$out" | grep -q "^FAIL dest_exists $R/$DAY.db" || fail "overwrite not refused: $rc $out"
+[ "$rc" = 2 ] && grep -q "^FAIL dest_exists $R/$DAY.db" <<<"$out" || fail "overwrite not refused: $rc $out"
 echo garbage >"$R/$DAY.db-wal"
 "$CTL" restore --data-root "$DATA" --day "$DAY" --out "$R/$DAY.db" --force 1 >/dev/null
 [ ! -e "$R/$DAY.db-wal" ] || fail "stale -wal kept"
@@ -136,7 +136,7 @@ printf "$(printf '\\%03o' $(( (orig + 1) % 256 )))" |
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad1.db" 2>&1); rc=$?
 set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "^FAIL checksum_mismatch $A/$DAY.db.zst expected=" ||
+[ "$rc" = 1 ] && grep -q "^FAIL checksum_mismatch $A/$DAY.db.zst expected=" <<<"$out" ||
     fail "flipped byte: rc=$rc $out"
 [ ! -e "$T/bad1.db" ] || fail "output written for a corrupted archive"
 (cd "$A" && ! sha256sum -c "$DAY.db.zst.sha256" >/dev/null 2>&1) || fail "sha256sum accepted corruption"
@@ -146,7 +146,7 @@ ok "flipped byte detected: checksum_mismatch (exit 1)"
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad2.db" 2>&1); rc=$?
 set -e
-[ "$rc" = 1 ] && echo "$out" | grep -Eq "^FAIL (decompress_failed|integrity_check_failed) " ||
+[ "$rc" = 1 ] && grep -Eq "^FAIL (decompress_failed|integrity_check_failed) " <<<"$out" ||
     fail "corrupt frame with matching checksum: rc=$rc $out"
 [ -z "$(ls "$T" | grep 'bad2' || true)" ] || fail "temporary output left: $(ls "$T")"
 ok "corrupt frame detected: $(echo "$out" | cut -d' ' -f2) (exit 1)"
@@ -156,7 +156,7 @@ head -c $((size - 7)) "$T/good.zst" >"$A/$DAY.db.zst"
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad3.db" 2>&1); rc=$?
 set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "^FAIL decompress_failed .*truncated" ||
+[ "$rc" = 1 ] && grep -q "^FAIL decompress_failed .*truncated" <<<"$out" ||
     fail "truncated frame: rc=$rc $out"
 ok "truncated frame detected (exit 1)"
 # 4. a wrong checksum file for a good archive.
@@ -168,15 +168,15 @@ cmp -s "$A/$DAY.db.zst.sha256" "$T/good.sha256" && fail "test bug: checksum unch
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad4.db" 2>&1); rc=$?
 set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "^FAIL checksum_mismatch" || fail "wrong checksum: rc=$rc $out"
+[ "$rc" = 1 ] && grep -q "^FAIL checksum_mismatch" <<<"$out" || fail "wrong checksum: rc=$rc $out"
 ok "wrong checksum detected (exit 1)"
 # 5. missing archive / checksum file.
 rm -f "$A/$DAY.db.zst.sha256"
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad5.db" 2>&1); rc=$?
-[ "$rc" = 2 ] && echo "$out" | grep -qx "FAIL checksum_not_found $A/$DAY.db.zst.sha256" || fail "missing sha: $rc $out"
+[ "$rc" = 2 ] && grep -qx "FAIL checksum_not_found $A/$DAY.db.zst.sha256" <<<"$out" || fail "missing sha: $rc $out"
 out=$("$CTL" restore --data-root "$DATA" --day 19990101 --out "$T/bad6.db" 2>&1); rc=$?
-[ "$rc" = 2 ] && echo "$out" | grep -qx "FAIL archive_not_found $A/19990101.db.zst" || fail "missing zst: $rc $out"
+[ "$rc" = 2 ] && grep -qx "FAIL archive_not_found $A/19990101.db.zst" <<<"$out" || fail "missing zst: $rc $out"
 set -e
 ok "missing archive/checksum exit 2"
 # 6. archive's own verify fails on a manifest/row mismatch: a manifest that
@@ -187,7 +187,7 @@ sed -i 's/"ticks_count": 3000/"ticks_count": 2999/' "$A/manifest/$DAY.json"
 set +e
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$T/bad7.db" 2>&1); rc=$?
 set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "^FAIL count_mismatch rows=3000 manifest_rows=2999" || fail "count mismatch: $rc $out"
+[ "$rc" = 1 ] && grep -q "^FAIL count_mismatch rows=3000 manifest_rows=2999" <<<"$out" || fail "count mismatch: $rc $out"
 cp "$T/manifest.bak" "$A/manifest/$DAY.json"
 ok "manifest count mismatch detected (exit 1)"
 
@@ -196,5 +196,5 @@ sqlite3 "$DATA/20000101.db" "CREATE TABLE other(x);"
 set +e
 out=$("$CTL" archive --data-root "$DATA" --day 20000101 2>&1); rc=$?
 set -e
-[ "$rc" = 2 ] && echo "$out" | grep -q "^FAIL ticks_table_missing" || fail "ticks_table_missing: $rc $out"
+[ "$rc" = 2 ] && grep -q "^FAIL ticks_table_missing" <<<"$out" || fail "ticks_table_missing: $rc $out"
 ok "ticks_table_missing exit 2"

@@ -45,7 +45,7 @@ HP=$(grep -o 'http_listening host=127.0.0.1 port=[0-9]*' "$T/collector.log" | gr
 wait_log "day_file_set_aside day=$DAY" 30
 line=$(grep "day_file_set_aside" "$T/collector.log")
 [ "$(grep -c "day_file_set_aside" "$T/collector.log")" = 1 ] || fail "set aside more than once: $line"
-echo "$line" | grep -Eq "ERROR hk_tick_collector.db day_file_set_aside day=$DAY path=$DB set_aside=$DATA/$DAY\.corrupt-[0-9]{8}T[0-9]{6}Z\.db reason=corrupt detail=\"database disk image is malformed\" batch=[0-9]+$" ||
+grep -Eq "ERROR hk_tick_collector.db day_file_set_aside day=$DAY path=$DB set_aside=$DATA/$DAY\.corrupt-[0-9]{8}T[0-9]{6}Z\.db reason=corrupt detail=\"database disk image is malformed\" batch=[0-9]+$" <<<"$line" ||
     fail "set-aside line: $line"
 ASIDE=$(echo "$line" | sed 's/.* set_aside=\([^ ]*\) .*/\1/')
 [ -f "$ASIDE" ] || fail "no set-aside file $ASIDE"

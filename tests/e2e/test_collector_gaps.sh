@@ -42,7 +42,7 @@ SQL
 got: $got
 exp: $exp"
 meta=$(sqlite3 "file:$DB?mode=ro" "SELECT meta_json FROM gaps LIMIT 1;")
-echo "$meta" | grep -Eq '^\{"prev_ts_ms":[0-9]+,"curr_ts_ms":[0-9]+,"gap_threshold_sec":2.0,"active_window_sec":60,"active_min_ticks":5,"active_count":[0-9]+,"session":"09:30-12:00"\}$' ||
+grep -Eq '^\{"prev_ts_ms":[0-9]+,"curr_ts_ms":[0-9]+,"gap_threshold_sec":2.0,"active_window_sec":60,"active_min_ticks":5,"active_count":[0-9]+,"session":"09:30-12:00"\}$' <<<"$meta" ||
     fail "meta_json: $meta"
 grep -Eq "persist_ticks .* gaps=1 " "$T/collector.log" || fail "persist_ticks gaps=1 not logged"
 ok "gaps table matches the truth: $(echo "$exp" | wc -l) gap(s), meta_json as specified"

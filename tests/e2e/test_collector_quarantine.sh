@@ -101,9 +101,9 @@ compare_truth
 
 # hk-tickctl quarantine: counts by reason and the first rows.
 out=$("$CTL" --data-root "$DATA" quarantine --limit 2)
-echo "$out" | grep -qx "reason=trading_day_too_old rows=3001" || fail "ctl reasons: $out"
-echo "$out" | grep -qx "rows=5016" || fail "ctl total: $out"
-echo "$out" | grep -q '^row reason=price_not_finite symbol="HK.00700" ts_ms=[0-9]* price=nan volume=100 ' ||
+grep -qx "reason=trading_day_too_old rows=3001" <<<"$out" || fail "ctl reasons: $out"
+grep -qx "rows=5016" <<<"$out" || fail "ctl total: $out"
+grep -q '^row reason=price_not_finite symbol="HK.00700" ts_ms=[0-9]* price=nan volume=100 ' <<<"$out" ||
     fail "ctl first row: $out"
 [ "$(echo "$out" | grep -c '^row ')" = 2 ] || fail "ctl --limit 2"
 j=$("$CTL" --data-root "$DATA" quarantine --json --limit 14)

@@ -287,7 +287,7 @@ ok "TG_ENABLED=0 / missing token: logged, nothing sent"
 
 # ---- token redaction -----------------------------------------------------
 out=$(env FUTU_SYMBOLS=$SYMS DATA_ROOT="$DATA" TG_TOKEN="$TOKEN" "$COLLECTOR" --check-config 2>&1)
-echo "$out" | grep -qx "TG_TOKEN=<set>  # env" || fail "--check-config token line"
+grep -qx "TG_TOKEN=<set>  # env" <<<"$out" || fail "--check-config token line"
 echo "$out" >>"$T/all.log"
 if grep -F -- "$TOKEN" "$T/all.log" "$T/tgfake.log"; then
     fail "the token appears in a log or --check-config"

@@ -17,7 +17,7 @@ out=$(FUTU_PORT=$PORT FUTU_SYMBOLS=HK.00700,HK.00005 "$CTL" probe)
 [ "$out" = "subscribe ok, sample ticker rows: 1
 MARKET_OPEN=1" ] || fail "probe open: $out"
 out=$("$CTL" probe --host 127.0.0.1 --port "$PORT" --symbols HK.00700 --num 5)
-echo "$out" | grep -Eqx "subscribe ok, sample ticker rows: [1-5]" || fail "probe --num 5: $out"
+grep -Eqx "subscribe ok, sample ticker rows: [1-5]" <<<"$out" || fail "probe --num 5: $out"
 "$CTL" probe --port "$PORT" --symbols HK.00700 --json >"$T/p.json"
 [ "$(jget "$T/p.json" '$.market_open')" = 1 ] || fail "probe json"
 [ "$(jget "$T/p.json" '$.result')" = OK ] || fail "probe json result"
@@ -42,7 +42,7 @@ kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
 set +e
 out=$("$CTL" probe --port "$PORT" --symbols HK.00700); rc=$?
 set -e
-[ $rc = 1 ] && echo "$out" | grep -q "^FAIL opend_connection" || fail "unreachable: rc=$rc $out"
+[ $rc = 1 ] && grep -q "^FAIL opend_connection" <<<"$out" || fail "unreachable: rc=$rc $out"
 ok "probe: empty FUTU_SYMBOLS, usage error, FAIL when OpenD is down"
 
 # --- logs / doctor through a fake journalctl ---------------------------------
@@ -84,17 +84,17 @@ for p in sh cat; do ln -s "$(command -v $p)" "$T/nobin/$p"; done
 set +e
 out=$(PATH="$T/nobin" "$CTL" logs); rc=$?
 set -e
-[ $rc = 1 ] && echo "$out" | grep -q "^FAIL journalctl_not_found" || fail "no journalctl: rc=$rc $out"
+[ $rc = 1 ] && grep -q "^FAIL journalctl_not_found" <<<"$out" || fail "no journalctl: rc=$rc $out"
 ok "logs: filters, --ops forms, --since, --json, FAIL without journalctl"
 
 out=$(PATH="$T/fakebin:$PATH" "$CTL" doctor)
 echo "$out" | sed -n 1p | grep -qx "=== HK Tick 版本診斷 ===" || fail "doctor header"
 echo "$out" | sed -n 2p | grep -qx "service=hk-tick-collector status=.* since=6 hours ago" || fail "doctor service: $out"
-echo "$out" | grep -A1 -x "\[完成\] 找到 notify schema 訊息" | grep -qx "l5 .*notify_schema=v2" || fail "doctor schema: $out"
-echo "$out" | grep -A1 -x "\[資訊\] 最近 HEALTH enqueue" | grep -q "^l6 " || fail "doctor health"
-echo "$out" | grep -A1 -x "\[資訊\] 最近 WARN/ALERT enqueue" | grep -q "^l7 " || fail "doctor alert"
-echo "$out" | grep -A1 -x "\[資訊\] 最近 collector_started" | grep -q "^l8 " || fail "doctor started"
+grep -qx "l5 .*notify_schema=v2" <<<"$(grep -A1 -x "\[完成\] 找到 notify schema 訊息" <<<"$out")" || fail "doctor schema: $out"
+grep -q "^l6 " <<<"$(grep -A1 -x "\[資訊\] 最近 HEALTH enqueue" <<<"$out")" || fail "doctor health"
+grep -q "^l7 " <<<"$(grep -A1 -x "\[資訊\] 最近 WARN/ALERT enqueue" <<<"$out")" || fail "doctor alert"
+grep -q "^l8 " <<<"$(grep -A1 -x "\[資訊\] 最近 collector_started" <<<"$out")" || fail "doctor started"
 grep -v telegram_notifier "$T/journal.txt" >"$T/j2" && mv "$T/j2" "$T/journal.txt"
 out=$(PATH="$T/fakebin:$PATH" "$CTL" doctor --since "1 day ago")
-echo "$out" | grep -qx "\[資訊\] 沒找到 notify schema（可能未啟用 TG 或版本較舊）" || fail "doctor no schema: $out"
+grep -qx "\[資訊\] 沒找到 notify schema（可能未啟用 TG 或版本較舊）" <<<"$out" || fail "doctor no schema: $out"
 ok "doctor lines"

@@ -181,28 +181,28 @@ R=$DATA/_reports/quality/$D.json
 [ "$(jget "$R" '$.validate.status')" = FAIL ] || fail "validate block FAIL"
 
 v 2 --day 20260101
-echo "$out" | grep -qx "reason=db_not_found:$DATA/20260101.db" || fail "missing db: $out"
+grep -qx "reason=db_not_found:$DATA/20260101.db" <<<"$out" || fail "missing db: $out"
 [ ! -e "$DATA/_reports/quality/20260101.json" ] || fail "no report for a missing db"
 
 MAXTS=$(sqlite3 "$DATA/20260302.db" "SELECT MAX(ts_ms) FROM ticks;")
 HK_TICKCTL_NOW_MS=$((MAXTS - 400000)) v 2 --day 20260302
-echo "$out" | grep -qx "reason=ticks_max_ts_too_far_in_future" || fail "future FAIL: $out"
+grep -qx "reason=ticks_max_ts_too_far_in_future" <<<"$out" || fail "future FAIL: $out"
 HK_TICKCTL_NOW_MS=$((MAXTS - 100000)) v 0 --day 20260302
-echo "$out" | grep -qx "VALIDATE WARN day=20260302" || fail "WARN header: $out"
-echo "$out" | grep -qx "warning=ticks_max_ts_slightly_in_future" || fail "slightly future: $out"
+grep -qx "VALIDATE WARN day=20260302" <<<"$out" || fail "WARN header: $out"
+grep -qx "warning=ticks_max_ts_slightly_in_future" <<<"$out" || fail "slightly future: $out"
 
 v 0 --day 20260304 --strict 1
-echo "$out" | grep -qx "warning=strict_mode_gap_observed" || fail "strict warn: $out"
+grep -qx "warning=strict_mode_gap_observed" <<<"$out" || fail "strict warn: $out"
 v 2 --day 20260305 --strict 1
-echo "$out" | grep -qx "reason=strict_mode_gap_threshold_exceeded" || fail "strict fail: $out"
+grep -qx "reason=strict_mode_gap_threshold_exceeded" <<<"$out" || fail "strict fail: $out"
 v 0 --day 20260305
-echo "$out" | grep -qx "VALIDATE PASS day=20260305" || fail "non-strict gaps pass"
+grep -qx "VALIDATE PASS day=20260305" <<<"$out" || fail "non-strict gaps pass"
 
 D=20260312
 sqlite3 "$DATA/$D.db" "$(echo "$DDL" | sed -n '1,/^CREATE TABLE IF NOT EXISTS gaps/p' | sed '$d')"
 series $D HK.00001 10:00:00 10
 v 0 --day $D
-echo "$out" | grep -qx "warning=gaps_table_missing" || fail "gaps missing warn: $out"
+grep -qx "warning=gaps_table_missing" <<<"$out" || fail "gaps missing warn: $out"
 R=$DATA/_reports/quality/$D.json
 [ "$(jget "$R" '$.observations.warnings[0]')" = gaps_table_missing ] || fail "report warning"
 

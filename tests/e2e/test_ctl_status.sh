@@ -46,33 +46,33 @@ unset DATA_ROOT || true
 # --- text output, --data-root before the command --------------------------
 out=$(PATH="$T/fakebin:$PATH" "$CTL" --data-root "$DATA" --day "$DAY" status)
 echo "$out" | sed -n 1p | grep -qx '=== HK Tick 狀態 ===' || fail "header: $out"
-echo "$out" | grep -qx "day=$DAY" || fail "day line"
-echo "$out" | grep -qx "db_path=$DB" || fail "db_path line"
-echo "$out" | grep -qx "db_size=$(stat -c %s "$DB")" || fail "db_size line"
-echo "$out" | grep -qx "wal_size=[0-9]*" || fail "wal_size line"
-echo "$out" | grep -qx "service.hk-tick-collector=active" || fail "service line"
-echo "$out" | grep -qx "service.futu-opend=active" || fail "futu service line"
-echo "$out" | grep -qx '\[健康\] .*health connected=True sid=sid-00000002 .*' ||
+grep -qx "day=$DAY" <<<"$out" || fail "day line"
+grep -qx "db_path=$DB" <<<"$out" || fail "db_path line"
+grep -qx "db_size=$(stat -c %s "$DB")" <<<"$out" || fail "db_size line"
+grep -qx "wal_size=[0-9]*" <<<"$out" || fail "wal_size line"
+grep -qx "service.hk-tick-collector=active" <<<"$out" || fail "service line"
+grep -qx "service.futu-opend=active" <<<"$out" || fail "futu service line"
+grep -qx '\[健康\] .*health connected=True sid=sid-00000002 .*' <<<"$out" ||
     fail "health line: $out"
-echo "$out" | grep -qx '\[告警\] .*WATCHDOG persistent_stall reason=x' ||
+grep -qx '\[告警\] .*WATCHDOG persistent_stall reason=x' <<<"$out" ||
     fail "alert line: $out"
 grep -q -- "-u hk-tick-collector --since 20 minutes ago --no-pager" \
     "$T/journal.args" || fail "journalctl args: $(cat "$T/journal.args")"
 cnt=$(sqlite3 "file:$DB?mode=ro" "SELECT COUNT(*) FROM ticks WHERE trading_day='$DAY';")
-echo "$out" | grep -qx "ticks_total=$cnt" || fail "ticks_total != $cnt: $out"
+grep -qx "ticks_total=$cnt" <<<"$out" || fail "ticks_total != $cnt: $out"
 want_start=$(sqlite3 "file:$DB?mode=ro" "SELECT strftime('%Y-%m-%d %H:%M:%S', MIN(ts_ms)/1000 + 8*3600, 'unixepoch') FROM ticks;")
 want_end=$(sqlite3 "file:$DB?mode=ro" "SELECT strftime('%Y-%m-%d %H:%M:%S', MAX(ts_ms)/1000 + 8*3600, 'unixepoch') FROM ticks;")
-echo "$out" | grep -qx "start_hkt=$want_start" || fail "start_hkt want $want_start"
-echo "$out" | grep -qx "end_hkt=$want_end" || fail "end_hkt want $want_end"
-echo "$out" | grep -qx "last_tick_age_sec=[0-9.]*" || fail "age line"
-echo "$out" | grep -qx "rows_by_symbol_top:" || fail "top header"
+grep -qx "start_hkt=$want_start" <<<"$out" || fail "start_hkt want $want_start"
+grep -qx "end_hkt=$want_end" <<<"$out" || fail "end_hkt want $want_end"
+grep -qx "last_tick_age_sec=[0-9.]*" <<<"$out" || fail "age line"
+grep -qx "rows_by_symbol_top:" <<<"$out" || fail "top header"
 want_top=$(sqlite3 "file:$DB?mode=ro" "SELECT '  ' || symbol || ' rows=' || COUNT(*) FROM ticks GROUP BY symbol ORDER BY COUNT(*) DESC, symbol;")
 got_top=$(echo "$out" | grep '^  HK\.' | sed 's/ latest_hkt=.*//')
 [ "$got_top" = "$want_top" ] || fail "top rows differ: got [$got_top] want [$want_top]"
-echo "$out" | grep '^  HK\.' | grep -qv ' latest_hkt=[0-9-]* [0-9:]* last_tick_age_sec=[0-9.]*$' &&
+grep -qv ' latest_hkt=[0-9-]* [0-9:]* last_tick_age_sec=[0-9.]*$' <<<"$(grep '^  HK\.' <<<"$out")" &&
     fail "top row format"
-echo "$out" | grep -qx "gaps_total=[0-9]*" || fail "gaps_total"
-echo "$out" | grep -qx "largest_gap_sec=[0-9.]*" || fail "largest_gap_sec"
+grep -qx "gaps_total=[0-9]*" <<<"$out" || fail "gaps_total"
+grep -qx "largest_gap_sec=[0-9.]*" <<<"$out" || fail "largest_gap_sec"
 ok "status text lines (§7.3), totals equal a COUNT(*) scan"
 
 # --- --json, --data-root after the command ----------------------------------
@@ -89,8 +89,8 @@ ok "status --json, --data-root after the subcommand"
 # --- --symbols filters before the cut ---------------------------------------
 out=$("$CTL" status --data-root "$DATA" --day "$DAY" --symbols HK.00981,HK.00005)
 [ "$(echo "$out" | grep -c '^  HK\.')" = 2 ] || fail "--symbols: $out"
-echo "$out" | grep -q '^  HK.00700' && fail "--symbols kept HK.00700"
-echo "$out" | grep -qx "ticks_total=$cnt" || fail "--symbols changed ticks_total"
+grep -q '^  HK.00700' <<<"$out" && fail "--symbols kept HK.00700"
+grep -qx "ticks_total=$cnt" <<<"$out" || fail "--symbols changed ticks_total"
 ok "status --symbols"
 
 # --- journal unavailable: the "no message" texts ---------------------------
@@ -99,9 +99,9 @@ printf '#!/bin/sh\nexit 1\n' >"$T/nojournal/journalctl"
 printf '#!/bin/sh\nexit 1\n' >"$T/nojournal/systemctl"
 chmod +x "$T/nojournal/journalctl" "$T/nojournal/systemctl"
 out=$(PATH="$T/nojournal:$PATH" "$CTL" status --data-root "$DATA" --day "$DAY")
-echo "$out" | grep -qx '\[健康\] 選定時間內沒有 health 訊息' || fail "no-health text"
-echo "$out" | grep -qx '\[告警\] 選定時間內無 WARN/ALERT/WATCHDOG' || fail "no-alert text"
-echo "$out" | grep -qx 'service.hk-tick-collector=n/a' || fail "service n/a"
+grep -qx '\[健康\] 選定時間內沒有 health 訊息' <<<"$out" || fail "no-health text"
+grep -qx '\[告警\] 選定時間內無 WARN/ALERT/WATCHDOG' <<<"$out" || fail "no-alert text"
+grep -qx 'service.hk-tick-collector=n/a' <<<"$out" || fail "service n/a"
 ok "status without journal/systemd"
 
 # --- data root precedence ---------------------------------------------------
@@ -112,12 +112,12 @@ export DATA_ROOT="$DATA"
 SERVICE_NAME=my-collector
 EOF
 out=$(ENV_FILE="$T/envfile" "$CTL" status --day "$DAY")
-echo "$out" | grep -qx "db_path=$DB" || fail "ENV_FILE DATA_ROOT not used: $out"
-echo "$out" | grep -qx "service.my-collector=.*" || fail "ENV_FILE SERVICE_NAME"
+grep -qx "db_path=$DB" <<<"$out" || fail "ENV_FILE DATA_ROOT not used: $out"
+grep -qx "service.my-collector=.*" <<<"$out" || fail "ENV_FILE SERVICE_NAME"
 out=$(ENV_FILE="$T/envfile" DATA_ROOT="$T/other" "$CTL" status --day "$DAY" || true)
-echo "$out" | grep -qx "db_path=$T/other/$DAY.db" || fail "DATA_ROOT must beat ENV_FILE"
+grep -qx "db_path=$T/other/$DAY.db" <<<"$out" || fail "DATA_ROOT must beat ENV_FILE"
 out=$(DATA_ROOT="$T/other" "$CTL" --data-root "$DATA" status --day "$DAY")
-echo "$out" | grep -qx "db_path=$DB" || fail "--data-root must beat DATA_ROOT"
+grep -qx "db_path=$DB" <<<"$out" || fail "--data-root must beat DATA_ROOT"
 ok "--data-root > DATA_ROOT > ENV_FILE"
 
 # --- missing db / missing table --------------------------------------------

@@ -72,7 +72,7 @@ ok "systemd-analyze verify: 4 units, no warnings"
 # The check has teeth: StartLimit* in [Service] is reported.
 sed 's/^\[Service\]/[Service]\nStartLimitIntervalSec=300/' "$R/hk-tick-collector.service" >"$R/bad.service"
 out=$(cd "$R" && systemd-analyze verify ./bad.service ./futu-opend.service 2>&1 || true)
-echo "$out" | grep -q "Unknown key 'StartLimitIntervalSec' in section \[Service\]" || fail "bad unit not reported: $out"
+grep -q "Unknown key 'StartLimitIntervalSec' in section \[Service\]" <<<"$out" || fail "bad unit not reported: $out"
 ok "systemd-analyze reports StartLimitIntervalSec in [Service]"
 
 # --- env examples -------------------------------------------------------------
@@ -111,8 +111,8 @@ run_install() {
     env DESTDIR="$DEST" NO_SYSTEMCTL=1 SKIP_USER=1 APP_DIR="$APP" "$@"
 }
 out=$(run_install ENV_FILE=/etc/hk-tick-collector.env bash "$ROOT/deploy/scripts/install.sh")
-echo "$out" | grep -qx "\[OK\] installed hk-tick-collector.service" || fail "install: $out"
-echo "$out" | grep -qx "\[INFO\] env_file=/etc/hk-tick-collector.env" || fail "install env line: $out"
+grep -qx "\[OK\] installed hk-tick-collector.service" <<<"$out" || fail "install: $out"
+grep -qx "\[INFO\] env_file=/etc/hk-tick-collector.env" <<<"$out" || fail "install env line: $out"
 unit="$DEST/etc/systemd/system/hk-tick-collector.service"
 [ -f "$unit" ] || fail "unit not rendered"
 grep -qx "ExecStart=$APP/bin/hk-tick-collector" "$unit" || fail "ExecStart not rendered"
@@ -133,8 +133,8 @@ custom() {
 }
 out=$(custom)
 cu="$DEST/etc/systemd/system/hk-test.service"
-echo "$out" | grep -qx "\[OK\] installed hk-test.service" || fail "custom install: $out"
-echo "$out" | grep -qx "\[INFO\] env_file=$APP/.env" || fail "custom env line: $out"
+grep -qx "\[OK\] installed hk-test.service" <<<"$out" || fail "custom install: $out"
+grep -qx "\[INFO\] env_file=$APP/.env" <<<"$out" || fail "custom env line: $out"
 for kv in "EnvironmentFile=-$APP/.env" "User=svcuser" "Group=svcgroup" "ReadWritePaths=/srv/ticks" \
     "Requires=opend-test.service" "ExecStart=$APP/bin/hk-tick-collector"; do
     grep -qx -- "$kv" "$cu" || fail "custom unit lacks $kv"
@@ -166,7 +166,7 @@ fi
 
 # EOD archive installer.
 out=$(env DESTDIR="$DEST" NO_SYSTEMCTL=1 APP_DIR="$APP" RAW_KEEP_DAYS=5 bash "$ROOT/deploy/scripts/install_eod_archive.sh")
-echo "$out" | grep -qx "\[OK\] installed hk-tick-eod-archive.timer" || fail "eod install: $out"
+grep -qx "\[OK\] installed hk-tick-eod-archive.timer" <<<"$out" || fail "eod install: $out"
 ee="$DEST/etc/hk-tick-eod-archive.env"
 [ "$(stat -c %a "$ee")" = 640 ] || fail "eod env mode"
 grep -qx "RAW_KEEP_DAYS=5" "$ee" && grep -qx "REPO_ROOT=$APP" "$ee" || fail "eod env content"

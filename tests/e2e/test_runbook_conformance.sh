@@ -147,5 +147,5 @@ ok "$n runbook commands run as written against the collector's data root"
 # The runbook's snapshot is not a day file: retention and the CLI ignore it.
 ls "$DATA"/*.snapshot.db >/dev/null 2>&1 || fail "snapshot not created"
 out=$("$CTL" db stats --data-root "$DATA" --day "$HK_DAY")
-echo "$out" | grep -q "^rows=" || fail "db stats after snapshot: $out"
+grep -q "^rows=" <<<"$out" || fail "db stats after snapshot: $out"
 ok "snapshot file ignored by hk-tickctl"
