@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages this project builds and runs with; with
 # --test also what the test suite uses (clang for the fuzzers, promtool,
-# curl, zstd and jq CLIs, systemd-analyze, gcovr for `make coverage`).
+# curl, zstd and jq CLIs, systemd-analyze, gcovr for `make coverage`,
+# clickhouse-server and nats-server for the pipeline tests).
 # Idempotent: only missing packages are installed, and `apt-get update` runs
 # only when something is missing. Needs root (or sudo) when it installs.
 set -euo pipefail
@@ -11,10 +12,11 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev zlib1g-dev
+  libcurl4-openssl-dev libnats-dev
 )
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
-    gcovr)
+    gcovr clickhouse-server nats-server python3)
 fi
 
 missing=()
