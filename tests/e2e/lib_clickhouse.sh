@@ -147,6 +147,7 @@ ch_query() {
         "$CLICKHOUSE_URL/") || return 1
     code=${out##*$'\n'}
     out=${out%$'\n'*}
+    out=${out%$'\n'}
     if [ "$code" != 200 ]; then
         echo "ch_query: HTTP $code: $out" >&2
         return 1
