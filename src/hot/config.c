@@ -48,8 +48,7 @@ static int parse_i64(void *obj, const cfg_var *v, const char *raw, char *err,
     return 0;
 }
 
-static void format_i64(const void *obj, const cfg_var *v, char *buf,
-                       size_t cap)
+static void format_i64(const void *obj, const cfg_var *v, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%lld",
              (long long)*(const int64_t *)((const char *)obj + v->off));
@@ -162,13 +161,11 @@ int hot_config_load(hot_config *cfg, const cfg_opts *opts)
         errors++;
     }
     if (!nats_name_ok(cfg->nats_stream)) {
-        cfg_report(opts, "NATS_STREAM", cfg->nats_stream,
-                   "not a stream name");
+        cfg_report(opts, "NATS_STREAM", cfg->nats_stream, "not a stream name");
         errors++;
     }
     if (!nats_name_ok(cfg->consumer)) {
-        cfg_report(opts, "HOT_CONSUMER", cfg->consumer,
-                   "not a consumer name");
+        cfg_report(opts, "HOT_CONSUMER", cfg->consumer, "not a consumer name");
         errors++;
     }
     if (!cfg->nats_url[0]) {

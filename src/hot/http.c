@@ -87,8 +87,8 @@ char *hot_http_render_metrics(const hot_http *h)
     counter(&b, "hot_insert_errors_total", "Failed insert attempts.",
             &st->insert_errors);
     counter(&b, "hot_acked_total", "Messages acknowledged.", &st->acked);
-    counter(&b, "hot_redeliveries_total",
-            "Messages delivered more than once.", &st->redeliveries);
+    counter(&b, "hot_redeliveries_total", "Messages delivered more than once.",
+            &st->redeliveries);
     counter(&b, "hot_poison_total",
             "Messages terminated because they could not be decoded.",
             &st->poison);

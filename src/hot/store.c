@@ -158,8 +158,8 @@ static int setup_step(run *r, int step, char *err, size_t errlen)
     }
 }
 
-static const char *const step_names[] = {"nats_connect", "stream",
-                                         "consumer", "clickhouse_schema"};
+static const char *const step_names[] = {"nats_connect", "stream", "consumer",
+                                         "clickhouse_schema"};
 
 /* Returns 0 when set up, 1 when a stop came first. */
 static int setup(run *r)
@@ -182,9 +182,9 @@ static int setup(run *r)
         }
         delay = next_delay(r, delay);
         char q[600];
-        LOG(LOG_WARNING, LC_HOT, "hot_setup_failed step=%s retry_ms=%" PRId64
-            " error=%s", step_names[step], delay,
-            log_quote(err, q, sizeof(q)));
+        LOG(LOG_WARNING, LC_HOT,
+            "hot_setup_failed step=%s retry_ms=%" PRId64 " error=%s",
+            step_names[step], delay, log_quote(err, q, sizeof(q)));
         if (backoff(r, delay))
             return 1;
     }
@@ -239,8 +239,8 @@ static void flush(run *r)
     while (r->n_held > 0) {
         ch_result res;
         int64_t t0 = hktime_mono_ms();
-        int rc = ch_insert_rowbinary(&r->ch, r->table, r->buf.p, r->buf.n,
-                                     &res);
+        int rc =
+            ch_insert_rowbinary(&r->ch, r->table, r->buf.p, r->buf.n, &res);
         if (rc == 0) {
             ch_result_free(&res);
             confirmed(r, t0, failed_since);
@@ -262,8 +262,7 @@ static void flush(run *r)
         backoff(r, delay);
         if (stopping(r) && hktime_mono_ms() - r->stop_mono >=
                                (int64_t)r->cfg->drain_sec * 1000) {
-            LOG(LOG_WARNING, LC_HOT, "hot_drain_timeout unacked=%d",
-                r->n_held);
+            LOG(LOG_WARNING, LC_HOT, "hot_drain_timeout unacked=%d", r->n_held);
             release_held(r, false);
             return;
         }

@@ -27,17 +27,17 @@
 
 typedef struct hot_stats {
     atomic_llong start_mono_ms;
-    atomic_llong rows_inserted;  /* rows ClickHouse confirmed */
-    atomic_llong batches;        /* inserts ClickHouse confirmed */
-    atomic_llong insert_errors;  /* failed insert attempts */
-    atomic_llong acked;          /* messages acked */
-    atomic_llong redeliveries;   /* messages seen with NumDelivered > 1 */
-    atomic_llong poison;         /* messages terminated as undecodable */
-    atomic_llong newest_ts_ms;   /* max ts_ms confirmed in hot (0 = none) */
+    atomic_llong rows_inserted; /* rows ClickHouse confirmed */
+    atomic_llong batches;       /* inserts ClickHouse confirmed */
+    atomic_llong insert_errors; /* failed insert attempts */
+    atomic_llong acked;         /* messages acked */
+    atomic_llong redeliveries;  /* messages seen with NumDelivered > 1 */
+    atomic_llong poison;        /* messages terminated as undecodable */
+    atomic_llong newest_ts_ms;  /* max ts_ms confirmed in hot (0 = none) */
     atomic_llong last_insert_mono_ms; /* 0 = none yet */
-    atomic_llong held_rows;      /* rows waiting for their insert */
-    atomic_llong pending;        /* consumer NumPending (-1 = unknown) */
-    atomic_llong ack_pending;    /* consumer NumAckPending (-1 = unknown) */
+    atomic_llong held_rows;           /* rows waiting for their insert */
+    atomic_llong pending;             /* consumer NumPending (-1 = unknown) */
+    atomic_llong ack_pending; /* consumer NumAckPending (-1 = unknown) */
     atomic_bool nats_connected;
     atomic_bool clickhouse_ok; /* last request to ClickHouse succeeded */
     atomic_bool ready;         /* stream, consumer and schema set up */

@@ -24,8 +24,7 @@ static bool same(const jsStreamConfig *a, const jsStreamConfig *b)
            a->MaxBytes == b->MaxBytes && a->Duplicates == b->Duplicates;
 }
 
-int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err,
-                      size_t errlen)
+int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err, size_t errlen)
 {
     jsStreamConfig sc;
     jsStreamInfo *si = NULL;
@@ -64,8 +63,8 @@ int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err,
     return 0;
 }
 
-int hot_stream_subscribe(jsCtx *js, const hot_config *c,
-                         natsSubscription **sub, char *err, size_t errlen)
+int hot_stream_subscribe(jsCtx *js, const hot_config *c, natsSubscription **sub,
+                         char *err, size_t errlen)
 {
     jsOptions jo;
     jsSubOptions so;

@@ -20,8 +20,7 @@
  * it alone when equal. Returns 0, or -EIO with the reason in err; the
  * stream is then as it was.
  */
-int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err,
-                      size_t errlen);
+int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err, size_t errlen);
 
 /*
  * Bind a pull subscription to the durable consumer c->consumer (created
@@ -29,7 +28,7 @@ int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err,
  * MaxAckPending 4 x batch). Returns 0 with *sub owned by the caller
  * (natsSubscription_Destroy), or -EIO with the reason in err.
  */
-int hot_stream_subscribe(jsCtx *js, const hot_config *c,
-                         natsSubscription **sub, char *err, size_t errlen);
+int hot_stream_subscribe(jsCtx *js, const hot_config *c, natsSubscription **sub,
+                         char *err, size_t errlen);
 
 #endif

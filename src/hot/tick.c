@@ -14,8 +14,7 @@
 
 #include "HkTick.pb-c.h"
 
-int hot_tick_append(ch_buf *b, const uint8_t *data, size_t len,
-                    int64_t *ts_ms)
+int hot_tick_append(ch_buf *b, const uint8_t *data, size_t len, int64_t *ts_ms)
 {
     Hk__HkTick *m = hk__hk_tick__unpack(NULL, len, data);
     if (!m)

@@ -21,7 +21,6 @@
  * table can hold (bad trading_day, market or symbol empty) — a poison
  * message; -ENOMEM when b cannot grow. b is unchanged on failure.
  */
-int hot_tick_append(ch_buf *b, const uint8_t *data, size_t len,
-                    int64_t *ts_ms);
+int hot_tick_append(ch_buf *b, const uint8_t *data, size_t len, int64_t *ts_ms);
 
 #endif

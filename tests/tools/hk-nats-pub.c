@@ -131,8 +131,8 @@ static int publish_file(jsCtx *js, FILE *f, int async, long *n)
         size_t len = hk__hk_tick__pack(&m, buf);
         names(&m, subj, sizeof(subj), id, sizeof(id));
         natsMsg *msg = NULL;
-        natsStatus s = natsMsg_Create(&msg, subj, NULL, (const char *)buf,
-                                      (int)len);
+        natsStatus s =
+            natsMsg_Create(&msg, subj, NULL, (const char *)buf, (int)len);
         if (s == NATS_OK)
             s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id);
         if (s == NATS_OK && async) {
