@@ -346,7 +346,11 @@ static void fill(run *r)
     natsMsgList list = {0};
     jsErrCode jerr = 0;
     int want = r->cfg->batch_rows - r->n_held;
+    int64_t t0 = hktime_mono_ms();
     natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait, &jerr);
+    LOG(LOG_DEBUG, LC_HOT,
+        "hot_fetch want=%d wait_ms=%" PRId64 " got=%d ms=%" PRId64, want, wait,
+        list.Count, hktime_mono_ms() - t0);
     if (s != NATS_OK && s != NATS_TIMEOUT) {
         LOG(LOG_DEBUG, LC_HOT, "hot_fetch_failed status=%s",
             natsStatus_GetText(s));
