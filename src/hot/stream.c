@@ -63,6 +63,39 @@ int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Our consumer settings; a running consumer whose AckWait or
+ * MaxAckPending differ (HOT_ACK_WAIT_SEC or HOT_BATCH_ROWS changed) is
+ * updated, so binding never fails on a stale configuration. */
+static natsStatus ensure_consumer(jsCtx *js, const hot_config *c,
+                                  jsErrCode *jerr)
+{
+    jsConsumerConfig cc;
+    jsConsumerInfo *ci = NULL;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = c->consumer;
+    cc.AckPolicy = js_AckExplicit;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.AckWait = (int64_t)c->ack_wait_sec * NS_PER_SEC;
+    cc.MaxAckPending = (int64_t)c->batch_rows * 4;
+    cc.MaxDeliver = -1;
+    cc.FilterSubject = c->subjects;
+    natsStatus s =
+        js_GetConsumerInfo(&ci, js, c->nats_stream, c->consumer, NULL, jerr);
+    if (s == NATS_OK && ci) {
+        bool eq = ci->Config->AckWait == cc.AckWait &&
+                  ci->Config->MaxAckPending == cc.MaxAckPending;
+        jsConsumerInfo_Destroy(ci);
+        ci = NULL;
+        if (!eq)
+            s = js_UpdateConsumer(&ci, js, c->nats_stream, &cc, NULL, jerr);
+    } else if (s == NATS_NOT_FOUND || *jerr == JSConsumerNotFoundErr) {
+        s = js_AddConsumer(&ci, js, c->nats_stream, &cc, NULL, jerr);
+    }
+    if (ci)
+        jsConsumerInfo_Destroy(ci);
+    return s;
+}
+
 int hot_stream_subscribe(jsCtx *js, const hot_config *c, natsSubscription **sub,
                          char *err, size_t errlen)
 {
@@ -70,17 +103,16 @@ int hot_stream_subscribe(jsCtx *js, const hot_config *c, natsSubscription **sub,
     jsSubOptions so;
     jsErrCode jerr = 0;
 
-    jsOptions_Init(&jo);
-    jsSubOptions_Init(&so);
-    so.Stream = c->nats_stream;
-    so.Config.Durable = c->consumer;
-    so.Config.AckPolicy = js_AckExplicit;
-    so.Config.DeliverPolicy = js_DeliverAll;
-    so.Config.AckWait = (int64_t)c->ack_wait_sec * NS_PER_SEC;
-    so.Config.MaxAckPending = (int64_t)c->batch_rows * 4;
-    so.Config.MaxDeliver = -1;
-    natsStatus s =
-        js_PullSubscribe(sub, js, c->subjects, c->consumer, &jo, &so, &jerr);
+    *sub = NULL;
+    natsStatus s = ensure_consumer(js, c, &jerr);
+    if (s == NATS_OK) {
+        jsOptions_Init(&jo);
+        jsSubOptions_Init(&so);
+        so.Stream = c->nats_stream;
+        so.Consumer = c->consumer; /* bind: the consumer exists */
+        s = js_PullSubscribe(sub, js, c->subjects, c->consumer, &jo, &so,
+                             &jerr);
+    }
     if (s != NATS_OK) {
         *sub = NULL;
         snprintf(err, errlen, "consumer %s: %s (jetstream error %d: %s)",

@@ -28,12 +28,17 @@ grep -q 'hot_poison stream_seq=401 delivered=1 subject=hk.tick.00700 bytes=27 re
 [ "$(hot_metric hot_consumer_ack_pending)" = 0 ] || fail "ack pending"
 [ "$(hot_metric hot_redeliveries_total)" = 0 ] || fail "redelivered"
 ok "poison terminated once: counted, logged with stream_seq=401"
-# Restarting does not see it again either.
+# Restarting does not see it again either; the restart changes
+# HOT_BATCH_ROWS and HOT_ACK_WAIT_SEC, so the durable consumer is updated.
 stop_hot
 start_hot
-sleep 2
+gen_rows 10 800 >"$T/c.tsv"
+cat "$T/c.tsv" >>"$T/rows.tsv"
+publish_file "$T/c.tsv"
+wait_hot_count 810 30
+compare_hot "$T/rows.tsv"
 [ "$(hot_metric hot_poison_total)" = 0 ] || fail "poison came back after restart"
-[ "$(hot_count '')" = 800 ] || fail "rows after restart"
+[ "$(hot_count '')" = 810 ] || fail "rows after restart"
 stop_hot
 [ "$HOT_RC" = 0 ] || fail "exit $HOT_RC"
 ok "after a restart the poison message stays terminated"
