@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "hot/store.h"
 
 #define OFF(f) offsetof(hot_config, f)
 #define NOLIM CFG_NO_FLOOR, -1e18, 1e18
@@ -178,6 +179,14 @@ int hot_config_load(hot_config *cfg, const cfg_opts *opts)
     }
     if (cfg->retry_max_ms < cfg->retry_min_ms)
         cfg->retry_max_ms = cfg->retry_min_ms;
+    /* A row must not wait in a batch until JetStream redelivers it. */
+    if (cfg->batch_ms > cfg->ack_wait_sec * 500) {
+        if (!opts || !opts->quiet)
+            LOG(LOG_WARNING, LC_HOT,
+                "config_clamped var=HOT_BATCH_MS value=%d used=%d",
+                cfg->batch_ms, cfg->ack_wait_sec * 500);
+        cfg->batch_ms = cfg->ack_wait_sec * 500;
+    }
     return errors;
 }
 

@@ -47,7 +47,8 @@ const cfg_table *hot_config_table(void);
 
 /*
  * Fill cfg from the layers (cfg_load) and check what the table cannot:
- * the database and stream names, batch limits, retry bounds. Returns 0,
+ * the database and stream names, batch limits, retry bounds; HOT_BATCH_MS
+ * is clamped to half of HOT_ACK_WAIT_SEC (logged config_clamped). Returns 0,
  * or the number of errors after logging config_error for each; cfg then
  * holds valid values (defaults where a value was bad).
  */

@@ -16,7 +16,9 @@
  *           HOT_RETRY_MAX_MS) and insert the same bytes again (flush()).
  * A stop is seen in FILL (then the held batch is flushed once more) and
  * in FLUSH's back-off (retries continue until HOT_DRAIN_SEC after the
- * stop, then the batch is dropped unacked: JetStream redelivers it).
+ * stop, then the batch is nak'ed: JetStream redelivers it at once to the
+ * next run). HOT_BATCH_MS is at most half of AckWait (config.c), so a
+ * row never waits in FILL until JetStream redelivers it.
  *
  * Housekeeping between fetches (housekeep()): the NATS connection state,
  * consumer info (pending, ack pending) every HOT_LAG_INTERVAL_SEC, and a
@@ -198,11 +200,15 @@ static void in_progress_all(run *r)
         natsMsg_InProgress(r->held[i], NULL);
 }
 
+/* Ack (inserted) or Nak (given up: redeliver now, to the next run) every
+ * held message and empty the batch. */
 static void release_held(run *r, bool ack)
 {
     for (int i = 0; i < r->n_held; i++) {
         if (ack && natsMsg_Ack(r->held[i], NULL) == NATS_OK)
             atomic_fetch_add(&r->st->acked, 1);
+        if (!ack)
+            natsMsg_Nak(r->held[i], NULL);
         natsMsg_Destroy(r->held[i]);
     }
     r->n_held = 0;
@@ -259,9 +265,14 @@ static void flush(run *r)
             log_quote(res.err, q, sizeof(q)));
         ch_result_free(&res);
         in_progress_all(r);
-        backoff(r, delay);
-        if (stopping(r) && hktime_mono_ms() - r->stop_mono >=
-                               (int64_t)r->cfg->drain_sec * 1000) {
+        if (!backoff(r, delay))
+            continue;
+        /* Draining: sleep out the delay, bounded by the drain time. */
+        int64_t left = (int64_t)r->cfg->drain_sec * 1000 -
+                       (hktime_mono_ms() - r->stop_mono);
+        nap_ms(left < delay ? (left > 0 ? left : 0) : delay);
+        if (hktime_mono_ms() - r->stop_mono >=
+            (int64_t)r->cfg->drain_sec * 1000) {
             LOG(LOG_WARNING, LC_HOT, "hot_drain_timeout unacked=%d", r->n_held);
             release_held(r, false);
             return;
