@@ -75,7 +75,10 @@ for i in $(seq 1 "$RUNS"); do
     t0=$(now)
     start_hot HOT_DATABASE="$HOT_DB" HOT_CONSUMER="bench$i" \
         HOT_BATCH_ROWS="${HOT_BATCH_ROWS:-20000}" HOT_BATCH_MS=200
-    while [ "$(hot_count '')" != "$N" ]; do sleep 0.05; done
+    while [ "$(hot_count '')" -lt "$N" ]; do
+        kill -0 "$HOT_PID" 2>/dev/null || fail "hot-store died"
+        sleep 0.05
+    done
     t1=$(now)
     cpu=$(hot_metric process_cpu_seconds_total)
     rss=$(awk '/VmHWM/ { print $2 }' "/proc/$HOT_PID/status")

@@ -368,6 +368,10 @@ static void fill(run *r)
         nap_ms(100);
     }
     for (int i = 0; i < list.Count; i++) {
+        /* Fetch may hand over more than asked (messages a timed-out pull
+         * request delivered late): a full batch is flushed first. */
+        if (r->n_held >= r->cfg->batch_rows)
+            flush(r);
         take(r, list.Msgs[i]);
         list.Msgs[i] = NULL;
     }
