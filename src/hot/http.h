@@ -18,6 +18,7 @@ typedef struct hot_http {
 /* Start serving on cfg->http_host:http_port (0 = no server). Returns 0,
  * or -1 after svc_http logged why; hot_http_stop is safe either way. */
 int hot_http_start(hot_http *h);
+/* Stop serving and join the server's threads; safe when never started. */
 void hot_http_stop(hot_http *h);
 
 /*
