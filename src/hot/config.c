@@ -1,0 +1,201 @@
+/*
+ * config.c - hot-store's variable table.
+ *
+ * The table is the single place naming each variable, its default, its
+ * bounds and its help; common/cfg.c layers the sources, parses, clamps and
+ * reports. Checks that involve the value's shape beyond the kind (SQL
+ * identifiers, a NATS stream name, min <= max) run after the table in
+ * hot_config_load, each reported as a config_error. The defaults are the
+ * runbook's ports and names (docs/pipeline.md).
+ */
+#include "hot/config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "hot/store.h"
+
+#define OFF(f) offsetof(hot_config, f)
+#define NOLIM CFG_NO_FLOOR, -1e18, 1e18
+#define STRV(n, f, d, h)                                                       \
+    {                                                                          \
+        n, CFG_STR, d, NOLIM, OFF(f), sizeof(((hot_config *)0)->f), h          \
+    }
+#define INTV(n, f, d, lo, hi, h)                                               \
+    {                                                                          \
+        n, CFG_INT, d, lo, 0, hi, OFF(f), 0, h                                 \
+    }
+
+static const char *const log_formats[] = {"text", "json", NULL};
+
+/* int64 settings in whole units, parsed with strtoll-like rules. */
+static int parse_i64(void *obj, const cfg_var *v, const char *raw, char *err,
+                     size_t errlen)
+{
+    char *end = NULL;
+    while (*raw == ' ' || *raw == '\t')
+        raw++;
+    long long x = strtoll(raw, &end, 10);
+    while (end && (*end == ' ' || *end == '\t' || *end == '\n'))
+        end++;
+    if (!raw[0] || !end || *end || x < 0) {
+        snprintf(err, errlen, "not a non-negative integer");
+        return -1;
+    }
+    *(int64_t *)((char *)obj + v->off) = x;
+    return 0;
+}
+
+static void format_i64(const void *obj, const cfg_var *v, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%lld",
+             (long long)*(const int64_t *)((const char *)obj + v->off));
+}
+
+#define I64V(n, f, d, h)                                                       \
+    {                                                                          \
+        n, CFG_CUSTOM, d, NOLIM, OFF(f), 0, h, 0, NULL, parse_i64, format_i64  \
+    }
+
+/* Positional entries leave the trailing fields zero. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+static const cfg_var vars[] = {
+    STRV("NATS_URL", nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
+    STRV("NATS_STREAM", nats_stream, "HK_TICKS", "JetStream stream name"),
+    STRV("NATS_SUBJECTS", subjects, "hk.tick.>",
+         "subject filter of the stream and the consumer"),
+    STRV("HOT_CONSUMER", consumer, "hot-store", "durable consumer name"),
+    I64V("NATS_STREAM_MAX_AGE_SEC", stream_max_age_sec, "604800",
+         "stream retention (s), same as the publisher's; 0 = unlimited"),
+    I64V("NATS_STREAM_MAX_BYTES", stream_max_bytes, "8589934592",
+         "stream size limit (bytes), same as the publisher's; 0 = unlimited"),
+    I64V("NATS_DUPLICATE_WINDOW_SEC", dup_window_sec, "600",
+         "stream Msg-Id duplicate window (s), same as the publisher's"),
+    STRV("CLICKHOUSE_URL", clickhouse_url, "http://127.0.0.1:8123",
+         "ClickHouse HTTP interface"),
+    STRV("HOT_DATABASE", database, "marketprism_hot",
+         "database of the hot ticks table"),
+    INTV("HOT_BATCH_ROWS", batch_rows, "5000", 1, 100000,
+         "rows per ClickHouse insert (at most)"),
+    INTV("HOT_BATCH_MS", batch_ms, "200", 1, 600000,
+         "longest a fetched row waits for its insert (ms)"),
+    INTV("HOT_INSERT_TIMEOUT_MS", insert_timeout_ms, "30000", 100, 600000,
+         "ClickHouse request timeout (ms)"),
+    INTV("HOT_ACK_WAIT_SEC", ack_wait_sec, "60", 5, 3600,
+         "consumer AckWait: unacked messages are redelivered after it (s)"),
+    INTV("HOT_RETRY_MIN_MS", retry_min_ms, "250", 10, 600000,
+         "first back-off after a failed insert (ms)"),
+    INTV("HOT_RETRY_MAX_MS", retry_max_ms, "5000", 10, 600000,
+         "back-off cap (ms)"),
+    INTV("HOT_LAG_INTERVAL_SEC", lag_interval_sec, "5", 1, 3600,
+         "how often consumer info (pending, lag) is read (s)"),
+    INTV("HOT_STALE_SEC", stale_sec, "60", 1, 86400,
+         "/health fails when a backlog waits longer than this for an insert"),
+    INTV("HOT_DRAIN_SEC", drain_sec, "15", 0, 3600,
+         "on SIGTERM, how long the in-flight batch may still be retried (s)"),
+    STRV("HTTP_BIND", http_host, "127.0.0.1", "address of /health, /metrics"),
+    INTV("HOT_HTTP_PORT", http_port, "8085", -1, 65535,
+         "port of /health and /metrics (0 = off, -1 = kernel-chosen)"),
+    STRV("HOT_LOCK_FILE", lock_file, "",
+         "lock file held while running (empty = none)"),
+    STRV("LOG_FILE", log_file, "", "log file (empty = stderr)"),
+    {"LOG_FORMAT", CFG_ENUM, "text", NOLIM, OFF(log_format),
+     sizeof(((hot_config *)0)->log_format), "text or json", 0, log_formats},
+    {"LOG_LEVEL", CFG_LOGLEVEL, "INFO", NOLIM, OFF(log_level), 0,
+     "DEBUG, INFO, WARNING, ERROR"},
+};
+#pragma GCC diagnostic pop
+
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
+_Static_assert(NVARS <= CFG_MAX_VARS, "table too large");
+
+static const cfg_table table = {
+    .vars = vars,
+    .n = NVARS,
+    .obj_size = sizeof(hot_config),
+    .sources_off = OFF(sources),
+    .env_file_off = OFF(env_file),
+    .config_file_off = OFF(config_file),
+    .path_cap = sizeof(((hot_config *)0)->env_file),
+};
+
+const cfg_table *hot_config_table(void)
+{
+    return &table;
+}
+
+/* [A-Za-z_][A-Za-z0-9_]* : safe to paste into SQL unquoted. */
+static bool sql_ident_ok(const char *s)
+{
+    if (!s[0] || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (const char *p = s; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A NATS stream or consumer name: no blanks, '.', '*', '>', '/', '\'. */
+static bool nats_name_ok(const char *s)
+{
+    if (!s[0])
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p <= ' ' || strchr(".*>/\\", *p))
+            return false;
+    return true;
+}
+
+int hot_config_load(hot_config *cfg, const cfg_opts *opts)
+{
+    int errors = cfg_load(&table, cfg, opts);
+    if (!sql_ident_ok(cfg->database)) {
+        cfg_report(opts, "HOT_DATABASE", cfg->database,
+                   "not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        errors++;
+    }
+    if (!nats_name_ok(cfg->nats_stream)) {
+        cfg_report(opts, "NATS_STREAM", cfg->nats_stream, "not a stream name");
+        errors++;
+    }
+    if (!nats_name_ok(cfg->consumer)) {
+        cfg_report(opts, "HOT_CONSUMER", cfg->consumer, "not a consumer name");
+        errors++;
+    }
+    if (!cfg->nats_url[0]) {
+        cfg_report(opts, "NATS_URL", "", "NATS_URL is empty");
+        errors++;
+    }
+    if (!cfg->clickhouse_url[0]) {
+        cfg_report(opts, "CLICKHOUSE_URL", "", "CLICKHOUSE_URL is empty");
+        errors++;
+    }
+    if (cfg->retry_max_ms < cfg->retry_min_ms)
+        cfg->retry_max_ms = cfg->retry_min_ms;
+    /* A row must not wait in a batch until JetStream redelivers it. */
+    if (cfg->batch_ms > cfg->ack_wait_sec * 500) {
+        if (!opts || !opts->quiet)
+            LOG(LOG_WARNING, LC_HOT,
+                "config_clamped var=HOT_BATCH_MS value=%d used=%d",
+                cfg->batch_ms, cfg->ack_wait_sec * 500);
+        cfg->batch_ms = cfg->ack_wait_sec * 500;
+    }
+    return errors;
+}
+
+void hot_config_print(const hot_config *cfg, int fd)
+{
+    cfg_print(&table, cfg, fd);
+}
+
+void hot_config_print_reference(int fd)
+{
+    cfg_print_reference(&table, fd);
+}

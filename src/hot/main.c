@@ -1,0 +1,165 @@
+/*
+ * main.c - hot-store: wires config, logging, lifecycle, the HTTP server
+ * and the consumer loop (store.c). No logic of its own.
+ *
+ * Start-up: early signals (a TERM during start-up becomes a clean stop),
+ * options, config (exit 78 on errors), log file, lock file, HTTP, then
+ * hot_store_run on this thread until SIGTERM/SIGINT. The stop flag is the
+ * service library's early-signal latch, polled by the loop every fetch
+ * (at most 500 ms), so no libuv loop is needed here.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clickhouse/ch.h"
+#include "common/hktime.h"
+#include "common/log.h"
+#include "hot/config.h"
+#include "hot/http.h"
+#include "hot/store.h"
+#include "svc/life.h"
+#include "svc/notify.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: hot-store [--config PATH] [--env-file PATH]\n"
+            "                 [--check-config] [--help-config]\n"
+            "\n"
+            "Consumes HkTick messages from the JetStream stream HK_TICKS\n"
+            "(durable pull consumer HOT_CONSUMER) and inserts them in\n"
+            "batches into ClickHouse marketprism_hot.ticks (RowBinary over\n"
+            "HTTP). A message is acknowledged only after ClickHouse\n"
+            "confirmed its insert; undecodable messages are terminated.\n"
+            "\n"
+            "Options:\n"
+            "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
+            "                    names the environment leaves unset; also\n"
+            "                    $ENV_FILE)\n"
+            "  --config PATH     a KEY=VALUE config file below the\n"
+            "                    environment (also $CONFIG_FILE)\n"
+            "  --check-config    print the effective configuration with the\n"
+            "                    source of each value, then exit (0 valid,\n"
+            "                    78 invalid)\n"
+            "  --help-config     print every variable, default and bound\n"
+            "                    (Markdown)\n"
+            "  --version         print the version\n"
+            "  -h, --help        this text\n"
+            "\n"
+            "HTTP: GET /health (200/503), GET /metrics on HOT_HTTP_PORT\n"
+            "(8085). Signals: TERM/INT insert and ack the batch in hand,\n"
+            "then exit 0. Exit codes: 0 clean stop, 1 runtime failure,\n"
+            "78 invalid configuration.\n");
+}
+
+static bool stop_asked(void)
+{
+    return svc_life_early_stop() != 0;
+}
+
+static int run(const hot_config *cfg)
+{
+    static hot_stats st;
+    hot_http h = {.cfg = cfg, .st = &st};
+    int lock_fd = -1;
+    hot_stats_init(&st, hktime_mono_ms());
+    if (cfg->lock_file[0]) {
+        int rc = svc_lock_acquire(cfg->lock_file, &lock_fd);
+        if (rc != 0) {
+            LOG(LOG_ERROR, LC_HOT, "hot_exit code=1 reason=lock_held path=%s",
+                cfg->lock_file);
+            return 1;
+        }
+    }
+    if (ch_global_init() != 0 || hot_http_start(&h) != 0) {
+        LOG(LOG_ERROR, LC_HOT, "hot_exit code=1 reason=start_failed");
+        hot_http_stop(&h);
+        svc_lock_release(lock_fd);
+        return 1;
+    }
+    LOG(LOG_INFO, LC_HOT,
+        "hot_started version=%s stream=%s consumer=%s table=%s.ticks "
+        "batch_rows=%d batch_ms=%d http_port=%d",
+        HK_VERSION, cfg->nats_stream, cfg->consumer, cfg->database,
+        cfg->batch_rows, cfg->batch_ms, h.srv.port);
+    svc_notify_ready();
+    int code = hot_store_run(cfg, &st, stop_asked);
+    svc_notify_stopping();
+    hot_http_stop(&h);
+    LOG(LOG_INFO, LC_HOT,
+        "hot_exit code=%d reason=%s rows_inserted=%lld poison=%lld", code,
+        code ? "failure" : "signal", (long long)atomic_load(&st.rows_inserted),
+        (long long)atomic_load(&st.poison));
+    svc_lock_release(lock_fd);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    static hot_config cfg;
+    static const struct option opts[] = {
+        {"env-file", required_argument, NULL, 'e'},
+        {"config", required_argument, NULL, 'C'},
+        {"check-config", no_argument, NULL, 'c'},
+        {"version", no_argument, NULL, 'V'},
+        {"help-config", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cfg_opts lo = {0};
+    bool check = false;
+    int ch;
+
+    svc_life_early_signals();
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'e':
+            lo.env_file = optarg;
+            break;
+        case 'C':
+            lo.config_file = optarg;
+            break;
+        case 'c':
+            check = true;
+            break;
+        case 'H':
+            hot_config_print_reference(1);
+            return 0;
+        case 'V':
+            printf("hot-store %s\n", HK_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return CFG_EXIT_INVALID;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hot-store: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return CFG_EXIT_INVALID;
+    }
+    int errors = hot_config_load(&cfg, &lo);
+    if (errors == 0 && !check && cfg.log_file[0]) {
+        int rc = log_open_file(cfg.log_file);
+        if (rc != 0) {
+            cfg_report(&lo, "LOG_FILE", cfg.log_file, strerror(-rc));
+            errors++;
+        }
+    }
+    log_set_json(strcmp(cfg.log_format, "json") == 0);
+    log_level_set(cfg.log_level);
+    if (check)
+        hot_config_print(&cfg, 1);
+    if (errors > 0) {
+        LOG(LOG_ERROR, LC_HOT, "hot_exit code=78 reason=config_error errors=%d",
+            errors);
+        return CFG_EXIT_INVALID;
+    }
+    if (check)
+        return 0;
+    return run(&cfg);
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# hot-store's command line and configuration: --help, --version,
+# --help-config, --check-config (sources, exit 0/78), config errors exit
+# 78 before connecting anywhere; an unknown option exits 78.
+source "$(dirname "$0")/lib.sh"
+e2e_init
+HOT="$HK_BIN/hot-store"
+
+"$HOT" --help | grep -q '^Usage: hot-store' || fail "--help"
+"$HOT" --version | grep -qx 'hot-store [0-9.]*' || fail "--version"
+"$HOT" --help-config >"$T/ref.md"
+grep -q '^| `HOT_BATCH_ROWS` | `5000` |' "$T/ref.md" || fail "--help-config"
+grep -q '^| `HOT_HTTP_PORT` | `8085` |' "$T/ref.md" || fail "--help-config port"
+ok "--help, --version, --help-config"
+
+env -i HOT_BATCH_ROWS=250 "$HOT" --check-config >"$T/check.txt" 2>&1 ||
+    fail "--check-config rc $?"
+grep -qx 'HOT_BATCH_ROWS=250  # env' "$T/check.txt" || fail "source env"
+grep -qx 'CLICKHOUSE_URL=http://127.0.0.1:8123  # default' "$T/check.txt" ||
+    fail "default CLICKHOUSE_URL"
+grep -qx 'NATS_STREAM=HK_TICKS  # default' "$T/check.txt" || fail "stream"
+printf 'HOT_DATABASE=hot2\n' >"$T/hot.env"
+env -i "$HOT" --env-file "$T/hot.env" --check-config >"$T/check2.txt" 2>&1 ||
+    fail "--env-file"
+grep -q '^HOT_DATABASE=hot2  # env_file' "$T/check2.txt" ||
+    fail "env file source: $(grep HOT_DATABASE "$T/check2.txt")"
+ok "--check-config shows values and sources"
+
+check_bad() {
+    local rc=0
+    env -i "$@" "$HOT" >"$T/bad.log" 2>&1 || rc=$?
+    [ "$rc" = 78 ] || fail "$* -> exit $rc, want 78"
+    grep -q "config_error var=${1%%=*}" "$T/bad.log" || fail "$*: no config_error"
+    grep -q 'hot_exit code=78 reason=config_error' "$T/bad.log" || fail "$*: no hot_exit"
+}
+check_bad HOT_BATCH_ROWS=abc
+check_bad HOT_BATCH_ROWS=1000000
+check_bad HOT_DATABASE='x;drop'
+check_bad NATS_STREAM=a.b
+check_bad HOT_CONSUMER='a b'
+check_bad NATS_STREAM_MAX_AGE_SEC=-5
+rc=0
+"$HOT" --bogus >/dev/null 2>&1 || rc=$?
+[ "$rc" = 78 ] || fail "--bogus exit $rc"
+ok "bad values and options exit 78 with config_error"
