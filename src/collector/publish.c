@@ -387,6 +387,7 @@ static void day_maybe_advance(publish *p)
     s->day = next;
     s->cur_rowid = s->rd_rowid = 0;
     s->cur_dirty = true;
+    s->last_lag_mono = 0; /* the gauges describe the new day at once */
     cursor_maybe_save(p, true);
 }
 

@@ -14,6 +14,13 @@ start_collector FUTU_SYMBOLS=HK.00700,HK.00005 NATS_URL="$NATS_URL" ACCEPT_DAYS_
     HTTP_PORT=-1 NATS_CURSOR_SAVE_MS=100
 wait_rows 1400 30
 wait_log "nats_day_done day=20260302 rowid=[0-9]+ next_day=20260303" 15
+# Every row of both days acknowledged (the lag gauges describe only the
+# cursor's day, so they alone cannot tell that the next day is done).
+end=$((SECONDS + 30))
+while [ "$(collector_metric hk_nats_acked_total || echo 0)" -lt 1400 ]; do
+    [ $SECONDS -lt $end ] || fail "acked $(collector_metric hk_nats_acked_total) of 1400"
+    sleep 0.3
+done
 wait_published 20
 stop_collector TERM
 [ "$COL_RC" = 0 ] || fail "exit $COL_RC"
