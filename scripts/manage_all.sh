@@ -83,7 +83,7 @@ health_data() {
         fi
     fi
     if mp_enabled hot && mp_pid hot >/dev/null; then
-        lag=$(mp_metric hot '[a-z_]*consumer_(pending|lag)[a-z_]*')
+        lag=$(mp_metric hot 'hot_consumer_pending')
         if [ -z "$lag" ]; then
             mp_say "info consumer lag: not reported by hot-store /metrics"
         elif [ "${lag%.*}" -gt "$HEALTH_MAX_CONSUMER_LAG" ]; then
