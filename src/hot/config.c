@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "hot/store.h"
+#include "pipeline/stream.h"
 
 #define OFF(f) offsetof(hot_config, f)
 #define NOLIM CFG_NO_FLOOR, -1e18, 1e18
@@ -142,17 +143,6 @@ static bool sql_ident_ok(const char *s)
     return true;
 }
 
-/* A NATS stream or consumer name: no blanks, '.', '*', '>', '/', '\'. */
-static bool nats_name_ok(const char *s)
-{
-    if (!s[0])
-        return false;
-    for (const char *p = s; *p; p++)
-        if (*p <= ' ' || strchr(".*>/\\", *p))
-            return false;
-    return true;
-}
-
 int hot_config_load(hot_config *cfg, const cfg_opts *opts)
 {
     int errors = cfg_load(&table, cfg, opts);
@@ -161,11 +151,11 @@ int hot_config_load(hot_config *cfg, const cfg_opts *opts)
                    "not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
         errors++;
     }
-    if (!nats_name_ok(cfg->nats_stream)) {
+    if (!pipeline_stream_name_ok(cfg->nats_stream)) {
         cfg_report(opts, "NATS_STREAM", cfg->nats_stream, "not a stream name");
         errors++;
     }
-    if (!nats_name_ok(cfg->consumer)) {
+    if (!pipeline_stream_name_ok(cfg->consumer)) {
         cfg_report(opts, "HOT_CONSUMER", cfg->consumer, "not a consumer name");
         errors++;
     }

@@ -38,7 +38,7 @@
 #include "common/hktime.h"
 #include "common/log.h"
 #include "hot/stream.h"
-#include "hot/tick.h"
+#include "pipeline/tick.h"
 
 typedef struct run {
     const hot_config *cfg;
@@ -294,6 +294,53 @@ static void poison(run *r, natsMsg *m, const jsMsgMetaData *md, int why)
     natsMsg_Destroy(m);
 }
 
+/*
+ * Decode len bytes of HkTick (pipeline_tick_decode) and append the row to
+ * b in RowBinary. Returns 0 with the row's ts_ms in *ts_ms; -EBADMSG when
+ * the bytes are not an HkTick, a version this build does not know (0), or
+ * a row no table can hold (bad trading_day, market or symbol empty) — a
+ * poison message; -ENOMEM when b cannot grow. b is unchanged on failure.
+ * The decoded strings are borrowed only while ch_rowbin_tick copies them.
+ */
+static int append_tick(ch_buf *b, const uint8_t *data, size_t len,
+                       int64_t *ts_ms)
+{
+    pipeline_tick t;
+    if (pipeline_tick_decode(data, len, &t) != 0)
+        return -EBADMSG;
+    const pipeline_row *p = &t.row;
+    ch_tick_row r = {
+        .market = p->market,
+        .symbol = p->symbol,
+        .ts_ms = p->ts_ms,
+        .has_price = p->has_price,
+        .price = p->price,
+        .has_volume = p->has_volume,
+        .volume = p->volume,
+        .has_turnover = p->has_turnover,
+        .turnover = p->turnover,
+        .direction = p->direction,
+        .has_seq = p->has_seq,
+        .seq = p->seq,
+        .tick_type = p->tick_type,
+        .push_type = p->push_type,
+        .provider = p->provider,
+        .recv_ts_ms = p->recv_ts_ms,
+        .inserted_at_ms = p->inserted_at_ms,
+    };
+    int rc = 0;
+    if (t.version == 0 || !p->market || !p->market[0] || !p->symbol ||
+        !p->symbol[0] ||
+        ch_date_from_yyyymmdd(p->trading_day, &r.trading_day) != 0)
+        rc = -EBADMSG;
+    if (rc == 0)
+        rc = ch_rowbin_tick(b, &r);
+    if (rc == 0)
+        *ts_ms = p->ts_ms;
+    pipeline_tick_free(&t);
+    return rc;
+}
+
 /* Decode m into the batch and keep it, or terminate it as poison. */
 static void take(run *r, natsMsg *m)
 {
@@ -301,8 +348,8 @@ static void take(run *r, natsMsg *m)
     int64_t ts = 0;
     if (natsMsg_GetMetaData(&md, m) == NATS_OK && md->NumDelivered > 1)
         atomic_fetch_add(&r->st->redeliveries, 1);
-    int rc = hot_tick_append(&r->buf, (const uint8_t *)natsMsg_GetData(m),
-                             (size_t)natsMsg_GetDataLength(m), &ts);
+    int rc = append_tick(&r->buf, (const uint8_t *)natsMsg_GetData(m),
+                         (size_t)natsMsg_GetDataLength(m), &ts);
     if (rc != 0) {
         poison(r, m, md, rc);
     } else {

@@ -2,10 +2,9 @@
  * stream.h - make the JetStream stream and hot-store's durable consumer
  * exist (idempotently).
  *
- * The stream settings are the publisher's (docs/pipeline.md): file
- * storage, limits retention, one subject filter, max age, max bytes and
- * the Msg-Id duplicate window. Private copy of the shared
- * pipeline_stream_ensure until that is on main.
+ * The stream itself is made by the shared pipeline_stream_ensure
+ * (pipeline/stream.h) with the publisher's settings (docs/pipeline.md);
+ * the durable pull consumer is hot-store's own.
  */
 #ifndef HK_HOT_STREAM_H
 #define HK_HOT_STREAM_H
@@ -16,9 +15,11 @@
 #include "hot/config.h"
 
 /*
- * Add the stream, or update it when it exists with other settings; leave
- * it alone when equal. Returns 0, or -EIO with the reason in err; the
- * stream is then as it was.
+ * pipeline_stream_ensure with c's NATS_STREAM, NATS_SUBJECTS,
+ * NATS_STREAM_MAX_AGE_SEC, NATS_STREAM_MAX_BYTES and
+ * NATS_DUPLICATE_WINDOW_SEC: add the stream, or update it when it exists
+ * with other settings; leave it alone when equal. Returns 0, or -EIO with
+ * the reason in err; the stream is then as it was.
  */
 int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err, size_t errlen);
 
