@@ -30,7 +30,14 @@ sleep 10
 after=$(db_rows)
 [ "$after" -gt "$before" ] || fail "ingest stalled while NATS was down ($before -> $after)"
 [ "$(collector_metric hk_nats_connected)" = 0 ] || fail "hk_nats_connected not 0 while down"
+# The gauge is refreshed a few times a second: wait for it to cover the
+# rows committed while down.
+end=$((SECONDS + 5))
 lag=$(collector_metric hk_nats_cursor_lag_rows)
+while [ "$lag" -lt $((after - before)) ] && [ $SECONDS -lt $end ]; do
+    sleep 0.3
+    lag=$(collector_metric hk_nats_cursor_lag_rows)
+done
 lsec=$(collector_metric hk_nats_cursor_lag_seconds)
 [ "$lag" -ge $((after - before)) ] || fail "lag_rows $lag < rows committed while down ($((after - before)))"
 awk -v s="$lsec" 'BEGIN { exit !(s >= 8) }' || fail "lag_seconds $lsec < 8 after 10 s down"
