@@ -21,6 +21,7 @@ e2e_init() {
 
 e2e_cleanup() {
     local rc=$?
+    grep -lsx "$$" "$HK_PORT_DIR"/* 2>/dev/null | xargs -r rm -f || true
     for p in "${E2E_PIDS[@]:-}"; do
         [ -n "$p" ] || continue
         kill -9 "$p" 2>/dev/null || true
@@ -36,6 +37,60 @@ e2e_cleanup() {
         rm -rf "$T"
     fi
     exit $rc
+}
+
+# free_ports N : N distinct loopback TCP ports for servers a test starts on
+# a fixed port (nats-server, clickhouse-server). They come from 20000-32767,
+# below the kernel's ephemeral range (32768+), so no bind(0) or outgoing
+# connection elsewhere can take one between this check and the server's
+# own bind; each is claimed with a file in $HK_PORT_DIR naming this test's
+# PID (a dead PID's claim is reused), so tests running at once never pick
+# the same port. The claims are dropped at exit (e2e_cleanup).
+HK_PORT_DIR=${HK_PORT_DIR:-/tmp/hk-test-ports}
+free_ports() {
+    python3 - "$1" "$HK_PORT_DIR" "$$" <<'PY'
+import os, random, socket, sys
+n, d, me = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+os.makedirs(d, exist_ok=True)
+def claim(p):
+    path = os.path.join(d, str(p))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        try:
+            os.kill(int(open(path).read().strip() or 0), 0)
+            return False          # held by a live test
+        except (ProcessLookupError, ValueError):
+            os.unlink(path)       # stale: its test is gone
+            return claim(p)
+        except PermissionError:
+            return False
+    os.write(fd, me.encode())
+    os.close(fd)
+    return True
+got = []
+for _ in range(10000):
+    if len(got) == n:
+        break
+    p = random.randrange(20000, 32768)
+    if p in got or not claim(p):
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        got.append(p)
+    except OSError:
+        os.unlink(os.path.join(d, str(p)))
+    finally:
+        s.close()
+if len(got) < n:
+    sys.exit("free_ports: no free port")
+print(" ".join(map(str, got)))
+PY
+}
+
+free_port() {
+    free_ports 1
 }
 
 fail() {

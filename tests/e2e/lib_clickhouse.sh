@@ -20,11 +20,6 @@ CH_SERVER=$(command -v clickhouse-server || true)
 [ -n "$CH_SERVER" ] || [ ! -x /usr/sbin/clickhouse-server ] ||
     CH_SERVER=/usr/sbin/clickhouse-server
 
-# free_port : prints a loopback TCP port nobody listens on right now.
-free_port() {
-    python3 -c 'import socket
-s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 
 ch_write_config() {
     local d="$T/ch"

@@ -12,10 +12,6 @@ need_nats() {
 }
 
 # A free loopback TCP port (bound then released: nats-server has no port 0).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_nats : starts nats-server -js (port NATS_PORT, chosen once and kept
 # across restarts); sets NATS_PID, exports NATS_URL; waits until ready.
 start_nats() {

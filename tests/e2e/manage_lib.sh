@@ -17,17 +17,6 @@ need_servers() {
     command -v ss >/dev/null && command -v flock >/dev/null || skip "ss/flock missing"
 }
 
-# free_ports N : N distinct free loopback TCP ports.
-free_ports() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-EOF
-}
-
 # mp_env_setup DIR : exports the settings for an isolated instance under DIR.
 mp_env_setup() {
     local d=$1 p
