@@ -53,7 +53,7 @@ TSAN_TESTS = unit.test_collector_(queue|writer|faults)|e2e.test_collector_(stead
 
 test-tsan: test-deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTSAN=ON >/dev/null
-	@cmake --build build-tsan -j$(JOBS) --target hk-tick-collector opend-sim \
+	@cmake --build build-tsan -j$(JOBS) --target hk-tick-collector hk-tickctl opend-sim \
 	  test_collector_queue test_collector_writer test_collector_faults
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
