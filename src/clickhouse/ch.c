@@ -51,9 +51,25 @@ void ch_result_free(ch_result *res)
     memset(res, 0, sizeof(*res));
 }
 
+/* Where a response body goes: into buf, or (a 200 answer with a sink)
+ * to the caller's sink as it arrives. */
+typedef struct body_dst {
+    CURL *h;
+    ch_buf buf;
+    ch_sink_fn sink;
+    void *ud;
+} body_dst;
+
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
-    return ch_buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
+    body_dst *d = ud;
+    if (d->sink) {
+        long status = 0;
+        curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 200)
+            return d->sink(d->ud, p, sz * n) == 0 ? sz * n : 0;
+    }
+    return ch_buf_append(&d->buf, p, sz * n) == 0 ? sz * n : 0;
 }
 
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
@@ -77,13 +93,13 @@ static void body_line(ch_result *res, const ch_buf *b)
 }
 
 static int perform(ch_client *c, const char *url, const void *data, size_t n,
-                   ch_result *res)
+                   ch_result *res, ch_sink_fn sink, void *ud)
 {
     CURL *h = c->curl;
-    ch_buf b;
+    body_dst d = {.h = h, .sink = sink, .ud = ud};
     char cerr[CURL_ERROR_SIZE] = "";
     memset(res, 0, sizeof(*res));
-    if (ch_buf_init(&b, 1024) != 0) {
+    if (ch_buf_init(&d.buf, 1024) != 0) {
         snprintf(res->err, sizeof(res->err), "out of memory");
         return -1;
     }
@@ -96,7 +112,7 @@ static int perform(ch_client *c, const char *url, const void *data, size_t n,
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &d);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &res->exception);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
@@ -106,24 +122,26 @@ static int perform(ch_client *c, const char *url, const void *data, size_t n,
     curl_slist_free_all(hd);
     if (cc != CURLE_OK) {
         snprintf(res->err, sizeof(res->err), "%s",
-                 cerr[0] ? cerr : curl_easy_strerror(cc));
-        ch_buf_free(&b);
+                 cc == CURLE_WRITE_ERROR && sink ? "stopped by the receiver"
+                 : cerr[0]                       ? cerr
+                                                 : curl_easy_strerror(cc));
+        ch_buf_free(&d.buf);
         return -1;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (res->status != 200) {
-        body_line(res, &b);
-        ch_buf_free(&b);
+        body_line(res, &d.buf);
+        ch_buf_free(&d.buf);
         return -2;
     }
     uint8_t nul = 0;
-    if (ch_buf_append(&b, &nul, 1) != 0) {
-        ch_buf_free(&b);
+    if (ch_buf_append(&d.buf, &nul, 1) != 0) {
+        ch_buf_free(&d.buf);
         snprintf(res->err, sizeof(res->err), "out of memory");
         return -1;
     }
-    res->body = (char *)b.p;
-    res->body_len = b.n - 1;
+    res->body = (char *)d.buf.p;
+    res->body_len = d.buf.n - 1;
     return 0;
 }
 
@@ -131,7 +149,15 @@ int ch_query(ch_client *c, const char *sql, ch_result *res)
 {
     char url[600];
     snprintf(url, sizeof(url), "%s/", c->url);
-    return perform(c, url, sql, strlen(sql), res);
+    return perform(c, url, sql, strlen(sql), res, NULL, NULL);
+}
+
+int ch_query_stream(ch_client *c, const char *sql, ch_sink_fn sink, void *ud,
+                    ch_result *res)
+{
+    char url[600];
+    snprintf(url, sizeof(url), "%s/", c->url);
+    return perform(c, url, sql, strlen(sql), res, sink, ud);
 }
 
 int ch_insert_rowbinary(ch_client *c, const char *table, const void *data,
@@ -156,14 +182,20 @@ int ch_insert_rowbinary(ch_client *c, const char *table, const void *data,
     const char *sep = strchr(c->url, '?') ? "&" : "/?";
     snprintf(url, sizeof(url), "%s%squery=%s", c->url, sep, esc);
     curl_free(esc);
-    return perform(c, url, data, n, res);
+    return perform(c, url, data, n, res, NULL, NULL);
 }
 
 int ch_ticks_ddl(const char *db, char *out, size_t cap)
 {
+    return ch_ticks_ddl_named(db, "ticks", out, cap);
+}
+
+int ch_ticks_ddl_named(const char *db, const char *table, char *out,
+                       size_t cap)
+{
     int k =
         snprintf(out, cap,
-                 "CREATE TABLE IF NOT EXISTS %s.ticks (\n"
+                 "CREATE TABLE IF NOT EXISTS %s.%s (\n"
                  "  market String, symbol String, ts_ms Int64,\n"
                  "  price Nullable(Float64), volume Nullable(Int64),\n"
                  "  turnover Nullable(Float64), direction Nullable(String),\n"
@@ -173,7 +205,7 @@ int ch_ticks_ddl(const char *db, char *out, size_t cap)
                  ") ENGINE = ReplacingMergeTree PARTITION BY trading_day\n"
                  "  ORDER BY (symbol, ifNull(seq, 0), ts_ms)\n"
                  "  SETTINGS old_parts_lifetime = 5",
-                 db);
+                 db, table);
     if (k < 0 || (size_t)k >= cap) {
         if (cap)
             out[0] = '\0';

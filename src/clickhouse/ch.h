@@ -63,6 +63,23 @@ int ch_global_init(void);
 int ch_query(ch_client *c, const char *sql, ch_result *res);
 
 /*
+ * A body receiver for ch_query_stream: called with each piece of a 200
+ * answer as it arrives (pieces split anywhere, even inside a row). Returns
+ * 0 to go on, or -1 to abort the transfer.
+ */
+typedef int (*ch_sink_fn)(void *ud, const void *p, size_t n);
+
+/*
+ * POST sql and hand a 200 answer's body to sink piece by piece instead of
+ * collecting it (res->body stays NULL), so an answer of any size needs no
+ * memory here. Returns 0 when the whole answer was delivered; -1 when no
+ * or no complete answer came, or the sink aborted (res->err says which);
+ * -2 for an HTTP error (as ch_query; the error body is not given to sink).
+ */
+int ch_query_stream(ch_client *c, const char *sql, ch_sink_fn sink, void *ud,
+                    ch_result *res);
+
+/*
  * INSERT INTO table (CH_TICKS_COLUMNS) FORMAT RowBinary with the n bytes
  * at data (whole rows) as the body. Returns 0 once ClickHouse answered
  * 200, which means the rows are written; -1 / -2 as ch_query (then
@@ -79,6 +96,9 @@ void ch_result_free(ch_result *res);
  * or -ENOSPC when it does not fit (out then holds "").
  */
 int ch_ticks_ddl(const char *db, char *out, size_t cap);
+/* The same for db.table (same columns, engine and settings). */
+int ch_ticks_ddl_named(const char *db, const char *table, char *out,
+                       size_t cap);
 
 /*
  * CREATE DATABASE IF NOT EXISTS db and CREATE TABLE IF NOT EXISTS

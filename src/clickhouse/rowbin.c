@@ -177,3 +177,80 @@ int ch_date_from_yyyymmdd(const char *s, uint16_t *days)
     *days = (uint16_t)n;
     return 0;
 }
+
+/* Row scanner (ch_rowbin_tick_len): a cursor over the n bytes at p. Each
+ * skip_* advances past one column or returns 0 (need more) / -EBADMSG. */
+typedef struct scan {
+    const uint8_t *p;
+    size_t n, off;
+} scan;
+
+static int skip_fixed(scan *s, size_t k)
+{
+    if (s->n - s->off < k)
+        return 0;
+    s->off += k;
+    return 1;
+}
+
+static int skip_string(scan *s)
+{
+    uint64_t len = 0;
+    for (int i = 0;; i++) {
+        if (i == 10)
+            return -EBADMSG;
+        if (s->off >= s->n)
+            return 0;
+        uint8_t c = s->p[s->off++];
+        len |= (uint64_t)(c & 0x7f) << (7 * i);
+        if (!(c & 0x80))
+            break;
+    }
+    if (len > CH_ROWBIN_MAX_STRING)
+        return -EBADMSG;
+    return skip_fixed(s, (size_t)len);
+}
+
+/* Nullable(T): the flag byte, then T when the flag is 0. */
+static int skip_nullable(scan *s, size_t fixed)
+{
+    if (s->off >= s->n)
+        return 0;
+    uint8_t flag = s->p[s->off++];
+    if (flag > 1)
+        return -EBADMSG;
+    if (flag == 1)
+        return 1;
+    return fixed ? skip_fixed(s, fixed) : skip_string(s);
+}
+
+long ch_rowbin_tick_len(const uint8_t *p, size_t n)
+{
+    /* Column layout of rowbin.h: 'S' String, '8' 8 bytes, '2' 2 bytes,
+     * 'f' Nullable(8 bytes), 's' Nullable(String). */
+    static const char cols[] = "SS8fffsfsss288";
+    scan s = {p, n, 0};
+    for (const char *c = cols; *c; c++) {
+        int rc;
+        switch (*c) {
+        case 'S':
+            rc = skip_string(&s);
+            break;
+        case '8':
+            rc = skip_fixed(&s, 8);
+            break;
+        case '2':
+            rc = skip_fixed(&s, 2);
+            break;
+        case 'f':
+            rc = skip_nullable(&s, 8);
+            break;
+        default:
+            rc = skip_nullable(&s, 0);
+            break;
+        }
+        if (rc <= 0)
+            return rc;
+    }
+    return (long)s.off;
+}

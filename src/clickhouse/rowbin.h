@@ -85,6 +85,16 @@ typedef struct ch_tick_row {
 int ch_rowbin_tick(ch_buf *b, const ch_tick_row *r);
 
 /*
+ * Length in bytes of the first whole `ticks` row at p (n bytes available),
+ * read with the layout above. Returns the length (> 0), 0 when the n bytes
+ * end inside the row (more data needed), or -EBADMSG when they cannot be
+ * a row (a Nullable flag other than 0/1, a varint longer than 10 bytes or
+ * a string longer than CH_ROWBIN_MAX_STRING). Reads nothing past p + n.
+ */
+#define CH_ROWBIN_MAX_STRING (1u << 20)
+long ch_rowbin_tick_len(const uint8_t *p, size_t n);
+
+/*
  * "YYYYMMDD" (exactly 8 digits, a real calendar date from 1970-01-01 to
  * 2149-06-06, the Date range) into days since 1970-01-01. Returns 0, or
  * -EINVAL with *days untouched.

@@ -55,6 +55,7 @@
 
 #include "common/hktime.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "dayfile/dayfile.h"
 #include "pipeline/stream.h"
 #include "pipeline/tick.h"
@@ -133,42 +134,19 @@ static int cursor_load(publish *p)
     return s->day > 0 ? 0 : -1;
 }
 
-static int fsync_path(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return -errno;
-    rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
 static int cursor_save(publish *p)
 {
     struct publish_state *s = p->s;
-    char tmp[1300], text[256];
-    FILE *f;
+    char text[256];
     int n;
 
     n = snprintf(text, sizeof(text),
                  "{\"day\":%d,\"rowid\":%" PRId64 ",\"inserted_at_ms\":%" PRId64
                  ",\"saved_at_ms\":%" PRId64 "}\n",
                  s->day, s->cur_rowid, s->cur_inserted_ms, hktime_now_ms());
-    snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-    f = fopen(tmp, "we");
-    if (!f)
-        return -errno;
-    if (fwrite(text, 1, (size_t)n, f) != (size_t)n || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0) {
-        int e = errno;
-        fclose(f);
-        return -e;
-    }
-    if (fclose(f) != 0 || rename(tmp, s->path) != 0)
-        return -errno;
-    (void)fsync_path(s->dir, O_RDONLY | O_DIRECTORY);
+    int rc = util_write_file_atomic(s->path, text, (size_t)n);
+    if (rc != 0)
+        return rc;
     s->cur_dirty = false;
     s->cur_saved_mono = hktime_mono_ms();
     LOG(LOG_DEBUG, LC_NATS, "nats_cursor_saved day=%d rowid=%" PRId64, s->day,

@@ -10,8 +10,10 @@
 #include "common/sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,4 +70,45 @@ int util_file_size(const char *path, int64_t *size)
         return -errno;
     *size = (int64_t)st.st_size;
     return 0;
+}
+
+/* fsync the directory holding path (for a rename to be durable). */
+static int fsync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else if (util_fmt(dir, sizeof(dir), "%.*s", (int)(slash - path), path))
+        return -ENAMETOOLONG;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t n)
+{
+    char tmp[4200];
+    if (util_fmt(tmp, sizeof(tmp), "%s.tmp", path) != 0)
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    int rc = util_write_all(fd, data, n);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0) {
+        unlink(tmp);
+        return rc;
+    }
+    return fsync_parent(path);
 }

@@ -30,6 +30,15 @@ int util_write_all(int fd, const void *buf, size_t n);
 int util_pwrite_all(int fd, const void *buf, size_t n, off_t off);
 
 /*
+ * Replace path with the n bytes at data, durably: written to "path.tmp",
+ * fsync'ed, renamed over path, then the directory fsync'ed, so after a
+ * crash path holds either the old or the new content, never a mix.
+ * Returns 0, or -errno of the failing step (path then still holds the old
+ * content; the .tmp file is removed).
+ */
+int util_write_file_atomic(const char *path, const void *data, size_t n);
+
+/*
  * Size of path in bytes (stat(2), following links) into *size. Returns 0,
  * or -errno when it cannot be stat'ed (*size is then 0).
  */
