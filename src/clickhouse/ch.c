@@ -190,8 +190,7 @@ int ch_ticks_ddl(const char *db, char *out, size_t cap)
     return ch_ticks_ddl_named(db, "ticks", out, cap);
 }
 
-int ch_ticks_ddl_named(const char *db, const char *table, char *out,
-                       size_t cap)
+int ch_ticks_ddl_named(const char *db, const char *table, char *out, size_t cap)
 {
     int k =
         snprintf(out, cap,

@@ -52,8 +52,8 @@ char *cold_http_render_health(const cold_http *h, int *code)
         "\"verify\":{\"ok\":%s,\"mismatch_run\":%d,\"limit\":%d}},"
         "\"failing\":[",
         nf ? "unhealthy" : "healthy", tf(chok), tf(state), tf(cycles),
-        (long long)atomic_load(&st->cycles), age, h->cfg->stale_sec,
-        tf(verify), run, h->cfg->mismatch_limit);
+        (long long)atomic_load(&st->cycles), age, h->cfg->stale_sec, tf(verify),
+        run, h->cfg->mismatch_limit);
     for (int i = 0; i < nf; i++)
         svc_buf_printf(&b, "%s\"%s\"", i ? "," : "", fail[i]);
     svc_buf_printf(&b, "]}\n");
@@ -90,8 +90,7 @@ static void counters(svc_buf *b, const cold_stats *st)
             "Closed days and today's windows verified in cold.",
             &st->windows_verified);
     counter(b, "cold_verify_mismatches_total",
-            "Verifications whose counts differed (retried).",
-            &st->mismatches);
+            "Verifications whose counts differed (retried).", &st->mismatches);
     counter(b, "cold_partitions_copied_total",
             "Closed days copied to cold (replace or attach).",
             &st->partitions_copied);

@@ -24,37 +24,38 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: cold-store [--config PATH] [--env-file PATH]\n"
-            "                  [--check-config] [--help-config]\n"
-            "\n"
-            "Copies ClickHouse marketprism_hot.ticks to marketprism_cold.ticks\n"
-            "in verified windows: closed trading days by partition (REPLACE\n"
-            "PARTITION on one server, streamed RowBinary between two), today's\n"
-            "rows in a rolling window; each window's count() FINAL is checked\n"
-            "in both before the watermark (COLD_STATE_DIR/watermark.json)\n"
-            "advances. Hot partitions older than HOT_RETENTION_DAYS are\n"
-            "dropped only after they are verified in cold.\n"
-            "\n"
-            "Options:\n"
-            "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
-            "                    names the environment leaves unset; also\n"
-            "                    $ENV_FILE)\n"
-            "  --config PATH     a KEY=VALUE config file below the\n"
-            "                    environment (also $CONFIG_FILE)\n"
-            "  --check-config    print the effective configuration with the\n"
-            "                    source of each value, then exit (0 valid,\n"
-            "                    78 invalid)\n"
-            "  --help-config     print every variable, default and bound\n"
-            "                    (Markdown)\n"
-            "  --version         print the version\n"
-            "  -h, --help        this text\n"
-            "\n"
-            "HTTP: GET /health (200/503), GET /metrics on COLD_HTTP_PORT\n"
-            "(8086). Signals: TERM/INT finish the step in hand (a stream is\n"
-            "cut; the unverified window is redone by the next run), then\n"
-            "exit 0. Exit codes: 0 clean stop, 1 runtime failure, 78 invalid\n"
-            "configuration.\n");
+    fprintf(
+        out,
+        "Usage: cold-store [--config PATH] [--env-file PATH]\n"
+        "                  [--check-config] [--help-config]\n"
+        "\n"
+        "Copies ClickHouse marketprism_hot.ticks to marketprism_cold.ticks\n"
+        "in verified windows: closed trading days by partition (REPLACE\n"
+        "PARTITION on one server, streamed RowBinary between two), today's\n"
+        "rows in a rolling window; each window's count() FINAL is checked\n"
+        "in both before the watermark (COLD_STATE_DIR/watermark.json)\n"
+        "advances. Hot partitions older than HOT_RETENTION_DAYS are\n"
+        "dropped only after they are verified in cold.\n"
+        "\n"
+        "Options:\n"
+        "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
+        "                    names the environment leaves unset; also\n"
+        "                    $ENV_FILE)\n"
+        "  --config PATH     a KEY=VALUE config file below the\n"
+        "                    environment (also $CONFIG_FILE)\n"
+        "  --check-config    print the effective configuration with the\n"
+        "                    source of each value, then exit (0 valid,\n"
+        "                    78 invalid)\n"
+        "  --help-config     print every variable, default and bound\n"
+        "                    (Markdown)\n"
+        "  --version         print the version\n"
+        "  -h, --help        this text\n"
+        "\n"
+        "HTTP: GET /health (200/503), GET /metrics on COLD_HTTP_PORT\n"
+        "(8086). Signals: TERM/INT finish the step in hand (a stream is\n"
+        "cut; the unverified window is redone by the next run), then\n"
+        "exit 0. Exit codes: 0 clean stop, 1 runtime failure, 78 invalid\n"
+        "configuration.\n");
 }
 
 static bool stop_asked(void)
@@ -87,7 +88,7 @@ static int run(const cold_config *cfg)
         "retention_days=%d interval_sec=%d http_port=%d",
         HK_VERSION, cfg->hot_database, cfg->cold_database,
         cfg->same_server && strcmp(cfg->copy_mode, "stream") != 0 ? "partition"
-                                                                   : "stream",
+                                                                  : "stream",
         cfg->retention_days, cfg->interval_sec, h.srv.port);
     svc_notify_ready();
     int code = cold_run(cfg, &st, stop_asked);
@@ -161,8 +162,8 @@ int main(int argc, char **argv)
     if (check)
         cold_config_print(&cfg, 1);
     if (errors > 0) {
-        LOG(LOG_ERROR, LC_COLD, "cold_exit code=78 reason=config_error errors=%d",
-            errors);
+        LOG(LOG_ERROR, LC_COLD,
+            "cold_exit code=78 reason=config_error errors=%d", errors);
         return CFG_EXIT_INVALID;
     }
     if (check)

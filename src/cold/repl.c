@@ -86,8 +86,8 @@ static int ints(repl *r, ch_client *c, const char *step, const char *q,
     ch_result res;
     if (sql(r, c, step, q, &res) != 0)
         return -1;
-    int got = sscanf(res.body, "%lld\t%lld\t%lld\t%lld", &v[0], &v[1],
-                     &v[2], &v[3]);
+    int got =
+        sscanf(res.body, "%lld\t%lld\t%lld\t%lld", &v[0], &v[1], &v[2], &v[3]);
     ch_result_free(&res);
     if (got < want) {
         LOG(LOG_WARNING, LC_COLD, "cold_sql_failed step=%s err=\"bad answer\"",
@@ -213,8 +213,8 @@ static int stream_rows(repl *r, int d, const char *final, const char *cond,
                               err, sizeof(err));
     if (rc != 0)
         LOG(LOG_WARNING, LC_COLD,
-            "cold_sql_failed step=stream day=%d rows=%lld err=\"%s\"", d,
-            *rows, err);
+            "cold_sql_failed step=stream day=%d rows=%lld err=\"%s\"", d, *rows,
+            err);
     return rc;
 }
 
@@ -281,12 +281,10 @@ static int copy_closed(repl *r, const part *p)
         if (count_final(r, &r->cold, r->cold_tbl, p->day, in, &after) != 0)
             return -1;
         hot_after = src_n;
-    } else if (count_final(r, &r->cold, r->cold_tbl, p->day, "", &after) !=
-                   0 ||
-               (r->partition_mode
-                    ? count_final(r, &r->hot, r->hot_tbl, p->day, "",
-                                  &hot_after)
-                    : (hot_after = src_n, 0)) != 0) {
+    } else if (count_final(r, &r->cold, r->cold_tbl, p->day, "", &after) != 0 ||
+               (r->partition_mode ? count_final(r, &r->hot, r->hot_tbl, p->day,
+                                                "", &hot_after)
+                                  : (hot_after = src_n, 0)) != 0) {
         return -1;
     }
     if (!r->partition_mode) {
@@ -302,8 +300,11 @@ static int copy_closed(repl *r, const part *p)
     }
     if (append && count_final(r, &r->cold, r->cold_tbl, p->day, "", &after))
         return -1;
-    *e = (cold_day){.day = p->day, .closed = true, .dropped = e->dropped,
-                    .rows = after, .max_block = p->max_block};
+    *e = (cold_day){.day = p->day,
+                    .closed = true,
+                    .dropped = e->dropped,
+                    .rows = after,
+                    .max_block = p->max_block};
     atomic_fetch_add(&r->st->windows_verified, 1);
     atomic_fetch_add(&r->st->partitions_copied, 1);
     atomic_fetch_add(&r->st->rows_copied, src_n);
@@ -355,8 +356,8 @@ static int repair_late(repl *r, const part *p, int64_t hi, int *copied)
     if (minutes(r, &r->hot, r->hot_tbl, p->day, hi, hm, hn, &hk) != 0 ||
         minutes(r, &r->cold, r->cold_tbl, p->day, hi, cm, cn, &ck) != 0)
         return -1;
-    len += (size_t)snprintf(cond, sizeof(cond),
-                            " AND intDiv(ts_ms, 60000) IN (");
+    len +=
+        (size_t)snprintf(cond, sizeof(cond), " AND intDiv(ts_ms, 60000) IN (");
     for (int i = 0; i < hk && len + 32 < sizeof(cond); i++) {
         while (j < ck && cm[j] < hm[i])
             j++;
@@ -373,8 +374,8 @@ static int repair_late(repl *r, const part *p, int64_t hi, int *copied)
     if (r->partition_mode) {
         char q[SQL_MAX * 2];
         snprintf(q, sizeof(q),
-                 "INSERT INTO %s (" CH_TICKS_COLUMNS ") SELECT "
-                 CH_TICKS_COLUMNS " FROM %s WHERE trading_day = "
+                 "INSERT INTO %s (" CH_TICKS_COLUMNS
+                 ") SELECT " CH_TICKS_COLUMNS " FROM %s WHERE trading_day = "
                  "toDate('%s')%s",
                  r->cold_tbl, r->hot_tbl, ds, cond);
         return exec(r, &r->cold, "late_rows", q);
@@ -401,8 +402,9 @@ static int copy_open(repl *r, const part *p, int64_t hi)
                  " AND ts_ms >= %" PRId64 " AND ts_ms < %" PRId64, lo, hi);
         if (r->partition_mode) {
             snprintf(q, sizeof(q),
-                     "INSERT INTO %s (" CH_TICKS_COLUMNS ") SELECT "
-                     CH_TICKS_COLUMNS " FROM %s WHERE trading_day = "
+                     "INSERT INTO %s (" CH_TICKS_COLUMNS
+                     ") SELECT " CH_TICKS_COLUMNS
+                     " FROM %s WHERE trading_day = "
                      "toDate('%s')%s",
                      r->cold_tbl, r->hot_tbl, ds, cond);
             if (exec(r, &r->cold, "window", q) != 0)
@@ -467,15 +469,15 @@ static int retain(repl *r, const part *p, int today)
     if (!e || !e->closed || e->max_block != p->max_block)
         return 0;
     char q[SQL_MAX];
-    snprintf(q, sizeof(q), "ALTER TABLE %s DROP PARTITION ID '%d'",
-             r->hot_tbl, p->day);
+    snprintf(q, sizeof(q), "ALTER TABLE %s DROP PARTITION ID '%d'", r->hot_tbl,
+             p->day);
     if (exec(r, &r->hot, "drop_hot", q) != 0)
         return -1;
     e->dropped = true;
     atomic_fetch_add(&r->st->partitions_dropped, 1);
     LOG(LOG_INFO, LC_COLD,
-        "cold_hot_partition_dropped day=%d rows=%lld retention_days=%d",
-        p->day, (long long)e->rows, keep);
+        "cold_hot_partition_dropped day=%d rows=%lld retention_days=%d", p->day,
+        (long long)e->rows, keep);
     return save(r) == 0 ? 0 : -1;
 }
 
@@ -584,9 +586,9 @@ static void cycle_done(repl *r, int64_t t0)
 int cold_run(const cold_config *cfg, cold_stats *st, bool (*stop)(void))
 {
     repl r = {.cfg = cfg, .st = st, .stop = stop};
-    const char *cold_url =
-        cfg->cold_clickhouse_url[0] ? cfg->cold_clickhouse_url
-                                    : cfg->clickhouse_url;
+    const char *cold_url = cfg->cold_clickhouse_url[0]
+                               ? cfg->cold_clickhouse_url
+                               : cfg->clickhouse_url;
     part *parts = malloc(MAX_PARTS * sizeof(*parts));
     r.partition_mode =
         cfg->same_server && strcmp(cfg->copy_mode, "stream") != 0;
@@ -619,8 +621,8 @@ int cold_run(const cold_config *cfg, cold_stats *st, bool (*stop)(void))
         LOG(LOG_WARNING, LC_COLD, "cold_cycle_failed retry_in_ms=%lld",
             (long long)backoff);
         nap(stop, backoff);
-        backoff = backoff * 2 > cfg->retry_max_ms ? cfg->retry_max_ms
-                                                  : backoff * 2;
+        backoff =
+            backoff * 2 > cfg->retry_max_ms ? cfg->retry_max_ms : backoff * 2;
     }
     ch_client_free(&r.hot);
     ch_client_free(&r.cold);

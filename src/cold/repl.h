@@ -48,16 +48,16 @@
 
 typedef struct cold_stats {
     atomic_llong start_mono_ms;
-    atomic_llong cycles;              /* completed cycles */
-    atomic_llong errors;              /* failed cycles */
-    atomic_llong windows_verified;    /* days / windows verified */
-    atomic_llong mismatches;          /* failed verifications */
-    atomic_llong partitions_copied;   /* closed-day copies (replace/attach) */
-    atomic_llong partitions_dropped;  /* hot partitions dropped */
-    atomic_llong rows_copied;         /* rows copied (hot FINAL counts) */
-    atomic_llong lag_rows;            /* hot rows not verified in cold */
-    atomic_llong caught_up_ms;        /* hot rows below this ts are in cold */
-    atomic_llong last_success_ms;     /* wall clock of the last cycle, 0 */
+    atomic_llong cycles;             /* completed cycles */
+    atomic_llong errors;             /* failed cycles */
+    atomic_llong windows_verified;   /* days / windows verified */
+    atomic_llong mismatches;         /* failed verifications */
+    atomic_llong partitions_copied;  /* closed-day copies (replace/attach) */
+    atomic_llong partitions_dropped; /* hot partitions dropped */
+    atomic_llong rows_copied;        /* rows copied (hot FINAL counts) */
+    atomic_llong lag_rows;           /* hot rows not verified in cold */
+    atomic_llong caught_up_ms;       /* hot rows below this ts are in cold */
+    atomic_llong last_success_ms;    /* wall clock of the last cycle, 0 */
     atomic_llong last_success_mono_ms;
     atomic_int mismatch_run; /* worst consecutive mismatches of one day */
     atomic_bool clickhouse_ok;
