@@ -186,6 +186,53 @@ static void test_rowbin_varint_length(void **state)
     ch_buf_free(&b);
 }
 
+/* The scanner finds exactly the rows the encoder wrote, needs every byte
+ * of a row, and refuses bytes that cannot be a row. */
+static void test_rowbin_scan(void **state)
+{
+    (void)state;
+    ch_tick_row full = {.market = "HK",
+                        .symbol = "HK.00700",
+                        .ts_ms = 5,
+                        .has_price = true,
+                        .price = 1.5,
+                        .has_volume = true,
+                        .volume = 7,
+                        .has_turnover = true,
+                        .turnover = 10.5,
+                        .direction = "BUY",
+                        .has_seq = true,
+                        .seq = 9,
+                        .tick_type = "AUTO_MATCH",
+                        .push_type = "push",
+                        .provider = "futu"};
+    ch_tick_row nulls = {.market = "HK", .symbol = "HK.1"};
+    ch_buf b;
+    assert_int_equal(ch_buf_init(&b, 0), 0);
+    assert_int_equal(ch_rowbin_tick(&b, &full), 0);
+    size_t n1 = b.n;
+    assert_int_equal(ch_rowbin_tick(&b, &nulls), 0);
+    size_t n2 = b.n - n1;
+    assert_int_equal(n2, 3 + 5 + 8 + 8 + 2 + 8 + 8);
+    assert_int_equal(ch_rowbin_tick_len(b.p, b.n), (long)n1);
+    assert_int_equal(ch_rowbin_tick_len(b.p + n1, n2), (long)n2);
+    for (size_t k = 0; k < n1; k++)
+        assert_int_equal(ch_rowbin_tick_len(b.p, k), 0);
+    assert_int_equal(ch_rowbin_tick_len(b.p, 0), 0);
+    /* A Nullable flag of 2 (price's flag follows market, symbol, ts_ms). */
+    size_t flag = 3 + 9 + 8;
+    assert_int_equal(b.p[flag], 0);
+    b.p[flag] = 2;
+    assert_int_equal(ch_rowbin_tick_len(b.p, b.n), -EBADMSG);
+    /* A varint of 11 bytes, and a string longer than the cap. */
+    uint8_t longv[12];
+    memset(longv, 0x80, sizeof(longv));
+    assert_int_equal(ch_rowbin_tick_len(longv, sizeof(longv)), -EBADMSG);
+    uint8_t huge[] = {0x81, 0x80, 0x80, 0x01}; /* 2^21 + 1 bytes */
+    assert_int_equal(ch_rowbin_tick_len(huge, sizeof(huge)), -EBADMSG);
+    ch_buf_free(&b);
+}
+
 static void test_dates(void **state)
 {
     (void)state;
@@ -250,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_rowbin_full_row),
         cmocka_unit_test(test_rowbin_nulls),
         cmocka_unit_test(test_rowbin_varint_length),
+        cmocka_unit_test(test_rowbin_scan),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_ddl),
         cmocka_unit_test(test_client_no_server),

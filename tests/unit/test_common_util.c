@@ -54,11 +54,36 @@ static void test_write_and_size(void **state)
     assert_int_equal(util_pwrite_all(-1, "x", 1, 0), -EBADF);
 }
 
+/* util_write_file_atomic: replaces the content, leaves no .tmp, and a
+ * failure (directory missing) reports -errno and leaves the old file. */
+static void test_write_file_atomic(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/util-atomic.XXXXXX", path[64], tmp[70], buf[16];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/f.json", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    assert_int_equal(util_write_file_atomic(path, "old", 3), 0);
+    assert_int_equal(util_write_file_atomic(path, "newer", 5), 0);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+    close(fd);
+    assert_memory_equal(buf, "newer", 5);
+    assert_int_equal(access(tmp, F_OK), -1);
+    char missing[80];
+    snprintf(missing, sizeof(missing), "%s/nodir/f.json", dir);
+    assert_int_equal(util_write_file_atomic(missing, "x", 1), -ENOENT);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fmt),
         cmocka_unit_test(test_write_and_size),
+        cmocka_unit_test(test_write_file_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
