@@ -172,6 +172,11 @@ run_ok status ./scripts/manage_all.sh status
 for s in NATS ClickHouse hot-store opend-sim collector cold-store; do
     has "^$s +[0-9]+ .* healthy "
 done
+run_ok health ./scripts/manage_all.sh health
+has '^ok +freshness: newest tick in hot is [0-9]+s old \([0-9]+ rows\)$'
+has '^ok +replication lag: [0-9.]+s, [0-9]+ rows$'
+grep -q 'cold_day_verified\|cold_started' "$R/logs/cold_storage.log" ||
+    fail "cold-store did not log its start"
 for f in nats hot_storage cold_storage collector; do
     [ -s "$R/logs/$f.log" ] || fail "logs/$f.log missing or empty"
 done
