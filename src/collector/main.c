@@ -142,10 +142,10 @@ static void replay_spools(daemon_t *d)
                 strerror((int)-rows));
             continue;
         }
-        if (skipped > 0)
+        if (skipped > 0) /* their bytes are in _spool/quarantine/ */
             LOG(LOG_ERROR, LC_COLLECTOR,
-                "rows_lost rows=%ld reason=symbol_table_full path=%s", skipped,
-                used);
+                "spool_rows_set_aside rows=%ld reason=symbol_budget path=%s",
+                skipped, used);
         LOG(LOG_INFO, LC_COLLECTOR,
             "spool_replayed rows=%ld path=%s requeued=%ld", rows, used, rows);
     }

@@ -383,6 +383,7 @@ struct replay {
     size_t n;
     long total;
     long *skipped;
+    long new_names; /* names this replay added to t */
     struct qfile q;
 };
 
@@ -405,11 +406,17 @@ static int replay_record(struct replay *rp, const uint8_t *rec, size_t size,
     row *r = &rp->chunk[rp->n];
     const char *name = (const char *)rec + sizeof(row);
     memcpy(r, rec, sizeof(row));
-    uint32_t id = symtab_intern(rp->t, name, strlen(name));
+    uint32_t id = symtab_find(rp->t, name, strlen(name));
+    if (id == SYMTAB_NONE && rp->new_names < SPOOL_NEW_NAMES_MAX) {
+        id = symtab_intern(rp->t, name, strlen(name));
+        rp->new_names += id != SYMTAB_NONE;
+    }
     if (id == SYMTAB_NONE) {
+        /* Over the name budget or the table full: kept, not inserted. */
         if (rp->skipped)
             (*rp->skipped)++;
-        return 0;
+        return quarantine(&rp->q, rec, size, off, "symbol_budget",
+                          rp->q.logged++ < SPOOL_BAD_LOG_MAX);
     }
     r->sym = id;
     rp->total++;

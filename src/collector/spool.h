@@ -63,6 +63,11 @@
 #define SPOOL_TS_MIN_MS 946684800000LL /* 2000-01-01T00:00:00Z */
 #define SPOOL_TS_AHEAD_MS 172800000LL  /* two days past the wall clock */
 #define SPOOL_BAD_LOG_MAX 5
+/* Most names one replay adds to the symbol table (the bound the feed puts
+ * on unsolicited names, FEED_UNSOLICITED_MAX): a spool naming more cannot
+ * crowd configured symbols out. Records over it are quarantined with
+ * reason symbol_budget, as are records whose name finds the table full. */
+#define SPOOL_NEW_NAMES_MAX 4096
 
 typedef struct spool {
     pthread_mutex_t mu;
@@ -110,9 +115,10 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
 
 /*
  * Read one spool file (version 2 or 1), interning names into t (caller's
- * thread must own t). Calls fn with chunks of good rows; bad records
- * (including a torn last one) are quarantined and added to *quarantined
- * when it is not NULL. Returns the good row count, or -errno: -EINVAL for
+ * thread must own t; at most SPOOL_NEW_NAMES_MAX new names). Calls fn with
+ * chunks of good rows; bad records (including a torn last one, and records
+ * over the name budget, also counted in *skipped) are quarantined and
+ * added to *quarantined when it is not NULL. Returns the good row count, or -errno: -EINVAL for
  * an unknown header, a read error, fn's error, or a quarantine write error
  * (the caller keeps the file then; rows already handed to fn come again
  * next time, which INSERT OR IGNORE makes harmless).

@@ -4,7 +4,8 @@
  * Pure functions over one row, the symbol table and the limits; the writer
  * thread calls them for every row it takes. The checks are ordered: the
  * symbol first (a row of a name nobody configured is "not subscribed"
- * whatever its values, a malformed one says so), then price, volume, seq,
+ * whatever its values, a malformed one says so), then price, volume,
+ * turnover (finite and >= 0; 0 is a real value for some trades), seq,
  * and last the trading day, so the reason an operator sees is the most
  * basic thing wrong with the row.
  *
@@ -31,6 +32,7 @@ static const char *const names[VALIDATE_NREASONS] = {
     [VALIDATE_PRICE_ABOVE_MAX] = "price_above_max",
     [VALIDATE_VOLUME_NEGATIVE] = "volume_negative",
     [VALIDATE_VOLUME_ABOVE_MAX] = "volume_above_max",
+    [VALIDATE_TURNOVER_INVALID] = "turnover_invalid",
     [VALIDATE_SEQ_NOT_POSITIVE] = "seq_not_positive",
     [VALIDATE_DAY_TOO_OLD] = "trading_day_too_old",
     [VALIDATE_DAY_TOO_NEW] = "trading_day_too_new",
@@ -107,6 +109,8 @@ int validate_row(const row *r, const symtab *t, const validate_limits *lim,
         return VALIDATE_VOLUME_NEGATIVE;
     if ((double)r->volume > lim->volume_max)
         return VALIDATE_VOLUME_ABOVE_MAX;
+    if (!isfinite(r->turnover) || r->turnover < 0)
+        return VALIDATE_TURNOVER_INVALID;
     if ((r->flags & ROW_HAS_SEQ) && r->seq <= 0)
         return VALIDATE_SEQ_NOT_POSITIVE;
     day = validate_hk_day(r->ts_ms);

@@ -29,6 +29,7 @@ enum validate_reason {
     VALIDATE_PRICE_ABOVE_MAX,       /* > ACCEPT_PRICE_MAX */
     VALIDATE_VOLUME_NEGATIVE,       /* < 0 */
     VALIDATE_VOLUME_ABOVE_MAX,      /* > ACCEPT_VOLUME_MAX */
+    VALIDATE_TURNOVER_INVALID,      /* NaN, +-Inf or < 0 */
     VALIDATE_SEQ_NOT_POSITIVE,      /* seq present and <= 0 */
     VALIDATE_DAY_TOO_OLD,           /* before today - ACCEPT_DAYS_BACK */
     VALIDATE_DAY_TOO_NEW,           /* after today + ACCEPT_DAYS_AHEAD */

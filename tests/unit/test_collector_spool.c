@@ -220,6 +220,13 @@ struct collect {
     int fail_at; /* return -1234 on this call (1-based), 0 = never */
 };
 
+static int count_fn(const row *rows, size_t n, void *ud)
+{
+    (void)rows;
+    ((struct collect *)ud)->n += n;
+    return 0;
+}
+
 static int collect_fn(const row *rows, size_t n, void *ud)
 {
     struct collect *c = ud;
@@ -303,6 +310,60 @@ static void test_crash_round_trip(void **state)
     assert_int_equal(c->calls, 2);
     assert_int_equal(c->n, 256);
     symtab_free(&fresh);
+    free(c);
+}
+
+/* A spool naming more new symbols than SPOOL_NEW_NAMES_MAX: the first
+ * SPOOL_NEW_NAMES_MAX names are interned and their rows replayed, the rest
+ * are counted as skipped and kept in the quarantine file, not dropped. */
+static void test_name_budget(void **state)
+{
+    struct fx *f = *state;
+    enum { EXTRA = 5, N = SPOOL_NEW_NAMES_MAX + EXTRA };
+    row *in = calloc(N, sizeof(row));
+    symtab big, fresh;
+    char path[512], bad[700], name[16];
+    struct collect *c = calloc(1, sizeof(*c));
+    assert_non_null(in);
+    assert_non_null(c);
+    assert_int_equal(symtab_init(&big, N + 8), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "HK.%05d", i);
+        in[i] = mk(f, i);
+        in[i].sym = symtab_intern(&big, name, strlen(name));
+    }
+    assert_int_equal(spool_write_crash(f->dir, in, N, &big, path, sizeof(path)),
+                     0);
+    assert_int_equal(symtab_init(&fresh, N + 8), 0);
+    long skipped = 0, quarantined = 0;
+    c->n = 0;
+    assert_int_equal(
+        spool_replay_file_q(path, &fresh, count_fn, c, &skipped, &quarantined),
+        SPOOL_NEW_NAMES_MAX);
+    assert_int_equal(c->n, SPOOL_NEW_NAMES_MAX);
+    assert_int_equal(fresh.count, SPOOL_NEW_NAMES_MAX);
+    assert_int_equal(skipped, EXTRA);
+    assert_int_equal(quarantined, EXTRA);
+    const char *base = strrchr(path, '/') + 1;
+    snprintf(bad, sizeof(bad), "%s/_spool/quarantine/%s.bad", f->dir, base);
+    /* EXTRA records of SPOOL_RECORD bytes, each after its header line. */
+    off_t size = file_size(bad);
+    char *text = calloc(1, (size_t)size + 1);
+    FILE *fp = fopen(bad, "r");
+    assert_non_null(fp);
+    assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
+    fclose(fp);
+    int headers = 0;
+    for (char *p = text; (p = memmem(p, (size_t)(text + size - p),
+                                     "reason=symbol_budget\n", 21));
+         p++)
+        headers++;
+    assert_int_equal(headers, EXTRA);
+    assert_true(size > EXTRA * (off_t)SPOOL_RECORD);
+    free(text);
+    symtab_free(&fresh);
+    symtab_free(&big);
+    free(in);
     free(c);
 }
 
@@ -833,6 +894,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_keeps_pending, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_crash_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_failure, setup, teardown),

@@ -129,6 +129,19 @@ static void test_volume_seq(void **state)
     r.volume = INT64_MAX;
     assert_int_equal(why(f, r), VALIDATE_VOLUME_ABOVE_MAX);
     r = good(f);
+    r.turnover = NAN;
+    assert_int_equal(why(f, r), VALIDATE_TURNOVER_INVALID);
+    r.turnover = INFINITY;
+    assert_int_equal(why(f, r), VALIDATE_TURNOVER_INVALID);
+    r.turnover = -INFINITY;
+    assert_int_equal(why(f, r), VALIDATE_TURNOVER_INVALID);
+    r.turnover = -0.5;
+    assert_int_equal(why(f, r), VALIDATE_TURNOVER_INVALID);
+    r.turnover = 0;
+    assert_int_equal(why(f, r), VALIDATE_OK);
+    assert_string_equal(validate_reason_str(VALIDATE_TURNOVER_INVALID),
+                        "turnover_invalid");
+    r = good(f);
     r.seq = 0;
     assert_int_equal(why(f, r), VALIDATE_SEQ_NOT_POSITIVE);
     r.seq = -1;
