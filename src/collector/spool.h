@@ -118,10 +118,10 @@ int spool_write_crash(const char *data_root, const row *rows, size_t n,
  * thread must own t; at most SPOOL_NEW_NAMES_MAX new names). Calls fn with
  * chunks of good rows; bad records (including a torn last one, and records
  * over the name budget, also counted in *skipped) are quarantined and
- * added to *quarantined when it is not NULL. Returns the good row count, or -errno: -EINVAL for
- * an unknown header, a read error, fn's error, or a quarantine write error
- * (the caller keeps the file then; rows already handed to fn come again
- * next time, which INSERT OR IGNORE makes harmless).
+ * added to *quarantined when it is not NULL. Returns the good row count, or
+ * -errno: -EINVAL for an unknown header, a read error, fn's error, or a
+ * quarantine write error (the caller keeps the file then; rows already handed
+ * to fn come again next time, which INSERT OR IGNORE makes harmless).
  */
 typedef int (*spool_chunk_fn)(const row *rows, size_t n, void *ud);
 long spool_replay_file(const char *path, symtab *t, spool_chunk_fn fn, void *ud,
