@@ -60,68 +60,17 @@
 /* 2024-03-01T02:00:00Z = 2024-03-01 10:00 HKT */
 #define T0 (1709251200000LL + 2 * 3600000LL)
 #define NSYM 4
+#include "writer_fixture.h"
 
-struct fx {
-    char dir[64];
-    char log[128];
-    int log_fd;
-    config *cfg;
-    symtab t;
-    uint32_t id[NSYM];
-    queue q;
-    spool sp;
-    writer w;
-    bool w_init;
-};
-
-static int rm_cb(const char *p, const struct stat *sb, int flag,
-                 struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
+/* The shared fixture, with fast persist retries and the log in a file. */
 static int setup_cap(void **state, size_t qcap)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    config_load_opts o = {.quiet = true};
-
-    if (!f)
+    if (fx_setup_q(state, "faults", qcap) != 0)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hkut-faults-XXXXXX");
-    f->cfg = calloc(1, sizeof(config));
-    if (!f->cfg || !mkdtemp(f->dir))
-        return -1;
-    unsetenv("ENV_FILE");
-    setenv("FUTU_SYMBOLS", "HK.00700,HK.00005,HK.00981,HK.09988", 1);
-    setenv("DATA_ROOT", f->dir, 1);
-    if (config_load(f->cfg, &o) != 0)
-        return -1;
-    unsetenv("FUTU_SYMBOLS");
-    unsetenv("DATA_ROOT");
-    /* Fixed 2024 dates: widen the trading-day window (validate.h). */
-    f->cfg->accept_days_back = 36500;
+    struct fx *f = *state;
     f->cfg->persist_retry_backoff_sec = 0.01;
     f->cfg->persist_retry_backoff_max_sec = 0.02;
-    if (symtab_init(&f->t, 64) != 0)
-        return -1;
-    for (int i = 0; i < NSYM; i++) {
-        f->id[i] = symtab_intern(&f->t, f->cfg->symbols[i],
-                                 strlen(f->cfg->symbols[i]));
-        symtab_mark_configured(&f->t, f->id[i]); /* as main.c does */
-    }
-    if (queue_init(&f->q, qcap) != 0 || spool_init(&f->sp, f->dir) != 0)
-        return -1;
-    snprintf(f->log, sizeof(f->log), "%s/test.log", f->dir);
-    f->log_fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (f->log_fd < 0)
-        return -1;
-    log_set_fd(f->log_fd);
-    log_level_set(LOG_INFO);
-    *state = f;
-    return 0;
+    return fx_log_to_file(f);
 }
 
 static int setup(void **state)
@@ -134,71 +83,19 @@ static int setup_small_queue(void **state)
     return setup_cap(state, 4);
 }
 
-static int teardown(void **state)
+static int fteardown(void **state)
 {
-    struct fx *f = *state;
     sys_fault_clear();
     faultvfs_clear();
-    if (f->w_init) {
-        writer_join(&f->w);
-        writer_close_all(&f->w);
-        writer_free(&f->w);
-    }
-    spool_free(&f->sp);
-    queue_free(&f->q);
-    log_set_fd(2);
-    close(f->log_fd);
-    nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    symtab_free(&f->t);
-    free(f->cfg);
-    free(f);
-    return 0;
+    return teardown(state);
 }
 
-static void init_writer(struct fx *f)
+/* Row number seq of symbol seq % NSYM. */
+static row mkf(const struct fx *f, int64_t ts, int64_t seq)
 {
-    assert_int_equal(writer_init(&f->w, f->cfg, &f->t, &f->q, &f->sp), 0);
-    f->w_init = true;
-}
-
-static row mk(const struct fx *f, int64_t ts, int64_t seq)
-{
-    row r;
-    memset(&r, 0, sizeof(r));
-    r.sym = f->id[seq % NSYM];
-    r.ts_ms = ts;
-    r.seq = seq;
-    r.volume = 100 + seq % 7;
-    r.price = 380.0 + (double)(seq % 11) * 0.2;
-    r.turnover = r.price * (double)r.volume;
-    r.recv_ts_ms = ts + 20;
+    row r = mk(f->id[seq % NSYM], ts, seq);
     r.dir = 1;
-    r.tick_type = 1;
-    r.flags = ROW_HAS_SEQ | ROW_HAS_TYPE;
     return r;
-}
-
-/* One integer from day file `day`, read through the plain unix VFS. */
-static long long q_day(const struct fx *f, int day, const char *sql)
-{
-    char path[256];
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-
-    snprintf(path, sizeof(path), "%s/%08d.db", f->dir, day);
-    if (access(path, F_OK) != 0)
-        return -1;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, "unix"),
-                     SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("prepare %s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
 }
 
 /* Rows, distinct seqs and the totals table of a day agree on n. */
@@ -244,7 +141,7 @@ static void test_enqueue_spool_enospc_then_eio(void **state)
     row rows[40];
 
     for (int i = 0; i < 40; i++)
-        rows[i] = mk(f, T0 + i * 10, 1 + i);
+        rows[i] = mkf(f, T0 + i * 10, 1 + i);
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(
         feed_init(&fd, f->cfg, &loop, &f->t, &f->q, &f->sp, NULL, NULL), 0);
@@ -322,7 +219,7 @@ static long clean_writes(struct fx *f, int64_t *seq, int n)
 {
     row rows[32];
     for (int i = 0; i < n; i++, (*seq)++)
-        rows[i] = mk(f, T0 + *seq * 10, *seq);
+        rows[i] = mkf(f, T0 + *seq * 10, *seq);
     faultvfs_clear();
     assert_int_equal(writer_commit_rows(&f->w, rows, (size_t)n, NULL, NULL), 0);
     return faultvfs_calls(FAULTVFS_WRITE);
@@ -348,9 +245,9 @@ static void fail_each_write(struct fx *f, int rc, const char *code,
         row rows[8];
         long long ins = 0, ign = 0;
         for (int i = 0; i < 8; i++, seq++)
-            rows[i] = mk(f, T0 + seq * 10, seq);
+            rows[i] = mkf(f, T0 + seq * 10, seq);
         /* Some of the rows again: dedup must hold across the retry. */
-        rows[0] = mk(f, T0 + (seq - 20) * 10, seq - 20);
+        rows[0] = mkf(f, T0 + (seq - 20) * 10, seq - 20);
         long long failed0 = atomic_load(&f->w.st.flush_failed);
         faultvfs_arm(FAULTVFS_WRITE, k, 1, rc);
         assert_int_equal(writer_commit_rows(&f->w, rows, 8, &ins, &ign), 0);
@@ -425,7 +322,7 @@ static void test_commit_sync_fails(void **state)
     (void)clean_writes(f, &seq, 8);
     assert_true(faultvfs_calls(FAULTVFS_SYNC) >= 1); /* FULL syncs commits */
     for (int i = 0; i < 8; i++, seq++)
-        rows[i] = mk(f, T0 + seq * 10, seq);
+        rows[i] = mkf(f, T0 + seq * 10, seq);
     /* The WAL sync of the COMMIT fails, then the checkpoint sync of the
      * close that follows the failed attempt. */
     faultvfs_arm(FAULTVFS_SYNC, 1, 2, SQLITE_IOERR);
@@ -450,7 +347,7 @@ static void test_open_fails(void **state)
 
     init_writer(f);
     for (int i = 0; i < 3; i++)
-        rows[i] = mk(f, T0 + i, 1 + i);
+        rows[i] = mkf(f, T0 + i, 1 + i);
     faultvfs_arm(FAULTVFS_OPEN, 1, 3, SQLITE_CANTOPEN);
     assert_int_equal(writer_commit_rows(&f->w, rows, 3, NULL, NULL), 0);
     assert_int_equal(faultvfs_failed(FAULTVFS_OPEN), 3);
@@ -468,7 +365,7 @@ static void test_thread_retries_through_failures(void **state)
     static row rows[3000];
 
     for (int i = 0; i < 3000; i++)
-        rows[i] = mk(f, T0 + i * 10, 1 + i);
+        rows[i] = mkf(f, T0 + i * 10, 1 + i);
     assert_int_equal(queue_push(&f->q, rows, 2000), 2000);
     assert_int_equal(spool_append(&f->sp, rows + 2000, 1000, &f->t), 0);
     init_writer(f);
@@ -541,7 +438,7 @@ static void test_replay_corrupt_v2(void **state)
     long quarantined = 0, skipped = 0;
 
     for (int i = 0; i < 20; i++)
-        rows[i] = mk(f, T0 + i * 10, 1 + i);
+        rows[i] = mkf(f, T0 + i * 10, 1 + i);
     assert_int_equal(
         spool_write_crash(f->dir, rows, 20, &f->t, path, sizeof(path)), 0);
     int fd = open(path, O_RDWR);
@@ -627,7 +524,7 @@ static void test_replay_corrupt_v1(void **state)
     assert_true(fd >= 0);
     assert_int_equal(write(fd, h, sizeof(h)), SPOOL_HEADER);
     for (int i = 0; i < 6; i++) {
-        row r = mk(f, T0 + i * 10, 100 + i);
+        row r = mkf(f, T0 + i * 10, 100 + i);
         if (i == 2)
             r.recv_ts_ms = INT64_MIN;
         if (i == 4)
@@ -660,7 +557,7 @@ static void test_replay_quarantine_unwritable(void **state)
     char path[512];
 
     for (int i = 0; i < 3; i++)
-        rows[i] = mk(f, T0 + i * 10, 1 + i);
+        rows[i] = mkf(f, T0 + i * 10, 1 + i);
     rows[1].recv_ts_ms = INT64_MIN;
     assert_int_equal(
         spool_write_crash(f->dir, rows, 3, &f->t, path, sizeof(path)), 0);
@@ -682,7 +579,7 @@ static void test_replay_quarantine_unwritable(void **state)
 static void test_writer_recv_ts_extremes(void **state)
 {
     struct fx *f = *state;
-    row rows[2] = {mk(f, T0, 1), mk(f, T0 + 10, 2)};
+    row rows[2] = {mkf(f, T0, 1), mkf(f, T0 + 10, 2)};
 
     rows[0].recv_ts_ms = INT64_MIN;
     rows[1].recv_ts_ms = INT64_MAX;
@@ -708,30 +605,30 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_enqueue_spool_enospc_then_eio,
-                                        setup_small_queue, teardown),
+                                        setup_small_queue, fteardown),
         cmocka_unit_test_setup_teardown(test_commit_full_each_write_wal, setup,
-                                        teardown),
+                                        fteardown),
         cmocka_unit_test_setup_teardown(test_commit_ioerr_each_write_wal, setup,
-                                        teardown),
+                                        fteardown),
         cmocka_unit_test_setup_teardown(test_commit_readonly_each_write_wal,
-                                        setup, teardown),
+                                        setup, fteardown),
         cmocka_unit_test_setup_teardown(test_commit_full_each_write_delete,
-                                        setup, teardown),
+                                        setup, fteardown),
         cmocka_unit_test_setup_teardown(test_commit_ioerr_each_write_delete,
-                                        setup, teardown),
+                                        setup, fteardown),
         cmocka_unit_test_setup_teardown(test_commit_sync_fails, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
+                                        fteardown),
+        cmocka_unit_test_setup_teardown(test_open_fails, setup, fteardown),
         cmocka_unit_test_setup_teardown(test_thread_retries_through_failures,
-                                        setup, teardown),
+                                        setup, fteardown),
         cmocka_unit_test_setup_teardown(test_replay_corrupt_v2, setup,
-                                        teardown),
+                                        fteardown),
         cmocka_unit_test_setup_teardown(test_replay_corrupt_v1, setup,
-                                        teardown),
+                                        fteardown),
         cmocka_unit_test_setup_teardown(test_replay_quarantine_unwritable,
-                                        setup, teardown),
+                                        setup, fteardown),
         cmocka_unit_test_setup_teardown(test_writer_recv_ts_extremes, setup,
-                                        teardown),
+                                        fteardown),
     };
 
     return cmocka_run_group_tests_name("collector_faults", tests, group_setup,

@@ -3,7 +3,11 @@
  * config with NSYM configured symbols (HK.00700..), their symtab ids
  * (marked configured, as main.c does), a queue, a spool and an optional
  * writer; rows on fixed 2024 dates (the trading-day window is widened
- * accordingly). Included by one test file each: everything is static.
+ * accordingly); optionally the log captured in DATA_ROOT/test.log
+ * (fx_log_to_file). NSYM may be defined before the include (default 10).
+ * Day files are read back through the "unix" VFS, so a test that installs
+ * a fault VFS as the default still reads the truth. Included by one test
+ * file each: everything is static.
  */
 #ifndef HK_TESTS_WRITER_FIXTURE_H
 #define HK_TESTS_WRITER_FIXTURE_H
@@ -29,14 +33,19 @@
 #include "collector/symtab.h"
 #include "collector/writer.h"
 #include "common/log.h"
+#include <fcntl.h>
 
 /* 2024-03-01T00:00:00Z = 2024-03-01 08:00 HKT */
 #define MAR1_UTC 1709251200000LL
 #define HOUR 3600000LL
+#ifndef NSYM
 #define NSYM 10
+#endif
 
 struct fx {
     char dir[64];
+    char log[128];
+    int log_fd; /* -1 unless fx_log_to_file */
     config *cfg;
     symtab t;
     uint32_t id[NSYM];
@@ -55,8 +64,9 @@ static inline int rm_cb(const char *p, const struct stat *sb, int flag,
     return remove(p);
 }
 
-/* Builds the fixture under /tmp/hkut-<name>-XXXXXX. */
-static inline int fx_setup(void **state, const char *name)
+/* Builds the fixture under /tmp/hkut-<name>-XXXXXX with a queue of qcap
+ * rows. */
+static inline int fx_setup_q(void **state, const char *name, size_t qcap)
 {
     struct fx *f = calloc(1, sizeof(*f));
     config_load_opts o = {.quiet = true};
@@ -65,6 +75,7 @@ static inline int fx_setup(void **state, const char *name)
 
     if (!f)
         return -1;
+    f->log_fd = -1;
     snprintf(f->dir, sizeof(f->dir), "/tmp/hkut-%s-XXXXXX", name);
     f->cfg = calloc(1, sizeof(config));
     if (!f->cfg || !mkdtemp(f->dir))
@@ -88,10 +99,28 @@ static inline int fx_setup(void **state, const char *name)
                                  strlen(f->cfg->symbols[i]));
         symtab_mark_configured(&f->t, f->id[i]); /* as main.c does */
     }
-    if (queue_init(&f->q, 20000) != 0 || spool_init(&f->sp, f->dir) != 0)
+    if (queue_init(&f->q, qcap) != 0 || spool_init(&f->sp, f->dir) != 0)
         return -1;
     log_level_set(LOG_WARNING);
     *state = f;
+    return 0;
+}
+
+static inline int fx_setup(void **state, const char *name)
+{
+    return fx_setup_q(state, name, 20000);
+}
+
+/* Send the log (INFO and up) to DATA_ROOT/test.log, for tests that check
+ * log lines. Returns 0 or -1. */
+static inline int fx_log_to_file(struct fx *f)
+{
+    snprintf(f->log, sizeof(f->log), "%s/test.log", f->dir);
+    f->log_fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (f->log_fd < 0)
+        return -1;
+    log_set_fd(f->log_fd);
+    log_level_set(LOG_INFO);
     return 0;
 }
 
@@ -111,6 +140,10 @@ static inline int teardown(void **state)
     }
     spool_free(&f->sp);
     queue_free(&f->q);
+    if (f->log_fd >= 0) {
+        log_set_fd(2);
+        close(f->log_fd);
+    }
     nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     symtab_free(&f->t);
     free(f->cfg);
@@ -136,7 +169,7 @@ static inline row mk(uint32_t sym, int64_t ts, int64_t seq)
     return r;
 }
 
-/* Open dir/day.db read-only; -1 when it does not exist. */
+/* One integer from dir/day.db (read-only); -1 when it does not exist. */
 static inline long long q_day(const struct fx *f, int day, const char *sql)
 {
     char path[256];
@@ -147,7 +180,7 @@ static inline long long q_day(const struct fx *f, int day, const char *sql)
     snprintf(path, sizeof(path), "%s/%08d.db", f->dir, day);
     if (access(path, F_OK) != 0)
         return -1;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, "unix"),
                      SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
