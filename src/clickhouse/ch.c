@@ -45,6 +45,19 @@ void ch_client_free(ch_client *c)
     c->curl = NULL;
 }
 
+bool ch_ident_ok(const char *s)
+{
+    if (!s[0] || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (const char *p = s; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 void ch_result_free(ch_result *res)
 {
     free(res->body);

@@ -19,6 +19,7 @@
 #ifndef HK_CLICKHOUSE_CH_H
 #define HK_CLICKHOUSE_CH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "clickhouse/rowbin.h"
@@ -87,6 +88,10 @@ int ch_query_stream(ch_client *c, const char *sql, ch_sink_fn sink, void *ud,
  */
 int ch_insert_rowbinary(ch_client *c, const char *table, const void *data,
                         size_t n, ch_result *res);
+
+/* Whether s is [A-Za-z_][A-Za-z0-9_]*, safe to paste into SQL unquoted as
+ * a database or table name. */
+bool ch_ident_ok(const char *s);
 
 /* Free res->body (safe when NULL) and clear the result. */
 void ch_result_free(ch_result *res);

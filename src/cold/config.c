@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clickhouse/ch.h"
 #include "common/log.h"
 
 #define OFF(f) offsetof(cold_config, f)
@@ -99,20 +100,6 @@ const cfg_table *cold_config_table(void)
     return &table;
 }
 
-/* [A-Za-z_][A-Za-z0-9_]* : safe to paste into SQL unquoted. */
-static bool sql_ident_ok(const char *s)
-{
-    if (!s[0] || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    for (const char *p = s; *p; p++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '_';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 /* The same server when the URLs match after dropping trailing '/'. */
 static bool same_url(const char *a, const char *b)
 {
@@ -127,12 +114,12 @@ static bool same_url(const char *a, const char *b)
 static int check_names(cold_config *cfg, const cfg_opts *opts)
 {
     int errors = 0;
-    if (!sql_ident_ok(cfg->hot_database)) {
+    if (!ch_ident_ok(cfg->hot_database)) {
         cfg_report(opts, "HOT_DATABASE", cfg->hot_database,
                    "not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
         errors++;
     }
-    if (!sql_ident_ok(cfg->cold_database)) {
+    if (!ch_ident_ok(cfg->cold_database)) {
         cfg_report(opts, "COLD_DATABASE", cfg->cold_database,
                    "not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
         errors++;

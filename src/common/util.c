@@ -72,8 +72,7 @@ int util_file_size(const char *path, int64_t *size)
     return 0;
 }
 
-/* fsync the directory holding path (for a rename to be durable). */
-static int fsync_parent(const char *path)
+int util_fsync_parent(const char *path)
 {
     char dir[4096];
     const char *slash = strrchr(path, '/');
@@ -110,5 +109,5 @@ int util_write_file_atomic(const char *path, const void *data, size_t n)
         unlink(tmp);
         return rc;
     }
-    return fsync_parent(path);
+    return util_fsync_parent(path);
 }

@@ -39,6 +39,12 @@ int util_pwrite_all(int fd, const void *buf, size_t n, off_t off);
 int util_write_file_atomic(const char *path, const void *data, size_t n);
 
 /*
+ * fsync the directory that holds path (what makes a rename or a create in
+ * it durable). Returns 0 or -errno.
+ */
+int util_fsync_parent(const char *path);
+
+/*
  * Size of path in bytes (stat(2), following links) into *size. Returns 0,
  * or -errno when it cannot be stat'ed (*size is then 0).
  */

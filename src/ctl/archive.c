@@ -70,25 +70,6 @@
 /* ---------------------------------------------------------------------- */
 /* small file helpers                                                      */
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[PATH_MAX];
-    util_fmt(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        util_fmt(dir, sizeof(dir), ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
 static bool file_exists(const char *path)
 {
     struct stat st;
@@ -606,7 +587,7 @@ static int write_small(const char *path, const char *text)
         unlink(tmp);
         return -1;
     }
-    fsync_dir_of(path);
+    util_fsync_parent(path);
     return 0;
 }
 
@@ -847,7 +828,7 @@ static int ar_compress(const struct ar_opts *o, struct ar_result *r,
         cr = -1;
     }
     if (cr == 0)
-        fsync_dir_of(r->zst);
+        util_fsync_parent(r->zst);
     return cr;
 }
 

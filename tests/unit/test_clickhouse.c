@@ -233,6 +233,18 @@ static void test_rowbin_scan(void **state)
     ch_buf_free(&b);
 }
 
+static void test_ident(void **state)
+{
+    (void)state;
+    assert_true(ch_ident_ok("marketprism_hot"));
+    assert_true(ch_ident_ok("_x9"));
+    assert_false(ch_ident_ok(""));
+    assert_false(ch_ident_ok("9x"));
+    assert_false(ch_ident_ok("a.b"));
+    assert_false(ch_ident_ok("a b"));
+    assert_false(ch_ident_ok("x;DROP"));
+}
+
 static void test_dates(void **state)
 {
     (void)state;
@@ -298,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_rowbin_nulls),
         cmocka_unit_test(test_rowbin_varint_length),
         cmocka_unit_test(test_rowbin_scan),
+        cmocka_unit_test(test_ident),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_ddl),
         cmocka_unit_test(test_client_no_server),
