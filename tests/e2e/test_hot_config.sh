@@ -59,3 +59,29 @@ rc=0
 "$HOT" --bogus >/dev/null 2>&1 || rc=$?
 [ "$rc" = 78 ] || fail "--bogus exit $rc"
 ok "bad values and options exit 78 with config_error"
+
+# The command line (svc/front.c): getopt_long's conventions. Each usage
+# error prints one line, then the usage, to stderr and exits 78 without
+# starting anything.
+bad_usage() {
+    local want=$1 rc=0
+    shift
+    "$HOT" "$@" >"$T/u.out" 2>"$T/u.err" || rc=$?
+    [ "$rc" = 78 ] || fail "$* -> exit $rc, want 78"
+    [ ! -s "$T/u.out" ] || fail "$*: stdout not empty"
+    [ "$(head -n 1 "$T/u.err")" = "$want" ] || fail "$*: '$(head -n 1 "$T/u.err")', want '$want'"
+    sed -n 2p "$T/u.err" | grep -q '^Usage: hot-store' || fail "$*: no usage after the error"
+}
+bad_usage "$HOT: unrecognized option '--bogus=1'" --bogus=1
+bad_usage "$HOT: invalid option -- 'x'" -x
+bad_usage "$HOT: option '--env-file' requires an argument" --check-config --env-file
+bad_usage "$HOT: option '--version' doesn't allow an argument" --version=2
+bad_usage "$HOT: option '--c' is ambiguous; possibilities: '--config' '--check-config'" --c
+bad_usage "hot-store: unexpected argument 'extra'" --check-config extra
+bad_usage "hot-store: unexpected argument '--version'" -- --version
+"$HOT" -h | grep -q '^Usage: hot-store' || fail "-h"
+[ "$("$HOT" --version --bogus)" = "$("$HOT" --version)" ] || fail "--version must act before --bogus"
+[ "$("$HOT" extra --vers)" = "$("$HOT" --version)" ] || fail "--vers after a positional argument"
+env -i "$HOT" --env="$T/hot.env" --check >"$T/check4.txt" 2>&1 || fail "--env=PATH --check"
+grep -q '^HOT_DATABASE=hot2  # env_file' "$T/check4.txt" || fail "--env=PATH not read"
+ok "command line: getopt-style errors (exit 78), prefixes, order of actions"
