@@ -475,7 +475,7 @@ static const cfg_var vars[] = {
     {"NATS_STREAM_MAX_AGE_SEC", CFG_INT, "604800", -1e18, 0, 1e9,
      OFF(nats_stream_max_age_sec), 0,
      "stream retention by age (s, 0 = unlimited)"},
-    {"NATS_STREAM_MAX_BYTES", CFG_DBL, "8589934592", -1e18, 0, 1e15,
+    {"NATS_STREAM_MAX_BYTES", CFG_I64, "8589934592", -1e18, 0, 1e15,
      OFF(nats_stream_max_bytes), 0, "stream size limit (bytes, 0 = none)"},
     {"NATS_DUPLICATE_WINDOW_SEC", CFG_INT, "600", -1e18, 1, 86400 * 7,
      OFF(nats_duplicate_window_sec), 0,

@@ -121,7 +121,7 @@ typedef struct config {
     char nats_stream[64];
     int nats_max_pending;
     int nats_stream_max_age_sec;
-    double nats_stream_max_bytes;
+    int64_t nats_stream_max_bytes;
     int nats_duplicate_window_sec;
     int nats_cursor_save_ms;
 } config;

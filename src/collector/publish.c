@@ -35,7 +35,10 @@
  *
  * The day file is opened read-only with plain sqlite3_open_v2, not
  * dayfile_open_ro: that one opens an idle file (no -wal) immutable, and a
- * file the writer reopens later would then never show its new rows.
+ * file the writer reopens later would then never show its new rows. Rows
+ * come through dayfile/reader.h's rowid tail (rowid > read position, in
+ * rowid order, at most the ring's room), one pass per publish_some, reset
+ * after each pass so no read snapshot outlives it.
  */
 #include "collector/publish.h"
 
@@ -57,6 +60,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "dayfile/dayfile.h"
+#include "dayfile/reader.h"
 #include "pipeline/stream.h"
 #include "pipeline/tick.h"
 
@@ -94,7 +98,8 @@ struct publish_state {
     /* day file being read */
     int day;
     sqlite3 *db;
-    sqlite3_stmt *rows, *lag;
+    dayfile_reader rows; /* rowid tail of the day file */
+    sqlite3_stmt *lag;
     int64_t rd_rowid;      /* last rowid published */
     int64_t last_new_mono; /* when a new row was last read */
     /* cursor */
@@ -107,11 +112,6 @@ struct publish_state {
     char dir[1100], path[1200];
 };
 
-static const char ROWS_SQL[] =
-    "SELECT rowid, market, symbol, ts_ms, price, volume, turnover, "
-    "direction, seq, tick_type, push_type, provider, trading_day, "
-    "recv_ts_ms, inserted_at_ms FROM ticks WHERE rowid > ?1 ORDER BY rowid "
-    "LIMIT ?2";
 static const char LAG_SQL[] =
     "SELECT (SELECT max(rowid) FROM ticks), (SELECT inserted_at_ms FROM "
     "ticks WHERE rowid > ?1 ORDER BY rowid LIMIT 1)";
@@ -277,10 +277,9 @@ static void rewind_to_cursor(publish *p, const char *why)
 
 static void day_close(struct publish_state *s)
 {
-    sqlite3_finalize(s->rows);
+    dayfile_reader_close(&s->rows);
     sqlite3_finalize(s->lag);
     sqlite3_close(s->db);
-    s->rows = NULL;
     s->lag = NULL;
     s->db = NULL;
 }
@@ -301,7 +300,8 @@ static int day_open(publish *p)
             SQLITE_OK ||
         sqlite3_busy_timeout(s->db, p->cfg->sqlite_busy_timeout_ms) !=
             SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, ROWS_SQL, -1, &s->rows, NULL) != SQLITE_OK ||
+        dayfile_reader_open(&s->rows, s->db, DAYFILE_ORDER_ROWID) !=
+            SQLITE_OK ||
         sqlite3_prepare_v2(s->db, LAG_SQL, -1, &s->lag, NULL) != SQLITE_OK) {
         day_close(s);
         return -1;
@@ -396,32 +396,30 @@ static void day_lag(publish *p)
 
 /* ---- publishing ---------------------------------------------------------- */
 
-static const char *text(sqlite3_stmt *st, int i)
+/* The day file's row as the pipeline's row (pointers shared: valid as
+ * long as d's). */
+static void row_of(const dayfile_row *d, pipeline_row *r)
 {
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-static void row_of(sqlite3_stmt *st, pipeline_row *r)
-{
-    memset(r, 0, sizeof(*r));
-    r->market = text(st, 1);
-    r->symbol = text(st, 2);
-    r->ts_ms = sqlite3_column_int64(st, 3);
-    r->has_price = sqlite3_column_type(st, 4) != SQLITE_NULL;
-    r->price = sqlite3_column_double(st, 4);
-    r->has_volume = sqlite3_column_type(st, 5) != SQLITE_NULL;
-    r->volume = sqlite3_column_int64(st, 5);
-    r->has_turnover = sqlite3_column_type(st, 6) != SQLITE_NULL;
-    r->turnover = sqlite3_column_double(st, 6);
-    r->direction = text(st, 7);
-    r->has_seq = sqlite3_column_type(st, 8) != SQLITE_NULL;
-    r->seq = sqlite3_column_int64(st, 8);
-    r->tick_type = text(st, 9);
-    r->push_type = text(st, 10);
-    r->provider = text(st, 11);
-    r->trading_day = text(st, 12);
-    r->recv_ts_ms = sqlite3_column_int64(st, 13);
-    r->inserted_at_ms = sqlite3_column_int64(st, 14);
+    *r = (pipeline_row){
+        .market = d->market,
+        .symbol = d->symbol,
+        .ts_ms = d->ts_ms,
+        .has_price = d->has_price,
+        .price = d->price,
+        .has_volume = d->has_volume,
+        .volume = d->volume,
+        .has_turnover = d->has_turnover,
+        .turnover = d->turnover,
+        .direction = d->direction,
+        .has_seq = d->has_seq,
+        .seq = d->seq,
+        .tick_type = d->tick_type,
+        .push_type = d->push_type,
+        .provider = d->provider,
+        .trading_day = d->trading_day,
+        .recv_ts_ms = d->recv_ts_ms,
+        .inserted_at_ms = d->inserted_at_ms,
+    };
 }
 
 /* Build the message of r. Returns it (caller owns), or NULL. */
@@ -445,10 +443,10 @@ static natsMsg *message_of(const pipeline_row *r)
     return m;
 }
 
-/* Publish one row (the statement's current one) at the ring's tail.
+/* Publish one row (the reader's current one) at the ring's tail.
  * Returns 0, 1 for a row that cannot be encoded (skipped, counted), or -1
  * when the publish failed (nothing added; a rewind follows). */
-static int publish_row(publish *p, sqlite3_stmt *st)
+static int publish_row(publish *p, const dayfile_row *d)
 {
     struct publish_state *s = p->s;
     pipeline_row r;
@@ -456,19 +454,18 @@ static int publish_row(publish *p, sqlite3_stmt *st)
     ring_entry *e;
     natsStatus ns;
 
-    row_of(st, &r);
+    row_of(d, &r);
     m = message_of(&r);
     if (!m) {
         atomic_fetch_add(&p->st.failed, 1);
         LOG(LOG_ERROR, LC_NATS,
             "nats_publish_failed reason=encode day=%d rowid=%lld action=skip",
-            s->day, (long long)sqlite3_column_int64(st, 0));
+            s->day, (long long)d->rowid);
         return 1;
     }
     pthread_mutex_lock(&s->ring_mu);
     e = ring_at(s, s->len);
-    *e = (ring_entry){m, sqlite3_column_int64(st, 0), r.inserted_at_ms,
-                      E_PENDING};
+    *e = (ring_entry){m, d->rowid, r.inserted_at_ms, E_PENDING};
     if (s->len++ == 0)
         s->head_since_ms = hktime_mono_ms();
     atomic_fetch_add(&p->st.pending, 1);
@@ -497,7 +494,8 @@ static int publish_some(publish *p)
 {
     struct publish_state *s = p->s;
     size_t room;
-    int n = 0, rc;
+    int n = 0, rc, got;
+    dayfile_row row;
 
     if (day_open(p) != 0)
         return 0;
@@ -513,20 +511,22 @@ static int publish_some(publish *p)
         return ready ? 1 : 0;
     }
     pthread_mutex_unlock(&s->ring_mu);
-    sqlite3_bind_int64(s->rows, 1, s->rd_rowid);
-    sqlite3_bind_int64(s->rows, 2,
-                       (sqlite3_int64)(room < READ_BATCH ? room : READ_BATCH));
-    while ((rc = sqlite3_step(s->rows)) == SQLITE_ROW) {
-        if (publish_row(p, s->rows) < 0)
+    rc = dayfile_reader_tail(&s->rows, s->rd_rowid,
+                             (int64_t)(room < READ_BATCH ? room : READ_BATCH));
+    got = rc == SQLITE_OK ? 1 : -rc;
+    while (got == 1) {
+        got = dayfile_reader_next(&s->rows, &row);
+        if (got != 1 || publish_row(p, &row) < 0)
             break;
-        s->rd_rowid = sqlite3_column_int64(s->rows, 0);
+        s->rd_rowid = row.rowid;
         n++;
     }
-    sqlite3_reset(s->rows);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    /* No read snapshot kept between passes (the writer checkpoints). */
+    dayfile_reader_reset(&s->rows);
+    if (got < 0) {
         LOG(LOG_WARNING, LC_NATS,
             "nats_publish_failed reason=read day=%d err=\"%s\"", s->day,
-            sqlite3_errstr(rc));
+            sqlite3_errstr(-got));
         day_close(s);
     }
     if (n > 0)

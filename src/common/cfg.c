@@ -9,7 +9,9 @@
  * value is reported and replaced by the default, so the struct is always
  * complete and every bad variable is reported in one run. Program-specific
  * kinds (symbol lists, sessions, dates) are CFG_CUSTOM callbacks that live
- * with the program's table.
+ * with the program's table. CFG_I64 never goes through double: strtoll's
+ * integer is compared with each double bound exactly (i64_above,
+ * i64_below: an integer exceeds d exactly when it exceeds floor(d)).
  *
  * Files are read through envfile_read_err / envfile_slurp, which refuse
  * anything but a regular file of bounded size without blocking.
@@ -20,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +224,61 @@ static int number(const cfg_var *v, double x, double *out, char *err,
     return 0;
 }
 
+/* i > d exactly, for a finite d (the double is not rounded to i's type). */
+static bool i64_above(long long i, double d)
+{
+    if (d >= 0x1p63)
+        return false;
+    if (d < -0x1p63)
+        return true;
+    return i > (long long)floor(d);
+}
+
+/* i < d exactly, for a finite d. */
+static bool i64_below(long long i, double d)
+{
+    if (d >= 0x1p63)
+        return true;
+    if (d <= -0x1p63)
+        return false;
+    return i < (long long)ceil(d);
+}
+
+/* CFG_I64: the same bounds rules as number(), compared exactly. */
+static int parse_i64(const cfg_var *v, const char *s, int64_t *out, char *err,
+                     size_t errlen, const cfg_opts *o)
+{
+    char *end;
+    long long i;
+
+    errno = 0;
+    i = strtoll(s, &end, 10);
+    if (end == s || *end) {
+        snprintf(err, errlen, "not an integer");
+        return -1;
+    }
+    if (errno == ERANGE) {
+        snprintf(err, errlen, "out of int64 range");
+        return -1;
+    }
+    if (i64_above(i, v->max) || (!has_floor(v) && i64_below(i, v->min))) {
+        if (has_floor(v))
+            snprintf(err, errlen, "above maximum %.15g", v->max);
+        else
+            snprintf(err, errlen, "out of range %.15g..%.15g", v->min, v->max);
+        return -1;
+    }
+    if (has_floor(v) && i64_below(i, v->floor)) {
+        if (!o || !o->quiet)
+            LOG(LOG_WARNING, LC_MAIN,
+                "config_clamped var=%s value=%lld used=%.0f", v->name, i,
+                v->floor);
+        i = (long long)ceil(v->floor);
+    }
+    *out = i;
+    return 0;
+}
+
 static int parse_enum(const cfg_var *v, const char *s, char *p, char *err,
                       size_t errlen)
 {
@@ -259,6 +317,8 @@ static int parse_value(void *obj, const cfg_var *v, const char *raw,
         *(int *)p = (int)x;
         return 0;
     }
+    case CFG_I64:
+        return parse_i64(v, s, (int64_t *)p, err, errlen, o);
     case CFG_DBL:
         errno = 0;
         x = strtod(s, &end);
@@ -319,7 +379,8 @@ static int apply(void *obj, const cfg_var *v, const char *raw,
             return -1;
         }
         raw = v->def;
-        if (!*raw && v->kind != CFG_INT && v->kind != CFG_DBL)
+        if (!*raw && v->kind != CFG_INT && v->kind != CFG_DBL &&
+            v->kind != CFG_I64)
             return 0; /* the zeroed field is the empty default */
     }
     if (parse_value(obj, v, raw, o, err, sizeof(err)) == 0)
@@ -564,6 +625,9 @@ static void format_value(const void *obj, const cfg_var *v, char *val,
     case CFG_DBL:
         snprintf(val, cap, "%g", *(const double *)p);
         break;
+    case CFG_I64:
+        snprintf(val, cap, "%lld", (long long)*(const int64_t *)p);
+        break;
     case CFG_BOOL:
         snprintf(val, cap, "%d", *(const bool *)p ? 1 : 0);
         break;
@@ -606,7 +670,7 @@ void cfg_print_reference(const cfg_table *t, int fd)
     for (size_t i = 0; i < t->n; i++) {
         const cfg_var *v = &t->vars[i];
         char b[96] = "";
-        if (v->kind == CFG_INT || v->kind == CFG_DBL) {
+        if (v->kind == CFG_INT || v->kind == CFG_DBL || v->kind == CFG_I64) {
             if (has_floor(v))
                 snprintf(b, sizeof(b), "floor %g (raised, logged)", v->floor);
             else

@@ -23,6 +23,11 @@
  * minimum of a variable without a floor), is an error: config_error
  * var= value= reason= is logged for every bad variable, not only the
  * first, and the program exits CFG_EXIT_INVALID before touching data.
+ * CFG_I64 parses the whole signed 64-bit range exactly (no detour
+ * through double: 9007199254740993 stays 9007199254740993) and compares
+ * it with the table's double bounds exactly; a value outside int64 is
+ * "out of int64 range". Its bounds are doubles like every kind's, so a
+ * bound above 2^53 is the nearest double (write bounds that are exact).
  * Files (env, config, secret) must be regular files of at most
  * ENVFILE_MAX_BYTES (common/envfile.h).
  *
@@ -45,6 +50,7 @@
 typedef enum cfg_kind {
     CFG_INT,      /* int; floor, min, max */
     CFG_DBL,      /* double, finite; floor, min, max */
+    CFG_I64,      /* int64_t, exact decimal integer; floor, min, max */
     CFG_BOOL,     /* bool; cfg_parse_bool */
     CFG_STR,      /* char[size], trimmed */
     CFG_SECRET,   /* CFG_STR that NAME_FILE may supply; printed as <set> */

@@ -1,6 +1,12 @@
 /*
  * reader.h - iterate a day file's ticks in a fixed order with one prepared
  * statement: memory stays bounded whatever the size of the day.
+ *
+ * Two whole-day orders, and a rowid tail for readers that follow a file
+ * while it grows (the collector's NATS publisher): DAYFILE_ORDER_ROWID
+ * returns the rows with rowid > after in rowid order, at most limit of
+ * them, and dayfile_reader_tail starts the next such pass on the same
+ * statement (no re-prepare, no allocation).
  */
 #ifndef HK_DAYFILE_READER_H
 #define HK_DAYFILE_READER_H
@@ -12,16 +18,24 @@
 typedef enum dayfile_order {
     DAYFILE_ORDER_TS_SEQ = 0, /* ORDER BY ts_ms, seq (replay order) */
     DAYFILE_ORDER_SYMBOL_TS,  /* ORDER BY symbol, ts_ms, seq */
+    DAYFILE_ORDER_ROWID,      /* WHERE rowid > after ORDER BY rowid LIMIT n:
+                                 see dayfile_reader_tail (open: after 0,
+                                 no limit) */
 } dayfile_order;
 
 /* One row of ticks. Text pointers (NULL for SQL NULL) stay valid until the
- * next dayfile_reader_next or dayfile_reader_close. */
+ * next dayfile_reader_next, dayfile_reader_tail, dayfile_reader_reset or
+ * dayfile_reader_close. A NULL number reads as 0 with its has_ flag false. */
 typedef struct dayfile_row {
+    int64_t rowid; /* the row's SQLite rowid (every order) */
     const char *market;
     const char *symbol;
     int64_t ts_ms;
+    bool has_price;
     double price;
+    bool has_volume;
     int64_t volume;
+    bool has_turnover;
     double turnover;
     const char *direction;
     int64_t seq;
@@ -38,6 +52,7 @@ typedef struct dayfile_reader {
     sqlite3_stmt *st;
     bool ended; /* a 0 or an error was returned: stays returned */
     int end_rc;
+    bool tail; /* DAYFILE_ORDER_ROWID: ?1 after, ?2 limit */
 } dayfile_reader;
 
 /*
@@ -52,6 +67,22 @@ int dayfile_reader_open(dayfile_reader *r, sqlite3 *db, dayfile_order order);
  * call returns the same.
  */
 int dayfile_reader_next(dayfile_reader *r, dayfile_row *row);
+/*
+ * DAYFILE_ORDER_ROWID only: start a new pass over the rows with rowid >
+ * after, in rowid order, at most limit of them (limit < 0: no limit),
+ * whatever the previous pass returned (end and errors are forgotten). Rows
+ * committed since the last pass are seen. Returns SQLITE_OK, SQLITE_MISUSE
+ * for a reader of another order or not open, or a bind error (the pass
+ * then returns that error).
+ */
+int dayfile_reader_tail(dayfile_reader *r, int64_t after, int64_t limit);
+/*
+ * End the current pass now: the statement is reset, which releases its
+ * read snapshot (a WAL reader must not hold one between passes, or the
+ * writer's checkpoints cannot complete); dayfile_reader_next then returns
+ * 0 until the next dayfile_reader_tail. Safe on a zeroed reader.
+ */
+void dayfile_reader_reset(dayfile_reader *r);
 /* Finalize the statement; safe on a zeroed or failed reader. */
 void dayfile_reader_close(dayfile_reader *r);
 

@@ -32,33 +32,10 @@
 
 static const char *const log_formats[] = {"text", "json", NULL};
 
-/* int64 settings in whole units, parsed with strtoll-like rules. */
-static int parse_i64(void *obj, const cfg_var *v, const char *raw, char *err,
-                     size_t errlen)
-{
-    char *end = NULL;
-    while (*raw == ' ' || *raw == '\t')
-        raw++;
-    long long x = strtoll(raw, &end, 10);
-    while (end && (*end == ' ' || *end == '\t' || *end == '\n'))
-        end++;
-    if (!raw[0] || !end || *end || x < 0) {
-        snprintf(err, errlen, "not a non-negative integer");
-        return -1;
-    }
-    *(int64_t *)((char *)obj + v->off) = x;
-    return 0;
-}
-
-static void format_i64(const void *obj, const cfg_var *v, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%lld",
-             (long long)*(const int64_t *)((const char *)obj + v->off));
-}
-
-#define I64V(n, f, d, h)                                                       \
+/* int64 settings; bounds equal the collector's for the same variable. */
+#define I64V(n, f, d, lo, hi, h)                                               \
     {                                                                          \
-        n, CFG_CUSTOM, d, NOLIM, OFF(f), 0, h, 0, NULL, parse_i64, format_i64  \
+        n, CFG_I64, d, CFG_NO_FLOOR, lo, hi, OFF(f), 0, h                      \
     }
 
 /* Positional entries leave the trailing fields zero. */
@@ -70,11 +47,11 @@ static const cfg_var vars[] = {
     STRV("NATS_SUBJECTS", subjects, "hk.tick.>",
          "subject filter of the stream and the consumer"),
     STRV("HOT_CONSUMER", consumer, "hot-store", "durable consumer name"),
-    I64V("NATS_STREAM_MAX_AGE_SEC", stream_max_age_sec, "604800",
+    I64V("NATS_STREAM_MAX_AGE_SEC", stream_max_age_sec, "604800", 0, 1e9,
          "stream retention (s), same as the publisher's; 0 = unlimited"),
-    I64V("NATS_STREAM_MAX_BYTES", stream_max_bytes, "8589934592",
+    I64V("NATS_STREAM_MAX_BYTES", stream_max_bytes, "8589934592", 0, 1e15,
          "stream size limit (bytes), same as the publisher's; 0 = unlimited"),
-    I64V("NATS_DUPLICATE_WINDOW_SEC", dup_window_sec, "600",
+    I64V("NATS_DUPLICATE_WINDOW_SEC", dup_window_sec, "600", 1, 86400 * 7,
          "stream Msg-Id duplicate window (s), same as the publisher's"),
     STRV("CLICKHOUSE_URL", clickhouse_url, "http://127.0.0.1:8123",
          "ClickHouse HTTP interface"),

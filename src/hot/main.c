@@ -3,12 +3,12 @@
  * and the consumer loop (store.c). No logic of its own.
  *
  * Start-up: early signals (a TERM during start-up becomes a clean stop),
- * options, config (exit 78 on errors), log file, lock file, HTTP, then
+ * options (svc/front.c, shared with the other daemons), config (exit 78 on
+ * errors), log file, lock file, HTTP, then
  * hot_store_run on this thread until SIGTERM/SIGINT. The stop flag is the
  * service library's early-signal latch, polled by the loop every fetch
  * (at most 500 ms), so no libuv loop is needed here.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,40 +18,45 @@
 #include "hot/config.h"
 #include "hot/http.h"
 #include "hot/store.h"
+#include "svc/front.h"
 #include "svc/life.h"
 #include "svc/notify.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: hot-store [--config PATH] [--env-file PATH]\n"
-            "                 [--check-config] [--help-config]\n"
-            "\n"
-            "Consumes HkTick messages from the JetStream stream HK_TICKS\n"
-            "(durable pull consumer HOT_CONSUMER) and inserts them in\n"
-            "batches into ClickHouse marketprism_hot.ticks (RowBinary over\n"
-            "HTTP). A message is acknowledged only after ClickHouse\n"
-            "confirmed its insert; undecodable messages are terminated.\n"
-            "\n"
-            "Options:\n"
-            "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
-            "                    names the environment leaves unset; also\n"
-            "                    $ENV_FILE)\n"
-            "  --config PATH     a KEY=VALUE config file below the\n"
-            "                    environment (also $CONFIG_FILE)\n"
-            "  --check-config    print the effective configuration with the\n"
-            "                    source of each value, then exit (0 valid,\n"
-            "                    78 invalid)\n"
-            "  --help-config     print every variable, default and bound\n"
-            "                    (Markdown)\n"
-            "  --version         print the version\n"
-            "  -h, --help        this text\n"
-            "\n"
-            "HTTP: GET /health (200/503), GET /metrics on HOT_HTTP_PORT\n"
-            "(8085). Signals: TERM/INT insert and ack the batch in hand,\n"
-            "then exit 0. Exit codes: 0 clean stop, 1 runtime failure,\n"
-            "78 invalid configuration.\n");
-}
+static const char usage[] =
+    "Usage: hot-store [--config PATH] [--env-file PATH]\n"
+    "                 [--check-config] [--help-config]\n"
+    "\n"
+    "Consumes HkTick messages from the JetStream stream HK_TICKS\n"
+    "(durable pull consumer HOT_CONSUMER) and inserts them in\n"
+    "batches into ClickHouse marketprism_hot.ticks (RowBinary over\n"
+    "HTTP). A message is acknowledged only after ClickHouse\n"
+    "confirmed its insert; undecodable messages are terminated.\n"
+    "\n"
+    "Options:\n"
+    "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
+    "                    names the environment leaves unset; also\n"
+    "                    $ENV_FILE)\n"
+    "  --config PATH     a KEY=VALUE config file below the\n"
+    "                    environment (also $CONFIG_FILE)\n"
+    "  --check-config    print the effective configuration with the\n"
+    "                    source of each value, then exit (0 valid,\n"
+    "                    78 invalid)\n"
+    "  --help-config     print every variable, default and bound\n"
+    "                    (Markdown)\n"
+    "  --version         print the version\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "HTTP: GET /health (200/503), GET /metrics on HOT_HTTP_PORT\n"
+    "(8085). Signals: TERM/INT insert and ack the batch in hand,\n"
+    "then exit 0. Exit codes: 0 clean stop, 1 runtime failure,\n"
+    "78 invalid configuration.\n";
+
+static const svc_front_spec front_spec = {
+    .prog = "hot-store",
+    .version = HK_VERSION,
+    .usage = usage,
+    .print_reference = hot_config_print_reference,
+};
 
 static bool stop_asked(void)
 {
@@ -98,68 +103,29 @@ static int run(const hot_config *cfg)
 int main(int argc, char **argv)
 {
     static hot_config cfg;
-    static const struct option opts[] = {
-        {"env-file", required_argument, NULL, 'e'},
-        {"config", required_argument, NULL, 'C'},
-        {"check-config", no_argument, NULL, 'c'},
-        {"version", no_argument, NULL, 'V'},
-        {"help-config", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    cfg_opts lo = {0};
-    bool check = false;
-    int ch;
+    svc_front fr;
 
     svc_life_early_signals();
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'e':
-            lo.env_file = optarg;
-            break;
-        case 'C':
-            lo.config_file = optarg;
-            break;
-        case 'c':
-            check = true;
-            break;
-        case 'H':
-            hot_config_print_reference(1);
-            return 0;
-        case 'V':
-            printf("hot-store %s\n", HK_VERSION);
-            return 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return CFG_EXIT_INVALID;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "hot-store: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return CFG_EXIT_INVALID;
-    }
-    int errors = hot_config_load(&cfg, &lo);
-    if (errors == 0 && !check && cfg.log_file[0]) {
+    if (svc_front_parse(&front_spec, argc, argv, &fr) == SVC_FRONT_EXIT)
+        return fr.exit_code;
+    int errors = hot_config_load(&cfg, &fr.cfg);
+    if (errors == 0 && !fr.check_config && cfg.log_file[0]) {
         int rc = log_open_file(cfg.log_file);
         if (rc != 0) {
-            cfg_report(&lo, "LOG_FILE", cfg.log_file, strerror(-rc));
+            cfg_report(&fr.cfg, "LOG_FILE", cfg.log_file, strerror(-rc));
             errors++;
         }
     }
     log_set_json(strcmp(cfg.log_format, "json") == 0);
     log_level_set(cfg.log_level);
-    if (check)
+    if (fr.check_config)
         hot_config_print(&cfg, 1);
     if (errors > 0) {
         LOG(LOG_ERROR, LC_HOT, "hot_exit code=78 reason=config_error errors=%d",
             errors);
         return CFG_EXIT_INVALID;
     }
-    if (check)
+    if (fr.check_config)
         return 0;
     return run(&cfg);
 }

@@ -11,7 +11,8 @@
  * Coverage: defaults; the layer order (config file < app .env < env file <
  * environment, file_overrides on reload) and the recorded sources; floors
  * (negative numbers raised and logged), maxima and no-floor ranges; kinds
- * (int, double, bool, enum canonical form, log level, string too long,
+ * (int, double, int64 exact to the last digit with its overflow, garbage
+ * and bounds, bool, enum canonical form, log level, string too long,
  * custom); required variables; *_FILE secrets (precedence, trimming,
  * size, type); unknown keys in the config file; every file-type error
  * (directory, FIFO without blocking, character device, too large, NUL
@@ -47,6 +48,9 @@ struct obj {
     int level;
     int port;
     int list_n;
+    int64_t i64;
+    int64_t i64f;
+    int64_t i64r;
     int req;
     unsigned char sources[16];
     char env_file[256];
@@ -100,6 +104,12 @@ static const cfg_var vars[] = {
      0, NULL, NULL, NULL},
     {"CFGT_LIST", CFG_CUSTOM, "x,x", CFG_NO_FLOOR, 0, 0, OFF(list_n), 0,
      "x items", 0, NULL, parse_list, format_list},
+    {"CFGT_I64", CFG_I64, "9007199254740993", CFG_NO_FLOOR, -0x1p63, 0x1p63,
+     OFF(i64), 0, "every int64", 0, NULL, NULL, NULL},
+    {"CFGT_I64F", CFG_I64, "5", 3, 0, 0x1p53, OFF(i64f), 0, "floor 3, max 2^53",
+     0, NULL, NULL, NULL},
+    {"CFGT_I64R", CFG_I64, "0", CFG_NO_FLOOR, -1, 1, OFF(i64r), 0, "-1..1", 0,
+     NULL, NULL, NULL},
     {"CFGT_REQ", CFG_INT, "", CFG_NO_FLOOR, 0, 9, OFF(req), 0, "required",
      CFG_F_REQUIRED, NULL, NULL, NULL},
 };
@@ -314,6 +324,74 @@ static void test_bounds(void **state)
     assert_int_equal(load(f, NULL), 0);
     assert_int_equal(f->o.i, 100);
     assert_int_equal(f->o.port, 65535);
+}
+
+/* CFG_I64: exact integers over the whole int64 range, bounds compared
+ * without rounding, overflow and garbage refused. */
+static void test_i64(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(load(f, NULL), 0);
+    assert_true(f->o.i64 == 9007199254740993LL); /* 2^53 + 1: no double */
+    assert_true(f->o.i64f == 5);
+    setenv("CFGT_I64", "-9223372036854775808", 1);
+    setenv("CFGT_I64F", " 9007199254740992 ", 1); /* max 2^53, trimmed */
+    setenv("CFGT_I64R", "-1", 1);
+    assert_int_equal(load(f, NULL), 0);
+    assert_true(f->o.i64 == INT64_MIN);
+    assert_true(f->o.i64f == 9007199254740992LL);
+    assert_true(f->o.i64r == -1);
+    setenv("CFGT_I64", "9223372036854775807", 1);
+    setenv("CFGT_I64F", "-4", 1); /* below the floor: raised, logged */
+    assert_int_equal(load(f, NULL), 0);
+    assert_true(f->o.i64 == INT64_MAX);
+    assert_true(f->o.i64f == 3);
+    has(logged(f), "config_clamped var=CFGT_I64F value=-4 used=3");
+
+    /* 2^53 + 1 is above a 2^53 maximum (as a double it would equal it). */
+    setenv("CFGT_I64", "9223372036854775808", 1);
+    setenv("CFGT_I64F", "9007199254740993", 1);
+    setenv("CFGT_I64R", "2", 1);
+    assert_int_equal(load(f, NULL), 3);
+    assert_true(f->o.i64 == 9007199254740993LL); /* defaults stored */
+    assert_true(f->o.i64f == 5);
+    assert_true(f->o.i64r == 0);
+    {
+        const char *l = logged(f);
+        has(l, "config_error var=CFGT_I64 value=9223372036854775808 "
+               "reason=\"out of int64 range\"");
+        has(l, "config_error var=CFGT_I64F value=9007199254740993 "
+               "reason=\"above maximum 9.00719925474099e+15\"");
+        has(l, "config_error var=CFGT_I64R value=2 reason=\"out of range "
+               "-1..1\"");
+    }
+    setenv("CFGT_I64", "-9223372036854775809", 1);
+    setenv("CFGT_I64F", "12x", 1);
+    setenv("CFGT_I64R", "-2", 1);
+    assert_int_equal(load(f, NULL), 3);
+    {
+        const char *l = logged(f);
+        has(l, "config_error var=CFGT_I64 value=-9223372036854775809 "
+               "reason=\"out of int64 range\"");
+        has(l, "config_error var=CFGT_I64F value=12x reason=\"not an "
+               "integer\"");
+        has(l, "config_error var=CFGT_I64R value=-2 reason=\"out of range "
+               "-1..1\"");
+    }
+    static const char *const garbage[] = {"1.5", "1e3", "0x10", "+",
+                                          "- 1", "7 7", "abc"};
+    unsetenv("CFGT_I64F");
+    unsetenv("CFGT_I64R");
+    for (size_t k = 0; k < sizeof(garbage) / sizeof(garbage[0]); k++) {
+        const char *l;
+        setenv("CFGT_I64", garbage[k], 1);
+        assert_int_equal(load(f, NULL), 1);
+        l = logged(f);
+        has(l, "config_error var=CFGT_I64 value=");
+        has(l, "reason=\"not an integer\"");
+        assert_true(f->o.i64 == 9007199254740993LL);
+    }
 }
 
 static void test_kinds(void **state)
@@ -544,6 +622,10 @@ static void test_print(void **state)
     has(buf, "CFGT_LIST=2  # default\n");
     has(buf, "| `CFGT_INT` | `10` | floor 2 (raised, logged) | an int |\n");
     has(buf, "| `CFGT_PORT` | `80` | 1..65535 | a port |\n");
+    has(buf, "CFGT_I64=9007199254740993  # default\n");
+    has(buf, "| `CFGT_I64F` | `5` | floor 3 (raised, logged) | floor 3, max "
+             "2^53 |\n");
+    has(buf, "| `CFGT_I64R` | `0` | -1..1 | -1..1 |\n");
     assert_null(strstr(buf, "hidden"));
 }
 
@@ -554,6 +636,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_i64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),

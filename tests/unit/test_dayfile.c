@@ -7,8 +7,11 @@
  * idle WAL day file creates no -wal/-shm and reads every row, and a busy
  * one (a writer connection open) still reads through the WAL; schema
  * creation is idempotent and seeds totals; the reader's two orders, its
- * NULL seq and its sticky end; totals read from hk_symbol_totals and from
- * ticks; manifest write/read round trip, byte layout and the rows rule.
+ * NULL seq and its sticky end; the rowid tail (rows after N in rowid order,
+ * limits, rows committed between passes seen, NULL price/volume/turnover
+ * flags, reset releasing the read snapshot so a checkpoint completes); totals
+ * read from hk_symbol_totals and from ticks; manifest write/read round trip,
+ * byte layout and the rows rule.
  */
 #include <ftw.h>
 #include <setjmp.h>
@@ -286,6 +289,121 @@ static void test_reader_orders(void **state)
     sqlite3_close(db);
 }
 
+/* PRAGMA wal_checkpoint(TRUNCATE) on db: 1 when a reader blocked it. */
+static int checkpoint_busy(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int busy = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        busy = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return busy;
+}
+
+/* Read a pass into rowids[]; returns the count. */
+static int tail_pass(dayfile_reader *r, int64_t after, int64_t limit,
+                     int64_t *rowids, int cap)
+{
+    dayfile_row row;
+    int n = 0, rc;
+    assert_int_equal(dayfile_reader_tail(r, after, limit), SQLITE_OK);
+    for (;;) {
+        rc = dayfile_reader_next(r, &row);
+        if (rc != 1)
+            break;
+        assert_true(n < cap);
+        rowids[n++] = row.rowid;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(dayfile_reader_next(r, &row), 0); /* sticky */
+    return n;
+}
+
+static void test_reader_rowid_tail(void **state)
+{
+    char path[4200];
+    sqlite3 *db = NULL, *w = NULL;
+    dayfile_reader r, other;
+    dayfile_row row;
+    int64_t ids[8];
+
+    snprintf(path, sizeof(path), "%s/20240301.db", (char *)*state);
+    make_day(path);
+    /* The publisher's connection: plain read-only, follows the writer. */
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+    assert_int_equal(dayfile_reader_open(&r, db, DAYFILE_ORDER_ROWID),
+                     SQLITE_OK);
+    /* Open: every row, in rowid (insert) order, with every column. */
+    assert_int_equal(dayfile_reader_next(&r, &row), 1);
+    assert_int_equal(row.rowid, 1);
+    assert_int_equal(row.ts_ms, 3000);
+    assert_string_equal(row.symbol, "HK.00700");
+    assert_true(row.has_price && row.price == 320.2);
+    assert_true(row.has_volume && row.volume == 100);
+    assert_true(row.has_turnover && row.turnover == 32020.0);
+    assert_true(row.has_seq && row.seq == 7);
+    assert_int_equal(row.inserted_at_ms, 3002);
+    assert_int_equal(dayfile_reader_next(&r, &row), 1);
+    assert_int_equal(row.rowid, 2);
+    assert_string_equal(row.symbol, "HK.00005");
+    /* Mid-pass the reader holds a snapshot: a checkpoint cannot finish;
+     * after reset it can, and the pass is over. */
+    exec_ok(w, "PRAGMA journal_mode=WAL");
+    exec_ok(w, "INSERT INTO ticks VALUES ('HK','HK.00700',4000,NULL,NULL,"
+               "NULL,'BUY',9,'AUTO_MATCH','push','futu','20240301',4001,"
+               "4002)");
+    assert_int_equal(checkpoint_busy(w), 1);
+    dayfile_reader_reset(&r);
+    assert_int_equal(dayfile_reader_next(&r, &row), 0);
+    assert_int_equal(checkpoint_busy(w), 0);
+
+    /* Passes: after N, limited; the row committed since is seen. */
+    assert_int_equal(tail_pass(&r, 1, 2, ids, 8), 2);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], 3);
+    assert_int_equal(tail_pass(&r, 3, -1, ids, 8), 2);
+    assert_int_equal(ids[0], 4);
+    assert_int_equal(ids[1], 5);
+    assert_int_equal(tail_pass(&r, 5, 10, ids, 8), 0);
+    exec_ok(w, "INSERT INTO ticks VALUES ('HK','HK.00005',5000,61.0,NULL,"
+               "0.0,NULL,NULL,NULL,'poll','futu','20240301',5001,5002)");
+    assert_int_equal(dayfile_reader_tail(&r, 4, 10), SQLITE_OK);
+    assert_int_equal(dayfile_reader_next(&r, &row), 1);
+    assert_int_equal(row.rowid, 5); /* NULL price, volume, turnover */
+    assert_false(row.has_price);
+    assert_false(row.has_volume);
+    assert_false(row.has_turnover);
+    assert_true(row.price == 0.0 && row.volume == 0 && row.turnover == 0.0);
+    assert_true(row.has_seq && row.seq == 9);
+    assert_int_equal(dayfile_reader_next(&r, &row), 1);
+    assert_int_equal(row.rowid, 6); /* a 0.0 turnover is not NULL */
+    assert_true(row.has_price && row.price == 61.0);
+    assert_false(row.has_volume);
+    assert_true(row.has_turnover && row.turnover == 0.0);
+    assert_false(row.has_seq);
+    assert_int_equal(dayfile_reader_next(&r, &row), 0);
+    assert_int_equal(tail_pass(&r, 0, 0, ids, 8), 0); /* limit 0 */
+
+    /* Only a rowid reader takes passes; rowid is filled in every order. */
+    assert_int_equal(dayfile_reader_open(&other, db, DAYFILE_ORDER_TS_SEQ),
+                     SQLITE_OK);
+    assert_int_equal(dayfile_reader_tail(&other, 0, 1), SQLITE_MISUSE);
+    assert_int_equal(dayfile_reader_next(&other, &row), 1);
+    assert_int_equal(row.ts_ms, 1000);
+    assert_int_equal(row.rowid, 2);
+    dayfile_reader_close(&other);
+    dayfile_reader_close(&r);
+    assert_int_equal(dayfile_reader_tail(&r, 0, 1), SQLITE_MISUSE);
+    dayfile_reader_reset(&r); /* harmless when closed */
+    sqlite3_close(db);
+    sqlite3_close(w);
+}
+
 static void test_totals(void **state)
 {
     char path[4200];
@@ -453,6 +571,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_idempotent_and_version,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_rowid_tail, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifest_round_trip, setup,
                                         teardown),
