@@ -142,42 +142,24 @@ char *cold_http_render_metrics(const cold_http *h)
     return b.p;
 }
 
-static int route_health(void *ud, svc_http_request *rq, svc_http_reply *out)
+static char *health(void *ud, int *code)
 {
-    (void)rq;
-    out->body = cold_http_render_health(ud, &out->code);
-    out->ctype = "application/json";
-    return SVC_HTTP_DONE;
+    return cold_http_render_health(ud, code);
 }
 
-static int route_metrics(void *ud, svc_http_request *rq, svc_http_reply *out)
+static char *metrics(void *ud)
 {
-    (void)rq;
-    out->code = 200;
-    out->ctype = "text/plain; version=0.0.4";
-    out->body = cold_http_render_metrics(ud);
-    return SVC_HTTP_DONE;
+    return cold_http_render_metrics(ud);
 }
-
-static const svc_route routes[] = {
-    {"GET", "/health", route_health, false},
-    {"GET", "/metrics", route_metrics, false},
-};
 
 int cold_http_start(cold_http *h)
 {
-    svc_http_opts o = {
-        .host = h->cfg->http_host,
-        .port = h->cfg->http_port,
-        .log_component = LC_COLD,
-        .routes = routes,
-        .n_routes = sizeof(routes) / sizeof(routes[0]),
-        .ud = h,
-    };
-    return svc_http_start(&h->srv, &o);
+    h->probe = (svc_probe){.health = health, .metrics = metrics, .ud = h};
+    return svc_probe_start(&h->probe, h->cfg->http_host, h->cfg->http_port,
+                           LC_COLD);
 }
 
 void cold_http_stop(cold_http *h)
 {
-    svc_http_stop(&h->srv);
+    svc_probe_stop(&h->probe);
 }

@@ -7,12 +7,12 @@
 
 #include "cold/config.h"
 #include "cold/repl.h"
-#include "svc/http.h"
+#include "svc/probe.h"
 
 typedef struct cold_http {
     const cold_config *cfg;
     cold_stats *st;
-    svc_http srv;
+    svc_probe probe; /* probe.srv.port: the bound port */
 } cold_http;
 
 /* Start serving on cfg->http_host:http_port (0 = no server). Returns 0,

@@ -132,42 +132,24 @@ char *hot_http_render_metrics(const hot_http *h)
     return b.p;
 }
 
-static int route_health(void *ud, svc_http_request *rq, svc_http_reply *out)
+static char *health(void *ud, int *code)
 {
-    (void)rq;
-    out->body = hot_http_render_health(ud, &out->code);
-    out->ctype = "application/json";
-    return SVC_HTTP_DONE;
+    return hot_http_render_health(ud, code);
 }
 
-static int route_metrics(void *ud, svc_http_request *rq, svc_http_reply *out)
+static char *metrics(void *ud)
 {
-    (void)rq;
-    out->code = 200;
-    out->ctype = "text/plain; version=0.0.4";
-    out->body = hot_http_render_metrics(ud);
-    return SVC_HTTP_DONE;
+    return hot_http_render_metrics(ud);
 }
-
-static const svc_route routes[] = {
-    {"GET", "/health", route_health, false},
-    {"GET", "/metrics", route_metrics, false},
-};
 
 int hot_http_start(hot_http *h)
 {
-    svc_http_opts o = {
-        .host = h->cfg->http_host,
-        .port = h->cfg->http_port,
-        .log_component = LC_HOT,
-        .routes = routes,
-        .n_routes = sizeof(routes) / sizeof(routes[0]),
-        .ud = h,
-    };
-    return svc_http_start(&h->srv, &o);
+    h->probe = (svc_probe){.health = health, .metrics = metrics, .ud = h};
+    return svc_probe_start(&h->probe, h->cfg->http_host, h->cfg->http_port,
+                           LC_HOT);
 }
 
 void hot_http_stop(hot_http *h)
 {
-    svc_http_stop(&h->srv);
+    svc_probe_stop(&h->probe);
 }

@@ -7,12 +7,12 @@
 
 #include "hot/config.h"
 #include "hot/store.h"
-#include "svc/http.h"
+#include "svc/probe.h"
 
 typedef struct hot_http {
     const hot_config *cfg;
     hot_stats *st;
-    svc_http srv;
+    svc_probe probe; /* probe.srv.port: the bound port */
 } hot_http;
 
 /* Start serving on cfg->http_host:http_port (0 = no server). Returns 0,

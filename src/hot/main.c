@@ -31,21 +31,7 @@ static const char usage[] =
     "batches into ClickHouse marketprism_hot.ticks (RowBinary over\n"
     "HTTP). A message is acknowledged only after ClickHouse\n"
     "confirmed its insert; undecodable messages are terminated.\n"
-    "\n"
-    "Options:\n"
-    "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"
-    "                    names the environment leaves unset; also\n"
-    "                    $ENV_FILE)\n"
-    "  --config PATH     a KEY=VALUE config file below the\n"
-    "                    environment (also $CONFIG_FILE)\n"
-    "  --check-config    print the effective configuration with the\n"
-    "                    source of each value, then exit (0 valid,\n"
-    "                    78 invalid)\n"
-    "  --help-config     print every variable, default and bound\n"
-    "                    (Markdown)\n"
-    "  --version         print the version\n"
-    "  -h, --help        this text\n"
-    "\n"
+    "\n" SVC_FRONT_OPTIONS_HELP "\n"
     "HTTP: GET /health (200/503), GET /metrics on HOT_HTTP_PORT\n"
     "(8085). Signals: TERM/INT insert and ack the batch in hand,\n"
     "then exit 0. Exit codes: 0 clean stop, 1 runtime failure,\n"
@@ -87,7 +73,7 @@ static int run(const hot_config *cfg)
         "hot_started version=%s stream=%s consumer=%s table=%s.ticks "
         "batch_rows=%d batch_ms=%d http_port=%d",
         HK_VERSION, cfg->nats_stream, cfg->consumer, cfg->database,
-        cfg->batch_rows, cfg->batch_ms, h.srv.port);
+        cfg->batch_rows, cfg->batch_ms, h.probe.srv.port);
     svc_notify_ready();
     int code = hot_store_run(cfg, &st, stop_asked);
     svc_notify_stopping();
@@ -109,23 +95,15 @@ int main(int argc, char **argv)
     if (svc_front_parse(&front_spec, argc, argv, &fr) == SVC_FRONT_EXIT)
         return fr.exit_code;
     int errors = hot_config_load(&cfg, &fr.cfg);
-    if (errors == 0 && !fr.check_config && cfg.log_file[0]) {
-        int rc = log_open_file(cfg.log_file);
-        if (rc != 0) {
-            cfg_report(&fr.cfg, "LOG_FILE", cfg.log_file, strerror(-rc));
-            errors++;
-        }
-    }
-    log_set_json(strcmp(cfg.log_format, "json") == 0);
-    log_level_set(cfg.log_level);
-    if (fr.check_config)
-        hot_config_print(&cfg, 1);
-    if (errors > 0) {
-        LOG(LOG_ERROR, LC_HOT, "hot_exit code=78 reason=config_error errors=%d",
-            errors);
-        return CFG_EXIT_INVALID;
-    }
-    if (fr.check_config)
-        return 0;
+    svc_front_log lg = {.component = LC_HOT,
+                        .exit_event = "hot_exit",
+                        .log_file = cfg.log_file,
+                        .log_format = cfg.log_format,
+                        .log_level = cfg.log_level,
+                        .table = hot_config_table(),
+                        .cfg = &cfg};
+    int code = svc_front_configure(&fr, errors, &lg);
+    if (code >= 0)
+        return code;
     return run(&cfg);
 }

@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "common/log.h"
+
 #include "common/opt.h"
 
 enum { O_ENV, O_CONFIG, O_CHECK, O_VERSION, O_HELPCFG, O_HELP, O_H };
@@ -221,4 +223,26 @@ svc_front_action svc_front_parse(const svc_front_spec *spec, int argc,
         return SVC_FRONT_EXIT;
     }
     return SVC_FRONT_RUN;
+}
+
+int svc_front_configure(const svc_front *fr, int errors,
+                        const svc_front_log *lg)
+{
+    if (errors == 0 && !fr->check_config && lg->log_file[0]) {
+        int rc = log_open_file(lg->log_file);
+        if (rc != 0) {
+            cfg_report(&fr->cfg, "LOG_FILE", lg->log_file, strerror(-rc));
+            errors++;
+        }
+    }
+    log_set_json(strcmp(lg->log_format, "json") == 0);
+    log_level_set(lg->log_level);
+    if (fr->check_config)
+        cfg_print(lg->table, lg->cfg, 1);
+    if (errors > 0) {
+        LOG(LOG_ERROR, lg->component,
+            "%s code=78 reason=config_error errors=%d", lg->exit_event, errors);
+        return CFG_EXIT_INVALID;
+    }
+    return fr->check_config ? 0 : -1;
 }

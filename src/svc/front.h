@@ -55,6 +55,23 @@
 
 #include "common/cfg.h"
 
+/* The options paragraph of every daemon's --help text (usage strings
+ * concatenate it). */
+#define SVC_FRONT_OPTIONS_HELP                                                 \
+    "Options:\n"                                                               \
+    "  --env-file PATH   read KEY=VALUE settings from PATH (fills\n"           \
+    "                    names the environment leaves unset; also\n"           \
+    "                    $ENV_FILE)\n"                                         \
+    "  --config PATH     a KEY=VALUE config file below the\n"                  \
+    "                    environment (also $CONFIG_FILE)\n"                    \
+    "  --check-config    print the effective configuration with the\n"         \
+    "                    source of each value, then exit (0 valid,\n"          \
+    "                    78 invalid)\n"                                        \
+    "  --help-config     print every variable, default and bound\n"            \
+    "                    (Markdown)\n"                                         \
+    "  --version         print the version\n"                                  \
+    "  -h, --help        this text\n"
+
 /* What a daemon describes about itself. Only prog, version, usage and
  * print_reference are required. */
 typedef struct svc_front_spec {
@@ -94,5 +111,27 @@ typedef enum svc_front_action {
  */
 svc_front_action svc_front_parse(const svc_front_spec *spec, int argc,
                                  char **argv, svc_front *out);
+
+/* The logging settings every daemon's table has, and how to print it. */
+typedef struct svc_front_log {
+    const char *component;  /* log component, e.g. LC_HOT */
+    const char *exit_event; /* "hot_exit": logged with code=78 on errors */
+    const char *log_file;   /* LOG_FILE ("" = stderr) */
+    const char *log_format; /* LOG_FORMAT: "text" or "json" */
+    int log_level;          /* LOG_LEVEL */
+    const cfg_table *table; /* --check-config: cfg_print(table, cfg) */
+    const void *cfg;
+} svc_front_log;
+
+/*
+ * The step after the daemon loaded its config with `errors` errors: opens
+ * LOG_FILE (unless --check-config; a failure is one more config error
+ * naming LOG_FILE), applies the format and level, prints the config for
+ * --check-config, and logs "<exit_event> code=78 reason=config_error
+ * errors=N" when anything was wrong. Returns -1 to go on and run, or the
+ * exit code to return from main (0 after --check-config, 78 on errors).
+ */
+int svc_front_configure(const svc_front *fr, int errors,
+                        const svc_front_log *lg);
 
 #endif
