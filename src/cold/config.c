@@ -28,7 +28,6 @@
         n, CFG_INT, d, lo, 0, hi, OFF(f), 0, h                                 \
     }
 
-static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const copy_modes[] = {"auto", "partition", "stream", NULL};
 
 /* Positional entries leave the trailing fields zero. */
@@ -74,11 +73,7 @@ static const cfg_var vars[] = {
          "port of /health and /metrics (0 = off, -1 = kernel-chosen)"),
     STRV("COLD_LOCK_FILE", lock_file, "",
          "lock file held while running (empty = none)"),
-    STRV("LOG_FILE", log_file, "", "log file (empty = stderr)"),
-    {"LOG_FORMAT", CFG_ENUM, "text", NOLIM, OFF(log_format),
-     sizeof(((cold_config *)0)->log_format), "text or json", 0, log_formats},
-    {"LOG_LEVEL", CFG_LOGLEVEL, "INFO", NOLIM, OFF(log_level), 0,
-     "DEBUG, INFO, WARNING, ERROR"},
+    CFG_LOG_VARS(cold_config),
 };
 #pragma GCC diagnostic pop
 

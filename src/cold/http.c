@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "common/hktime.h"
-#include "svc/proc.h"
 #include "svc/prom.h"
 
 static const char *tf(bool b)
@@ -105,7 +104,6 @@ char *cold_http_render_metrics(const cold_http *h)
 {
     const cold_stats *st = h->st;
     svc_buf b = {0};
-    svc_proc_stats ps;
     long long lag_rows = atomic_load(&st->lag_rows);
 
     svc_prom_metric(&b, "cold_up", "gauge", "1 while cold-store runs.", 1);
@@ -129,12 +127,7 @@ char *cold_http_render_metrics(const cold_http *h)
     svc_prom_metric(&b, "cold_clickhouse_up", "gauge",
                     "1 when the last ClickHouse request was answered.",
                     atomic_load(&st->clickhouse_ok));
-    if (svc_proc_read(&ps) == 0) {
-        svc_prom_metric(&b, "process_cpu_seconds_total", "counter",
-                        "CPU time (user + system).", ps.cpu_sec);
-        svc_prom_metric(&b, "process_resident_memory_bytes", "gauge",
-                        "Resident set size.", (double)ps.rss_bytes);
-    }
+    svc_prom_process(&b);
     if (b.oom) {
         svc_buf_free(&b);
         return NULL;

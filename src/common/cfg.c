@@ -32,6 +32,7 @@
 #include "common/envfile.h"
 #include "common/log.h"
 
+const char *const cfg_log_formats[] = {"text", "json", NULL};
 /* Largest secret file (the value must fit a CFG_SECRET field anyway). */
 #define SECRET_MAX 4096
 

@@ -100,6 +100,27 @@ struct cfg_var {
     cfg_format_fn format;       /* CFG_CUSTOM */
 };
 
+/* "text", "json": the LOG_FORMAT choices. */
+extern const char *const cfg_log_formats[];
+
+/*
+ * The three logging variables of a daemon's table whose struct T has
+ * char log_file[], char log_format[] and int log_level (positional
+ * initialisers: compile the table with -Wmissing-field-initializers off,
+ * as the tables do).
+ */
+/* clang-format off */
+#define CFG_LOG_VARS(T)                                                        \
+    {"LOG_FILE", CFG_STR, "", CFG_NO_FLOOR, -1e18, 1e18,                       \
+     offsetof(T, log_file), sizeof(((T *)0)->log_file),                        \
+     "log file (empty = stderr)"},                                             \
+    {"LOG_FORMAT", CFG_ENUM, "text", CFG_NO_FLOOR, -1e18, 1e18,                \
+     offsetof(T, log_format), sizeof(((T *)0)->log_format),                    \
+     "text or json", 0, cfg_log_formats},                                      \
+    {"LOG_LEVEL", CFG_LOGLEVEL, "INFO", CFG_NO_FLOOR, -1e18, 1e18,             \
+     offsetof(T, log_level), 0, "DEBUG, INFO, WARNING, ERROR"}
+/* clang-format on */
+
 /*
  * A program's table plus where the loader records what it read, as
  * offsets into the same struct: unsigned char sources[n] (cfg_source per

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clickhouse/ch.h"
 #include "common/log.h"
 #include "hot/store.h"
 #include "pipeline/stream.h"
@@ -29,8 +30,6 @@
     {                                                                          \
         n, CFG_INT, d, lo, 0, hi, OFF(f), 0, h                                 \
     }
-
-static const char *const log_formats[] = {"text", "json", NULL};
 
 /* int64 settings; bounds equal the collector's for the same variable. */
 #define I64V(n, f, d, lo, hi, h)                                               \
@@ -80,11 +79,7 @@ static const cfg_var vars[] = {
          "port of /health and /metrics (0 = off, -1 = kernel-chosen)"),
     STRV("HOT_LOCK_FILE", lock_file, "",
          "lock file held while running (empty = none)"),
-    STRV("LOG_FILE", log_file, "", "log file (empty = stderr)"),
-    {"LOG_FORMAT", CFG_ENUM, "text", NOLIM, OFF(log_format),
-     sizeof(((hot_config *)0)->log_format), "text or json", 0, log_formats},
-    {"LOG_LEVEL", CFG_LOGLEVEL, "INFO", NOLIM, OFF(log_level), 0,
-     "DEBUG, INFO, WARNING, ERROR"},
+    CFG_LOG_VARS(hot_config),
 };
 #pragma GCC diagnostic pop
 
@@ -106,24 +101,10 @@ const cfg_table *hot_config_table(void)
     return &table;
 }
 
-/* [A-Za-z_][A-Za-z0-9_]* : safe to paste into SQL unquoted. */
-static bool sql_ident_ok(const char *s)
-{
-    if (!s[0] || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    for (const char *p = s; *p; p++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '_';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 int hot_config_load(hot_config *cfg, const cfg_opts *opts)
 {
     int errors = cfg_load(&table, cfg, opts);
-    if (!sql_ident_ok(cfg->database)) {
+    if (!ch_ident_ok(cfg->database)) {
         cfg_report(opts, "HOT_DATABASE", cfg->database,
                    "not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
         errors++;

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "common/hktime.h"
-#include "svc/proc.h"
 #include "svc/prom.h"
 
 static const char *tf(bool b)
@@ -74,7 +73,6 @@ char *hot_http_render_metrics(const hot_http *h)
 {
     const hot_stats *st = h->st;
     svc_buf b = {0};
-    svc_proc_stats ps;
     int64_t now = hktime_mono_ms();
     int64_t newest = atomic_load(&st->newest_ts_ms);
     int64_t last = atomic_load(&st->last_insert_mono_ms);
@@ -119,12 +117,7 @@ char *hot_http_render_metrics(const hot_http *h)
     svc_prom_metric(&b, "hot_clickhouse_up", "gauge",
                     "1 when the last ClickHouse request succeeded.",
                     atomic_load(&st->clickhouse_ok));
-    if (svc_proc_read(&ps) == 0) {
-        svc_prom_metric(&b, "process_cpu_seconds_total", "counter",
-                        "CPU time (user + system).", ps.cpu_sec);
-        svc_prom_metric(&b, "process_resident_memory_bytes", "gauge",
-                        "Resident set size.", (double)ps.rss_bytes);
-    }
+    svc_prom_process(&b);
     if (b.oom) {
         svc_buf_free(&b);
         return NULL;

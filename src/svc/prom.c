@@ -8,6 +8,7 @@
  * bytes are pinned by tests/unit/test_svc_prom.c.
  */
 #include "svc/prom.h"
+#include "svc/proc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,4 +106,15 @@ void svc_prom_hist(svc_buf *b, const char *name, const char *help,
     svc_buf_printf(b,
                    "%s_bucket{le=\"+Inf\"} %lld\n%s_sum %.6f\n%s_count %lld\n",
                    name, cum, name, sum, name, cum);
+}
+
+void svc_prom_process(svc_buf *b)
+{
+    svc_proc_stats ps;
+    if (svc_proc_read(&ps) != 0)
+        return;
+    svc_prom_metric(b, "process_cpu_seconds_total", "counter",
+                    "CPU time (user + system).", ps.cpu_sec);
+    svc_prom_metric(b, "process_resident_memory_bytes", "gauge",
+                    "Resident set size.", (double)ps.rss_bytes);
 }

@@ -57,4 +57,8 @@ const char *svc_prom_label_escape(const char *v, char *out, size_t cap);
 void svc_prom_hist(svc_buf *b, const char *name, const char *help,
                    const svc_hist *h);
 
+/* process_cpu_seconds_total and process_resident_memory_bytes from
+ * /proc/self (svc/proc.h); nothing when /proc cannot be read. */
+void svc_prom_process(svc_buf *b);
+
 #endif
