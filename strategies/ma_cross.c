@@ -8,8 +8,9 @@
  * held, sell the whole position at market. At most one order per symbol
  * is open at a time (cleared by on_order when it leaves the book).
  *
- * Parameters: fast (20), slow (60), lots (1). Deterministic: it reads
- * only its callbacks' arguments.
+ * Parameters: fast (20), slow (60), lots (1), cooldown_ms (0: after an
+ * order, ignore the symbol's crossings for this long in replay time).
+ * Deterministic: it reads only its callbacks' arguments.
  *
  * Build: cc -shared -fPIC -I src -o ma_cross.so strategies/ma_cross.c
  */
@@ -24,11 +25,13 @@ typedef struct sym_state {
     int64_t sum_fast, sum_slow;
     int last_sign; /* sign(fast - slow) at the previous trade */
     int64_t open_id;
+    int64_t quiet_until; /* replay ms */
 } sym_state;
 
 typedef struct ma {
     int fast, slow;
     int64_t lots;
+    int64_t cooldown_ms;
     int nsym;
     sym_state *s;
 } ma;
@@ -41,6 +44,7 @@ static int ma_init(qte_ctx *ctx)
     m->fast = (int)ctx->api->param_num(ctx, "fast", 20);
     m->slow = (int)ctx->api->param_num(ctx, "slow", 60);
     m->lots = (int64_t)ctx->api->param_num(ctx, "lots", 1);
+    m->cooldown_ms = (int64_t)ctx->api->param_num(ctx, "cooldown_ms", 0);
     m->nsym = ctx->api->symbol_count(ctx);
     if (m->fast < 1 || m->slow <= m->fast || m->lots < 1) {
         free(m);
@@ -84,7 +88,8 @@ static void ma_tick(qte_ctx *ctx, const qte_tick *t)
     int sign = (a > b) - (a < b);
     int prev = s->last_sign;
     s->last_sign = sign;
-    if (prev == 0 || sign == prev || sign == 0 || s->open_id)
+    if (prev == 0 || sign == prev || sign == 0 || s->open_id ||
+        t->ts_ms < s->quiet_until)
         return;
     int64_t held = ctx->api->position(ctx, t->sym);
     qte_order_req r = {.sym = t->sym, .type = QTE_MARKET, .tif = QTE_GTC};
@@ -100,6 +105,7 @@ static void ma_tick(qte_ctx *ctx, const qte_tick *t)
     int64_t id = ctx->api->order(ctx, &r);
     if (id > 0)
         s->open_id = id;
+    s->quiet_until = t->ts_ms + m->cooldown_ms;
 }
 
 static void ma_order(qte_ctx *ctx, const qte_order_update *u)

@@ -4,10 +4,11 @@
  * Per symbol, the volume-weighted average price of the current HK day's
  * trades (reset when the HK date changes). After `warmup` trades, when a
  * trade prints more than `band_bps` below VWAP and the symbol is flat,
- * place a limit buy of `lots` board lots at that price rounded down to
- * the HKEX tick (IOC: it takes only the next print); when held and a
- * trade prints at or above VWAP, sell the position with a limit at the
- * price rounded up (IOC). One open order per symbol at a time.
+ * place a limit buy of `lots` board lots at VWAP less half the band,
+ * rounded down to the HKEX tick (IOC: it takes only the next print, if
+ * that print is at or below the limit); when held and a trade prints at
+ * or above VWAP, sell the position with a limit at VWAP rounded down to
+ * the tick (IOC). One open order per symbol at a time.
  *
  * Parameters: band_bps (20), lots (1), warmup (50).
  *
@@ -85,11 +86,12 @@ static void vw_tick(qte_ctx *ctx, const qte_tick *t)
     if (held == 0 && (double)t->price_milli < vwap * (1.0 - v->band)) {
         r.side = QTE_BUY;
         r.qty = v->lots * ctx->api->lot_size(ctx, t->sym);
-        r.limit_milli = on_grid(ctx, t->price_milli, false);
+        r.limit_milli =
+            on_grid(ctx, (int64_t)(vwap * (1.0 - v->band / 2)), false);
     } else if (held > 0 && (double)t->price_milli >= vwap) {
         r.side = QTE_SELL;
         r.qty = held;
-        r.limit_milli = on_grid(ctx, t->price_milli, true);
+        r.limit_milli = on_grid(ctx, (int64_t)vwap, false);
     } else {
         return;
     }

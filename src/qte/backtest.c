@@ -14,6 +14,7 @@
  * 1 runtime failure, 2 usage, 78 configuration, 130 stopped by a signal.
  */
 #include <errno.h>
+#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,12 @@ static int execute(const qte_config *cfg)
     char err[512];
     qte_store store;
     qte_store *sp = NULL;
+    if (cfg->report_dir[0] && mkdir(cfg->report_dir, 0755) != 0 &&
+        errno != EEXIST) {
+        fprintf(stderr, "qte-engine backtest: %s: %s\n", cfg->report_dir,
+                strerror(errno));
+        return 1;
+    }
     if (cfg->sqlite_path[0]) {
         if (qte_store_sqlite_open(&store, cfg->sqlite_path, err, sizeof(err)) !=
             0) {
@@ -241,7 +248,6 @@ static int execute(const qte_config *cfg)
     } else {
         print_result(e, cfg);
         if (cfg->report_dir[0]) {
-            mkdir(cfg->report_dir, 0755);
             if (qte_engine_write_report(e, cfg->report_dir, err, sizeof(err)) !=
                 0) {
                 fprintf(stderr, "qte-engine backtest: report: %s\n", err);
@@ -262,6 +268,10 @@ int qte_cmd_backtest(int argc, char **argv)
 {
     static qte_config cfg;
     bt_opts o = {.cfg = &cfg, .cash = -1, .latency = -1};
+    /* Each connection (day file, store) is used by one thread at a time:
+     * no per-call mutex (SQLite's default serialized mode locks on every
+     * sqlite3_column_* call, a measurable share of a replay). */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     svc_life_early_signals();
     if (parse(argc, argv, &o) != 0)
         return 2;

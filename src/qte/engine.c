@@ -641,7 +641,10 @@ static int feed(qte_engine *e)
     if (!timer && !e->have_pending)
         return 0;
     int64_t ts = timer ? e->timers[0].due_ms : e->pending.ts_ms;
-    int64_t w = clock_wait_ns(&e->clock, ts, clock_mono_ns());
+    int64_t w =
+        e->cfg.mode == QTE_MODE_REALTIME || e->cfg.mode == QTE_MODE_ACCEL
+            ? clock_wait_ns(&e->clock, ts, clock_mono_ns())
+            : 0;
     if (w > 0) {
         ctl_wait(e, w);
         return 2;
