@@ -778,30 +778,54 @@ static int finish(qte_engine *e)
     return checkpoint(e, true);
 }
 
-static bool is_paused(qte_engine *e)
+/* Dispatch one event, count it, tell the observer, checkpoint. */
+static int handle(qte_engine *e, const qte_event *ev, uint64_t *n)
+{
+    qte_observer_fn obs =
+        atomic_load_explicit(&e->obs_fn, memory_order_relaxed);
+    int64_t t0 = obs ? clock_mono_ns() : 0;
+    dispatch(e, ev);
+    atomic_store_explicit(&e->processed, ++*n, memory_order_relaxed);
+    if (obs)
+        obs(atomic_load(&e->obs_ud), ev->kind,
+            (uint64_t)(clock_mono_ns() - t0));
+    return after_event(e, *n);
+}
+
+/* Whether the replay waits; *stepping: a step budget is being spent. */
+static bool is_paused(qte_engine *e, bool *stepping)
 {
     pthread_mutex_lock(&e->ctl_mu);
     bool p = e->paused;
-    bool stepping = e->step_left > 0;
+    *stepping = e->step_left > 0;
     pthread_mutex_unlock(&e->ctl_mu);
-    return p && !stepping;
+    return p && !*stepping;
 }
 
 static int loop(qte_engine *e, bool (*stop)(void))
 {
     uint64_t n = atomic_load(&e->processed);
-    bool paused = is_paused(e);
+    bool stepping;
+    bool paused = is_paused(e, &stepping);
     for (;;) {
         if ((n & 255) == 0 && stop && stop())
             return 1;
         if (atomic_load_explicit(&e->ctl_gen, memory_order_acquire) !=
             e->ctl_seen) {
             eng_control(e);
-            paused = is_paused(e);
+            paused = is_paused(e, &stepping);
             if (e->err[0])
                 return -1;
         }
         if (paused) {
+            /* Orders (manual ones arrive while paused) and their updates
+             * are still handled; market data waits. */
+            qte_event pev;
+            if (queue_pop(&e->q, &pev)) {
+                if (handle(e, &pev, &n) != 0)
+                    return -1;
+                continue;
+            }
             ctl_wait(e, 50000000);
             if (stop && stop())
                 return 1;
@@ -818,20 +842,11 @@ static int loop(qte_engine *e, bool (*stop)(void))
                 return 1;
             continue;
         }
-        qte_observer_fn obs =
-            atomic_load_explicit(&e->obs_fn, memory_order_relaxed);
-        int64_t t0 = obs ? clock_mono_ns() : 0;
-        dispatch(e, &ev);
-        n++;
-        atomic_store_explicit(&e->processed, n, memory_order_relaxed);
-        if (obs)
-            obs(atomic_load(&e->obs_ud), ev.kind,
-                (uint64_t)(clock_mono_ns() - t0));
-        if (after_event(e, n) != 0)
+        if (handle(e, &ev, &n) != 0)
             return -1;
-        if (e->cfg.mode == QTE_MODE_STEPPED || e->step_left) {
+        if (stepping) {
             step_done(e);
-            paused = is_paused(e);
+            paused = is_paused(e, &stepping);
         }
     }
 }
