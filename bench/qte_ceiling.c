@@ -25,7 +25,7 @@
 #include "dayfile/dayfile.h"
 #include "qte/source.h"
 
-#define MAXS 256
+#define MAXS 4096
 
 static int cmp_name(const void *a, const void *b)
 {

@@ -119,26 +119,34 @@ static void usage(FILE *out)
                  "committed; run again to resume).\n");
 }
 
-static void setstr(char *dst, size_t cap, const char *v)
+/* Copy v (when set) into dst. Returns true when it does not fit. */
+static bool setstr(char *dst, size_t cap, const char *v)
 {
+    if (v && strlen(v) >= cap)
+        return true;
     if (v)
         snprintf(dst, cap, "%s", v);
+    return false;
 }
 
 /* Options over the configuration. Returns 0, or 2 (usage). */
 static int apply(bt_opts *o, qte_config *c)
 {
-    setstr(c->data_root, sizeof(c->data_root), o->data_root);
-    setstr(c->days, sizeof(c->days), o->days);
-    setstr(c->symbols, sizeof(c->symbols), o->symbols);
-    setstr(c->strategy, sizeof(c->strategy), o->strategy);
-    setstr(c->report_dir, sizeof(c->report_dir), o->report_dir);
-    setstr(c->lot_sizes, sizeof(c->lot_sizes), o->lots);
-    setstr(c->sqlite_path, sizeof(c->sqlite_path), o->db);
+    bool too_long = setstr(c->data_root, sizeof(c->data_root), o->data_root);
+    too_long |= setstr(c->days, sizeof(c->days), o->days);
+    too_long |= setstr(c->symbols, sizeof(c->symbols), o->symbols);
+    too_long |= setstr(c->strategy, sizeof(c->strategy), o->strategy);
+    too_long |= setstr(c->report_dir, sizeof(c->report_dir), o->report_dir);
+    too_long |= setstr(c->lot_sizes, sizeof(c->lot_sizes), o->lots);
+    too_long |= setstr(c->sqlite_path, sizeof(c->sqlite_path), o->db);
     if (o->cash >= 0)
         c->initial_cash = o->cash;
     if (o->latency >= 0)
         c->latency_ms = (int)o->latency;
+    if (too_long) {
+        fprintf(stderr, "qte-engine backtest: an option value is too long\n");
+        return 2;
+    }
     if (o->mode && qte_mode_parse(o->mode, &c->mode) != 0) {
         fprintf(stderr, "qte-engine backtest: unknown mode '%s'\n", o->mode);
         return 2;

@@ -22,7 +22,7 @@
 #include "qte/queue.h"
 #include "qte/source.h"
 
-#define QTE_MAX_SYMBOLS 256
+#define QTE_MAX_SYMBOLS 2048
 #define QTE_MAX_PARAMS 32
 #define QTE_MAX_DAYS 366
 #define QTE_TIMERS_MAX 256
@@ -108,7 +108,7 @@ struct qte_engine {
     /* store */
     qte_store *store;
     char run_id[33];
-    char run_json[4096];
+    char run_json[65536];
     int resume_kind;   /* 0 fresh, 1 resumed, 2 done */
     int64_t resume_at; /* writes start after this many events; -1 */
     qte_snapshot_rec resume_snap;

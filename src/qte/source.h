@@ -61,7 +61,7 @@ typedef struct qte_source {
     char root[512];
     int *days; /* ascending YYYYMMDD */
     int ndays;
-    int day_i; /* index of the open day; ndays when done */
+    int day_i;                  /* index of the open day; ndays when done */
     const char *const *symbols; /* borrowed, index = symbol id */
     int nsym;
     sqlite3 *db;
@@ -74,8 +74,8 @@ typedef struct qte_source {
     src_ref *refs;
     int blk_cap;
     int blk_n;
-    int blk_i;     /* next row to hand out */
-    bool day_new;  /* the next row handed out opens a later day */
+    int blk_i;       /* next row to hand out */
+    bool day_new;    /* the next row handed out opens a later day */
     int64_t from_ts; /* rows with ts_ms >= from_ts (seek) */
     int64_t rows_total;
     int64_t rows_read;
