@@ -48,44 +48,40 @@ static const char RANGE_SQL[] = "SELECT rowid, price, volume, seq FROM "
 static const char ONE_SQL[] =
     "SELECT rowid, price, volume, seq FROM ticks WHERE rowid = ?1";
 
-static bool less(const qte_source *s, int a, int b)
+static bool less(const src_key *x, const src_key *y)
 {
-    const src_cursor *x = &s->cur[a];
-    const src_cursor *y = &s->cur[b];
-    if (x->ts_ms != y->ts_ms)
-        return x->ts_ms < y->ts_ms;
-    return a < b;
+    return x->ts_ms != y->ts_ms ? x->ts_ms < y->ts_ms : x->sym < y->sym;
 }
 
 static void sift_down(qte_source *s, int i)
 {
+    src_key *h = s->heap;
+    src_key x = h[i];
     for (;;) {
         int l = 2 * i + 1;
-        int m = i;
-        if (l < s->nheap && less(s, s->heap[l], s->heap[m]))
-            m = l;
-        if (l + 1 < s->nheap && less(s, s->heap[l + 1], s->heap[m]))
-            m = l + 1;
-        if (m == i)
-            return;
-        int tmp = s->heap[i];
-        s->heap[i] = s->heap[m];
-        s->heap[m] = tmp;
+        if (l >= s->nheap)
+            break;
+        int m = l + 1 < s->nheap && less(&h[l + 1], &h[l]) ? l + 1 : l;
+        if (!less(&h[m], &x))
+            break;
+        h[i] = h[m];
         i = m;
     }
+    h[i] = x;
 }
 
 static void sift_up(qte_source *s, int i)
 {
+    src_key *h = s->heap;
+    src_key x = h[i];
     while (i > 0) {
         int p = (i - 1) / 2;
-        if (!less(s, s->heap[i], s->heap[p]))
-            return;
-        int tmp = s->heap[i];
-        s->heap[i] = s->heap[p];
-        s->heap[p] = tmp;
+        if (!less(&x, &h[p]))
+            break;
+        h[i] = h[p];
         i = p;
     }
+    h[i] = x;
 }
 
 /* Step symbol k's statement. 1 row, 0 end, -1 error. */
@@ -178,7 +174,8 @@ static int open_day(qte_source *s)
         if (r < 0)
             return -1;
         if (r == 1) {
-            s->heap[s->nheap++] = k;
+            s->heap[s->nheap].ts_ms = c->ts_ms;
+            s->heap[s->nheap++].sym = k;
             sift_up(s, s->nheap - 1);
         }
     }
@@ -221,7 +218,7 @@ int source_init(qte_source *s, const char *root, const int *days, int ndays,
     s->from_ts = INT64_MIN;
     s->days = malloc(sizeof(int) * (size_t)(ndays > 0 ? ndays : 1));
     s->cur = calloc((size_t)(nsym > 0 ? nsym : 1), sizeof(*s->cur));
-    s->heap = calloc((size_t)(nsym > 0 ? nsym : 1), sizeof(int));
+    s->heap = calloc((size_t)(nsym > 0 ? nsym : 1), sizeof(*s->heap));
     s->blk_cap = SOURCE_BLOCK;
     s->blk = calloc((size_t)s->blk_cap, sizeof(*s->blk));
     s->refs = calloc((size_t)s->blk_cap, sizeof(*s->refs));
@@ -264,7 +261,7 @@ void source_free(qte_source *s)
 /* Take the heap's top into block slot i and advance its cursor. */
 static int take(qte_source *s, int i)
 {
-    int k = s->heap[0];
+    int k = s->heap[0].sym;
     const src_cursor *c = &s->cur[k];
     s->blk[i].ts_ms = c->ts_ms;
     s->blk[i].rowid = c->rowid;
@@ -273,7 +270,9 @@ static int take(qte_source *s, int i)
     int r = step(s, k);
     if (r < 0)
         return -1;
-    if (r == 0)
+    if (r == 1)
+        s->heap[0].ts_ms = c->ts_ms;
+    else
         s->heap[0] = s->heap[--s->nheap];
     if (s->nheap > 0)
         sift_down(s, 0);
@@ -303,9 +302,9 @@ static int fill_order(qte_source *s)
     int n = 0;
     while (s->nheap > 0) {
         if (n >= SOURCE_BLOCK) {
-            const src_cursor *c = &s->cur[s->heap[0]];
+            const src_key *top = &s->heap[0];
             const src_row *last = &s->blk[n - 1];
-            if (c->ts_ms != last->ts_ms || s->heap[0] != last->sym)
+            if (top->ts_ms != last->ts_ms || top->sym != last->sym)
                 break;
         }
         if (n == s->blk_cap && grow(s) != 0)

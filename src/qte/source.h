@@ -40,6 +40,13 @@ typedef struct src_cursor {
     int64_t rowid;
 } src_cursor;
 
+/* A heap entry: a cursor's current (ts_ms, symbol id), kept inline so
+ * comparisons touch only the heap array. */
+typedef struct src_key {
+    int64_t ts_ms;
+    int sym;
+} src_key;
+
 /* One row of a block. */
 typedef struct src_row {
     int64_t ts_ms;
@@ -68,7 +75,7 @@ typedef struct qte_source {
     sqlite3_stmt *range; /* values of rowids in [?1, ?2] */
     sqlite3_stmt *one;   /* values of rowid ?1 */
     src_cursor *cur;
-    int *heap; /* symbol ids, min (ts, sym) on top */
+    src_key *heap; /* cursors' current keys, min (ts, sym) on top */
     int nheap;
     src_row *blk;
     src_ref *refs;
