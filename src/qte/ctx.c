@@ -38,11 +38,6 @@ bool eng_writing(const qte_engine *e)
                e->resume_at;
 }
 
-static int64_t sign_of(int side)
-{
-    return side == QTE_BUY ? 1 : -1;
-}
-
 void eng_put_order(qte_engine *e, const exec_order *o)
 {
     if (!eng_writing(e))
@@ -87,9 +82,11 @@ static void push_update(qte_engine *e, int64_t id, qte_order_status st,
 void eng_close(qte_engine *e, exec_order *o, qte_order_status st,
                qte_reason why)
 {
+    pthread_mutex_lock(&e->state_mu);
     o->status = st;
     o->reason = why;
     o->updated_ts_ms = e->now_ms;
+    pthread_mutex_unlock(&e->state_mu);
     eng_put_order(e, o);
     int64_t id = o->id;
     pthread_mutex_lock(&e->state_mu);
@@ -167,15 +164,14 @@ int64_t eng_place(qte_engine *e, const qte_order_req *req, bool manual,
               : (req->sym >= 0 && req->sym < e->nsym) ? req->sym
                                                       : -1;
     qte_reason why = check_order(e, req, sym);
+    exec_order tmp;
+    exec_order *o = &tmp;
+    pthread_mutex_lock(&e->state_mu);
     int64_t id = ++e->next_order_id;
     e->norders++;
     atomic_store_explicit(&e->orders_pub, e->norders, memory_order_relaxed);
-    exec_order tmp;
-    exec_order *o = &tmp;
     if (why == QTE_R_NONE) {
-        pthread_mutex_lock(&e->state_mu);
         o = exec_book_add(&e->book, sym);
-        pthread_mutex_unlock(&e->state_mu);
     } else {
         memset(o, 0, sizeof(*o));
         o->slot = -1;
@@ -191,6 +187,9 @@ int64_t eng_place(qte_engine *e, const qte_order_req *req, bool manual,
     o->created_ts_ms = e->now_ms;
     o->active_ts_ms = e->now_ms + e->latency_ms;
     o->updated_ts_ms = e->now_ms;
+    if (why == QTE_R_NONE)
+        o->status = e->latency_ms > 0 ? QTE_ORD_PENDING : QTE_ORD_WORKING;
+    pthread_mutex_unlock(&e->state_mu);
     if (why != QTE_R_NONE) {
         e->nrejected++;
         atomic_store_explicit(&e->rejected_pub, e->nrejected,
@@ -199,7 +198,6 @@ int64_t eng_place(qte_engine *e, const qte_order_req *req, bool manual,
         *status = QTE_ORD_REJECTED;
         return -(int64_t)why;
     }
-    o->status = e->latency_ms > 0 ? QTE_ORD_PENDING : QTE_ORD_WORKING;
     eng_put_order(e, o);
     push_update(e, id, o->status, QTE_R_NONE);
     *status = o->status;
@@ -301,9 +299,10 @@ int eng_on_fill(void *ud, exec_order *o, const qte_tick *t, int64_t qty)
         eng_close(e, o, QTE_ORD_FILLED, QTE_R_NONE);
         return 0;
     }
+    pthread_mutex_lock(&e->state_mu);
     o->status = QTE_ORD_PARTIAL;
+    pthread_mutex_unlock(&e->state_mu);
     eng_put_order(e, o);
-    (void)sign_of;
     return 0;
 }
 

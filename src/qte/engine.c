@@ -670,6 +670,18 @@ static int feed(qte_engine *e)
     return 1;
 }
 
+/* PENDING orders of t's symbol whose latency passed become WORKING. */
+static void activate(qte_engine *e, const qte_tick *t)
+{
+    pthread_mutex_lock(&e->state_mu);
+    for (int i = e->book.head[t->sym]; i >= 0; i = e->book.slots[i].next) {
+        exec_order *o = &e->book.slots[i];
+        if (o->status == QTE_ORD_PENDING && t->ts_ms > o->active_ts_ms)
+            o->status = QTE_ORD_WORKING;
+    }
+    pthread_mutex_unlock(&e->state_mu);
+}
+
 static void on_tick_event(qte_engine *e, const qte_event *ev)
 {
     qte_tick t = {ev->ts_ms,       ev->sym,    e->symbols[ev->sym],
@@ -681,10 +693,8 @@ static void on_tick_event(qte_engine *e, const qte_event *ev)
         pf_day_end(&e->pf, e->cur_day);
     e->cur_day = ev->day;
     if (e->book.head[t.sym] >= 0) {
-        for (int i = e->book.head[t.sym]; i >= 0; i = e->book.slots[i].next)
-            if (e->book.slots[i].status == QTE_ORD_PENDING &&
-                t.ts_ms > e->book.slots[i].active_ts_ms)
-                e->book.slots[i].status = QTE_ORD_WORKING;
+        if (e->latency_ms > 0)
+            activate(e, &t);
         exec_book_match(&e->book, &t, e->lots[t.sym], eng_on_fill, e);
     }
     pf_mark(&e->pf, t.sym, t.price_milli, t.ts_ms);

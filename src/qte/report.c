@@ -111,8 +111,8 @@ static int figures(const qte_engine *e, const qte_result *r, fig *f)
     MONEY("turnover", "Turnover (HKD)", r->turnover_milli);
     MONEY("fees", "Fees (HKD)", r->fees_milli);
     MONEY("cash", "Cash (HKD)", r->cash_milli);
-    MONEY("realized", "Realized P&L (HKD)", r->realized_milli);
-    MONEY("unrealized", "Unrealized P&L (HKD)", r->unrealized_milli);
+    MONEY("realized", "Realized P&amp;L (HKD)", r->realized_milli);
+    MONEY("unrealized", "Unrealized P&amp;L (HKD)", r->unrealized_milli);
     INT("orders", "Orders", r->orders);
     INT("rejected", "Rejected orders", r->rejected);
     INT("ticks", "Ticks", r->ticks);
