@@ -153,5 +153,6 @@ if [ "$(q "$T/zero/qte.db" "SELECT status FROM qte_runs;")" = running ]; then
     grep -qx "run $RUN resume checkpoint_events=0" "$T/zero2.out" ||
         fail "expected resume from 0: $(head -n1 "$T/zero2.out")"
     cmp "$T/ref/report.json" "$T/zero/report.json" || fail "report after resume from 0"
+    echo "resumed from event 0: identical report"
 fi
 ok "qte-engine: kill -9 consistent, resume identical, TERM 130, already_complete"
