@@ -5,11 +5,11 @@
  * One line per record, UTC time with milliseconds, then the event, then
  * key=value fields (values quoted like log.h's log_quote):
  *
- *   2026-12-06T07:05:00.123Z authentication failure src=127.0.0.1
+ *   2026-12-06T07:05:00.123+00:00 authentication failure src=127.0.0.1
  *       method=GET path=/admin/queue/status reason=missing_key
- *   2026-12-06T07:05:03.480Z admin action key=admin src=127.0.0.1
+ *   2026-12-06T07:05:03.480+00:00 admin action key=admin src=127.0.0.1
  *       method=POST path=/admin/queue/clear result="dropped=12"
- *   2026-12-06T07:05:04.002Z suspicious activity src=10.0.0.9
+ *   2026-12-06T07:05:04.002+00:00 suspicious activity src=10.0.0.9
  *       failures=5 window_sec=60
  *
  * (each record is one line; wrapped here). "suspicious activity" is

@@ -8,7 +8,7 @@
  *
  *   <name> <salt: 32 hex> <sha256(salt bytes || key text): 64 hex> <created>
  *
- *   admin 4f1c…e2 9b07…a1 2026-12-06T07:05:00.000Z
+ *   admin 4f1c…e2 9b07…a1 2026-12-06T07:05:00.000+00:00
  *
  * Lines starting with '#' are comments. Generating a key for a name that
  * exists replaces it (rotation: the old key stops working). The file is

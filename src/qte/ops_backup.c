@@ -441,7 +441,7 @@ static void backup_name(const char *dir, char *out, size_t cap)
 {
     char ts[30];
     int64_t now = hktime_now_ms();
-    hktime_format_utc_iso(now, ts); /* 2026-12-06T07:05:00.123Z */
+    hktime_format_utc_iso(now, ts); /* 2026-12-06T07:05:00.123+00:00 */
     snprintf(out, cap, "%s/qte-backup-%.4s%.2s%.2sT%.2s%.2s%.2sZ.tar.gz", dir,
              ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17);
 }
