@@ -167,7 +167,7 @@ static void test_audit_lines(void **state)
                               "failures=5 window_sec=60\n"));
     assert_non_null(strstr(s, "+00:00 admin action key=admin src=127.0.0.1 "
                               "method=POST path=/admin/queue/clear "
-                              "result=dropped=3\n"));
+                              "result=\"dropped=3\"\n"));
 }
 
 static void test_tar_round_trip(void **state)
