@@ -6,7 +6,9 @@
  * Options common to every command are taken out of argv first (getopt
  * would stop at the sub-subcommand's words); what is left is handed to
  * the command with argv[0] = its name. The configuration is loaded once
- * with qte_config_load; 78 on errors, as every program here.
+ * with qte_config_load; 78 on errors, as every program here. main.c
+ * reaches the commands through cmd.h's qte_cmd_* names (defined at the
+ * end of this file), with argv[0] the command's name.
  */
 #include "qte/ops.h"
 
@@ -21,36 +23,6 @@
 #include "common/log.h"
 #include "qte/keys.h"
 #include "qte/serve.h"
-
-static const char *const commands[] = {"serve",     "keys",   "healthcheck",
-                                       "perf-test", "backup", "rollback",
-                                       NULL};
-
-bool qte_ops_is_command(const char *cmd)
-{
-    for (int i = 0; cmd && commands[i]; i++)
-        if (strcmp(cmd, commands[i]) == 0)
-            return true;
-    return false;
-}
-
-void qte_ops_usage(FILE *out)
-{
-    fprintf(out,
-            "  serve                 run the daemon: HTTP API (QTE_HTTP_PORT),\n"
-            "                        admin API (QTE_ADMIN_PORT), replay\n"
-            "  keys generate NAME    create (or rotate) an admin API key;\n"
-            "                        prints it once, stores only its hash\n"
-            "  keys list             names and creation times\n"
-            "  keys revoke NAME      remove a key\n"
-            "  healthcheck           one line per check; exit 0 healthy, 1 not\n"
-            "  perf-test [--test-only] [--baseline PATH] [--update-baseline]\n"
-            "                        replay a fixed synthetic day, compare\n"
-            "                        with the baseline (20 %% threshold)\n"
-            "  backup [--out DIR]    database + config + keys -> .tar.gz\n"
-            "  rollback FILE         verify a backup, then restore it\n"
-            "Each also takes --config PATH, --env-file PATH.\n");
-}
 
 int qte_ops_read_file(const char *path, char **out, char *err, size_t errlen)
 {
@@ -158,7 +130,7 @@ static int setup_logging(const qte_config *cfg, const cfg_opts *lo,
     if (to_file && cfg->log_file[0]) {
         int rc = log_open_file(cfg->log_file);
         if (rc != 0) {
-            cfg_report(lo, "QTE_LOG_FILE", cfg->log_file, strerror(-rc));
+            cfg_report(lo, "LOG_FILE", cfg->log_file, strerror(-rc));
             return 1;
         }
     }
@@ -172,8 +144,8 @@ int qte_ops_main(int argc, char **argv)
     static qte_config cfg;
     cfg_opts lo = {0};
     bool check = false;
-    int n = argc - 1;
-    char **av = argv + 1;
+    int n = argc;
+    char **av = argv;
     const char *cmd = av[0];
 
     if (common_opts(&n, av, &lo, &check) != 0)
@@ -203,4 +175,35 @@ int qte_ops_main(int argc, char **argv)
     if (strcmp(cmd, "rollback") == 0)
         return qte_ops_rollback(&cfg, n, av);
     return 2;
+}
+
+/* The entry points main.c's cmd.h names (weak there, defined here). */
+int qte_cmd_serve(int argc, char **argv)
+{
+    return qte_ops_main(argc, argv);
+}
+
+int qte_cmd_keys(int argc, char **argv)
+{
+    return qte_ops_main(argc, argv);
+}
+
+int qte_cmd_healthcheck(int argc, char **argv)
+{
+    return qte_ops_main(argc, argv);
+}
+
+int qte_cmd_perf_test(int argc, char **argv)
+{
+    return qte_ops_main(argc, argv);
+}
+
+int qte_cmd_backup(int argc, char **argv)
+{
+    return qte_ops_main(argc, argv);
+}
+
+int qte_cmd_rollback(int argc, char **argv)
+{
+    return qte_ops_main(argc, argv);
 }

@@ -9,8 +9,9 @@
  *   qte-engine rollback FILE
  *
  * Each takes --config PATH and --env-file PATH (qte's variable table,
- * config.h) and exits 78 on a configuration error. main.c hands argv to
- * qte_ops_main when qte_ops_is_command(argv[1]).
+ * config.h) and --check-config, and exits 78 on a configuration error.
+ * main.c calls them through cmd.h's qte_cmd_serve, qte_cmd_keys, ...,
+ * which this module defines (each is qte_ops_main).
  */
 #ifndef HK_QTE_OPS_H
 #define HK_QTE_OPS_H
@@ -21,15 +22,17 @@
 
 #include "qte/config.h"
 
-/* True when cmd is one of the commands above. */
-bool qte_ops_is_command(const char *cmd);
-
-/* Run argv[1] (one of the commands above) with its options. Returns the
- * process exit code. */
+/* Run argv[0] (one of the commands above) with its options (argv[1..]).
+ * Returns the process exit code. */
 int qte_ops_main(int argc, char **argv);
 
-/* Usage lines of the commands above, for main.c's help. */
-void qte_ops_usage(FILE *out);
+/* cmd.h's names for the same (argv[0] = the command). */
+int qte_cmd_serve(int argc, char **argv);
+int qte_cmd_keys(int argc, char **argv);
+int qte_cmd_healthcheck(int argc, char **argv);
+int qte_cmd_perf_test(int argc, char **argv);
+int qte_cmd_backup(int argc, char **argv);
+int qte_cmd_rollback(int argc, char **argv);
 
 /*
  * Read a whole (small, <= 1 MiB) file into a malloc'd NUL-terminated
