@@ -112,8 +112,9 @@ static void render_replay(svc_buf *b, const qte_stats *st)
           st->progress);
     gauge(b, "qte_replay_rate", "Events handled per second, last second.",
           st->rate);
-    gauge(b, "qte_replay_timestamp_ms", "The replay clock (UTC epoch ms).",
-          (double)st->replay_ts_ms);
+    gauge(b, "qte_replay_time_seconds",
+          "The replay clock (UTC epoch seconds, ms precision).",
+          (double)st->replay_ts_ms / 1000.0);
     gauge(b, "qte_replay_speed", "Speed factor of accelerated replay.",
           st->speed);
     gauge(b, "qte_replay_paused", "1 while the replay is paused.",
