@@ -36,15 +36,15 @@ static const char schema[] =
     " config TEXT NOT NULL, status TEXT NOT NULL, events BIGINT NOT NULL,"
     " started_ms BIGINT NOT NULL, finished_ms BIGINT NOT NULL);\n"
     "CREATE TABLE IF NOT EXISTS orders (run_id TEXT NOT NULL,"
-    " id BIGINT NOT NULL, symbol TEXT NOT NULL, side INTEGER NOT NULL,"
-    " type INTEGER NOT NULL, tif INTEGER NOT NULL, qty BIGINT NOT NULL,"
+    " id BIGINT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,"
+    " type TEXT NOT NULL, tif TEXT NOT NULL, qty BIGINT NOT NULL,"
     " filled BIGINT NOT NULL, limit_milli BIGINT NOT NULL,"
-    " status INTEGER NOT NULL, reason TEXT NOT NULL,"
+    " status TEXT NOT NULL, reason TEXT NOT NULL,"
     " created_ts_ms BIGINT NOT NULL, updated_ts_ms BIGINT NOT NULL,"
-    " manual BOOLEAN NOT NULL, PRIMARY KEY (run_id, id));\n"
+    " manual INTEGER NOT NULL, PRIMARY KEY (run_id, id));\n"
     "CREATE TABLE IF NOT EXISTS trades (run_id TEXT NOT NULL,"
     " id BIGINT NOT NULL, order_id BIGINT NOT NULL, symbol TEXT NOT NULL,"
-    " side INTEGER NOT NULL, qty BIGINT NOT NULL,"
+    " side TEXT NOT NULL, qty BIGINT NOT NULL,"
     " price_milli BIGINT NOT NULL, value_milli BIGINT NOT NULL,"
     " commission_milli BIGINT NOT NULL, stamp_milli BIGINT NOT NULL,"
     " sfc_milli BIGINT NOT NULL, afrc_milli BIGINT NOT NULL,"
@@ -206,23 +206,37 @@ static int pg_put_run(qte_store *s, const qte_run_rec *r)
     return run_cmd(s, "put_run", p.n, p.v);
 }
 
+/* Enum columns hold the SQLite store's words, so both stores' rows are
+ * identical. */
+static const char *side_word(int v)
+{
+    return v == 0 ? "buy" : "sell";
+}
+
+static const char *status_word(int v)
+{
+    static const char *const w[] = {"pending", "working",   "partial",
+                                    "filled",  "cancelled", "rejected"};
+    return (unsigned)v < 6 ? w[v] : "unknown";
+}
+
 static int pg_put_order(qte_store *s, const qte_order_rec *o)
 {
     params p = {.n = 0};
     p_str(&p, o->run_id);
     p_int(&p, o->id);
     p_str(&p, o->symbol);
-    p_int(&p, o->side);
-    p_int(&p, o->type);
-    p_int(&p, o->tif);
+    p_str(&p, side_word(o->side));
+    p_str(&p, o->type ? "limit" : "market");
+    p_str(&p, o->tif ? "ioc" : "gtc");
     p_int(&p, o->qty);
     p_int(&p, o->filled);
     p_int(&p, o->limit_milli);
-    p_int(&p, o->status);
+    p_str(&p, status_word(o->status));
     p_str(&p, o->reason);
     p_int(&p, o->created_ts_ms);
     p_int(&p, o->updated_ts_ms);
-    p_str(&p, o->manual ? "true" : "false");
+    p_int(&p, o->manual ? 1 : 0);
     return run_cmd(s, "put_order", p.n, p.v);
 }
 
@@ -233,7 +247,7 @@ static int pg_put_fill(qte_store *s, const qte_fill_rec *f)
     p_int(&p, f->id);
     p_int(&p, f->order_id);
     p_str(&p, f->symbol);
-    p_int(&p, f->side);
+    p_str(&p, side_word(f->side));
     p_int(&p, f->qty);
     p_int(&p, f->price_milli);
     p_int(&p, f->value_milli);

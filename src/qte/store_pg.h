@@ -3,9 +3,13 @@
  * when QTE_DATABASE_URL is set, plus the schema and the table list that
  * backup and rollback (ops_backup.c) share with it.
  *
- * Tables have the SQLite store's columns (store.h) with PostgreSQL types
- * (BIGINT for integers and milli-HKD, BOOLEAN for manual), and trades has
- * created_at TIMESTAMPTZ (the trade's ts_ms) for the runbook's queries.
+ * Tables have the SQLite store's columns and values (store_sqlite.c):
+ * BIGINT for integers and milli-HKD, TEXT words for side ("buy"/"sell"),
+ * type ("market"/"limit"), tif ("gtc"/"ioc") and status ("pending" ..
+ * "rejected"), INTEGER 0/1 for manual; so a run's rows are identical in
+ * both. One difference: trades.created_at is TIMESTAMPTZ here (the
+ * trade's ts_ms as a time), so the runbook's
+ * `DELETE FROM trades WHERE created_at < NOW() - INTERVAL '1 year'` works.
  * Indexes: the runbook's idx_trades_created_at, idx_trades_symbol,
  * idx_positions_symbol.
  */
