@@ -207,11 +207,14 @@ int qte_tar_extract(const char *path, const char *dir, char *err,
         unsigned stored = (unsigned)strtoul((char *)h + 148, NULL, 8);
         uint64_t size = strtoull((char *)h + 124, NULL, 8);
         if (stored != checksum(h) || !name_safe(name) ||
-            (h[156] != '0' && h[156] != 0)) {
+            (h[156] != '0' && h[156] != 0 && h[156] != '5')) {
             snprintf(err, errlen, "%s: bad member header (%s)", path, name);
             n = -EINVAL;
             break;
         }
+        if (h[156] == '5' && size == 0)
+            continue; /* a directory entry (GNU tar adds them): parents
+                         are created for the files anyway */
         int rc = copy_member(gz, dir, name, size);
         if (rc != 0) {
             snprintf(err, errlen, "%s: %s: %s", path, name, strerror(-rc));
