@@ -4,7 +4,8 @@
 # curl, zstd and jq CLIs, systemd-analyze, gcovr for `make coverage`,
 # chromium for the status page's browser test, clickhouse-server and
 # nats-server for the pipeline tests; postgresql, redis-server and nginx
-# for qte-engine's tests, which start their own instances).
+# for qte-engine's tests, which start their own instances; sysstat and
+# htop for the runbook-003 test's monitoring commands).
 # Idempotent: only missing packages are installed, and `apt-get update` runs
 # only when something is missing. Needs root (or sudo) when it installs.
 set -euo pipefail
@@ -23,7 +24,7 @@ fi
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
     gcovr nats-server clickhouse-server chromium python3
-    postgresql redis-server nginx)
+    postgresql redis-server nginx sysstat htop)
 fi
 
 missing=()

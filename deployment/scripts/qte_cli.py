@@ -4,7 +4,9 @@ configuration, then exec it (the wrappers hold no logic of their own).
 Binary: $QTE_BIN, else /opt/qte/bin/qte-engine, else build/bin/qte-engine
 of the checkout these scripts sit in. Configuration: $QTE_CONFIG, else
 /opt/qte/config/qte.env when it exists, else none (environment only).
-Under deploy.sh's QTE_PREFIX (a staging root) both defaults move below it.
+Under deploy.sh's QTE_PREFIX (a staging root) both defaults move below it,
+as does perf-test's baseline ($QTE_PERF_BASELINE, else
+/opt/qte/perf_baseline.json).
 """
 import os
 import sys
@@ -25,6 +27,9 @@ def find_binary():
 
 def exec_cli(args):
     argv = [find_binary()] + args
+    # perf-test's baseline lives with the installation.
+    os.environ.setdefault("QTE_PERF_BASELINE",
+                          PREFIX + "/opt/qte/perf_baseline.json")
     conf = os.environ.get("QTE_CONFIG") or PREFIX + "/opt/qte/config/qte.env"
     if os.path.isfile(conf):
         argv += ["--config", conf]
