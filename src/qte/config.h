@@ -42,7 +42,7 @@ typedef struct qte_config {
     /* --- replay --- */
     char data_root[512]; /* DATA_ROOT of the day files */
     char days[512];      /* "20240102,20240103" */
-    char symbols[1024];  /* "HK.00700,HK.00005" */
+    char symbols[32768]; /* "HK.00700,HK.00005" */
     char mode_name[16];  /* backtest|realtime|accelerated|stepped */
     qte_mode mode;
     double speed;            /* accelerated factor */
@@ -53,7 +53,7 @@ typedef struct qte_config {
     int queue_capacity;      /* event queue slots */
     int max_orders;          /* order table slots */
     int default_lot;         /* board lot when QTE_LOT_SIZES lacks one */
-    char lot_sizes[1024];    /* "HK.00700=100,HK.00005=400" */
+    char lot_sizes[32768];   /* "HK.00700=100,HK.00005=400" */
     int64_t commit_events;   /* events per store checkpoint */
     int64_t equity_every_ms; /* equity-curve sampling period (replay time) */
     qte_fee_table fees;

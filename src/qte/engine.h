@@ -117,6 +117,15 @@ typedef struct qte_result {
  */
 qte_engine *qte_engine_new(const qte_config *cfg, qte_store *store, char *err,
                            size_t errlen);
+/*
+ * As qte_engine_new, with a strategy linked into the caller instead of
+ * cfg->strategy (tests, embedding, the service's perf-test). s is
+ * borrowed and must outlive the engine; its name stands for the object's
+ * digest in the run id.
+ */
+qte_engine *qte_engine_new_with(const qte_config *cfg, qte_store *store,
+                                const qte_strategy *s, char *err,
+                                size_t errlen);
 /* Call the strategy's fini, unload it, close the day files, free. NULL is
  * fine. Not while qte_engine_run executes. */
 void qte_engine_free(qte_engine *e);
@@ -207,5 +216,9 @@ int qte_engine_result(qte_engine *e, qte_result *out);
  */
 int qte_engine_write_report(qte_engine *e, const char *dir, char *err,
                             size_t errlen);
+
+/* Money as text: milli-HKD v as "-12.345" into buf (cap >= 24). Returns
+ * buf. */
+const char *qte_milli_text(int64_t v, char *buf, size_t cap);
 
 #endif

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# bench/qte.sh - qte-engine replay throughput on a 10-million-row day
+# (issue 11): the read ceiling, then the engine with the null strategy and
+# with each example strategy, on the same file, in one run.
+#
+# The day file is built like bench/ctl_status.sh builds its own (the compat
+# DDL, ROWS rows over SYMBOLS symbols over 6.5 h of one HK trading day,
+# symbols round-robin, prices cycling over 97 steps per symbol, totals
+# filled), with the sqlite3 CLI. Every measurement runs RUNS times (default
+# 3) and prints its median as one line:
+#   bench qte_<name> rows=<n> wall_s=<t> rows_per_sec=<r> cpu_s=<c>
+#         rows_per_cpu_sec=<r> peak_rss_mib=<m> [trades=<n>]
+# wall = elapsed time of the whole process (start-up included), cpu = user
+# + system time, peak RSS = the process's max resident set (GNU time %M).
+# The ceiling lines come from bench-qte_ceiling (simple: one SQLite
+# statement per symbol; reader: the engine's own block reader alone).
+#
+# Usage: bash bench/qte.sh [BIN_DIR]   (env: ROWS, SYMBOLS, RUNS, KEEP=1,
+#        QTE_BENCH_DIR=DIR to reuse a day file built earlier)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${1:-$ROOT/build/bin}
+STRAT=$BIN/../strategies
+ROWS=${ROWS:-10000000}
+SYMBOLS=${SYMBOLS:-500}
+RUNS=${RUNS:-3}
+DAY=20260302
+W=${QTE_BENCH_DIR:-$(mktemp -d /tmp/hk-bench-qte.XXXXXX)}
+[ "${KEEP:-0}" = 1 ] || [ -n "${QTE_BENCH_DIR:-}" ] || trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/data"
+DB=$W/data/$DAY.db
+for t in sqlite3 /usr/bin/time; do
+    command -v "$t" >/dev/null || { echo "bench skipped: $t missing"; exit 0; }
+done
+[ -x "$BIN/qte-engine" ] || { echo "bench skipped: build first"; exit 0; }
+
+if [ ! -s "$DB" ]; then
+    T0=$(date +%s%N)
+    BASE=$(sqlite3 :memory: "SELECT (strftime('%s','2026-03-02 01:30:00')) * 1000;")
+    sqlite3 "$DB" >/dev/null <<SQL
+PRAGMA journal_mode=OFF;
+PRAGMA synchronous=OFF;
+PRAGMA cache_size=-400000;
+PRAGMA temp_store=MEMORY;
+CREATE TABLE ticks (
+  market TEXT NOT NULL,
+  symbol TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  price REAL,
+  volume INTEGER,
+  turnover REAL,
+  direction TEXT,
+  seq INTEGER,
+  tick_type TEXT,
+  push_type TEXT,
+  provider TEXT,
+  trading_day TEXT NOT NULL,
+  recv_ts_ms INTEGER NOT NULL,
+  inserted_at_ms INTEGER NOT NULL
+);
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS - 1)
+INSERT INTO ticks
+SELECT 'HK', printf('HK.%05d', i % $SYMBOLS), $BASE + (i * 23400000) / $ROWS,
+       300.0 + (i % 97) * 0.2, 100 * (1 + i % 7), (300.0 + (i % 97) * 0.2) * 100 * (1 + i % 7),
+       'BUY', i, 'AUTO_MATCH', 'push', 'futu', '$DAY',
+       $BASE + (i * 23400000) / $ROWS, $BASE + (i * 23400000) / $ROWS
+FROM n;
+CREATE INDEX idx_ticks_symbol_day_ts ON ticks(symbol, trading_day, ts_ms);
+CREATE INDEX idx_ticks_symbol_seq ON ticks(symbol, seq);
+CREATE UNIQUE INDEX uniq_ticks_symbol_seq ON ticks(symbol, seq) WHERE seq IS NOT NULL;
+CREATE UNIQUE INDEX uniq_ticks_symbol_ts_price_vol_turnover
+  ON ticks(symbol, ts_ms, price, volume, turnover) WHERE seq IS NULL;
+CREATE TABLE IF NOT EXISTS hk_symbol_totals (
+  trading_day TEXT NOT NULL,
+  symbol TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  min_ts_ms INTEGER,
+  max_ts_ms INTEGER,
+  max_seq INTEGER,
+  last_inserted_at_ms INTEGER,
+  PRIMARY KEY (trading_day, symbol)
+);
+INSERT INTO hk_symbol_totals SELECT trading_day, symbol, COUNT(*), MIN(ts_ms),
+  MAX(ts_ms), MAX(seq), MAX(inserted_at_ms) FROM ticks GROUP BY trading_day, symbol;
+PRAGMA user_version = 4;
+PRAGMA journal_mode=WAL;
+SQL
+    T1=$(date +%s%N)
+    echo "bench qte_build_day_file rows=$ROWS symbols=$SYMBOLS bytes=$(stat -c %s "$DB") ms=$(((T1 - T0) / 1000000))"
+fi
+SYMS=$(sqlite3 "file:$DB?mode=ro" "SELECT group_concat(symbol) FROM (SELECT symbol FROM hk_symbol_totals ORDER BY symbol);")
+
+# measure NAME CMD... : RUNS runs; the median run's figures as one line.
+measure() {
+    local name=$1
+    shift
+    local i
+    for i in $(seq 1 "$RUNS"); do
+        rm -f "$W"/store.db*
+        /usr/bin/time -f "TIME %e %U %S %M" "$@" >"$W/out" 2>"$W/err" ||
+            { echo "bench $name failed:"; cat "$W/err"; return 1; }
+        local t trades rows
+        t=$(grep '^TIME ' "$W/err" | tail -n1)
+        trades=$(grep -o 'trades=[0-9]*' "$W/out" | head -n1 | cut -d= -f2 || true)
+        rows=$(grep -o ' rows=[0-9]*' "$W/out" | head -n1 | cut -d= -f2 || true)
+        [ -n "$rows" ] || rows=$(grep -o 'ticks=[0-9]*' "$W/out" | head -n1 | cut -d= -f2 || true)
+        echo "$t ${rows:-0} ${trades:-}"
+    done | sort -k2 -n | awk -v n="$name" -v r="$RUNS" '
+        { w[NR]=$2; c[NR]=$3+$4; m[NR]=$5; rows[NR]=$6; tr[NR]=$7 }
+        END { k=int((NR+1)/2);
+              printf "bench qte_%s rows=%d wall_s=%.2f rows_per_sec=%.0f cpu_s=%.2f rows_per_cpu_sec=%.0f peak_rss_mib=%.1f runs=%d%s\n",
+                n, rows[k], w[k], rows[k]/w[k], c[k], rows[k]/c[k], m[k]/1024, r,
+                (tr[k] != "" ? " trades=" tr[k] : "") }'
+}
+
+uptime | sed 's/^/bench qte_load /'
+measure ceiling_simple "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" simple
+measure ceiling_reader "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" reader
+BT=("$BIN/qte-engine" backtest --data-root "$W/data" --days "$DAY"
+    --symbols "$SYMS" --db "$W/store.db")
+measure engine_null "${BT[@]}"
+measure engine_ma_cross "${BT[@]}" --strategy "$STRAT/ma_cross.so" \
+    --param fast=20 --param slow=60
+measure engine_vwap_revert "${BT[@]}" --strategy "$STRAT/vwap_revert.so"
+uptime | sed 's/^/bench qte_load /'
