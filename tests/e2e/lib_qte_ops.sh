@@ -38,7 +38,8 @@ for i in range(rows):
     sym, base, tick = (("HK.00700", 350.0, 0.2) if i % 2 == 0
                        else ("HK.00005", 60.0, 0.05))
     wave = math.sin(i / 150.0) * base * 0.01
-    price = round(round((base + wave) / tick) * tick, 3)
+    jitter = tick * ((i * 7919) % 5 - 2)  # no flat stretches at the extremes
+    price = round(round((base + wave + jitter) / tick) * tick, 3)
     vol = 100 * (1 + (i * 7919) % 40)
     ts = t0 + i * 1000
     out.append(("HK", sym, ts, price, vol, price * vol, "BUY", i + 1,
@@ -60,7 +61,7 @@ qte_tls_pair() {
 qte_env() {
     export DATA_ROOT="$T/data" QTE_DAYS=20240102 QTE_SYMBOLS=HK.00700,HK.00005
     export QTE_LOT_SIZES=HK.00700=100,HK.00005=400 QTE_MODE=${QTE_MODE:-backtest}
-    export QTE_STRATEGY="$QTE_STRATEGY_SO" QTE_STRATEGY_PARAMS="fast=5,slow=20,lots=1"
+    export QTE_STRATEGY="$QTE_STRATEGY_SO" QTE_STRATEGY_PARAMS="fast=7,slow=23,lots=1"
     export QTE_KEYS_FILE="$T/keys" QTE_AUDIT_LOG="$T/audit.log" QTE_BACKUP_DIR="$T/backups"
     export QTE_LOCK_FILE="$T/qte.lock" QTE_HTTP_BIND=127.0.0.1
 }
