@@ -37,8 +37,8 @@
 #include "qte/serve.h"
 #include "svc/prom.h"
 
-typedef int (*admin_fn)(qte_daemon *d, const svc_http_request *rq,
-                        svc_buf *b, char *result, size_t cap);
+typedef int (*admin_fn)(qte_daemon *d, const svc_http_request *rq, svc_buf *b,
+                        char *result, size_t cap);
 
 static void status_doc(qte_daemon *d, svc_buf *b)
 {
@@ -52,12 +52,12 @@ static void status_doc(qte_daemon *d, svc_buf *b)
         "\"progress\":%.6f,\"ts_ms\":%lld,\"running\":%s,\"done\":%s},"
         "\"trades\":%llu,\"positions\":%u,\"portfolio_total_value\":%.3f}\n",
         (unsigned long long)st.queue_size,
-        (unsigned long long)st.queue_capacity,
-        (unsigned long long)st.processed, (unsigned long long)st.dropped,
-        st.rate, st.oldest_age_sec, qte_mode_name(st.mode), st.speed,
-        st.paused ? "true" : "false", st.progress, (long long)st.replay_ts_ms,
-        st.running ? "true" : "false", st.done ? "true" : "false",
-        (unsigned long long)st.trades, st.positions, st.total_value);
+        (unsigned long long)st.queue_capacity, (unsigned long long)st.processed,
+        (unsigned long long)st.dropped, st.rate, st.oldest_age_sec,
+        qte_mode_name(st.mode), st.speed, st.paused ? "true" : "false",
+        st.progress, (long long)st.replay_ts_ms, st.running ? "true" : "false",
+        st.done ? "true" : "false", (unsigned long long)st.trades, st.positions,
+        st.total_value);
 }
 
 /* Check the key; on refusal fill out (401) and return false. */

@@ -34,8 +34,8 @@
 
 const char *qte_api_peer(const svc_http_request *rq, char *buf, size_t cap)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-        rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(buf, cap, "unknown");
     if (!ci || !ci->client_addr)
         return buf;
@@ -198,9 +198,8 @@ static const char *parse_order(const svc_http_request *rq, qte_order_req *req)
     req->qty = qty ? strtoll(qty, &end, 10) : 0;
     if (!qty || *end || req->qty <= 0)
         return "qty must be a positive integer";
-    req->type = price && (!type || strcasecmp(type, "limit") == 0)
-                    ? QTE_LIMIT
-                    : QTE_MARKET;
+    req->type = price && (!type || strcasecmp(type, "limit") == 0) ? QTE_LIMIT
+                                                                   : QTE_MARKET;
     if (type && strcasecmp(type, "market") && strcasecmp(type, "limit"))
         return "type must be market or limit";
     if (req->type == QTE_LIMIT) {
@@ -255,4 +254,5 @@ const svc_route qte_api_routes[] = {
     {"GET", "/orders", h_orders, false},
     {"POST", "/orders", h_order_post, false},
 };
-const size_t qte_api_nroutes = sizeof(qte_api_routes) / sizeof(qte_api_routes[0]);
+const size_t qte_api_nroutes =
+    sizeof(qte_api_routes) / sizeof(qte_api_routes[0]);

@@ -162,8 +162,7 @@ void qte_audit_auth_failure(qte_audit *a, const char *src, const char *method,
 }
 
 void qte_audit_action(qte_audit *a, const char *who, const char *src,
-                      const char *method, const char *path,
-                      const char *result)
+                      const char *method, const char *path, const char *result)
 {
     char qs[80];
     char qp[600];

@@ -61,7 +61,6 @@ void qte_audit_auth_failure(qte_audit *a, const char *src, const char *method,
 
 /* An admin action done by key `who`; result is free text (quoted). */
 void qte_audit_action(qte_audit *a, const char *who, const char *src,
-                      const char *method, const char *path,
-                      const char *result);
+                      const char *method, const char *path, const char *result);
 
 #endif

@@ -128,8 +128,7 @@ int qte_keys_read(const char *path, qte_key_entry *entries, size_t max,
             continue;
         if ((size_t)n >= max || parse_line(line, &entries[n]) != 0) {
             snprintf(err, errlen, "%s:%d: %s", path, lineno,
-                     (size_t)n >= max ? "too many keys"
-                                      : "malformed key line");
+                     (size_t)n >= max ? "too many keys" : "malformed key line");
             fclose(f);
             return -EINVAL;
         }
@@ -165,7 +164,8 @@ static int write_keys(const char *path, const qte_key_entry *e, size_t n,
 {
     char tmp[600];
     int rc = mkdir_parent(path);
-    if (rc == 0 && snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+    if (rc == 0 &&
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
         rc = -ENAMETOOLONG;
     FILE *f = rc == 0 ? fopen(tmp, "we") : NULL;
     if (!f) {
@@ -202,8 +202,7 @@ int qte_keys_generate(const char *path, const char *name, char *key_out,
     qte_key_entry ne = {0};
     char hex[65];
     if (!name_ok(name)) {
-        snprintf(err, errlen, "bad key name '%s' (1-31 of A-Za-z0-9_.-)",
-                 name);
+        snprintf(err, errlen, "bad key name '%s' (1-31 of A-Za-z0-9_.-)", name);
         return -EINVAL;
     }
     if (cap < QTE_KEY_TEXT_LEN + 1) {

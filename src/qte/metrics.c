@@ -55,7 +55,8 @@ void qte_metrics_observe(void *ud, qte_event_kind kind, uint64_t ns)
             "SLOW event=%s duration_ms=%.3f threshold_ms=%.3f suppressed=%lld",
             qte_event_kind_name(kind), ms, m->slow_ms, m->slow_suppressed);
     else
-        LOG(LOG_WARNING, LC_QTE, "SLOW event=%s duration_ms=%.3f threshold_ms=%.3f",
+        LOG(LOG_WARNING, LC_QTE,
+            "SLOW event=%s duration_ms=%.3f threshold_ms=%.3f",
             qte_event_kind_name(kind), ms, m->slow_ms);
     m->slow_suppressed = 0;
 }
@@ -117,11 +118,9 @@ static void render_replay(svc_buf *b, const qte_stats *st)
           (double)st->replay_ts_ms / 1000.0);
     gauge(b, "qte_replay_speed", "Speed factor of accelerated replay.",
           st->speed);
-    gauge(b, "qte_replay_paused", "1 while the replay is paused.",
-          st->paused);
+    gauge(b, "qte_replay_paused", "1 while the replay is paused.", st->paused);
     gauge(b, "qte_replay_running", "1 while the replay runs.", st->running);
-    gauge(b, "qte_replay_done", "1 once the replay reached its end.",
-          st->done);
+    gauge(b, "qte_replay_done", "1 once the replay reached its end.", st->done);
     counter(b, "qte_ticks_total", "Market data events handled.",
             (double)st->ticks);
 }

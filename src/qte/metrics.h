@@ -24,14 +24,14 @@
 #define QTE_SLOW_LINES_PER_SEC 20
 
 typedef struct qte_metrics {
-    double slow_ms;          /* threshold (QTE_SLOW_MS); <= 0 = off */
-    svc_hist request_ms;     /* qte_request_duration_seconds */
-    svc_hist event_ms;       /* qte_event_duration_seconds */
-    atomic_llong requests;   /* qte_http_requests_total */
-    atomic_llong auth_fail;  /* qte_auth_failures_total */
-    atomic_llong slow;       /* qte_slow_events_total */
+    double slow_ms;         /* threshold (QTE_SLOW_MS); <= 0 = off */
+    svc_hist request_ms;    /* qte_request_duration_seconds */
+    svc_hist event_ms;      /* qte_event_duration_seconds */
+    atomic_llong requests;  /* qte_http_requests_total */
+    atomic_llong auth_fail; /* qte_auth_failures_total */
+    atomic_llong slow;      /* qte_slow_events_total */
     atomic_llong ev[QTE_EV_KINDS];
-    int64_t slow_window_ms;  /* replay thread only */
+    int64_t slow_window_ms; /* replay thread only */
     int slow_in_window;
     long long slow_suppressed;
 } qte_metrics;

@@ -72,8 +72,8 @@ static int keys_cmd(const qte_config *cfg, int argc, char **argv)
     }
     if (strcmp(verb, "list") == 0 && argc == 2) {
         qte_key_entry e[QTE_KEYS_MAX];
-        int n = qte_keys_read(cfg->keys_file, e, QTE_KEYS_MAX, err,
-                              sizeof(err));
+        int n =
+            qte_keys_read(cfg->keys_file, e, QTE_KEYS_MAX, err, sizeof(err));
         if (n < 0) {
             fprintf(stderr, "qte-engine keys: %s\n", err);
             return 1;

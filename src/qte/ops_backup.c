@@ -119,9 +119,8 @@ static int copy_file(const char *from, const char *to)
 {
     char buf[65536];
     int in = open(from, O_RDONLY | O_CLOEXEC);
-    int out = in >= 0 ? open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                             0640)
-                      : -1;
+    int out =
+        in >= 0 ? open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
     int rc = in >= 0 && out >= 0 ? 0 : -errno;
     ssize_t r;
     while (rc == 0 && (r = read(in, buf, sizeof(buf))) != 0)
@@ -193,8 +192,8 @@ static PGconn *pg_connect(const char *url, char *err, size_t errlen)
     return c;
 }
 
-static int pg_copy_out(PGconn *c, const char *table, const char *to,
-                       char *err, size_t errlen)
+static int pg_copy_out(PGconn *c, const char *table, const char *to, char *err,
+                       size_t errlen)
 {
     char sql[200];
     char *buf = NULL;
@@ -222,8 +221,8 @@ static int pg_copy_out(PGconn *c, const char *table, const char *to,
     PQclear(r);
     if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0))
         rc = -EIO;
-    if (rc && snprintf(err, errlen, "postgres COPY %s to %s failed", table,
-                       to) < 0)
+    if (rc &&
+        snprintf(err, errlen, "postgres COPY %s to %s failed", table, to) < 0)
         err[0] = 0;
     return rc;
 }
@@ -238,9 +237,9 @@ static int pg_dump(const qte_config *cfg, bset *b)
         char name[96];
         snprintf(name, sizeof(name), "db/%s.copy", qte_pg_tables[i]);
         member *m = add_member(b, name, qte_pg_tables[i]);
-        rc = m ? pg_copy_out(c, qte_pg_tables[i], m->src, b->err,
-                             sizeof(b->err))
-               : -ENOSPC;
+        rc =
+            m ? pg_copy_out(c, qte_pg_tables[i], m->src, b->err, sizeof(b->err))
+              : -ENOSPC;
     }
     PQfinish(c);
     return rc;
@@ -256,8 +255,8 @@ static int pg_exec_ok(PGconn *c, const char *sql, char *err, size_t errlen)
     return ok ? 0 : -EIO;
 }
 
-static int pg_copy_in(PGconn *c, const char *table, const char *from,
-                      char *err, size_t errlen)
+static int pg_copy_in(PGconn *c, const char *table, const char *from, char *err,
+                      size_t errlen)
 {
     char sql[120];
     char buf[65536];
@@ -300,8 +299,9 @@ static int pg_restore(const char *url, const char *stage, char *err,
     if (rc == 0)
         rc = pg_exec_ok(c, qte_pg_schema_sql(), err, errlen);
     if (rc == 0)
-        rc = pg_exec_ok(c, "TRUNCATE qte_runs, orders, trades, positions, "
-                           "snapshots",
+        rc = pg_exec_ok(c,
+                        "TRUNCATE qte_runs, orders, trades, positions, "
+                        "snapshots",
                         err, errlen);
     for (int i = 0; rc == 0 && qte_pg_tables[i]; i++) {
         char path[700];
@@ -343,13 +343,14 @@ static int write_meta(bset *b, const char *store)
     hktime_format_utc_iso(hktime_now_ms(), ts);
     for (int i = 0; i < b->n; i++)
         json_object_set_new(src, b->m[i].name, json_string(b->m[i].orig));
-    json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "version", HK_VERSION,
-                          "created", ts, "store", store, "sources", src);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "version", HK_VERSION, "created",
+                          ts, "store", store, "sources", src);
     member *m = add_member(b, "meta.json", "");
-    int rc = o && m && json_dump_file(o, m->src, JSON_INDENT(2) |
-                                                     JSON_SORT_KEYS) == 0
-                 ? 0
-                 : -EIO;
+    int rc =
+        o && m &&
+                json_dump_file(o, m->src, JSON_INDENT(2) | JSON_SORT_KEYS) == 0
+            ? 0
+            : -EIO;
     json_decref(o);
     return rc;
 }
@@ -554,8 +555,8 @@ static int restore_files(const qte_config *cfg, bset *b, json_t *sources)
                          "PostgreSQL backup but QTE_DATABASE_URL is not set");
                 return -EINVAL;
             }
-            rc = pg_restore(cfg->database_url, b->stage, b->err,
-                            sizeof(b->err));
+            rc =
+                pg_restore(cfg->database_url, b->stage, b->err, sizeof(b->err));
             pg_done = true;
             to = "postgres";
         } else if (strcmp(m->name, "meta.json") == 0 || !to) {

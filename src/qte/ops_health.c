@@ -104,9 +104,10 @@ static void check_http(tally *t, const qte_config *cfg, const char *check,
     char url[300];
     char err[CURL_ERROR_SIZE + 1] = "";
     double ms = 0;
-    const char *host = strcmp(cfg->http_bind, "0.0.0.0") == 0 || !cfg->http_bind[0]
-                           ? "127.0.0.1"
-                           : cfg->http_bind;
+    const char *host =
+        strcmp(cfg->http_bind, "0.0.0.0") == 0 || !cfg->http_bind[0]
+            ? "127.0.0.1"
+            : cfg->http_bind;
     if (port <= 0) {
         line(t, R_SKIP, check, "port %d: not served", port);
         return;
@@ -148,8 +149,8 @@ static void check_pg(tally *t, const char *url)
     PGresult *r = PQexec(c, "SELECT count(*) FROM pg_tables WHERE tablename IN"
                             " ('qte_runs','orders','trades','positions',"
                             "'snapshots')");
-    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0))
-                                                 : -1;
+    int n =
+        PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     PQfinish(c);
     line(t, n < 0 ? R_FAIL : R_OK, "database", "postgres: %d of 5 tables", n);
@@ -298,8 +299,7 @@ static void check_backup(tally *t, const char *dir)
         return;
     }
     double h = difftime(time(NULL), best_t) / 3600.0;
-    line(t, h > 48 ? R_WARN : R_OK, "backup", "newest %s, %.1f h old", best,
-         h);
+    line(t, h > 48 ? R_WARN : R_OK, "backup", "newest %s, %.1f h old", best, h);
 }
 
 int qte_ops_healthcheck(const qte_config *cfg, int argc, char **argv)

@@ -32,8 +32,7 @@
 #define PERF_T0_MS 1704159000000LL /* 2024-01-02 09:30 HKT */
 #define PERF_RUNS 3
 
-static const char *const perf_symbols[] = {"HK.00700", "HK.00005",
-                                           "HK.09988"};
+static const char *const perf_symbols[] = {"HK.00700", "HK.00005", "HK.09988"};
 
 typedef struct perf_opts {
     const char *baseline;
@@ -91,8 +90,8 @@ static int write_day(const char *root, long rows, char *err, size_t errlen)
     sqlite3_finalize(st);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK && snprintf(err, errlen, "%s: %s", path,
-                                    sqlite3_errmsg(db)) < 0)
+    if (rc != SQLITE_OK &&
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db)) < 0)
         err[0] = 0;
     sqlite3_close(db);
     return rc == SQLITE_OK ? 0 : -EIO;
@@ -125,7 +124,8 @@ static int replay_once(const qte_config *base, const char *root, double *rate,
     if (rc < 0)
         snprintf(err, errlen, "%s", qte_engine_error(e));
     qte_engine_free(e);
-    double sec = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    double sec =
+        (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     *ticks = st.ticks;
     *rate = sec > 0 ? (double)st.ticks / sec : 0;
     return rc < 0 ? -EIO : 0;

@@ -158,9 +158,9 @@ static int copy_member(gzFile gz, const char *dir, const char *name,
     uint64_t left = size;
     int rc = mkparents(dir, name);
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    int fd = rc == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                            0640)
-                     : -1;
+    int fd = rc == 0
+                 ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)
+                 : -1;
     if (fd < 0)
         return rc ? rc : -errno;
     while (rc == 0 && left > 0) {
@@ -180,8 +180,7 @@ static int copy_member(gzFile gz, const char *dir, const char *name,
     return rc;
 }
 
-int qte_tar_extract(const char *path, const char *dir, char *err,
-                    size_t errlen)
+int qte_tar_extract(const char *path, const char *dir, char *err, size_t errlen)
 {
     gzFile gz = gzopen(path, "rb");
     unsigned char h[512];

@@ -42,8 +42,8 @@ int qte_redis_init(qte_redis *r, const char *url, char *err, size_t errlen)
     }
     slash = strchr(p, '/');
     colon = memchr(p, ':', slash ? (size_t)(slash - p) : strlen(p));
-    size_t hl = colon ? (size_t)(colon - p)
-                      : (slash ? (size_t)(slash - p) : strlen(p));
+    size_t hl =
+        colon ? (size_t)(colon - p) : (slash ? (size_t)(slash - p) : strlen(p));
     snprintf(r->host, sizeof(r->host), "%.*s", (int)hl, p);
     if (!r->host[0])
         snprintf(r->host, sizeof(r->host), "127.0.0.1");
@@ -111,8 +111,8 @@ static int connect_once(qte_redis *r)
     return 0;
 }
 
-int qte_redis_publish(qte_redis *r, const qte_stats *st,
-                      const char *portfolio, const char *positions)
+int qte_redis_publish(qte_redis *r, const qte_stats *st, const char *portfolio,
+                      const char *positions)
 {
     char v[10][40];
     int n = 0;

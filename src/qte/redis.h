@@ -54,8 +54,8 @@ int qte_redis_init(qte_redis *r, const char *url, char *err, size_t errlen);
  * next call reconnects). portfolio/positions are JSON text (may be NULL:
  * "{}" / "[]").
  */
-int qte_redis_publish(qte_redis *r, const qte_stats *st,
-                      const char *portfolio, const char *positions);
+int qte_redis_publish(qte_redis *r, const qte_stats *st, const char *portfolio,
+                      const char *positions);
 
 /* Close the connection. Safe twice. */
 void qte_redis_free(qte_redis *r);

@@ -147,8 +147,8 @@ static int start(qte_daemon *d)
             err);
         return -1;
     }
-    d->eng = qte_engine_new(c, d->store_open ? &d->store : NULL, err,
-                            sizeof(err));
+    d->eng =
+        qte_engine_new(c, d->store_open ? &d->store : NULL, err, sizeof(err));
     if (!d->eng) {
         LOG(LOG_ERROR, LC_QTE, "qte_exit code=1 reason=engine error=\"%s\"",
             err);

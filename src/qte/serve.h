@@ -45,9 +45,9 @@ typedef struct qte_daemon {
     bool redis_on;
     pthread_t redis_thread;
     bool redis_started;
-    atomic_bool stopping;    /* set on SIGTERM/SIGINT; threads finish */
-    atomic_int run_result;   /* qte_engine_run's return; 99 = running */
-    char run_error[256];     /* its message when negative */
+    atomic_bool stopping;  /* set on SIGTERM/SIGINT; threads finish */
+    atomic_int run_result; /* qte_engine_run's return; 99 = running */
+    char run_error[256];   /* its message when negative */
 } qte_daemon;
 
 /* Manual order wait on the API thread (ms). */

@@ -376,8 +376,8 @@ int qte_store_pg_open(qte_store *s, const char *url, char *err, size_t errlen)
     if (exec_sql(s, schema) != 0)
         goto fail;
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
-        PGresult *r = PQprepare(p->c, stmts[i].name, stmts[i].sql, stmts[i].n,
-                                NULL);
+        PGresult *r =
+            PQprepare(p->c, stmts[i].name, stmts[i].sql, stmts[i].n, NULL);
         bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok)
             set_err(s, stmts[i].name,

@@ -37,7 +37,6 @@ const char *qte_pg_schema_sql(void);
  * (s then needs no close). The connection belongs to the calling thread
  * until close.
  */
-int qte_store_pg_open(qte_store *s, const char *url, char *err,
-                      size_t errlen);
+int qte_store_pg_open(qte_store *s, const char *url, char *err, size_t errlen);
 
 #endif

@@ -61,9 +61,9 @@ static void test_keys_generate_check(void **state)
     qte_keyring kr;
     (void)state;
     snprintf(path, sizeof(path), "%s/sub/keys", dir);
-    assert_int_equal(qte_keys_generate(path, "admin", key, sizeof(key), err,
-                                       sizeof(err)),
-                     0);
+    assert_int_equal(
+        qte_keys_generate(path, "admin", key, sizeof(key), err, sizeof(err)),
+        0);
     assert_int_equal(strlen(key), QTE_KEY_TEXT_LEN);
     assert_memory_equal(key, "qte_", 4);
     /* Stored hashed: the key text is nowhere in the file; mode 0600. */
@@ -102,37 +102,31 @@ static void test_keys_rotate_revoke(void **state)
     qte_key_entry e[QTE_KEYS_MAX];
     (void)state;
     snprintf(path, sizeof(path), "%s/keys", dir);
-    assert_int_equal(qte_keys_generate(path, "admin", k1, sizeof(k1), err,
-                                       sizeof(err)),
-                     0);
-    assert_int_equal(qte_keys_generate(path, "ops", k3, sizeof(k3), err,
-                                       sizeof(err)),
-                     0);
+    assert_int_equal(
+        qte_keys_generate(path, "admin", k1, sizeof(k1), err, sizeof(err)), 0);
+    assert_int_equal(
+        qte_keys_generate(path, "ops", k3, sizeof(k3), err, sizeof(err)), 0);
     qte_keyring_init(&kr, path);
     snprintf(hdr, sizeof(hdr), "Bearer %s", k1);
     assert_true(qte_keyring_check(&kr, hdr, who, sizeof(who)));
     /* Rotation: same name, new key; the old one stops working without a
      * restart (the keyring rereads the changed file). */
     sleep(1); /* a new mtime even on coarse file systems */
-    assert_int_equal(qte_keys_generate(path, "admin", k2, sizeof(k2), err,
-                                       sizeof(err)),
-                     0);
+    assert_int_equal(
+        qte_keys_generate(path, "admin", k2, sizeof(k2), err, sizeof(err)), 0);
     assert_string_not_equal(k1, k2);
     assert_false(qte_keyring_check(&kr, hdr, who, sizeof(who)));
     snprintf(hdr, sizeof(hdr), "Bearer %s", k2);
     assert_true(qte_keyring_check(&kr, hdr, who, sizeof(who)));
-    assert_int_equal(qte_keys_read(path, e, QTE_KEYS_MAX, err, sizeof(err)),
-                     2);
+    assert_int_equal(qte_keys_read(path, e, QTE_KEYS_MAX, err, sizeof(err)), 2);
     assert_string_equal(e[0].name, "admin");
     assert_string_equal(e[1].name, "ops");
     assert_int_equal(qte_keys_revoke(path, "admin", err, sizeof(err)), 0);
-    assert_int_equal(qte_keys_revoke(path, "admin", err, sizeof(err)),
-                     -ENOENT);
-    assert_int_equal(qte_keys_read(path, e, QTE_KEYS_MAX, err, sizeof(err)),
-                     1);
-    assert_int_equal(qte_keys_generate(path, "bad name", k1, sizeof(k1), err,
-                                       sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(qte_keys_revoke(path, "admin", err, sizeof(err)), -ENOENT);
+    assert_int_equal(qte_keys_read(path, e, QTE_KEYS_MAX, err, sizeof(err)), 1);
+    assert_int_equal(
+        qte_keys_generate(path, "bad name", k1, sizeof(k1), err, sizeof(err)),
+        -EINVAL);
     qte_keyring_free(&kr);
 }
 
