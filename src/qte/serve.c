@@ -239,11 +239,16 @@ int qte_serve_run(const qte_config *cfg)
         code = 1;
         goto out;
     }
+    int64_t ck_events = 0;
+    int how = qte_engine_resume_info(d.eng, &ck_events);
     LOG(LOG_INFO, LC_QTE,
-        "qte_serve_started version=%s run_id=%s mode=%s http_port=%d "
-        "admin_port=%d tls=%s store=%s redis=%s keys=%zu",
-        HK_VERSION, qte_engine_run_id(d.eng), qte_mode_name(cfg->mode),
-        d.api.port, d.admin.port, d.tls_cert ? "on" : "off",
+        "qte_serve_started version=%s run_id=%s start=%s "
+        "checkpoint_events=%lld mode=%s http_port=%d admin_port=%d tls=%s "
+        "store=%s redis=%s keys=%zu",
+        HK_VERSION, qte_engine_run_id(d.eng),
+        how == 1 ? "resumed" : (how == 2 ? "already_complete" : "fresh"),
+        (long long)ck_events, qte_mode_name(cfg->mode), d.api.port,
+        d.admin.port, d.tls_cert ? "on" : "off",
         d.store_open ? d.store.kind : "none", d.redis_on ? "on" : "off",
         qte_keyring_count(&d.keys));
     svc_notify_ready();
