@@ -15,8 +15,9 @@
 # The ceiling lines come from bench-qte_ceiling (simple: one SQLite
 # statement per symbol; reader: the engine's own block reader alone).
 #
-# Usage: bash bench/qte.sh [BIN_DIR]   (env: ROWS, SYMBOLS, RUNS, KEEP=1,
-#        QTE_BENCH_DIR=DIR to reuse a day file built earlier)
+# Usage: bash bench/qte.sh [BIN_DIR]   (env: ROWS, SYMBOLS, RUNS,
+#        SIMPLE_RUNS, KEEP=1, QTE_BENCH_DIR=DIR to reuse a day file built
+#        earlier, SKIP_SIMPLE=1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,7 +97,8 @@ measure() {
     local name=$1
     shift
     local i
-    for i in $(seq 1 "$RUNS"); do
+    local runs=${MEASURE_RUNS:-$RUNS}
+    for i in $(seq 1 "$runs"); do
         rm -f "$W"/store.db*
         /usr/bin/time -f "TIME %e %U %S %M" "$@" >"$W/out" 2>"$W/err" ||
             { echo "bench $name failed:"; cat "$W/err"; return 1; }
@@ -108,14 +110,18 @@ measure() {
         echo "$t ${rows:-0} ${trades:-}"
     done | sort -k2 -n | awk -v n="$name" -v r="$RUNS" '
         { w[NR]=$2; c[NR]=$3+$4; m[NR]=$5; rows[NR]=$6; tr[NR]=$7 }
-        END { k=int((NR+1)/2);
+        END { k=int((NR+1)/2); r=NR;
               printf "bench qte_%s rows=%d wall_s=%.2f rows_per_sec=%.0f cpu_s=%.2f rows_per_cpu_sec=%.0f peak_rss_mib=%.1f runs=%d%s\n",
                 n, rows[k], w[k], rows[k]/w[k], c[k], rows[k]/c[k], m[k]/1024, r,
                 (tr[k] != "" ? " trades=" tr[k] : "") }'
 }
 
 uptime | sed 's/^/bench qte_load /'
-measure ceiling_simple "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" simple
+# The simple reader re-reads table pages once per symbol: minutes on a
+# busy machine, so it runs SIMPLE_RUNS times (default 1).
+[ "${SKIP_SIMPLE:-0}" = 1 ] ||
+    MEASURE_RUNS=${SIMPLE_RUNS:-1} measure ceiling_simple \
+    "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" simple
 measure ceiling_reader "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" reader
 BT=("$BIN/qte-engine" backtest --data-root "$W/data" --days "$DAY"
     --symbols "$SYMS" --db "$W/store.db")
