@@ -162,8 +162,15 @@ int qte_ops_main(int argc, char **argv)
     }
     if (check)
         return 0;
+    if (strcmp(cmd, "serve") == 0 && n != 1) {
+        fprintf(stderr,
+                "qte-engine serve: unexpected argument '%s' (options:"
+                " --config, --env-file, --check-config)\n",
+                av[1]);
+        return 2;
+    }
     if (strcmp(cmd, "serve") == 0)
-        return n == 1 ? qte_serve_run(&cfg) : 2;
+        return qte_serve_run(&cfg);
     if (strcmp(cmd, "keys") == 0)
         return keys_cmd(&cfg, n, av);
     if (strcmp(cmd, "healthcheck") == 0)
