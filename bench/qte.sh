@@ -16,7 +16,7 @@
 # statement per symbol; reader: the engine's own block reader alone).
 #
 # Usage: bash bench/qte.sh [BIN_DIR]   (env: ROWS, SYMBOLS, RUNS,
-#        SIMPLE_RUNS, KEEP=1, QTE_BENCH_DIR=DIR to reuse a day file built
+#        SIMPLE_RUNS, VWAP_RUNS, KEEP=1, QTE_BENCH_DIR=DIR to reuse a day file built
 #        earlier, SKIP_SIMPLE=1)
 set -euo pipefail
 
@@ -110,7 +110,8 @@ measure() {
         echo "$t ${rows:-0} ${trades:-}"
     done | sort -k2 -n | awk -v n="$name" -v r="$RUNS" '
         { w[NR]=$2; c[NR]=$3+$4; m[NR]=$5; rows[NR]=$6; tr[NR]=$7 }
-        END { k=int((NR+1)/2); r=NR;
+        END { if (NR == 0) { printf "bench qte_%s failed\n", n; exit 1 }
+              k=int((NR+1)/2); r=NR;
               printf "bench qte_%s rows=%d wall_s=%.2f rows_per_sec=%.0f cpu_s=%.2f rows_per_cpu_sec=%.0f peak_rss_mib=%.1f runs=%d%s\n",
                 n, rows[k], w[k], rows[k]/w[k], c[k], rows[k]/c[k], m[k]/1024, r,
                 (tr[k] != "" ? " trades=" tr[k] : "") }'
@@ -128,5 +129,9 @@ BT=("$BIN/qte-engine" backtest --data-root "$W/data" --days "$DAY"
 measure engine_null "${BT[@]}"
 measure engine_ma_cross "${BT[@]}" --strategy "$STRAT/ma_cross.so" \
     --param fast=20 --param slow=60
-measure engine_vwap_revert "${BT[@]}" --strategy "$STRAT/vwap_revert.so"
+# This file's prices cycle over 97 steps (300.0-319.2), so the default
+# 20 bp band fills on about a quarter of all trades; 300 bp trades about
+# once per cycle. VWAP_RUNS (default RUNS) runs.
+MEASURE_RUNS=${VWAP_RUNS:-$RUNS} measure engine_vwap_revert "${BT[@]}" \
+    --strategy "$STRAT/vwap_revert.so" --param band_bps=300
 uptime | sed 's/^/bench qte_load /'

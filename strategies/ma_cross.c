@@ -36,6 +36,14 @@ typedef struct ma {
     sym_state *s;
 } ma;
 
+static void ma_free(ma *m)
+{
+    for (int i = 0; m->s && i < m->nsym; i++)
+        free(m->s[i].ring);
+    free(m->s);
+    free(m);
+}
+
 static int ma_init(qte_ctx *ctx)
 {
     ma *m = calloc(1, sizeof(*m));
@@ -46,18 +54,16 @@ static int ma_init(qte_ctx *ctx)
     m->lots = (int64_t)ctx->api->param_num(ctx, "lots", 1);
     m->cooldown_ms = (int64_t)ctx->api->param_num(ctx, "cooldown_ms", 0);
     m->nsym = ctx->api->symbol_count(ctx);
-    if (m->fast < 1 || m->slow <= m->fast || m->lots < 1) {
-        free(m);
-        return -1;
-    }
-    m->s = calloc((size_t)m->nsym, sizeof(*m->s));
-    for (int i = 0; m->s && i < m->nsym; i++) {
+    bool ok = m->fast >= 1 && m->slow > m->fast && m->lots >= 1;
+    if (ok)
+        m->s = calloc((size_t)m->nsym, sizeof(*m->s));
+    ok = ok && m->s;
+    for (int i = 0; ok && i < m->nsym; i++) {
         m->s[i].ring = calloc((size_t)m->slow, sizeof(int64_t));
-        if (!m->s[i].ring)
-            return -1; /* fini is not called: a leak at refusal only */
+        ok = m->s[i].ring != NULL;
     }
-    if (!m->s) {
-        free(m);
+    if (!ok) {
+        ma_free(m);
         return -1;
     }
     ctx->user = m;
@@ -119,11 +125,7 @@ static void ma_order(qte_ctx *ctx, const qte_order_update *u)
 
 static void ma_fini(qte_ctx *ctx)
 {
-    ma *m = ctx->user;
-    for (int i = 0; i < m->nsym; i++)
-        free(m->s[i].ring);
-    free(m->s);
-    free(m);
+    ma_free(ctx->user);
 }
 
 static const qte_strategy strategy = {

@@ -189,7 +189,7 @@ static bool stop_asked(void)
     return svc_life_early_stop() != 0;
 }
 
-static void print_result(qte_engine *e, const qte_config *c)
+static void print_result(qte_engine *e)
 {
     qte_result r;
     char a[32], b[32], f[32];
@@ -202,7 +202,6 @@ static void print_result(qte_engine *e, const qte_config *c)
            qte_milli_text(r.final_milli, a, sizeof(a)), r.total_return,
            r.max_drawdown, qte_milli_text(r.fees_milli, b, sizeof(b)),
            qte_milli_text(r.turnover_milli, f, sizeof(f)));
-    (void)c;
 }
 
 /* Store, engine, run, report. Returns the exit code. */
@@ -254,7 +253,7 @@ static int execute(const qte_config *cfg)
                (unsigned long long)st.processed);
         code = 130;
     } else {
-        print_result(e, cfg);
+        print_result(e);
         if (cfg->report_dir[0]) {
             if (qte_engine_write_report(e, cfg->report_dir, err, sizeof(err)) !=
                 0) {

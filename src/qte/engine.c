@@ -459,6 +459,7 @@ static int store_start(qte_engine *e)
         e->resume_kind = r.done ? 2 : 1;
         e->resume_snap = r.snap;
         e->resume_at = r.snap.events;
+        e->snap_seq = r.snap.seq;
     }
     e->started_wall_ms = wall_ms();
     if (e->store->ops->begin(e->store) != 0)

@@ -84,23 +84,42 @@ static void sift_up(qte_source *s, int i)
     h[i] = x;
 }
 
-/* Step symbol k's statement. 1 row, 0 end, -1 error. */
+/* Advance symbol k's walk: from its read-ahead, refilled SOURCE_AHEAD
+ * entries at a time. 1 row, 0 end, -1 error. */
 static int step(qte_source *s, int k)
 {
     src_cursor *c = &s->cur[k];
-    int rc = sqlite3_step(c->st);
-    if (rc == SQLITE_ROW) {
-        c->ts_ms = sqlite3_column_int64(c->st, 0);
-        c->rowid = sqlite3_column_int64(c->st, 1);
-        c->live = true;
+    if (c->bi + 1 < c->bn) {
+        c->bi++;
+        c->ts_ms = c->bts[c->bi];
+        c->rowid = c->brow[c->bi];
         return 1;
     }
-    c->live = false;
-    if (rc == SQLITE_DONE)
+    int n = 0;
+    int rc = SQLITE_DONE;
+    while (!c->done && n < SOURCE_AHEAD &&
+           (rc = sqlite3_step(c->st)) == SQLITE_ROW) {
+        c->bts[n] = sqlite3_column_int64(c->st, 0);
+        c->brow[n] = sqlite3_column_int64(c->st, 1);
+        n++;
+    }
+    if (!c->done && n < SOURCE_AHEAD) {
+        c->done = true;
+        if (rc != SQLITE_DONE) {
+            c->live = false;
+            snprintf(s->err, sizeof(s->err), "day %d %s: %s", s->days[s->day_i],
+                     s->symbols[k], sqlite3_errmsg(s->db));
+            return -1;
+        }
+    }
+    c->bn = n;
+    c->bi = 0;
+    c->live = n > 0;
+    if (n == 0)
         return 0;
-    snprintf(s->err, sizeof(s->err), "day %d %s: %s", s->days[s->day_i],
-             s->symbols[k], sqlite3_errmsg(s->db));
-    return -1;
+    c->ts_ms = c->bts[0];
+    c->rowid = c->brow[0];
+    return 1;
 }
 
 static void close_day(qte_source *s)
@@ -109,6 +128,9 @@ static void close_day(qte_source *s)
         sqlite3_finalize(s->cur[k].st);
         s->cur[k].st = NULL;
         s->cur[k].live = false;
+        s->cur[k].done = false;
+        s->cur[k].bn = 0;
+        s->cur[k].bi = 0;
     }
     sqlite3_finalize(s->range);
     sqlite3_finalize(s->one);

@@ -8,8 +8,8 @@
  * merged by a heap), the rows' values from the table in blocks: a block's
  * rowids are sorted and read with one sequential rowid-range scan when
  * they are dense, or one lookup each when they are sparse (source.c).
- * Memory: one block (SOURCE_BLOCK rows) plus SQLite's page cache. Replay
- * thread only.
+ * Memory: one block (SOURCE_BLOCK rows), SOURCE_AHEAD index entries per
+ * symbol, SQLite's page cache. Replay thread only.
  */
 #ifndef HK_QTE_SOURCE_H
 #define HK_QTE_SOURCE_H
@@ -33,11 +33,20 @@
 extern const char SOURCE_ORDER_SQL[];
 extern const char SOURCE_SQL[];
 
+/* Index entries read ahead per symbol: a walk's page stays hot while it
+ * reads them, instead of 500 walks taking turns row by row. */
+#define SOURCE_AHEAD 64
+
 typedef struct src_cursor {
     sqlite3_stmt *st;
     bool live; /* holds a row */
+    bool done; /* the statement returned its last row */
     int64_t ts_ms;
     int64_t rowid;
+    int bn; /* entries in bts/brow */
+    int bi; /* the current one */
+    int64_t bts[SOURCE_AHEAD];
+    int64_t brow[SOURCE_AHEAD];
 } src_cursor;
 
 /* A heap entry: a cursor's current (ts_ms, symbol id), kept inline so

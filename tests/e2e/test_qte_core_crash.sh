@@ -22,7 +22,7 @@ SYMS=HK.00001,HK.00002,HK.00003
 bt() { # bt OUTDIR [extra args...]; in the background its PID is the engine's
     local out=$1
     shift
-    QTE_COMMIT_EVENTS=5000 exec "$QTE" backtest --data-root "$DATA" --days "$DAY" \
+    QTE_COMMIT_EVENTS=${CE:-5000} exec "$QTE" backtest --data-root "$DATA" --days "$DAY" \
         --symbols "$SYMS" --strategy "$MA" --param fast=8 --param slow=21 \
         --report-dir "$out" "$@"
 }
@@ -134,4 +134,25 @@ cmp "$T/ref/report.json" "$T/term/report.json" || fail "report after TERM differ
 grep -q "^run [0-9a-f]\{32\} fresh$" "$T/other.out" || fail "other inputs not fresh"
 [ "$(q "$T/crash/qte.db" "SELECT count(*) FROM qte_runs;")" = 2 ] ||
     fail "expected two runs in the store"
+# 7. Killed before any periodic checkpoint (only the start's, at event 0):
+# resumes from 0 and still ends like the reference.
+CE=0 bt "$T/zero" >"$T/zero1.out" 2>&1 &
+PID=$!
+E2E_PIDS+=("$PID")
+for _ in $(seq 1 400); do
+    n=$(q "$T/zero/qte.db" "SELECT count(*) FROM snapshots;" 2>/dev/null ||
+        echo 0)
+    [ "${n:-0}" -ge 1 ] && break
+    sleep 0.01
+done
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+if [ "$(q "$T/zero/qte.db" "SELECT status FROM qte_runs;")" = running ]; then
+    consistent "$T/zero/qte.db"
+    (CE=0 bt "$T/zero") >"$T/zero2.out" 2>&1 || fail "resume from 0: $(cat "$T/zero2.out")"
+    grep -qx "run $RUN resume checkpoint_events=0" "$T/zero2.out" ||
+        fail "expected resume from 0: $(head -n1 "$T/zero2.out")"
+    cmp "$T/ref/report.json" "$T/zero/report.json" || fail "report after resume from 0"
+    echo "resumed from event 0: identical report"
+fi
 ok "qte-engine: kill -9 consistent, resume identical, TERM 130, already_complete"
