@@ -3,7 +3,9 @@
 # --test also what the test suite uses (clang for the fuzzers, promtool,
 # curl, zstd and jq CLIs, systemd-analyze, gcovr for `make coverage`,
 # chromium for the status page's browser test, clickhouse-server and
-# nats-server for the pipeline tests).
+# nats-server for the pipeline tests; postgresql, redis-server and nginx
+# for qte-engine's tests, which start their own instances; sysstat and
+# htop for the runbook-003 test's monitoring commands).
 # Idempotent: only missing packages are installed, and `apt-get update` runs
 # only when something is missing. Needs root (or sudo) when it installs.
 set -euo pipefail
@@ -13,7 +15,7 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libsqlite3-dev sqlite3 libssl-dev libuv1-dev libmicrohttpd-dev
   libzstd-dev libsystemd-dev libjansson-dev libcmocka-dev zlib1g-dev
-  libcurl4-openssl-dev libnats-dev
+  libcurl4-openssl-dev libnats-dev libpq-dev libhiredis-dev
 )
 # --servers: only what scripts/manage_all.sh runs (the pipeline's servers).
 if [ "${1:-}" = "--servers" ]; then
@@ -21,7 +23,8 @@ if [ "${1:-}" = "--servers" ]; then
 fi
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(clang clang-format libclang-rt-14-dev curl prometheus zstd jq systemd git
-    gcovr nats-server clickhouse-server chromium python3)
+    gcovr nats-server clickhouse-server chromium python3
+    postgresql redis-server nginx sysstat htop)
 fi
 
 missing=()

@@ -18,6 +18,12 @@
  * waiting again, so no connection is suspended when MHD_stop_daemon runs.
  * Lock order: `mu` is a leaf (MHD's own locks may be taken inside it by
  * MHD_suspend_connection, never the reverse).
+ *
+ * TLS (optional): MHD_USE_TLS with the PEM pair handed over in memory;
+ * MHD (GnuTLS) does the handshake on the same polling thread, so handlers
+ * see no difference. The caller keeps the PEM strings alive while the
+ * server runs (they are only read at start, but the copy in s->o points
+ * at them).
  */
 #include "svc/http.h"
 
@@ -363,6 +369,12 @@ static void apply_defaults(svc_http_opts *o)
         o->log_component = "svc";
 }
 
+static bool use_tls(const svc_http_opts *o)
+{
+    return o->tls_cert_pem && o->tls_cert_pem[0] && o->tls_key_pem &&
+           o->tls_key_pem[0];
+}
+
 static int start_mhd(svc_http *s)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -388,15 +400,34 @@ static int start_mhd(svc_http *s)
             o->host, o->port);
         return -1;
     }
+    bool tls = use_tls(o);
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        LOG(LOG_ERROR, o->log_component,
+            "http_start_failed host=%s port=%d "
+            "reason=\"libmicrohttpd built without TLS\"",
+            o->host, o->port);
+        return -1;
+    }
+    /* Without TLS an MHD_OPTION_END stands where the certificate option
+     * would be, and MHD reads no further. */
     s->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-            MHD_ALLOW_SUSPEND_RESUME,
+            MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0),
         0, on_accept, s, handler, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
         o->conn_timeout_sec, MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, o->tls_cert_pem,
+        MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem, MHD_OPTION_END);
+    if (!s->mhd && tls) {
+        LOG(LOG_ERROR, o->log_component,
+            "http_start_failed host=%s port=%d "
+            "reason=\"TLS certificate or key rejected\"",
+            o->host, o->port);
+        return -1;
+    }
     if (!s->mhd) {
         LOG(LOG_ERROR, o->log_component,
             "http_start_failed host=%s port=%d "
@@ -430,8 +461,10 @@ int svc_http_start(svc_http *s, const svc_http_opts *o)
         svc_http_stop(s);
         return -1;
     }
-    LOG(LOG_INFO, s->o.log_component, "http_listening host=%s port=%d admin=%s",
-        s->o.host, s->port, s->o.api_key && s->o.api_key[0] ? "on" : "off");
+    LOG(LOG_INFO, s->o.log_component,
+        "http_listening host=%s port=%d admin=%s%s", s->o.host, s->port,
+        s->o.api_key && s->o.api_key[0] ? "on" : "off",
+        use_tls(&s->o) ? " tls=on" : "");
     return 0;
 }
 

@@ -32,6 +32,12 @@
  * Defaults: 3 s; 4096 or RLIMIT_NOFILE - 256 (at least 64); 256.
  * Measured (tests/e2e/test_collector_http_slow.sh): 200 connections
  * trickling a byte every 3 s, /health answers 200 in under 5 ms.
+ *
+ * TLS: when tls_cert_pem and tls_key_pem are both set (PEM text, not
+ * paths), the server speaks HTTPS only (libmicrohttpd over GnuTLS);
+ * otherwise plain HTTP, as before. A pair MHD refuses (bad PEM, key not
+ * matching) is an http_start_failed with reason="TLS certificate or key
+ * rejected". http_listening then ends with tls=on.
  */
 #ifndef HK_SVC_HTTP_H
 #define HK_SVC_HTTP_H
@@ -85,6 +91,8 @@ typedef struct svc_http_opts {
     unsigned max_conns;        /* 0 = 4096 (fewer if RLIMIT_NOFILE is low) */
     unsigned per_ip_limit;     /* 0 = 256 */
     unsigned wait_poll_ms;     /* 0 = 20 */
+    const char *tls_cert_pem;  /* NULL or "": plain HTTP */
+    const char *tls_key_pem;   /* with tls_cert_pem: HTTPS */
 } svc_http_opts;
 
 typedef struct svc_http_wait svc_http_wait;
