@@ -20,9 +20,11 @@
  * next run). HOT_BATCH_MS is at most half of AckWait (config.c), so a
  * row never waits in FILL until JetStream redelivers it.
  *
- * Housekeeping between fetches (housekeep()): the NATS connection state,
- * consumer info (pending, ack pending) every HOT_LAG_INTERVAL_SEC, and a
- * SELECT 1 when no insert proved ClickHouse reachable recently.
+ * Housekeeping between fetches and between failed inserts of a batch
+ * (housekeep()): the NATS connection state, consumer info (pending, ack
+ * pending) every HOT_LAG_INTERVAL_SEC, and a SELECT 1 when no insert
+ * proved ClickHouse reachable recently. So the backlog JetStream holds
+ * while ClickHouse is down shows in hot_consumer_pending.
  */
 #include "hot/store.h"
 
@@ -236,6 +238,8 @@ static void confirmed(run *r, int64_t t0, int64_t failed_since)
     release_held(r, true);
 }
 
+static void housekeep(run *r);
+
 /* Insert the held batch until ClickHouse confirms it (then ack) or the
  * drain time after a stop runs out (then leave it unacked). */
 static void flush(run *r)
@@ -265,6 +269,7 @@ static void flush(run *r)
             log_quote(res.err, q, sizeof(q)));
         ch_result_free(&res);
         in_progress_all(r);
+        housekeep(r);
         if (!backoff(r, delay))
             continue;
         /* Draining: sleep out the delay, bounded by the drain time. */

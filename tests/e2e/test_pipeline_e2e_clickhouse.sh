@@ -26,7 +26,15 @@ kill -0 "$COLD_PID" || fail "cold-store died while ClickHouse was down"
 [ "$(hot_health_code)" = 503 ] || fail "hot-store health $(cat "$T/health.json")"
 [ "$(cold_metric cold_errors_total)" -ge 1 ] || fail "no failed cold cycle counted"
 [ "$(cold_health_code)" = 503 ] || fail "cold-store health $(cat "$T/cold-health.json")"
-pend=$(hot_metric hot_consumer_pending)
+# The backlog JetStream holds shows as consumer lag (refreshed every
+# HOT_LAG_INTERVAL_SEC while hot-store retries its batch).
+for _ in $(seq 1 50); do
+    pend=$(hot_metric hot_consumer_pending)
+    [ "${pend:-0}" -ge $(((after - before) / 2)) ] && break
+    sleep 0.2
+done
+[ "${pend:-0}" -ge $(((after - before) / 2)) ] ||
+    fail "hot_consumer_pending ${pend:-?} while $((after - before)) rows were committed during the outage"
 ok "(t=${SECONDS}s) ClickHouse down 20 s: day files $before -> $after, hot-store and cold-store 503 and retrying, backlog $pend"
 start_clickhouse
 pipe_check "ClickHouse stopped 20 s and restarted"
