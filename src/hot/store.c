@@ -409,15 +409,14 @@ static void fill(run *r)
     natsMsgList list = {0};
     jsErrCode jerr = 0;
     int want = r->cfg->batch_rows - r->n_held;
-    /* libnats 3.4.1's Fetch writes past its array of want pointers when k
-     * messages of an earlier pull request are already queued and
-     * k > want / 2 (after taking them it asks the server for want - k more
-     * but keeps counting from k): heap corruption, seen after a NATS
-     * restart. Asking for at least twice what is queued, or for 1, keeps
-     * it inside. */
+    /* libnats 3.4.1's Fetch writes past its array of want pointers when it
+     * first takes k queued messages (late ones of an earlier, timed-out
+     * pull) with k > want / 2: it then asks the server for want - k more
+     * but keeps counting from k. Seen as heap corruption after a NATS
+     * restart. While anything is queued, take it one at a time (k <= 1). */
     int queued = 0;
     if (natsSubscription_GetPending(r->sub, &queued, NULL) == NATS_OK &&
-        queued > 0 && want < 2 * queued)
+        queued > 0)
         want = 1;
     int64_t t0 = hktime_mono_ms();
     natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait, &jerr);
