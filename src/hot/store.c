@@ -20,9 +20,11 @@
  * next run). HOT_BATCH_MS is at most half of AckWait (config.c), so a
  * row never waits in FILL until JetStream redelivers it.
  *
- * Housekeeping between fetches (housekeep()): the NATS connection state,
- * consumer info (pending, ack pending) every HOT_LAG_INTERVAL_SEC, and a
- * SELECT 1 when no insert proved ClickHouse reachable recently.
+ * Housekeeping between fetches and between failed inserts of a batch
+ * (housekeep()): the NATS connection state, consumer info (pending, ack
+ * pending) every HOT_LAG_INTERVAL_SEC, and a SELECT 1 when no insert
+ * proved ClickHouse reachable recently. So the backlog JetStream holds
+ * while ClickHouse is down shows in hot_consumer_pending.
  */
 #include "hot/store.h"
 
@@ -236,6 +238,8 @@ static void confirmed(run *r, int64_t t0, int64_t failed_since)
     release_held(r, true);
 }
 
+static void housekeep(run *r);
+
 /* Insert the held batch until ClickHouse confirms it (then ack) or the
  * drain time after a stop runs out (then leave it unacked). */
 static void flush(run *r)
@@ -265,6 +269,7 @@ static void flush(run *r)
             log_quote(res.err, q, sizeof(q)));
         ch_result_free(&res);
         in_progress_all(r);
+        housekeep(r);
         if (!backoff(r, delay))
             continue;
         /* Draining: sleep out the delay, bounded by the drain time. */
@@ -404,6 +409,15 @@ static void fill(run *r)
     natsMsgList list = {0};
     jsErrCode jerr = 0;
     int want = r->cfg->batch_rows - r->n_held;
+    /* libnats 3.4.1's Fetch writes past its array of want pointers when it
+     * first takes k queued messages (late ones of an earlier, timed-out
+     * pull) with k > want / 2: it then asks the server for want - k more
+     * but keeps counting from k. Seen as heap corruption after a NATS
+     * restart. While anything is queued, take it one at a time (k <= 1). */
+    int queued = 0;
+    if (natsSubscription_GetPending(r->sub, &queued, NULL) == NATS_OK &&
+        queued > 0)
+        want = 1;
     int64_t t0 = hktime_mono_ms();
     natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait, &jerr);
     LOG(LOG_DEBUG, LC_HOT,

@@ -143,6 +143,7 @@ cold_init() {
 
 cold_cleanup() {
     local rc=$?
+    set +e # (exit $rc) below must not end the trap under errexit
     if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
         echo "---- cold-store log (tail) ----" >&2
         tail -n 40 "$T/cold.log" >&2 || true

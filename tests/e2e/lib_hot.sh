@@ -13,6 +13,7 @@ hot_init() {
 
 hot_cleanup() {
     local rc=$?
+    set +e # (exit $rc) below must not end the trap under errexit
     if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
         echo "---- hot-store log (tail) ----" >&2
         tail -n 40 "$T/hot.log" >&2 || true

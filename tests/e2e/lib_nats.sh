@@ -51,15 +51,24 @@ nats_dump() {
         fail "hk-nats-dump failed"
 }
 
-# compare_stream : the stream holds every row of every day file exactly
-# once (one message per row, every column equal), and nothing else.
-compare_stream() {
-    local dump="$T/stream.csv" sql="$T/cmpstream.sql" i=0 f out
-    nats_dump "$dump"
+# compare_rows_csv FILE WHAT : FILE (CSV in the ticks column order, a NULL
+# as an empty field or \N, trading_day as YYYYMMDD) holds every row of
+# every day file exactly once, every column equal (NULL-aware), and
+# nothing else. WHAT names the other side in messages ("the stream",
+# "hot FINAL"). The one place this comparison's SQL is written: it is
+# imported into SQLite and joined with the day files column by column.
+compare_rows_csv() {
+    local csv=$1 what=$2 sql="$T/cmprows.sql" i=0 f out c
+    local cols="price volume turnover direction seq tick_type push_type provider"
     {
-        echo "CREATE TABLE s(market TEXT, symbol TEXT, ts_ms INTEGER, price REAL, volume INTEGER, turnover REAL, direction TEXT, seq INTEGER, tick_type TEXT, push_type TEXT, provider TEXT, trading_day TEXT, recv_ts_ms INTEGER, inserted_at_ms INTEGER);"
-        echo ".import --csv $dump s"
-        for f in "$DATA"/[0-9]*.db; do
+        echo "CREATE TABLE raw(market TEXT, symbol TEXT, ts_ms INTEGER, price REAL, volume INTEGER, turnover REAL, direction TEXT, seq INTEGER, tick_type TEXT, push_type TEXT, provider TEXT, trading_day TEXT, recv_ts_ms INTEGER, inserted_at_ms INTEGER);"
+        echo ".import --csv $csv raw"
+        printf 'CREATE TABLE s AS SELECT market, symbol, ts_ms'
+        for c in $cols; do
+            printf ", NULLIF(NULLIF(%s, ''), '%s') AS %s" "$c" '\N' "$c"
+        done
+        echo ", trading_day, recv_ts_ms, inserted_at_ms FROM raw;"
+        for f in "$DATA"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].db; do
             echo "ATTACH 'file:$f?mode=ro' AS d$i;"
             i=$((i + 1))
         done
@@ -68,23 +77,34 @@ compare_stream() {
             echo "INSERT INTO got SELECT * FROM d$k.ticks;"
         done
         echo "SELECT (SELECT COUNT(*) FROM got) || ' ' || (SELECT COUNT(*) FROM s) || ' ' ||"
-        echo "  (SELECT COUNT(*) FROM got g JOIN s ON s.symbol = g.symbol AND NULLIF(s.seq, '') IS g.seq"
-        echo "     AND s.market = g.market AND s.ts_ms = g.ts_ms AND NULLIF(s.price, '') IS g.price"
-        echo "     AND NULLIF(s.volume, '') IS g.volume AND NULLIF(s.turnover, '') IS g.turnover"
-        echo "     AND NULLIF(s.direction, '') IS g.direction AND NULLIF(s.tick_type, '') IS g.tick_type"
-        echo "     AND NULLIF(s.push_type, '') IS g.push_type AND NULLIF(s.provider, '') IS g.provider"
+        echo "  (SELECT COUNT(*) FROM got g JOIN s ON s.symbol = g.symbol AND s.seq IS g.seq"
+        echo "     AND s.market = g.market AND s.ts_ms = g.ts_ms AND s.price IS g.price"
+        echo "     AND s.volume IS g.volume AND s.turnover IS g.turnover"
+        echo "     AND s.direction IS g.direction AND s.tick_type IS g.tick_type"
+        echo "     AND s.push_type IS g.push_type AND s.provider IS g.provider"
         echo "     AND s.trading_day = g.trading_day AND s.recv_ts_ms = g.recv_ts_ms"
         echo "     AND s.inserted_at_ms = g.inserted_at_ms)"
         echo "  || ' ' || (SELECT COUNT(*) FROM (SELECT symbol, seq FROM s GROUP BY symbol, seq HAVING COUNT(*) > 1));"
     } >"$sql"
-    rm -f "$T/cmpstream.db"
-    out=$(sqlite3 -bail "$T/cmpstream.db" ".read $sql" 2>&1) || fail "compare_stream: $out"
-    read -r n_db n_stream n_match n_dup <<<"$out" || true
-    [ "$n_db" -gt 0 ] 2>/dev/null || fail "compare_stream: bad output: $out"
-    [ "$n_db" = "$n_stream" ] || fail "day files=$n_db stream=$n_stream (match=$n_match dup=$n_dup)"
-    [ "$n_match" = "$n_db" ] || fail "only $n_match of $n_db rows equal in the stream"
-    [ "$n_dup" = "0" ] || fail "$n_dup (symbol, seq) more than once in the stream"
-    ok "all $n_db committed rows in the stream exactly once, every column equal"
+    ls "$DATA"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].db >/dev/null 2>&1 ||
+        fail "no day file in $DATA"
+    rm -f "$T/cmprows.db"
+    out=$(sqlite3 -bail "$T/cmprows.db" ".read $sql" 2>&1) ||
+        fail "compare with $what: $out"
+    read -r n_db n_other n_match n_dup <<<"$out" || true
+    [ "$n_db" -gt 0 ] 2>/dev/null || fail "compare with $what: bad output: $out"
+    [ "$n_db" = "$n_other" ] ||
+        fail "day files=$n_db $what=$n_other (match=$n_match dup=$n_dup)"
+    [ "$n_match" = "$n_db" ] || fail "only $n_match of $n_db rows equal in $what"
+    [ "$n_dup" = "0" ] || fail "$n_dup (symbol, seq) more than once in $what"
+    ok "all $n_db committed rows in $what exactly once, every column equal"
+}
+
+# compare_stream : the stream holds every row of every day file exactly
+# once (one message per row, every column equal), and nothing else.
+compare_stream() {
+    nats_dump "$T/stream.csv"
+    compare_rows_csv "$T/stream.csv" "the stream"
 }
 
 # metric NAME : the collector's current value of a metric (needs HTTP_PORT
