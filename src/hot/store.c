@@ -333,6 +333,15 @@ static void fill(run *r)
     natsMsgList list = {0};
     jsErrCode jerr = 0;
     int want = b->cap - b->n;
+    int queued = 0;
+    /* libnats 3.4.1's Fetch overruns its message array when messages a
+     * timed-out pull request delivered late are queued and are more than
+     * half of the batch asked: it asks the server for the rest, then keeps
+     * taking messages until it times out. Asking for at most what is queued
+     * takes only those and sends no request. */
+    if (natsSubscription_GetPending(r->sub, &queued, NULL) == NATS_OK &&
+        queued > 0 && queued < want)
+        want = queued;
     int64_t t0 = hktime_mono_ms();
     natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait, &jerr);
     LOG(LOG_DEBUG, LC_HOT,
@@ -344,8 +353,8 @@ static void fill(run *r)
         hot_nap_ms(100);
     }
     for (int i = 0; i < list.Count; i++) {
-        /* Fetch may hand over more than asked (messages a timed-out pull
-         * request delivered late): a full batch is handed off first,
+        /* Should Fetch still hand over more than asked (late messages
+         * arriving while it starts): a full batch is handed off first,
          * waiting for room as long as it takes (the insert thread makes
          * progress or, after a stop, gives up within HOT_DRAIN_SEC). */
         while (r->cur->n >= r->cur->cap && !hand_off(r, 200))
