@@ -284,9 +284,9 @@ static int init_pool(hot_insert *w, int rows)
     return 0;
 }
 
-int hot_insert_start(hot_insert **out, hot_batch **first,
-                     const hot_config *cfg, hot_stats *st, ch_client *ch,
-                     const char *table, hot_stopper *stop)
+int hot_insert_start(hot_insert **out, hot_batch **first, const hot_config *cfg,
+                     hot_stats *st, ch_client *ch, const char *table,
+                     hot_stopper *stop)
 {
     *out = NULL;
     hot_insert *w = calloc(1, sizeof(*w));

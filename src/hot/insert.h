@@ -77,9 +77,9 @@ typedef struct hot_insert hot_insert;
  * one of them, for the consumer to fill. Returns 0, or -ENOMEM / -errno
  * of pthread_create with nothing left allocated (*out NULL).
  */
-int hot_insert_start(hot_insert **out, hot_batch **first,
-                     const hot_config *cfg, hot_stats *st, ch_client *ch,
-                     const char *table, hot_stopper *stop);
+int hot_insert_start(hot_insert **out, hot_batch **first, const hot_config *cfg,
+                     hot_stats *st, ch_client *ch, const char *table,
+                     hot_stopper *stop);
 
 /*
  * Hand b (not empty) to the insert thread, waiting at most wait_ms for

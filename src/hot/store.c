@@ -9,9 +9,11 @@
  *           retried with back-off until it works or a stop is asked.
  *           Then the insert thread starts and owns the ClickHouse client.
  *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages, waiting at most
- *           until the batch's first row is HOT_BATCH_MS old; decode each
- *           into the batch's RowBinary buffer and keep the message
- *           (unacked), or terminate it as poison (take()).
+ *           until the batch's first row is HOT_BATCH_MS old (one message
+ *           per Fetch while late deliveries are queued: libnats 3.4.1
+ *           overruns its array otherwise, see fill()); decode each into
+ *           the batch's RowBinary buffer and keep the message (unacked),
+ *           or terminate it as poison (take()).
  *   HANDOFF batch full or old enough: hand it to the insert thread
  *           (hot_insert_push, at most HOT_INSERT_QUEUE batches handed off
  *           and unacked) and FILL an empty one. When the queue is full
@@ -62,8 +64,8 @@ typedef struct run {
     ch_client ch; /* the insert thread's once it started */
     char table[96];
     hot_insert *ins;
-    hot_batch *cur;      /* the batch being filled */
-    int64_t touch_mono;  /* when cur was last marked in progress */
+    hot_batch *cur;     /* the batch being filled */
+    int64_t touch_mono; /* when cur was last marked in progress */
     int64_t next_info_mono;
 } run;
 
@@ -334,14 +336,17 @@ static void fill(run *r)
     jsErrCode jerr = 0;
     int want = b->cap - b->n;
     int queued = 0;
-    /* libnats 3.4.1's Fetch overruns its message array when messages a
-     * timed-out pull request delivered late are queued and are more than
-     * half of the batch asked: it asks the server for the rest, then keeps
-     * taking messages until it times out. Asking for at most what is queued
-     * takes only those and sends no request. */
+    /* libnats 3.4.1's Fetch overruns its message array (heap corruption)
+     * when messages that arrived after an earlier Fetch returned (a
+     * timed-out pull request's late deliveries) are queued: it takes c of
+     * them, asks the server for batch - c more, but then keeps taking
+     * messages until it holds exactly batch - c, so with c > batch / 2 it
+     * writes past the array. With batch 1 that cannot happen (c is 0 or
+     * 1), so while anything is queued we take it one message per call;
+     * these calls send no request while a user message is queued. */
     if (natsSubscription_GetPending(r->sub, &queued, NULL) == NATS_OK &&
-        queued > 0 && queued < want)
-        want = queued;
+        queued > 0)
+        want = 1;
     int64_t t0 = hktime_mono_ms();
     natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait, &jerr);
     LOG(LOG_DEBUG, LC_HOT,
@@ -402,8 +407,7 @@ int hot_store_run(const hot_config *cfg, hot_stats *st, bool (*stop)(void))
         teardown(&r);
         return 0;
     }
-    int rc = hot_insert_start(&r.ins, &r.cur, cfg, st, &r.ch, r.table,
-                              &r.stop);
+    int rc = hot_insert_start(&r.ins, &r.cur, cfg, st, &r.ch, r.table, &r.stop);
     if (rc != 0) {
         LOG(LOG_ERROR, LC_HOT, "hot_init_failed reason=%s",
             rc == -ENOMEM ? "no_memory" : "thread");
