@@ -173,19 +173,22 @@ pipe_run() {
     done
     kill -TERM "$SIMP"
     wait "$SIMP" || true
-    # Drain: every committed row in hot, every message acked twice over.
-    local ts=$SECONDS rows got=-1 packed=0 hacked=0 pend=1
-    rows=$(sqlite3 "file:$(ls "$d/data"/[0-9]*.db)?mode=ro" "SELECT COUNT(*) FROM ticks;")
+    # Drain: the collector's backlog committed, every committed row in hot,
+    # every message acked by JetStream (publisher) and by hot-store.
+    local ts=$SECONDS rows=0 got=-1 packed=0 hacked=0 pend=1 bl=1
     while [ $((SECONDS - ts)) -lt "$DRAIN_SEC" ]; do
-        got=$(hot_count)
+        bl=$(backlog "$hp")
+        rows=$(rows_now "$d/data")
+        got=$(hot_count '')
         packed=$(col_metric "$hp" hk_nats_acked_total)
         hacked=$(hot_metric hot_acked_total)
         pend=$(hot_metric hot_batch_rows)
-        [ "$got" = "$rows" ] && [ "${packed:-0}" = "$rows" ] &&
+        [ "${bl:-1}" = 0 ] && [ "$got" = "$rows" ] && [ "${packed:-0}" = "$rows" ] &&
             [ "${hacked:-0}" = "$rows" ] && [ "${pend:-1}" = 0 ] && break
         sleep 0.2
     done
     local drain=$((SECONDS - ts))
+    got=$(hot_count) # FINAL: no duplicates either
     local ptc50 ptc99 q50 q99 f
     ptc50=$(grep -o 'push_to_commit_ms_p50=[0-9.]*' "$d/col.log" | tail -n1 | cut -d= -f2)
     ptc99=$(grep -o 'push_to_commit_ms_p99=[0-9.]*' "$d/col.log" | tail -n1 | cut -d= -f2)
