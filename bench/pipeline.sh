@@ -202,6 +202,9 @@ pipe_run() {
     q99=$(sqlite3 "file:$f?mode=ro" "SELECT inserted_at_ms - recv_ts_ms AS l FROM ticks ORDER BY l LIMIT 1 OFFSET (SELECT COUNT(*) * 99 / 100 FROM ticks);")
     local lat
     lat=$(python3 "$T/latency.py" "$f" "$d/samples.txt" "$t0" "$t1")
+    # Nothing of this run may merge in the background of the next one.
+    ch_query "DROP DATABASE $db" >/dev/null
+    rm -rf "$d/data"
     awk -v n="$name" -v r="$rate" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" \
         -v r0="$r0" -v r1="$r1" -v h0="$h0" -v h1="$h1" -v rss="$rss" -v hwm="$hwm" \
         -v rows="$rows" -v got="$got" -v pa="${packed:-0}" -v ha="${hacked:-0}" \
