@@ -8,6 +8,9 @@
 # For each rate R in RATES and each of RUNS repetitions, alternating:
 #   off  the collector alone, publishing off: run_e2e of bench/run.sh
 #        (the collector's SQLite rows/s, CPU/row, push->commit, recv->insert)
+#   pub  the collector publishing into a fresh nats-server, nothing
+#        consuming: run_e2e with NATS_URL set (separates the publisher's
+#        own cost from the CPU the rest of the pipeline takes)
 #   on   the whole pipeline (pipe_run): after WARM_SEC, a window of
 #        PIPE_SEC seconds gives
 #        - rows/s into hot: count() FINAL at the window's ends;
@@ -131,13 +134,18 @@ cpu_all() {
     echo "$out"
 }
 
+# fresh_nats : (re)start nats-server with an empty JetStream store.
+fresh_nats() {
+    [ -z "${NATS_PID:-}" ] || stop_nats
+    rm -rf "$T/nats/store"
+    start_nats
+}
+
 # pipe_run NAME RATE : one run of the whole pipeline at RATE ticks/s.
 pipe_run() {
     local name=$1 rate=$2 d="$T/$1" db="pipe_$1"
     mkdir -p "$d"
-    [ -z "${NATS_PID:-}" ] || stop_nats
-    rm -rf "$T/nats/store"
-    start_nats
+    fresh_nats
     "$HK_BIN/opend-sim" --listen 127.0.0.1:0 --port-file "$d/port" \
         --symbol-count "$NSYM" --rate "$rate" --burst-factor 1 --seed 1 \
         --ticks-per-push 1 --log-level WARNING >"$d/sim.log" 2>&1 &
@@ -225,7 +233,7 @@ pipe_run() {
 
 # summary : medians per rate of the on/off lines.
 summary() {
-    local r k
+    local r k m
     for r in $RATES; do
         for k in hot_rows_per_sec sqlite_rows_per_sec push_to_visible_ms_p50 \
             push_to_visible_ms_p99 recv_to_visible_ms_p50 recv_to_visible_ms_p99 \
@@ -237,8 +245,10 @@ summary() {
         done
         for k in rows_per_sec cpu_us_per_row push_to_commit_ms_p50 \
             push_to_commit_ms_p99 recv_to_insert_ms_p50 recv_to_insert_ms_p99; do
-            printf 'bench median off_%s %s=%s\n' "$r" "$k" "$(grep "^bench off_${r}_" "$T/results.txt" |
-                grep -o " $k=[-0-9.]*" | cut -d= -f2 | median)"
+            for m in off pub; do
+                printf 'bench median %s_%s %s=%s\n' "$m" "$r" "$k" "$(grep "^bench ${m}_${r}_" "$T/results.txt" |
+                    grep -o " $k=[-0-9.]*" | cut -d= -f2 | median)"
+            done
         done
     done
 }
@@ -248,7 +258,10 @@ pipeline() {
     local r i
     for r in $RATES; do
         for i in $(seq 1 "$RUNS"); do
-            run_e2e "off_${r}_$i" "$NSYM" "$r" | tee -a "$T/results.txt"
+            # start_nats exported NATS_URL: the off run must not see it.
+            (unset NATS_URL && run_e2e "off_${r}_$i" "$NSYM" "$r") | tee -a "$T/results.txt"
+            fresh_nats
+            NATS_URL=$NATS_URL run_e2e "pub_${r}_$i" "$NSYM" "$r" | tee -a "$T/results.txt"
             pipe_run "on_${r}_$i" "$r"
         done
     done

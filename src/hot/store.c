@@ -8,8 +8,10 @@
  *           consumer, ensure the ClickHouse schema (setup()); each step
  *           retried with back-off until it works or a stop is asked.
  *           Then the insert thread starts and owns the ClickHouse client.
- *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages, waiting at most
- *           until the batch's first row is HOT_BATCH_MS old (one message
+ *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages (at most
+ *           HOT_FETCH_MAX per Fetch), waiting at most until the batch's
+ *           first row is HOT_BATCH_MS old, but at least
+ *           HOT_FETCH_MIN_WAIT_MS (one message
  *           per Fetch while late deliveries are queued: libnats 3.4.1
  *           overruns its array otherwise, see fill()); decode each into
  *           the batch's RowBinary buffer and keep the message (unacked),
@@ -53,6 +55,23 @@
 #include "hot/insert.h"
 #include "hot/stream.h"
 #include "pipeline/tick.h"
+
+/*
+ * Most messages asked for in one Fetch. A Fetch that times out before its
+ * messages have all arrived leaves the rest queued as late deliveries,
+ * which are then taken one per Fetch (see fill()); under load a 20000-row
+ * Fetch did not arrive within its 500 ms and left thousands. 2000 rows
+ * (~250 kB) arrive in tens of ms even then, and a pull request per 2000
+ * rows costs little.
+ */
+#define HOT_FETCH_MAX 2000
+/*
+ * Shortest Fetch wait. Below 20 ms libnats does not shorten the server's
+ * expiry of the pull request (it takes 10 ms off longer ones), so
+ * deliveries still in flight at the deadline come late; a batch's
+ * HOT_BATCH_MS deadline may thus be overshot by this much.
+ */
+#define HOT_FETCH_MIN_WAIT_MS 50
 
 typedef struct run {
     const hot_config *cfg;
@@ -327,14 +346,14 @@ static void fill(run *r)
     int64_t wait = 500;
     if (b->n > 0) {
         wait = r->cfg->batch_ms - (hktime_mono_ms() - b->first_mono);
-        if (wait < 1)
-            wait = 1;
+        if (wait < HOT_FETCH_MIN_WAIT_MS)
+            wait = HOT_FETCH_MIN_WAIT_MS;
         if (wait > 500)
             wait = 500;
     }
     natsMsgList list = {0};
     jsErrCode jerr = 0;
-    int want = b->cap - b->n;
+    int want = b->cap - b->n < HOT_FETCH_MAX ? b->cap - b->n : HOT_FETCH_MAX;
     int queued = 0;
     /* libnats 3.4.1's Fetch overruns its message array (heap corruption)
      * when messages that arrived after an earlier Fetch returned (a
@@ -373,10 +392,12 @@ static void fill(run *r)
 static void loop(run *r)
 {
     while (!stopping(r)) {
+        /* A full batch waits for room (fetching more is pointless); one
+         * only old enough goes if there is room now, else keeps filling. */
+        if (due(r))
+            hand_off(r, r->cur->n >= r->cur->cap ? 200 : 0);
         if (r->cur->n < r->cur->cap)
             fill(r);
-        if (due(r))
-            hand_off(r, 200);
         housekeep(r);
     }
 }
