@@ -9,6 +9,9 @@
 #   3. hot-store sustained rate from the pre-filled stream: start, time
 #      until ticks FINAL holds N rows (a fresh durable consumer and
 #      database per run), median rows/s, CPU µs per row, peak RSS.
+#   With HOT_AB=/path/to/other/hot-store, step 3 alternates that binary
+#   ("base") and this build's ("new") run by run on the same stream, so
+#   both meet the same machine state (A/B).
 # Usage: bench/hot_store.sh [N=200000] [RUNS=3]   (after `make build`)
 set -euo pipefail
 N=${1:-200000}
@@ -68,15 +71,22 @@ printf 'nats_async_publish rows=%d rows_per_sec=%.0f\n' "$N" \
     "$(echo "$N / ($t1 - $t0)" | bc -l)"
 
 # 3. hot-store from the full stream.
-rates=()
-for i in $(seq 1 "$RUNS"); do
-    HOT_DB="bhot$i"
+# hot_run LABEL I : one run of $HOT from the full stream into a fresh
+# database; prints a hot_store_run line and appends the rate to RATES[LABEL].
+declare -A RATES=()
+hot_run() {
+    local label=$1 i=$2 t0 t1 cpu rss r
+    HOT_DB="b${label}$i"
     HOT_PORT=
     t0=$(now)
-    start_hot HOT_DATABASE="$HOT_DB" HOT_CONSUMER="bench$i" \
+    start_hot HOT_DATABASE="$HOT_DB" HOT_CONSUMER="${label}$i" \
         HOT_BATCH_ROWS="${HOT_BATCH_ROWS:-20000}" HOT_BATCH_MS=200
     while [ "$(hot_count '')" -lt "$N" ]; do
-        kill -0 "$HOT_PID" 2>/dev/null || fail "hot-store died"
+        if ! kill -0 "$HOT_PID" 2>/dev/null; then
+            wait "$HOT_PID" || true
+            echo "hot_store_run $label $i died: $(tail -n 1 "$T/hot.log")"
+            return 0
+        fi
         sleep 0.05
     done
     t1=$(now)
@@ -84,9 +94,22 @@ for i in $(seq 1 "$RUNS"); do
     rss=$(awk '/VmHWM/ { print $2 }' "/proc/$HOT_PID/status")
     stop_hot
     r=$(echo "$N / ($t1 - $t0)" | bc -l)
-    rates+=("$r")
-    printf 'hot_store_run %d rows_per_sec=%.0f cpu_us_per_row=%.2f peak_rss_kib=%s\n' \
-        "$i" "$r" "$(echo "$cpu * 1000000 / $N" | bc -l)" "$rss"
+    RATES[$label]+=" $r"
+    printf 'hot_store_run %s %d rows_per_sec=%.0f cpu_us_per_row=%.2f peak_rss_kib=%s\n' \
+        "$label" "$i" "$r" "$(echo "$cpu * 1000000 / $N" | bc -l)" "$rss"
+}
+NEW_HOT=$HOT
+for i in $(seq 1 "$RUNS"); do
+    if [ -n "${HOT_AB:-}" ]; then
+        HOT=$HOT_AB
+        hot_run base "$i"
+        HOT=$NEW_HOT
+    fi
+    hot_run new "$i"
 done
-printf 'hot_store_sustained rows=%d median_rows_per_sec=%.0f\n' "$N" \
-    "$(printf '%s\n' "${rates[@]}" | median)"
+for label in base new; do
+    v=${RATES[$label]:-}
+    [ -n "$v" ] || continue
+    printf 'hot_store_sustained %s rows=%d median_rows_per_sec=%.0f\n' \
+        "$label" "$N" "$(printf '%s\n' $v | median)"
+done

@@ -1,30 +1,43 @@
 /*
- * store.c - the consumer loop (contract in store.h).
+ * store.c - the consumer loop (contract in store.h). Two threads: this
+ * one fetches and decodes, the insert thread (insert.c) inserts and acks,
+ * so the next batch is fetched while the previous one is being inserted.
  *
- * States, all on the calling thread:
+ * States of the consumer thread:
  *   SETUP   connect to NATS, ensure the stream, bind the durable pull
  *           consumer, ensure the ClickHouse schema (setup()); each step
  *           retried with back-off until it works or a stop is asked.
- *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages, waiting at most
- *           until the batch's first row is HOT_BATCH_MS old; decode each
- *           into the RowBinary buffer and keep the message (unacked), or
- *           terminate it as poison (take()).
- *   FLUSH   batch full, old enough or stop asked: one insert; on 200 ack
- *           every held message and go back to FILL; on failure mark the
- *           held messages in progress (so AckWait does not expire while
- *           we retry), back off (HOT_RETRY_MIN_MS doubling to
- *           HOT_RETRY_MAX_MS) and insert the same bytes again (flush()).
- * A stop is seen in FILL (then the held batch is flushed once more) and
- * in FLUSH's back-off (retries continue until HOT_DRAIN_SEC after the
- * stop, then the batch is nak'ed: JetStream redelivers it at once to the
- * next run). HOT_BATCH_MS is at most half of AckWait (config.c), so a
- * row never waits in FILL until JetStream redelivers it.
+ *           Then the insert thread starts and owns the ClickHouse client.
+ *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages (at most
+ *           HOT_FETCH_MAX per Fetch), waiting at most until the batch's
+ *           first row is HOT_BATCH_MS old, but at least
+ *           HOT_FETCH_MIN_WAIT_MS (one message
+ *           per Fetch while late deliveries are queued: libnats 3.4.1
+ *           overruns its array otherwise, see fill()); decode each into
+ *           the batch's RowBinary buffer and keep the message (unacked),
+ *           or terminate it as poison (take()).
+ *   HANDOFF batch full or old enough: hand it to the insert thread
+ *           (hot_insert_push, at most HOT_INSERT_QUEUE batches handed off
+ *           and unacked) and FILL an empty one. When the queue is full
+ *           (ClickHouse slow or down) a full batch waits here, fetching
+ *           nothing; its messages are marked in progress every third of
+ *           AckWait so JetStream does not redeliver them meanwhile; a batch
+ *           that is only old enough keeps filling up to HOT_BATCH_ROWS.
+ * The insert thread inserts each handed-off batch, in order, and acks its
+ * messages only after ClickHouse answered 200; on failure it backs off
+ * (HOT_RETRY_MIN_MS doubling to HOT_RETRY_MAX_MS) and inserts the same
+ * bytes again, keeping the queued batches in progress (insert.c).
+ * A stop is seen here between fetches (at most 500 ms): the batch in hand
+ * is handed off as well, then the insert thread finishes the queue;
+ * retries continue until HOT_DRAIN_SEC after the stop, then every batch
+ * left is nak'ed (JetStream redelivers it at once to the next run) and
+ * hot_drain_timeout logs how many rows. HOT_BATCH_MS is at most half of
+ * AckWait (config.c), so a row never waits in FILL until JetStream
+ * redelivers it.
  *
- * Housekeeping between fetches and between failed inserts of a batch
- * (housekeep()): the NATS connection state, consumer info (pending, ack
- * pending) every HOT_LAG_INTERVAL_SEC, and a SELECT 1 when no insert
- * proved ClickHouse reachable recently. So the backlog JetStream holds
- * while ClickHouse is down shows in hot_consumer_pending.
+ * Housekeeping between fetches (housekeep()): the NATS connection state
+ * and consumer info (pending, ack pending) every HOT_LAG_INTERVAL_SEC.
+ * The insert thread checks ClickHouse (SELECT 1) when idle.
  */
 #include "hot/store.h"
 
@@ -39,25 +52,40 @@
 #include "clickhouse/ch.h"
 #include "common/hktime.h"
 #include "common/log.h"
+#include "hot/insert.h"
 #include "hot/stream.h"
 #include "pipeline/tick.h"
+
+/*
+ * Most messages asked for in one Fetch. A Fetch that times out before its
+ * messages have all arrived leaves the rest queued as late deliveries,
+ * which are then taken one per Fetch (see fill()); under load a 20000-row
+ * Fetch did not arrive within its 500 ms and left thousands. 2000 rows
+ * (~250 kB) arrive in tens of ms even then, and a pull request per 2000
+ * rows costs little.
+ */
+#define HOT_FETCH_MAX 2000
+/*
+ * Shortest Fetch wait. Below 20 ms libnats does not shorten the server's
+ * expiry of the pull request (it takes 10 ms off longer ones), so
+ * deliveries still in flight at the deadline come late; a batch's
+ * HOT_BATCH_MS deadline may thus be overshot by this much.
+ */
+#define HOT_FETCH_MIN_WAIT_MS 50
 
 typedef struct run {
     const hot_config *cfg;
     hot_stats *st;
-    bool (*stop)(void);
+    hot_stopper stop;
     natsConnection *nc;
     jsCtx *js;
     natsSubscription *sub;
-    ch_client ch;
+    ch_client ch; /* the insert thread's once it started */
     char table[96];
-    ch_buf buf;
-    natsMsg **held; /* cfg->batch_rows slots */
-    int n_held;
-    int64_t first_mono; /* when the first held row arrived */
-    int64_t batch_max_ts;
+    hot_insert *ins;
+    hot_batch *cur;     /* the batch being filled */
+    int64_t touch_mono; /* when cur was last marked in progress */
     int64_t next_info_mono;
-    int64_t stop_mono; /* 0 until a stop was seen */
 } run;
 
 void hot_stats_init(hot_stats *st, int64_t now_mono_ms)
@@ -67,17 +95,9 @@ void hot_stats_init(hot_stats *st, int64_t now_mono_ms)
     atomic_store(&st->ack_pending, -1);
 }
 
-static void nap_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static bool stopping(run *r)
 {
-    if (!r->stop_mono && r->stop())
-        r->stop_mono = hktime_mono_ms();
-    return r->stop_mono != 0;
+    return hot_stopper_poll(&r->stop);
 }
 
 /* Sleep ms in 50 ms slices; returns true when a stop was asked. */
@@ -87,15 +107,9 @@ static bool backoff(run *r, int64_t ms)
     while (hktime_mono_ms() < end) {
         if (stopping(r))
             return true;
-        nap_ms(50);
+        hot_nap_ms(50);
     }
     return stopping(r);
-}
-
-static int64_t next_delay(const run *r, int64_t d)
-{
-    d = d ? d * 2 : r->cfg->retry_min_ms;
-    return d > r->cfg->retry_max_ms ? r->cfg->retry_max_ms : d;
 }
 
 static int connect_nats(run *r, char *err, size_t errlen)
@@ -184,7 +198,7 @@ static int setup(run *r)
             delay = 0;
             continue;
         }
-        delay = next_delay(r, delay);
+        delay = hot_next_delay(r->cfg, delay);
         char q[600];
         LOG(LOG_WARNING, LC_HOT,
             "hot_setup_failed step=%s retry_ms=%" PRId64 " error=%s",
@@ -194,95 +208,6 @@ static int setup(run *r)
     }
     atomic_store(&r->st->ready, true);
     return 0;
-}
-
-static void in_progress_all(run *r)
-{
-    for (int i = 0; i < r->n_held; i++)
-        natsMsg_InProgress(r->held[i], NULL);
-}
-
-/* Ack (inserted) or Nak (given up: redeliver now, to the next run) every
- * held message and empty the batch. */
-static void release_held(run *r, bool ack)
-{
-    for (int i = 0; i < r->n_held; i++) {
-        if (ack && natsMsg_Ack(r->held[i], NULL) == NATS_OK)
-            atomic_fetch_add(&r->st->acked, 1);
-        if (!ack)
-            natsMsg_Nak(r->held[i], NULL);
-        natsMsg_Destroy(r->held[i]);
-    }
-    r->n_held = 0;
-    ch_buf_reset(&r->buf);
-    r->batch_max_ts = 0;
-    atomic_store(&r->st->held_rows, 0);
-}
-
-static void confirmed(run *r, int64_t t0, int64_t failed_since)
-{
-    int64_t now = hktime_mono_ms();
-    hot_stats *st = r->st;
-    svc_hist_add(&st->insert_ms, (double)(now - t0));
-    atomic_fetch_add(&st->rows_inserted, r->n_held);
-    atomic_fetch_add(&st->batches, 1);
-    atomic_store(&st->last_insert_mono_ms, now);
-    atomic_store(&st->clickhouse_ok, true);
-    if (r->batch_max_ts > atomic_load(&st->newest_ts_ms))
-        atomic_store(&st->newest_ts_ms, r->batch_max_ts);
-    if (failed_since)
-        LOG(LOG_INFO, LC_HOT, "hot_insert_recovered rows=%d after_ms=%" PRId64,
-            r->n_held, now - failed_since);
-    LOG(LOG_DEBUG, LC_HOT, "hot_batch_inserted rows=%d bytes=%zu ms=%" PRId64,
-        r->n_held, r->buf.n, now - t0);
-    release_held(r, true);
-}
-
-static void housekeep(run *r);
-
-/* Insert the held batch until ClickHouse confirms it (then ack) or the
- * drain time after a stop runs out (then leave it unacked). */
-static void flush(run *r)
-{
-    int64_t delay = 0;
-    int64_t failed_since = 0;
-    while (r->n_held > 0) {
-        ch_result res;
-        int64_t t0 = hktime_mono_ms();
-        int rc =
-            ch_insert_rowbinary(&r->ch, r->table, r->buf.p, r->buf.n, &res);
-        if (rc == 0) {
-            ch_result_free(&res);
-            confirmed(r, t0, failed_since);
-            return;
-        }
-        atomic_fetch_add(&r->st->insert_errors, 1);
-        atomic_store(&r->st->clickhouse_ok, false);
-        if (!failed_since)
-            failed_since = t0;
-        delay = next_delay(r, delay);
-        char q[600];
-        LOG(LOG_WARNING, LC_HOT,
-            "hot_insert_failed rows=%d status=%ld code=%d retry_ms=%" PRId64
-            " error=%s",
-            r->n_held, res.status, res.exception, delay,
-            log_quote(res.err, q, sizeof(q)));
-        ch_result_free(&res);
-        in_progress_all(r);
-        housekeep(r);
-        if (!backoff(r, delay))
-            continue;
-        /* Draining: sleep out the delay, bounded by the drain time. */
-        int64_t left = (int64_t)r->cfg->drain_sec * 1000 -
-                       (hktime_mono_ms() - r->stop_mono);
-        nap_ms(left < delay ? (left > 0 ? left : 0) : delay);
-        if (hktime_mono_ms() - r->stop_mono >=
-            (int64_t)r->cfg->drain_sec * 1000) {
-            LOG(LOG_WARNING, LC_HOT, "hot_drain_timeout unacked=%d", r->n_held);
-            release_held(r, false);
-            return;
-        }
-    }
 }
 
 static void poison(run *r, natsMsg *m, const jsMsgMetaData *md, int why)
@@ -350,20 +275,23 @@ static int append_tick(ch_buf *b, const uint8_t *data, size_t len,
 static void take(run *r, natsMsg *m)
 {
     jsMsgMetaData *md = NULL;
+    hot_batch *b = r->cur;
     int64_t ts = 0;
     if (natsMsg_GetMetaData(&md, m) == NATS_OK && md->NumDelivered > 1)
         atomic_fetch_add(&r->st->redeliveries, 1);
-    int rc = append_tick(&r->buf, (const uint8_t *)natsMsg_GetData(m),
+    int rc = append_tick(&b->buf, (const uint8_t *)natsMsg_GetData(m),
                          (size_t)natsMsg_GetDataLength(m), &ts);
     if (rc != 0) {
         poison(r, m, md, rc);
     } else {
-        if (r->n_held == 0)
-            r->first_mono = hktime_mono_ms();
-        r->held[r->n_held++] = m;
-        if (ts > r->batch_max_ts)
-            r->batch_max_ts = ts;
-        atomic_store(&r->st->held_rows, r->n_held);
+        if (b->n == 0) {
+            b->first_mono = hktime_mono_ms();
+            r->touch_mono = b->first_mono;
+        }
+        b->msgs[b->n++] = m;
+        if (ts > b->max_ts)
+            b->max_ts = ts;
+        atomic_fetch_add(&r->st->held_rows, 1);
     }
     if (md)
         jsMsgMetaData_Destroy(md);
@@ -387,34 +315,54 @@ static void housekeep(run *r)
         atomic_store(&st->ack_pending, (long long)ci->NumAckPending);
         jsConsumerInfo_Destroy(ci);
     }
-    int64_t last = atomic_load(&st->last_insert_mono_ms);
-    if (now - last > (int64_t)r->cfg->lag_interval_sec * 1000) {
-        ch_result res;
-        atomic_store(&st->clickhouse_ok,
-                     ch_query(&r->ch, "SELECT 1", &res) == 0);
-        ch_result_free(&res);
+}
+
+/* Hand the current batch to the insert thread, waiting at most wait_ms
+ * for room. Returns true when handed off (r->cur is an empty batch then);
+ * false when the queue stayed full: the batch's messages are marked in
+ * progress every third of AckWait while they wait. */
+static bool hand_off(run *r, int64_t wait_ms)
+{
+    if (hot_insert_push(r->ins, r->cur, wait_ms, &r->cur) == 0)
+        return true;
+    int64_t now = hktime_mono_ms();
+    if (now - r->touch_mono >= (int64_t)r->cfg->ack_wait_sec * 1000 / 3) {
+        hot_batch_in_progress(r->cur);
+        r->touch_mono = now;
     }
+    return false;
+}
+
+static bool due(const run *r)
+{
+    const hot_batch *b = r->cur;
+    return b->n > 0 && (b->n >= b->cap ||
+                        hktime_mono_ms() - b->first_mono >= r->cfg->batch_ms);
 }
 
 static void fill(run *r)
 {
+    hot_batch *b = r->cur;
     int64_t wait = 500;
-    if (r->n_held > 0) {
-        wait = r->cfg->batch_ms - (hktime_mono_ms() - r->first_mono);
-        if (wait < 1)
-            wait = 1;
+    if (b->n > 0) {
+        wait = r->cfg->batch_ms - (hktime_mono_ms() - b->first_mono);
+        if (wait < HOT_FETCH_MIN_WAIT_MS)
+            wait = HOT_FETCH_MIN_WAIT_MS;
         if (wait > 500)
             wait = 500;
     }
     natsMsgList list = {0};
     jsErrCode jerr = 0;
-    int want = r->cfg->batch_rows - r->n_held;
-    /* libnats 3.4.1's Fetch writes past its array of want pointers when it
-     * first takes k queued messages (late ones of an earlier, timed-out
-     * pull) with k > want / 2: it then asks the server for want - k more
-     * but keeps counting from k. Seen as heap corruption after a NATS
-     * restart. While anything is queued, take it one at a time (k <= 1). */
+    int want = b->cap - b->n < HOT_FETCH_MAX ? b->cap - b->n : HOT_FETCH_MAX;
     int queued = 0;
+    /* libnats 3.4.1's Fetch overruns its message array (heap corruption)
+     * when messages that arrived after an earlier Fetch returned (a
+     * timed-out pull request's late deliveries) are queued: it takes c of
+     * them, asks the server for batch - c more, but then keeps taking
+     * messages until it holds exactly batch - c, so with c > batch / 2 it
+     * writes past the array. With batch 1 that cannot happen (c is 0 or
+     * 1), so while anything is queued we take it one message per call;
+     * these calls send no request while a user message is queued. */
     if (natsSubscription_GetPending(r->sub, &queued, NULL) == NATS_OK &&
         queued > 0)
         want = 1;
@@ -426,13 +374,15 @@ static void fill(run *r)
     if (s != NATS_OK && s != NATS_TIMEOUT) {
         LOG(LOG_DEBUG, LC_HOT, "hot_fetch_failed status=%s",
             natsStatus_GetText(s));
-        nap_ms(100);
+        hot_nap_ms(100);
     }
     for (int i = 0; i < list.Count; i++) {
-        /* Fetch may hand over more than asked (messages a timed-out pull
-         * request delivered late): a full batch is flushed first. */
-        if (r->n_held >= r->cfg->batch_rows)
-            flush(r);
+        /* Should Fetch still hand over more than asked (late messages
+         * arriving while it starts): a full batch is handed off first,
+         * waiting for room as long as it takes (the insert thread makes
+         * progress or, after a stop, gives up within HOT_DRAIN_SEC). */
+        while (r->cur->n >= r->cur->cap && !hand_off(r, 200))
+            stopping(r);
         take(r, list.Msgs[i]);
         list.Msgs[i] = NULL;
     }
@@ -442,20 +392,20 @@ static void fill(run *r)
 static void loop(run *r)
 {
     while (!stopping(r)) {
-        fill(r);
-        bool due = r->n_held > 0 &&
-                   (r->n_held >= r->cfg->batch_rows ||
-                    hktime_mono_ms() - r->first_mono >= r->cfg->batch_ms);
-        if (due || (r->n_held > 0 && stopping(r)))
-            flush(r);
+        /* A full batch waits for room (fetching more is pointless); one
+         * only old enough goes if there is room now, else keeps filling. */
+        if (due(r))
+            hand_off(r, r->cur->n >= r->cur->cap ? 200 : 0);
+        if (r->cur->n < r->cur->cap)
+            fill(r);
         housekeep(r);
     }
-    if (r->n_held > 0)
-        flush(r);
 }
 
 static void teardown(run *r)
 {
+    hot_insert_finish(r->ins, r->cur);
+    r->ins = NULL;
     if (r->nc)
         natsConnection_FlushTimeout(r->nc, 2000);
     if (r->sub)
@@ -463,25 +413,29 @@ static void teardown(run *r)
     jsCtx_Destroy(r->js);
     natsConnection_Destroy(r->nc);
     ch_client_free(&r->ch);
-    ch_buf_free(&r->buf);
-    free(r->held);
 }
 
 int hot_store_run(const hot_config *cfg, hot_stats *st, bool (*stop)(void))
 {
-    run r = {.cfg = cfg, .st = st, .stop = stop};
+    run r = {.cfg = cfg, .st = st, .stop = {.asked = stop}};
     snprintf(r.table, sizeof(r.table), "%s.ticks", cfg->database);
-    r.held = calloc((size_t)cfg->batch_rows, sizeof(*r.held));
-    if (!r.held || ch_buf_init(&r.buf, (size_t)cfg->batch_rows * 128) != 0 ||
-        ch_client_init(&r.ch, cfg->clickhouse_url, cfg->insert_timeout_ms) !=
-            0) {
+    if (ch_client_init(&r.ch, cfg->clickhouse_url, cfg->insert_timeout_ms) !=
+        0) {
+        LOG(LOG_ERROR, LC_HOT, "hot_init_failed reason=clickhouse_url");
+        return 1;
+    }
+    if (setup(&r) != 0) {
+        teardown(&r);
+        return 0;
+    }
+    int rc = hot_insert_start(&r.ins, &r.cur, cfg, st, &r.ch, r.table, &r.stop);
+    if (rc != 0) {
         LOG(LOG_ERROR, LC_HOT, "hot_init_failed reason=%s",
-            r.held && r.buf.p ? "clickhouse_url" : "no_memory");
+            rc == -ENOMEM ? "no_memory" : "thread");
         teardown(&r);
         return 1;
     }
-    if (setup(&r) == 0)
-        loop(&r);
+    loop(&r);
     teardown(&r);
     return 0;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hot-store with ClickHouse stopped ~15 s while rows keep arriving: inserts
-# fail and back off, nothing is acked, /health says 503 (clickhouse);
+# fail and back off, nothing is acked, /health says 503 (clickhouse), at
+# most 3 batches are held (2 handed to the insert thread, 1 filled);
 # after ClickHouse returns every row lands exactly once. Then the 18.16
 # fact: after OPTIMIZE ... FINAL and another restart, merged-away parts do
 # not come back (old_parts_lifetime = 5), so even the count without FINAL
@@ -32,6 +33,20 @@ errs=$(hot_metric hot_insert_errors_total)
 grep -q '"clickhouse":{"ok":false}' "$T/health.json" || fail "health body $(cat "$T/health.json")"
 grep -q 'hot_insert_failed rows=200 status=0' "$T/hot.log" || fail "no hot_insert_failed"
 ok "ClickHouse down 15 s: $errs failed attempts, nothing acked, health 503"
+# The bounded hand-off: two batches handed to the insert thread and one
+# full batch waiting for room, 3 x 200 rows held; nothing more is fetched.
+held=$(hot_metric hot_batch_rows)
+[ "$held" = 600 ] || fail "hot_batch_rows $held while ClickHouse is down, want 600"
+for _ in $(seq 1 20); do
+    [ "$(hot_metric hot_consumer_ack_pending)" = 600 ] &&
+        [ "$(hot_metric hot_consumer_pending)" = 400 ] && break
+    sleep 0.2
+done
+[ "$(hot_metric hot_consumer_ack_pending)" = 600 ] ||
+    fail "consumer ack pending $(hot_metric hot_consumer_ack_pending), want 600"
+[ "$(hot_metric hot_consumer_pending)" = 400 ] ||
+    fail "consumer pending $(hot_metric hot_consumer_pending), want 400"
+ok "ClickHouse down: 3 batches (600 rows) held, 400 left in the stream"
 
 start_clickhouse
 wait_hot_count 2000 90
