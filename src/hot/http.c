@@ -100,7 +100,7 @@ char *hot_http_render_metrics(const hot_http *h)
                     "Messages delivered but not yet acked (-1 = unknown).",
                     (double)atomic_load(&st->ack_pending));
     svc_prom_metric(&b, "hot_batch_rows", "gauge",
-                    "Rows held for the next insert.",
+                    "Rows fetched and not yet acked (up to 3 batches).",
                     (double)atomic_load(&st->held_rows));
     svc_prom_metric(&b, "hot_newest_ts_ms", "gauge",
                     "Newest ts_ms confirmed in hot (0 = none).",
