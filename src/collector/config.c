@@ -490,15 +490,7 @@ static const cfg_var vars[] = {
 _Static_assert(NVARS <= sizeof(((config *)0)->sources), "sources too small");
 _Static_assert(NVARS <= CFG_MAX_VARS, "table too large");
 
-static const cfg_table table = {
-    .vars = vars,
-    .n = NVARS,
-    .obj_size = sizeof(config),
-    .sources_off = OFF(sources),
-    .env_file_off = OFF(env_file),
-    .config_file_off = OFF(config_file),
-    .path_cap = sizeof(((config *)0)->env_file),
-};
+static const cfg_table table = CFG_TABLE_OF(config, vars);
 
 const cfg_table *config_table(void)
 {

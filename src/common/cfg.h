@@ -100,6 +100,20 @@ struct cfg_var {
     cfg_format_fn format;       /* CFG_CUSTOM */
 };
 
+/*
+ * The cfg_table of a program's struct T (fields sources[CFG_MAX_VARS],
+ * env_file[], config_file[]) over its array vars_:
+ *   static const cfg_table table = CFG_TABLE_OF(hot_config, vars);
+ */
+#define CFG_TABLE_OF(T, vars_)                                                 \
+    {                                                                          \
+        .vars = (vars_), .n = sizeof(vars_) / sizeof((vars_)[0]),              \
+        .obj_size = sizeof(T), .sources_off = offsetof(T, sources),            \
+        .env_file_off = offsetof(T, env_file),                                 \
+        .config_file_off = offsetof(T, config_file),                           \
+        .path_cap = sizeof(((T *)0)->env_file)                                 \
+    }
+
 /* "text", "json": the LOG_FORMAT choices. */
 extern const char *const cfg_log_formats[];
 

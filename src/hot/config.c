@@ -86,15 +86,7 @@ static const cfg_var vars[] = {
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 _Static_assert(NVARS <= CFG_MAX_VARS, "table too large");
 
-static const cfg_table table = {
-    .vars = vars,
-    .n = NVARS,
-    .obj_size = sizeof(hot_config),
-    .sources_off = OFF(sources),
-    .env_file_off = OFF(env_file),
-    .config_file_off = OFF(config_file),
-    .path_cap = sizeof(((hot_config *)0)->env_file),
-};
+static const cfg_table table = CFG_TABLE_OF(hot_config, vars);
 
 const cfg_table *hot_config_table(void)
 {

@@ -37,7 +37,6 @@
 
 static const char *const modes[] = {"backtest", "realtime", "accelerated",
                                     "stepped", NULL};
-static const char *const log_formats[] = {"text", "json", NULL};
 
 static int parse_i64(void *obj, const cfg_var *v, const char *raw, char *err,
                      size_t errlen)
@@ -141,26 +140,14 @@ static const cfg_var vars[] = {
     STRV("QTE_LOCK_FILE", lock_file, "", "lock file held while serving"),
     DBLV("QTE_SLOW_MS", slow_ms, "5", 0, 1e6,
          "an event handled slower than this logs SLOW (ms)"),
-    STRV("LOG_FILE", log_file, "", "log file (empty = stderr)"),
-    {"LOG_FORMAT", CFG_ENUM, "text", NOLIM, OFF(log_format),
-     sizeof(((qte_config *)0)->log_format), "text or json", 0, log_formats},
-    {"LOG_LEVEL", CFG_LOGLEVEL, "INFO", NOLIM, OFF(log_level), 0,
-     "DEBUG, INFO, WARNING, ERROR"},
+    CFG_LOG_VARS(qte_config),
 };
 #pragma GCC diagnostic pop
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 _Static_assert(NVARS <= CFG_MAX_VARS, "table too large");
 
-static const cfg_table table = {
-    .vars = vars,
-    .n = NVARS,
-    .obj_size = sizeof(qte_config),
-    .sources_off = OFF(sources),
-    .env_file_off = OFF(env_file),
-    .config_file_off = OFF(config_file),
-    .path_cap = sizeof(((qte_config *)0)->env_file),
-};
+static const cfg_table table = CFG_TABLE_OF(qte_config, vars);
 
 const cfg_table *qte_config_table(void)
 {
