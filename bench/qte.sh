@@ -3,10 +3,9 @@
 # (issue 11): the read ceiling, then the engine with the null strategy and
 # with each example strategy, on the same file, in one run.
 #
-# The day file is built like bench/ctl_status.sh builds its own (the compat
-# DDL, ROWS rows over SYMBOLS symbols over 6.5 h of one HK trading day,
-# symbols round-robin, prices cycling over 97 steps per symbol, totals
-# filled), with the sqlite3 CLI. Every measurement runs RUNS times (default
+# The day file comes from bench/lib_day.sh (as for bench/ctl_status.sh: the
+# compat DDL, ROWS rows over SYMBOLS symbols over 6.5 h of one HK trading
+# day, totals filled). Every measurement runs RUNS times (default
 # 3) and prints its median as one line:
 #   bench qte_<name> rows=<n> wall_s=<t> rows_per_sec=<r> cpu_s=<c>
 #         rows_per_cpu_sec=<r> peak_rss_mib=<m> [trades=<n>]
@@ -19,6 +18,7 @@
 #        SIMPLE_RUNS, VWAP_RUNS, KEEP=1, QTE_BENCH_DIR=DIR to reuse a day file built
 #        earlier, SKIP_SIMPLE=1)
 set -euo pipefail
+source "$(dirname "$0")/lib_day.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$ROOT/build/bin}
@@ -38,55 +38,7 @@ done
 
 if [ ! -s "$DB" ]; then
     T0=$(date +%s%N)
-    BASE=$(sqlite3 :memory: "SELECT (strftime('%s','2026-03-02 01:30:00')) * 1000;")
-    sqlite3 "$DB" >/dev/null <<SQL
-PRAGMA journal_mode=OFF;
-PRAGMA synchronous=OFF;
-PRAGMA cache_size=-400000;
-PRAGMA temp_store=MEMORY;
-CREATE TABLE ticks (
-  market TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  ts_ms INTEGER NOT NULL,
-  price REAL,
-  volume INTEGER,
-  turnover REAL,
-  direction TEXT,
-  seq INTEGER,
-  tick_type TEXT,
-  push_type TEXT,
-  provider TEXT,
-  trading_day TEXT NOT NULL,
-  recv_ts_ms INTEGER NOT NULL,
-  inserted_at_ms INTEGER NOT NULL
-);
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS - 1)
-INSERT INTO ticks
-SELECT 'HK', printf('HK.%05d', i % $SYMBOLS), $BASE + (i * 23400000) / $ROWS,
-       300.0 + (i % 97) * 0.2, 100 * (1 + i % 7), (300.0 + (i % 97) * 0.2) * 100 * (1 + i % 7),
-       'BUY', i, 'AUTO_MATCH', 'push', 'futu', '$DAY',
-       $BASE + (i * 23400000) / $ROWS, $BASE + (i * 23400000) / $ROWS
-FROM n;
-CREATE INDEX idx_ticks_symbol_day_ts ON ticks(symbol, trading_day, ts_ms);
-CREATE INDEX idx_ticks_symbol_seq ON ticks(symbol, seq);
-CREATE UNIQUE INDEX uniq_ticks_symbol_seq ON ticks(symbol, seq) WHERE seq IS NOT NULL;
-CREATE UNIQUE INDEX uniq_ticks_symbol_ts_price_vol_turnover
-  ON ticks(symbol, ts_ms, price, volume, turnover) WHERE seq IS NULL;
-CREATE TABLE IF NOT EXISTS hk_symbol_totals (
-  trading_day TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  rows INTEGER NOT NULL,
-  min_ts_ms INTEGER,
-  max_ts_ms INTEGER,
-  max_seq INTEGER,
-  last_inserted_at_ms INTEGER,
-  PRIMARY KEY (trading_day, symbol)
-);
-INSERT INTO hk_symbol_totals SELECT trading_day, symbol, COUNT(*), MIN(ts_ms),
-  MAX(ts_ms), MAX(seq), MAX(inserted_at_ms) FROM ticks GROUP BY trading_day, symbol;
-PRAGMA user_version = 4;
-PRAGMA journal_mode=WAL;
-SQL
+    bench_day_file "$DB" "$DAY" "$ROWS" "$SYMBOLS"
     T1=$(date +%s%N)
     echo "bench qte_build_day_file rows=$ROWS symbols=$SYMBOLS bytes=$(stat -c %s "$DB") ms=$(((T1 - T0) / 1000000))"
 fi
