@@ -74,7 +74,9 @@ done
 grep -q '"failing":\["opend_session"\]' "$T/h.json" || fail "503 body: $(cat "$T/h.json")"
 ok "/health 503 while OpenD is silent"
 simctl silent off >/dev/null
-for _ in $(seq 1 80); do
+# A reconnect begun while OpenD was silent waits out its InitConnect
+# timeout (FUTU_CONNECT_TIMEOUT_SEC, 10 s) before the next attempt.
+for _ in $(seq 1 250); do
     code=$(curl -s -o "$T/h.json" -w '%{http_code}' "$U/health")
     [ "$code" = 200 ] && break
     sleep 0.1
