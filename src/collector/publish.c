@@ -396,32 +396,6 @@ static void day_lag(publish *p)
 
 /* ---- publishing ---------------------------------------------------------- */
 
-/* The day file's row as the pipeline's row (pointers shared: valid as
- * long as d's). */
-static void row_of(const dayfile_row *d, pipeline_row *r)
-{
-    *r = (pipeline_row){
-        .market = d->market,
-        .symbol = d->symbol,
-        .ts_ms = d->ts_ms,
-        .has_price = d->has_price,
-        .price = d->price,
-        .has_volume = d->has_volume,
-        .volume = d->volume,
-        .has_turnover = d->has_turnover,
-        .turnover = d->turnover,
-        .direction = d->direction,
-        .has_seq = d->has_seq,
-        .seq = d->seq,
-        .tick_type = d->tick_type,
-        .push_type = d->push_type,
-        .provider = d->provider,
-        .trading_day = d->trading_day,
-        .recv_ts_ms = d->recv_ts_ms,
-        .inserted_at_ms = d->inserted_at_ms,
-    };
-}
-
 /* Build the message of r. Returns it (caller owns), or NULL. */
 static natsMsg *message_of(const pipeline_row *r)
 {
@@ -449,13 +423,11 @@ static natsMsg *message_of(const pipeline_row *r)
 static int publish_row(publish *p, const dayfile_row *d)
 {
     struct publish_state *s = p->s;
-    pipeline_row r;
     natsMsg *m;
     ring_entry *e;
     natsStatus ns;
 
-    row_of(d, &r);
-    m = message_of(&r);
+    m = message_of(d);
     if (!m) {
         atomic_fetch_add(&p->st.failed, 1);
         LOG(LOG_ERROR, LC_NATS,
@@ -465,7 +437,7 @@ static int publish_row(publish *p, const dayfile_row *d)
     }
     pthread_mutex_lock(&s->ring_mu);
     e = ring_at(s, s->len);
-    *e = (ring_entry){m, d->rowid, r.inserted_at_ms, E_PENDING};
+    *e = (ring_entry){m, d->rowid, d->inserted_at_ms, E_PENDING};
     if (s->len++ == 0)
         s->head_since_ms = hktime_mono_ms();
     atomic_fetch_add(&p->st.pending, 1);

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/tickrow.h"
+
 typedef enum dayfile_order {
     DAYFILE_ORDER_TS_SEQ = 0, /* ORDER BY ts_ms, seq (replay order) */
     DAYFILE_ORDER_SYMBOL_TS,  /* ORDER BY symbol, ts_ms, seq */
@@ -23,30 +25,10 @@ typedef enum dayfile_order {
                                  no limit) */
 } dayfile_order;
 
-/* One row of ticks. Text pointers (NULL for SQL NULL) stay valid until the
+/* One row of ticks (common/tickrow.h). Text pointers stay valid until the
  * next dayfile_reader_next, dayfile_reader_tail, dayfile_reader_reset or
- * dayfile_reader_close. A NULL number reads as 0 with its has_ flag false. */
-typedef struct dayfile_row {
-    int64_t rowid; /* the row's SQLite rowid (every order) */
-    const char *market;
-    const char *symbol;
-    int64_t ts_ms;
-    bool has_price;
-    double price;
-    bool has_volume;
-    int64_t volume;
-    bool has_turnover;
-    double turnover;
-    const char *direction;
-    int64_t seq;
-    bool has_seq;
-    const char *tick_type;
-    const char *push_type;
-    const char *provider;
-    const char *trading_day;
-    int64_t recv_ts_ms;
-    int64_t inserted_at_ms;
-} dayfile_row;
+ * dayfile_reader_close. */
+typedef hk_tick_row dayfile_row;
 
 typedef struct dayfile_reader {
     sqlite3_stmt *st;

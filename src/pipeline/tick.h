@@ -42,35 +42,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/tickrow.h"
+
 #define PIPELINE_TICK_VERSION 1
 /* Room for any encoded row whose text columns are each < 256 bytes. */
 #define PIPELINE_TICK_MAX 2048
 #define PIPELINE_SUBJECT_MAX 128
 #define PIPELINE_MSG_ID_MAX 192
 
-/* One row of ticks. Text pointers are borrowed (NULL = SQL NULL, allowed
- * for direction, tick_type, push_type, provider); the has_* flags say
- * whether a nullable number is present. */
-typedef struct pipeline_row {
-    const char *market;
-    const char *symbol;
-    int64_t ts_ms;
-    bool has_price;
-    double price;
-    bool has_volume;
-    int64_t volume;
-    bool has_turnover;
-    double turnover;
-    const char *direction;
-    bool has_seq;
-    int64_t seq;
-    const char *tick_type;
-    const char *push_type;
-    const char *provider;
-    const char *trading_day;
-    int64_t recv_ts_ms;
-    int64_t inserted_at_ms;
-} pipeline_row;
+/* One row of ticks (common/tickrow.h; the same struct the day-file reader
+ * yields). NULL is allowed for direction, tick_type, push_type, provider;
+ * rowid is not encoded. */
+typedef hk_tick_row pipeline_row;
 
 /* A decoded message: row points into msg, valid until
  * pipeline_tick_free. version is the message's schema version. */
