@@ -183,11 +183,7 @@ char *http_render_metrics(http_ctx *x)
            phase_is_trading((phase)s.phase));
     publish_metrics(&b, x->pub);
     host_metrics(&b, x, &s, now, wall);
-    if (b.oom) {
-        svc_buf_free(&b);
-        return NULL;
-    }
-    return b.p;
+    return svc_buf_take(&b);
 }
 
 static void jkey(svc_buf *b, int *first, const char *k)
@@ -277,11 +273,7 @@ char *http_render_health(http_ctx *x, int *code)
     svc_buf_printf(&b, "]");
     jkey(&b, &first, "warnings");
     svc_buf_printf(&b, "[%s]}\n", aside_ok ? "" : "\"day_file_set_aside\"");
-    if (b.oom) {
-        svc_buf_free(&b);
-        return NULL;
-    }
-    return b.p;
+    return svc_buf_take(&b);
 }
 
 char *http_render_status(http_ctx *x)

@@ -56,11 +56,7 @@ char *hot_http_render_health(const hot_http *h, int *code)
     for (int i = 0; i < nf; i++)
         svc_buf_printf(&b, "%s\"%s\"", i ? "," : "", fail[i]);
     svc_buf_printf(&b, "]}\n");
-    if (b.oom) {
-        svc_buf_free(&b);
-        return NULL;
-    }
-    return b.p;
+    return svc_buf_take(&b);
 }
 
 static void counter(svc_buf *b, const char *name, const char *help,
@@ -118,11 +114,7 @@ char *hot_http_render_metrics(const hot_http *h)
                     "1 when the last ClickHouse request succeeded.",
                     atomic_load(&st->clickhouse_ok));
     svc_prom_process(&b);
-    if (b.oom) {
-        svc_buf_free(&b);
-        return NULL;
-    }
-    return b.p;
+    return svc_buf_take(&b);
 }
 
 static char *health(void *ud, int *code)

@@ -95,9 +95,7 @@ static int run_admin(void *ud, svc_http_request *rq, svc_http_reply *out,
             log_quote(rq->path, q, sizeof(q)), who, peer);
     if (strcmp(rq->method, "POST") == 0)
         qte_audit_action(&d->audit, who, peer, rq->method, rq->path, result);
-    out->body = b.oom ? NULL : b.p;
-    if (b.oom)
-        svc_buf_free(&b);
+    out->body = svc_buf_take(&b);
     qte_metrics_request(&d->m, t0);
     return SVC_HTTP_DONE;
 }

@@ -91,11 +91,7 @@ char *qte_api_render_health(qte_daemon *d, int *code)
                    d->store_open ? d->store.kind : "none",
                    redis_ok ? "true" : "false", d->redis_on ? "true" : "false",
                    (unsigned long long)st.queue_size, st.progress);
-    if (b.oom) {
-        svc_buf_free(&b);
-        return NULL;
-    }
-    return b.p;
+    return svc_buf_take(&b);
 }
 
 static int h_health(void *ud, svc_http_request *rq, svc_http_reply *out)

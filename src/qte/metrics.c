@@ -173,9 +173,5 @@ char *qte_metrics_render(qte_metrics *m, const qte_stats *st,
         gauge(&b, "process_resident_memory_bytes", "Resident set size.",
               (double)ps.rss_bytes);
     }
-    if (b.oom) {
-        svc_buf_free(&b);
-        return NULL;
-    }
-    return b.p;
+    return svc_buf_take(&b);
 }

@@ -49,6 +49,15 @@ void svc_buf_free(svc_buf *b)
     *b = (svc_buf){0};
 }
 
+char *svc_buf_take(svc_buf *b)
+{
+    char *p = b->oom ? NULL : b->p;
+    if (b->oom)
+        free(b->p);
+    *b = (svc_buf){0};
+    return p;
+}
+
 void svc_prom_header(svc_buf *b, const char *name, const char *type,
                      const char *help)
 {

@@ -33,6 +33,10 @@ void svc_buf_printf(svc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Free the text and reset the buffer to {0}. */
 void svc_buf_free(svc_buf *b);
+/* The finished text (caller frees), or NULL after freeing it when an
+ * allocation failed on the way (b.oom): a page is served whole or not at
+ * all. b is empty afterwards. */
+char *svc_buf_take(svc_buf *b);
 
 /* "# HELP name help\n# TYPE name type\n". */
 void svc_prom_header(svc_buf *b, const char *name, const char *type,

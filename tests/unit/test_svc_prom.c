@@ -98,13 +98,29 @@ static void test_buf_grows(void **state)
     svc_buf_free(&b);
 }
 
+/* svc_buf_take: the text when whole, NULL (and freed) after an OOM. */
+static void test_buf_take(void **state)
+{
+    (void)state;
+    svc_buf b = {0};
+    svc_buf_printf(&b, "up %d\n", 1);
+    char *t = svc_buf_take(&b);
+    assert_string_equal(t, "up 1\n");
+    assert_null(b.p);
+    free(t);
+    svc_buf_printf(&b, "partial");
+    b.oom = true;
+    assert_null(svc_buf_take(&b));
+    assert_null(b.p);
+    assert_false(b.oom);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metric_bytes),
-        cmocka_unit_test(test_labels),
-        cmocka_unit_test(test_hist_bytes),
-        cmocka_unit_test(test_buf_grows),
+        cmocka_unit_test(test_metric_bytes), cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_hist_bytes),   cmocka_unit_test(test_buf_grows),
+        cmocka_unit_test(test_buf_take),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
