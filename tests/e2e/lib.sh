@@ -12,6 +12,12 @@ CTL="$HK_BIN/hk-tickctl"
 
 E2E_PIDS=()
 
+# gq GREP_ARGS... : `grep -q` for the end of a pipeline. grep -q exits at its
+# first match; a writer still producing output (curl, a shell's line-by-line
+# echo, a long --help) then dies of SIGPIPE and pipefail fails the check
+# although the line was there. gq reads its whole input and prints nothing.
+gq() { grep "$@" >/dev/null; }
+
 e2e_init() {
     T=$(mktemp -d /tmp/hk-e2e.XXXXXX)
     DATA="$T/data"

@@ -96,7 +96,7 @@ qte_stop() {
 # replay is done (qte_replay_done 1), at most 60 s.
 qte_wait_done() {
     for _ in $(seq 1 600); do
-        curl -sk "$QTE_SCHEME://127.0.0.1:$QTE_HTTP_PORT/metrics" | grep -qx 'qte_replay_done 1' && return 0
+        curl -sk "$QTE_SCHEME://127.0.0.1:$QTE_HTTP_PORT/metrics" | gq -x 'qte_replay_done 1' && return 0
         sleep 0.1
     done
     fail "replay did not finish"
@@ -141,7 +141,7 @@ redis_start() {
         --dir "$T" >"$T/redis.log" 2>&1 &
     E2E_PIDS+=("$!")
     for _ in $(seq 1 100); do
-        redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && return 0
+        redis-cli -p "$REDIS_PORT" ping 2>/dev/null | gq PONG && return 0
         sleep 0.05
     done
     fail "redis-server did not start"

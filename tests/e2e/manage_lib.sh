@@ -78,9 +78,9 @@ run_rc() {
 
 # has LINE_REGEX : $OUT has a line matching the extended regex.
 has() {
-    printf '%s\n' "$OUT" | grep -Eq -- "$1" || fail "no line /$1/ in: $OUT"
+    grep -Eq -- "$1" <<<"$OUT" || fail "no line /$1/ in: $OUT"
 }
 
 hasnt() {
-    if printf '%s\n' "$OUT" | grep -Eq -- "$1"; then fail "unexpected /$1/ in: $OUT"; fi
+    if grep -Eq -- "$1" <<<"$OUT"; then fail "unexpected /$1/ in: $OUT"; fi
 }

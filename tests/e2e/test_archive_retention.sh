@@ -28,7 +28,7 @@ touch -d '2026-01-09 00:00:00' "$DATA/20260101.snapshot.db" "$DATA/20260102.back
 
 A="$DATA/_archive"
 # 20260105: archived without verification -> never deleted.
-"$CTL" archive --data-root "$DATA" --day 20260105 --verify 0 | grep -qx "verified=0" || fail "verify 0"
+"$CTL" archive --data-root "$DATA" --day 20260105 --verify 0 | gq -x "verified=0" || fail "verify 0"
 [ "$(jq -r .verify_ok "$A/manifest/20260105.json")" = false ] || fail "verify_ok must be false with --verify 0"
 [ "$(jq -c .verify_details "$A/manifest/20260105.json")" = "{}" ] || fail "verify_details must be {}"
 # 20260106: archived and verified, then changed -> spared (row count differs).

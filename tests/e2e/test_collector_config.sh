@@ -79,7 +79,7 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 78 ] || fail "unknown option: exit $rc"
-"$COLLECTOR" --help | grep -q -- "--check-config" || fail "--help"
+"$COLLECTOR" --help | gq -- "--check-config" || fail "--help"
 ok "usage errors"
 
 # Symbols are validated at load time: --check-config fails naming the
@@ -154,6 +154,6 @@ ok "FIFO secret file -> 78 without blocking"
 # docs/config.md carries the generated variable table verbatim.
 "$COLLECTOR" --help-config >"$T/ref.md"
 src=${HK_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-grep -Fxf "$T/ref.md" "$src/docs/config.md" | wc -l | grep -qx "$(wc -l <"$T/ref.md")" ||
+grep -Fxf "$T/ref.md" "$src/docs/config.md" | wc -l | gq -x "$(wc -l <"$T/ref.md")" ||
     fail "docs/config.md is out of date: regenerate with --help-config"
 ok "docs/config.md matches --help-config"

@@ -15,7 +15,7 @@ wait_log "http_listening host=127.0.0.1 port=[0-9]+"
 HP=$(grep -o 'http_listening host=127.0.0.1 port=[0-9]*' "$T/collector.log" | grep -o '[0-9]*$')
 U="http://127.0.0.1:$HP"
 
-inj() { simctl inject "$@" | grep -q '^OK injected=' || fail "inject $*"; }
+inj() { simctl inject "$@" | gq '^OK injected=' || fail "inject $*"; }
 now=$(($(date +%s) * 1000))
 inj HK.00700 price=nan
 inj HK.00700 price=inf

@@ -116,7 +116,7 @@ set +e
 out=$("$CTL" --data-root "$T/empty" --day 20260302 db top-symbols); rc=$?
 set -e
 [ $rc = 2 ] && [ "$out" = "FAIL ticks_empty" ] || fail "empty top-symbols: rc=$rc $out"
-"$CTL" --data-root "$T/empty" --day 20260302 db stats | grep -qx "max_ts_ms=0" || fail "empty max_ts_ms"
+"$CTL" --data-root "$T/empty" --day 20260302 db stats | gq -x "max_ts_ms=0" || fail "empty max_ts_ms"
 set +e
 "$CTL" db >/dev/null 2>&1; r1=$?
 "$CTL" db frob >/dev/null 2>&1; r2=$?
@@ -132,10 +132,10 @@ cp "$DB" "$TWO"
 sqlite3 "$TWO" "INSERT INTO ticks SELECT market, symbol, ts_ms - 86400000, price, volume, turnover, direction, seq - 1000000, tick_type, push_type, provider, '20260301', recv_ts_ms, inserted_at_ms FROM ticks WHERE symbol='HK.00700';
   INSERT INTO hk_symbol_totals SELECT '20260301', symbol, COUNT(*), MIN(ts_ms), MAX(ts_ms), MAX(seq), MAX(inserted_at_ms) FROM ticks WHERE trading_day='20260301' GROUP BY symbol;"
 n=$(sqlite3 "file:$TWO?mode=ro" "SELECT COUNT(*) FROM ticks;")
-"$CTL" --db "$TWO" db stats | grep -qx "rows=$n" || fail "whole-file rows"
+"$CTL" --db "$TWO" db stats | gq -x "rows=$n" || fail "whole-file rows"
 a=$("$CTL" --db "$TWO" db symbols)
 sqlite3 "$TWO" "DROP TABLE hk_symbol_totals;"
-"$CTL" --db "$TWO" db stats | grep -qx "rows=$n" || fail "scan rows"
+"$CTL" --db "$TWO" db stats | gq -x "rows=$n" || fail "scan rows"
 b=$("$CTL" --db "$TWO" db symbols)
 [ "$a" = "$b" ] || fail "symbols totals vs scan: [$a] [$b]"
 ok "whole-file rows over 2 trading days; totals == scan"

@@ -26,9 +26,9 @@ src=$(sqlite3 "file:$DB?mode=ro" "SELECT COUNT(*) FROM ticks;")
 [ "$(sqlite3 "./$DAY.backup.db" "SELECT COUNT(*) FROM ticks;")" = "$src" ] || fail "copy count"
 [ "$(sqlite3 "./$DAY.backup.db" "PRAGMA journal_mode;")" = delete ] || fail "copy journal_mode"
 [ ! -e "./$DAY.backup.db-wal" ] || fail "copy has -wal"
-"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/dir" | grep -qx "OK export_db=$T/out/dir/$DAY.backup.db" ||
+"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/dir" | gq -x "OK export_db=$T/out/dir/$DAY.backup.db" ||
     fail "suffix-less --out"
-"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/x.db" | grep -qx "OK export_db=$T/out/x.db" ||
+"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/x.db" | gq -x "OK export_db=$T/out/x.db" ||
     fail "file --out"
 ok "export db: one consistent copy, journal_mode=delete"
 
@@ -99,7 +99,7 @@ set +e
 set -e
 [ $rc = 2 ] && [ "$(jget "$T/f.json" '$.reason')" = out_exists ] ||
     fail "--json --force 0 existing: $rc $(cat "$T/f.json")"
-"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/x.db" --force 1 | grep -qx "OK export_db=$T/out/x.db" ||
+"$CTL" --data-root "$DATA" export db --day "$DAY" --out "$T/out/x.db" --force 1 | gq -x "OK export_db=$T/out/x.db" ||
     fail "--force 1"
 ok "export refuses an existing --out unless --force (FAIL out_exists, exit 2)"
 
@@ -138,6 +138,6 @@ ok "export FAIL db_not_found / usage"
 
 # Wrapper from any directory, also through a symlink (installs).
 cd /
-"$HK_SRC/scripts/hk-tickctl" --data-root "$DATA" --day "$DAY" db stats | grep -qx "rows=$src" ||
+"$HK_SRC/scripts/hk-tickctl" --data-root "$DATA" --day "$DAY" db stats | gq -x "rows=$src" ||
     fail "scripts/hk-tickctl"
 ok "scripts/hk-tickctl runs from /"

@@ -84,5 +84,5 @@ head -c 300 /dev/urandom >"$S/20240305.corrupt-c.db"
 "$CTL" --data-root "$DATA" salvage >"$T/o" 2>&1
 [ $? = 2 ] || fail "no FILE: $(cat "$T/o")"
 set -e
-"$CTL" salvage --help | grep -q "^usage: hk-tickctl salvage FILE" || fail "--help"
+"$CTL" salvage --help | gq "^usage: hk-tickctl salvage FILE" || fail "--help"
 ok "refusals: day file 2, missing 2, nothing readable 1, no FILE 2"

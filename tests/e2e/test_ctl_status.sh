@@ -45,7 +45,7 @@ unset DATA_ROOT || true
 
 # --- text output, --data-root before the command --------------------------
 out=$(PATH="$T/fakebin:$PATH" "$CTL" --data-root "$DATA" --day "$DAY" status)
-echo "$out" | sed -n 1p | grep -qx '=== HK Tick 狀態 ===' || fail "header: $out"
+echo "$out" | sed -n 1p | gq -x '=== HK Tick 狀態 ===' || fail "header: $out"
 grep -qx "day=$DAY" <<<"$out" || fail "day line"
 grep -qx "db_path=$DB" <<<"$out" || fail "db_path line"
 grep -qx "db_size=$(stat -c %s "$DB")" <<<"$out" || fail "db_size line"
@@ -125,13 +125,13 @@ set +e
 out=$("$CTL" status --data-root "$T/other" --day "$DAY"); rc=$?
 set -e
 [ $rc = 2 ] || fail "missing db rc=$rc"
-echo "$out" | tail -n 1 | grep -qx "result=FAIL reason=db_not_found" || fail "missing db: $out"
+echo "$out" | tail -n 1 | gq -x "result=FAIL reason=db_not_found" || fail "missing db: $out"
 sqlite3 "$T/other/$DAY.db" "CREATE TABLE x(a);"
 set +e
 out=$("$CTL" status --data-root "$T/other" --day "$DAY"); rc=$?
 set -e
 [ $rc = 2 ] || fail "missing table rc=$rc"
-echo "$out" | tail -n 1 | grep -qx "result=FAIL reason=ticks_table_missing" || fail "no table: $out"
+echo "$out" | tail -n 1 | gq -x "result=FAIL reason=ticks_table_missing" || fail "no table: $out"
 set +e
 "$CTL" status --day 2026-01-01 >/dev/null 2>"$T/err"; rc=$?
 set -e
@@ -140,8 +140,8 @@ set +e
 "$CTL" status --bogus >/dev/null 2>"$T/err"; rc=$?
 set -e
 [ $rc = 2 ] && grep -q "^FAIL usage:" "$T/err" || fail "unknown option rc=$rc"
-"$CTL" --help | grep -q "^usage: hk-tickctl" || fail "--help"
-"$CTL" status --help | grep -q "^usage: hk-tickctl status" || fail "status --help"
+"$CTL" --help | gq "^usage: hk-tickctl" || fail "--help"
+"$CTL" status --help | gq "^usage: hk-tickctl status" || fail "status --help"
 ok "FAIL lines and exit codes"
 
 # --- reference-style file (no hk_symbol_totals): scan fallback --------------

@@ -6,8 +6,8 @@ source "$(dirname "$0")/lib.sh"
 e2e_init
 HOT="$HK_BIN/hot-store"
 
-"$HOT" --help | grep -q '^Usage: hot-store' || fail "--help"
-"$HOT" --version | grep -qx 'hot-store [0-9.]*' || fail "--version"
+"$HOT" --help | gq '^Usage: hot-store' || fail "--help"
+"$HOT" --version | gq -x 'hot-store [0-9.]*' || fail "--version"
 "$HOT" --help-config >"$T/ref.md"
 grep -q '^| `HOT_BATCH_ROWS` | `5000` |' "$T/ref.md" || fail "--help-config"
 grep -q '^| `HOT_HTTP_PORT` | `8085` |' "$T/ref.md" || fail "--help-config port"
@@ -70,7 +70,7 @@ bad_usage() {
     [ "$rc" = 78 ] || fail "$* -> exit $rc, want 78"
     [ ! -s "$T/u.out" ] || fail "$*: stdout not empty"
     [ "$(head -n 1 "$T/u.err")" = "$want" ] || fail "$*: '$(head -n 1 "$T/u.err")', want '$want'"
-    sed -n 2p "$T/u.err" | grep -q '^Usage: hot-store' || fail "$*: no usage after the error"
+    sed -n 2p "$T/u.err" | gq '^Usage: hot-store' || fail "$*: no usage after the error"
 }
 bad_usage "$HOT: unrecognized option '--bogus=1'" --bogus=1
 bad_usage "$HOT: invalid option -- 'x'" -x
@@ -79,7 +79,7 @@ bad_usage "$HOT: option '--version' doesn't allow an argument" --version=2
 bad_usage "$HOT: option '--c' is ambiguous; possibilities: '--config' '--check-config'" --c
 bad_usage "hot-store: unexpected argument 'extra'" --check-config extra
 bad_usage "hot-store: unexpected argument '--version'" -- --version
-"$HOT" -h | grep -q '^Usage: hot-store' || fail "-h"
+"$HOT" -h | gq '^Usage: hot-store' || fail "-h"
 [ "$("$HOT" --version --bogus)" = "$("$HOT" --version)" ] || fail "--version must act before --bogus"
 [ "$("$HOT" extra --vers)" = "$("$HOT" --version)" ] || fail "--vers after a positional argument"
 env -i "$HOT" --env="$T/hot.env" --check >"$T/check4.txt" 2>&1 || fail "--env=PATH --check"

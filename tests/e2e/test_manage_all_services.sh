@@ -75,7 +75,7 @@ run_ok b-status "$M" status
 has '^NATS +external '
 has '^ClickHouse +external '
 col=$(cat "$T/b/state/run/collector.pid")
-tr '\0' '\n' <"/proc/$col/environ" | grep -qx "NATS_URL=nats://127.0.0.1:$A_NATS" ||
+tr '\0' '\n' <"/proc/$col/environ" | gq -x "NATS_URL=nats://127.0.0.1:$A_NATS" ||
     fail "collector on host B did not get NATS_URL"
 run_ok b-stop "$M" stop
 has '^NATS: operator-run \(NATS_URL\), left alone$'
@@ -90,7 +90,7 @@ mp_env_setup "$T/c"
 export MARKETPRISM_SERVICES="collector"
 run_ok c-start "$M" start
 col=$(cat "$T/c/state/run/collector.pid")
-if tr '\0' '\n' <"/proc/$col/environ" | grep -q '^NATS_URL='; then
+if tr '\0' '\n' <"/proc/$col/environ" | gq '^NATS_URL='; then
     fail "collector-only host passed NATS_URL"
 fi
 run_ok c-status "$M" status

@@ -40,7 +40,7 @@ members=$(cd "$T/x" && find . -type f | sort | tr '\n' ' ')
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["store"]=="sqlite" and d["sources"]["db/qte.sqlite"]==sys.argv[2], d' \
     "$T/x/meta.json" "$T/qte.db" || fail "meta.json: $(cat "$T/x/meta.json")"
 [ "$(sqlite3 "$T/x/db/qte.sqlite" .dump | sha256sum)" = "$before_db" ] || fail "the copy differs from the database"
-QTE_BIN=$QTE QTE_BACKUP_DIR=$T/backups bash "$HK_SRC/deployment/scripts/backup.sh" verify "$arc" | grep -q "^ok " ||
+QTE_BIN=$QTE QTE_BACKUP_DIR=$T/backups bash "$HK_SRC/deployment/scripts/backup.sh" verify "$arc" | gq "^ok " ||
     fail "backup.sh verify"
 ok "archive: $members, manifest verified"
 

@@ -22,7 +22,7 @@ key=$(python3 "$SRC/deployment/security/security_config.py" --generate-key admin
 [[ $key =~ ^qte_[0-9a-f]{64}$ ]] || fail "security_config.py --generate-key admin: $key"
 "$QTE" keys generate ops >/dev/null 2>&1
 [ "$("$QTE" keys list | cut -d' ' -f1 | tr '\n' ' ')" = "admin ops " ] || fail "keys list"
-"$QTE" keys revoke ops | grep -qx 'revoked ops' || fail "keys revoke"
+"$QTE" keys revoke ops | gq -x 'revoked ops' || fail "keys revoke"
 "$QTE" keys revoke ops 2>/dev/null && fail "revoking twice succeeded"
 ok "keys: security_config.py --generate-key admin, list, revoke"
 

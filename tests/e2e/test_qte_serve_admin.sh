@@ -47,7 +47,7 @@ grep -qE '^[0-9T:.+-]+ authentication failure src=127\.0\.0\.1 method=GET path=/
 grep -qE ' authentication failure src=127\.0\.0\.1 method=POST path=/admin/queue/clear reason=unknown_key$' "$T/audit.log" || fail "audit unknown_key"
 grep -qE ' authentication failure src=127\.0\.0\.1 method=GET path=/admin/replay/status reason=bad_scheme$' "$T/audit.log" || fail "audit bad_scheme"
 [ "$(grep -c 'authentication failure' "$T/audit.log")" = 3 ] || fail "3 failures expected"
-"${C[@]}" "$H/metrics" | grep -qx 'qte_auth_failures_total 3' || fail "qte_auth_failures_total"
+"${C[@]}" "$H/metrics" | gq -x 'qte_auth_failures_total 3' || fail "qte_auth_failures_total"
 ok "admin without a valid key: 401, 3 audit lines with src=127.0.0.1"
 
 # --- status document
@@ -71,7 +71,7 @@ jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.arg
 st() { "${C[@]}" "${AUTH[@]}" "$A/admin/replay/status"; }
 
 # --- pause / step / resume / speed / seek
-"${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/pause" | jget 'd["replay"]["paused"]' | grep -qx True || fail "pause"
+"${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/pause" | jget 'd["replay"]["paused"]' | gq -x True || fail "pause"
 p1=$(st | jget 'd["processed"]')
 sleep 1.2
 p2=$(st | jget 'd["processed"]')
@@ -83,13 +83,13 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 [ "$p3" = $((p2 + 5)) ] || fail "step 5: $p2 -> $p3"
-st | jget 'd["replay"]["paused"]' | grep -qx True || fail "not paused after step"
-"${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/speed?x=10" | jget 'd["replay"]["speed"]' | grep -qx 10 || fail "speed"
+st | jget 'd["replay"]["paused"]' | gq -x True || fail "not paused after step"
+"${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/speed?x=10" | jget 'd["replay"]["speed"]' | gq -x 10 || fail "speed"
 code=$("${C[@]}" "${AUTH[@]}" -o /dev/null -w '%{http_code}' -X POST "$A/admin/replay/speed?x=-1")
 [ "$code" = 400 ] || fail "speed -1: $code"
 target=$((1704159000000 + 3000 * 1000))
 "${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/seek?ts_ms=$target" >/dev/null
-"${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/resume" | jget 'd["replay"]["paused"]' | grep -qx False || fail "resume"
+"${C[@]}" "${AUTH[@]}" -X POST "$A/admin/replay/resume" | jget 'd["replay"]["paused"]' | gq -x False || fail "resume"
 for _ in $(seq 1 50); do
     ts=$(st | jget 'd["replay"]["ts_ms"]')
     [ "$ts" -ge "$target" ] && break
@@ -132,7 +132,7 @@ code=$("${C[@]}" -o "$T/o2.json" -w '%{http_code}' -X POST "$H/orders?symbol=HK.
 code=$("${C[@]}" -o "$T/o3.json" -w '%{http_code}' -X POST "$H/orders?symbol=HK.00700&side=buy&qty=50")
 [ "$code" = 422 ] || fail "odd lot: $code $(cat "$T/o3.json")"
 grep -q '"status":"rejected","reason":"lot_size"' "$T/o3.json" || fail "odd lot reason: $(cat "$T/o3.json")"
-"${C[@]}" "$H/orders" | grep -q "\"symbol\":\"HK.00700\"" || fail "/orders lists it"
+"${C[@]}" "$H/orders" | gq "\"symbol\":\"HK.00700\"" || fail "/orders lists it"
 ok "POST /orders: accepted 201, odd lot 422 lot_size, malformed 400"
 
 # --- rotation without restart: the old key stops working at once

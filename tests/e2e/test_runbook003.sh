@@ -257,7 +257,7 @@ run_one() {
         # command works.
         local m h dom mon dow rest
         read -r m h dom mon dow rest <<<"$x"
-        sed 's/\\%/%/g' "$P/etc/cron.d/qte" | grep -qF -- "$m $h $dom $mon $dow root $rest" ||
+        sed 's/\\%/%/g' "$P/etc/cron.d/qte" | gq -F -- "$m $h $dom $mon $dow root $rest" ||
             fail "cron entry missing in $P/etc/cron.d/qte: $m $h $dom $mon $dow root $rest"
         x=$rest
         ;;
