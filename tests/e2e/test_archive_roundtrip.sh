@@ -90,7 +90,7 @@ ok "archive --json"
 R="$T/restored"
 mkdir -p "$R"
 out=$("$CTL" restore --data-root "$DATA" --day "$DAY" --out "$R")
-echo "$out" | head -n 1 | grep -qx "RESTORE OK" || fail "restore: $out"
+echo "$out" | head -n 1 | gq -x "RESTORE OK" || fail "restore: $out"
 grep -qx "out=$R/$DAY.db" <<<"$out" || fail "restore out line: $out"
 grep -qx "rows=3000" <<<"$out" || fail "restore rows: $out"
 diff1=$(sqlite3 "file:$R/$DAY.db?mode=ro" "ATTACH 'file:$DB?mode=ro' AS o; SELECT COUNT(*) FROM (SELECT * FROM main.ticks EXCEPT SELECT * FROM o.ticks);")

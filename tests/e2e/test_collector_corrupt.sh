@@ -35,7 +35,7 @@ INSERT INTO ticks SELECT 'HK', 'HK.02800', $T0 + i * 1000, 20.0 + i % 7, 100 + i
 root=$(sqlite3 "$DB" "SELECT rootpage FROM sqlite_master WHERE name = 'uniq_ticks_symbol_seq';")
 psz=$(sqlite3 "$DB" "PRAGMA page_size;")
 head -c "$psz" /dev/urandom | dd of="$DB" bs="$psz" seek=$((root - 1)) conv=notrunc status=none
-sqlite3 "$DB" "PRAGMA integrity_check;" 2>/dev/null | grep -q "^ok$" && fail "fixture is not corrupt"
+sqlite3 "$DB" "PRAGMA integrity_check;" 2>/dev/null | gq "^ok$" && fail "fixture is not corrupt"
 ok "fixture: $DB with 500 rows and a corrupt index page"
 
 start_sim --symbols HK.00700,HK.00005 --rate 500 --max-ticks 1500 --seed 11

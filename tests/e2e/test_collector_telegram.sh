@@ -78,7 +78,7 @@ wait_log "telegram_send_ok kind=ALERT mode=send severity=ALERT fingerprint=DISCO
 n=$(nreq)
 txt=$(req_field "$n" text)
 [ "$(echo "$txt" | head -1)" = "[e2e-hk] ALERT OpenD disconnected" ] || fail "alert text: $txt"
-echo "$txt" | sed -n 2p | grep -Eq '^since [0-9]{2}:[0-9]{2}:[0-9]{2} HKT \([0-9]+s\)$' ||
+echo "$txt" | sed -n 2p | gq -E '^since [0-9]{2}:[0-9]{2}:[0-9]{2} HKT \([0-9]+s\)$' ||
     fail "alert since line: $txt"
 [ "$(echo "$txt" | tail -1)" = "run: systemctl status futu-opend" ] || fail "alert command: $txt"
 ok "disconnect beyond the grace period alerts (exact text)"
@@ -182,7 +182,7 @@ txt=$(req_field "$n" text)
 wait_log "telegram_send_ok kind=HEALTH mode=send severity=WARN fingerprint=HEALTH" 40
 n=$(nreq)
 txt=$(req_field "$n" text)
-echo "$txt" | head -1 | grep -Eq '^\[e2e-hk\] HEALTH WARN [a-z-]+$' || fail "digest text: $txt"
+echo "$txt" | head -1 | gq -E '^\[e2e-hk\] HEALTH WARN [a-z-]+$' || fail "digest text: $txt"
 [ "$(echo "$txt" | sed -n 2p)" = "OpenD connected, 2 symbols" ] || fail "digest line 2: $txt"
 [ "$(req_field "$n" message_thread_id)" = "8" ] || fail "digest thread id"
 stop_collector TERM

@@ -27,7 +27,7 @@ ok "probe: subscribe ok + MARKET_OPEN=1 in a session"
 # --- probe, market closed (simulated 20:00 HKT) ------------------------------
 start_sim --symbols HK.00700 --rate 50 --seed 2 --clock-start "2026-03-02 20:00:00" --sessions
 out=$("$CTL" probe --port "$PORT" --symbols HK.00700)
-echo "$out" | tail -n 1 | grep -qx "MARKET_OPEN=0" || fail "probe closed: $out"
+echo "$out" | tail -n 1 | gq -x "MARKET_OPEN=0" || fail "probe closed: $out"
 ok "probe: MARKET_OPEN=0 after hours"
 
 # --- empty symbols, refused symbol, unreachable ---------------------------------
@@ -88,8 +88,8 @@ set -e
 ok "logs: filters, --ops forms, --since, --json, FAIL without journalctl"
 
 out=$(PATH="$T/fakebin:$PATH" "$CTL" doctor)
-echo "$out" | sed -n 1p | grep -qx "=== HK Tick 版本診斷 ===" || fail "doctor header"
-echo "$out" | sed -n 2p | grep -qx "service=hk-tick-collector status=.* since=6 hours ago" || fail "doctor service: $out"
+echo "$out" | sed -n 1p | gq -x "=== HK Tick 版本診斷 ===" || fail "doctor header"
+echo "$out" | sed -n 2p | gq -x "service=hk-tick-collector status=.* since=6 hours ago" || fail "doctor service: $out"
 grep -qx "l5 .*notify_schema=v2" <<<"$(grep -A1 -x "\[完成\] 找到 notify schema 訊息" <<<"$out")" || fail "doctor schema: $out"
 grep -q "^l6 " <<<"$(grep -A1 -x "\[資訊\] 最近 HEALTH enqueue" <<<"$out")" || fail "doctor health"
 grep -q "^l7 " <<<"$(grep -A1 -x "\[資訊\] 最近 WARN/ALERT enqueue" <<<"$out")" || fail "doctor alert"

@@ -125,7 +125,7 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(120)' "$P_COL" &
 SQUAT=$!
 E2E_PIDS+=("$SQUAT")
-for _ in $(seq 1 50); do ss -ltnH "sport = :$P_COL" | grep -q . && break; sleep 0.1; done
+for _ in $(seq 1 50); do ss -ltnH "sport = :$P_COL" | gq . && break; sleep 0.1; done
 run_rc start-port-taken 3 "$M" start
 has "^ERROR: collector: port $P_COL is taken by pid=$SQUAT python3, which is not ours\. Free it \(ss -ltnp 'sport = :$P_COL'\) or set COLLECTOR_HTTP_PORT=<port> in config/marketprism\.env$"
 has '^ERROR: start stopped at collector; run \./scripts/manage_all\.sh diagnose$'
