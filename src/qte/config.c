@@ -37,6 +37,8 @@
 
 static const char *const modes[] = {"backtest", "realtime", "accelerated",
                                     "stepped", NULL};
+static const char *const sources[] = {"dayfile", "clickhouse", "jetstream",
+                                      NULL};
 
 static int parse_i64(void *obj, const cfg_var *v, const char *raw, char *err,
                      size_t errlen)
@@ -71,6 +73,10 @@ static void format_i64(const void *obj, const cfg_var *v, char *buf, size_t cap)
 static const cfg_var vars[] = {
     STRV("DATA_ROOT", data_root, "/data/sqlite/HK",
          "day-file directory (read-only)"),
+    {"QTE_SOURCE", CFG_ENUM, "dayfile", NOLIM, OFF(source_name),
+     sizeof(((qte_config *)0)->source_name),
+     "market data: dayfile (DATA_ROOT), clickhouse or jetstream (live)", 0,
+     sources},
     STRV("QTE_DAYS", days, "", "trading days to replay: YYYYMMDD[,...]"),
     STRV("QTE_SYMBOLS", symbols, "", "symbols to replay: HK.00700[,...]"),
     {"QTE_MODE", CFG_ENUM, "backtest", NOLIM, OFF(mode_name),
@@ -165,6 +171,22 @@ int qte_mode_parse(const char *name, qte_mode *mode)
     return -1;
 }
 
+int qte_source_parse(const char *name, qte_source_kind *kind)
+{
+    for (int i = 0; sources[i]; i++) {
+        if (strcasecmp(name, sources[i]) == 0) {
+            *kind = (qte_source_kind)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *qte_source_name(qte_source_kind kind)
+{
+    return (unsigned)kind <= QTE_SOURCE_JETSTREAM ? sources[kind] : "unknown";
+}
+
 const char *qte_mode_name(qte_mode mode)
 {
     return (unsigned)mode <= QTE_MODE_STEPPED ? modes[mode] : "unknown";
@@ -177,6 +199,7 @@ int qte_config_load(qte_config *cfg, const cfg_opts *opts)
         cfg_report(opts, "QTE_MODE", cfg->mode_name, "unknown mode");
         errors++;
     }
+    qte_source_parse(cfg->source_name, &cfg->source);
     return errors;
 }
 
@@ -191,6 +214,7 @@ int qte_config_defaults(qte_config *cfg)
 {
     cfg_load_lookup(&table, cfg, no_env, NULL);
     qte_mode_parse(cfg->mode_name, &cfg->mode);
+    qte_source_parse(cfg->source_name, &cfg->source);
     return 0;
 }
 

@@ -24,6 +24,13 @@ typedef enum qte_mode {
     QTE_MODE_STEPPED,      /* paused; qte_engine_step(n) releases events */
 } qte_mode;
 
+/* Where market data comes from (QTE_SOURCE); qte/feed.h. */
+typedef enum qte_source_kind {
+    QTE_SOURCE_DAYFILE = 0, /* DATA_ROOT/YYYYMMDD.db, read-only */
+    QTE_SOURCE_CLICKHOUSE,  /* the pipeline's hot/cold ticks table */
+    QTE_SOURCE_JETSTREAM,   /* live: the stream HK_TICKS as it grows */
+} qte_source_kind;
+
 /* HK costs; rates are fractions of the trade value (0.001 = 0.1 %),
  * minimums and maximums HKD. Converted to integer units at load. */
 typedef struct qte_fee_table {
@@ -40,6 +47,8 @@ typedef struct qte_fee_table {
 
 typedef struct qte_config {
     /* --- replay --- */
+    char source_name[16]; /* dayfile|clickhouse|jetstream */
+    qte_source_kind source;
     char data_root[512]; /* DATA_ROOT of the day files */
     char days[512];      /* "20240102,20240103" */
     char symbols[32768]; /* "HK.00700,HK.00005" */
@@ -100,6 +109,11 @@ int qte_config_defaults(qte_config *cfg);
 int qte_mode_parse(const char *name, qte_mode *mode);
 /* "backtest", "realtime", "accelerated", "stepped". Static storage. */
 const char *qte_mode_name(qte_mode mode);
+
+/* Map a source name to *kind. Returns 0, or -1 for an unknown name. */
+int qte_source_parse(const char *name, qte_source_kind *kind);
+/* "dayfile", "clickhouse", "jetstream". Static storage. */
+const char *qte_source_name(qte_source_kind kind);
 
 /* NAME=VALUE lines (--check-config) to fd. */
 void qte_config_print(const qte_config *cfg, int fd);

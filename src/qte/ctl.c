@@ -117,8 +117,8 @@ void eng_control(qte_engine *e)
         clock_reanchor(&e->clock, e->speed);
     if (e->seek_req) {
         e->seek_req = false;
-        if (source_seek(&e->src, e->seek_ts) != 0)
-            eng_fail(e, "seek: %s", e->src.err);
+        if (qte_feed_seek(e->feed, e->seek_ts) != 0)
+            eng_fail(e, "seek: %s", e->feed->err);
         e->have_pending = false;
         e->src_done = false;
         clock_reanchor(&e->clock, 0);

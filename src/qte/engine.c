@@ -284,7 +284,7 @@ static void make_run_id(qte_engine *e)
     n += (size_t)snprintf(p + n, n < cap ? cap - n : 0, __VA_ARGS__)
     PUT("{\"days\":[");
     for (int i = 0; i < e->ndays; i++)
-        PUT("%s%d", i ? "," : "", e->src.days[i]);
+        PUT("%s%d", i ? "," : "", e->days[i]);
     PUT("],\"symbols\":[");
     for (int s = 0; s < e->nsym; s++)
         PUT("%s\"%s\"", s ? "," : "", e->symbols[s]);
@@ -472,15 +472,24 @@ static int store_start(qte_engine *e)
 
 /* --- construction ----------------------------------------------------- */
 
+static int cmp_day(const void *a, const void *b)
+{
+    int x = *(const int *)a;
+    int y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
 static int build(qte_engine *e, qte_store *store)
 {
     const qte_config *c = &e->cfg;
     char err[256];
     if (parse_inputs(e) != 0)
         return -1;
-    if (source_init(&e->src, c->data_root, e->days, e->ndays,
-                    (const char *const *)e->symbols, e->nsym, err,
-                    sizeof(err)) != 0) {
+    qsort(e->days, (size_t)e->ndays, sizeof(int), cmp_day);
+    qte_feed_args fa = {c, e->days, e->ndays, (const char *const *)e->symbols,
+                        e->nsym};
+    e->feed = qte_feed_open(&fa, err, sizeof(err));
+    if (!e->feed) {
         eng_fail(e, "%s", err);
         return -1;
     }
@@ -558,7 +567,7 @@ void qte_engine_free(qte_engine *e)
         e->store->ops->rollback(e->store);
     if (e->dl)
         dlclose(e->dl);
-    source_free(&e->src);
+    qte_feed_close(e->feed);
     queue_free(&e->q);
     exec_book_free(&e->book);
     pf_free(&e->pf);
@@ -628,15 +637,18 @@ static void ctl_wait(qte_engine *e, int64_t ns)
 static int feed(qte_engine *e)
 {
     if (!e->have_pending && !e->src_done) {
-        int r = source_next(&e->src, &e->pending, &e->pending_new_day);
-        if (r < 0) {
-            eng_fail(e, "%s", e->src.err);
+        int r = qte_feed_next(e->feed, &e->pending, &e->pending_day,
+                              &e->pending_new_day);
+        if (r == QTE_FEED_ERR) {
+            eng_fail(e, "%s", e->feed->err);
             return -1;
         }
-        e->have_pending = r == 1;
-        if (r == 1)
-            e->pending_day = e->src.days[e->src.day_i];
-        e->src_done = r == 0;
+        if (r == QTE_FEED_WAIT && !timer_first(e)) {
+            ctl_wait(e, 20000000); /* live: nothing yet */
+            return 2;
+        }
+        e->have_pending = r == QTE_FEED_ROW;
+        e->src_done = r == QTE_FEED_END;
     }
     bool timer = timer_first(e) && !e->src_done;
     if (!timer && !e->have_pending)
@@ -758,7 +770,7 @@ static int after_event(qte_engine *e, uint64_t n)
             e->rate_ns = now;
             e->rate_events = n;
         }
-        atomic_store(&e->progress, source_progress(&e->src));
+        atomic_store(&e->progress, qte_feed_progress(e->feed));
     }
     return 0;
 }

@@ -20,7 +20,7 @@
 #include "qte/exec.h"
 #include "qte/portfolio.h"
 #include "qte/queue.h"
-#include "qte/source.h"
+#include "qte/feed.h"
 
 #define QTE_MAX_SYMBOLS 2048
 #define QTE_MAX_PARAMS 32
@@ -82,7 +82,7 @@ struct qte_engine {
     const char *pvals[QTE_MAX_PARAMS];
     int nparams;
     /* replay state: replay thread */
-    qte_source src;
+    qte_feed *feed; /* QTE_SOURCE (feed.h) */
     qte_queue q;
     exec_book book;
     exec_fees fees;
