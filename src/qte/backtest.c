@@ -3,7 +3,8 @@
  * (config.h), then the command line on top (opt.h table), a store, the
  * engine on this thread, the report.
  *
- * Resume: the store (--db, default REPORT_DIR/qte.db) keys runs by a
+ * Resume: the store (PostgreSQL when QTE_DATABASE_URL is set, else
+ * SQLite: --db, default REPORT_DIR/qte.db) keys runs by a
  * digest of their inputs. Running the same command again after a crash
  * or a stop (TERM/INT commit a checkpoint first) resumes the run: one
  * "resume" line says from which event, the replay up to there is checked
@@ -105,8 +106,9 @@ static void usage(FILE *out)
     fprintf(out, "Usage: qte-engine backtest [OPTIONS]\n\n"
                  "Replay the day files of the given days and symbols through "
                  "a strategy\nwith simulated HK execution; write the "
-                 "report and keep orders, trades\nand positions in SQLite. "
-                 "The same command resumes an interrupted run.\n\n"
+                 "report and keep orders, trades\nand positions in SQLite "
+                 "(PostgreSQL when QTE_DATABASE_URL is set).\nThe same "
+                 "command resumes an interrupted run.\n\n"
                  "Options:\n");
     for (size_t i = 0; i < NDEFS; i++) {
         char left[48];
@@ -216,14 +218,13 @@ static int execute(const qte_config *cfg)
                 strerror(errno));
         return 1;
     }
-    if (cfg->sqlite_path[0]) {
-        if (qte_store_sqlite_open(&store, cfg->sqlite_path, err, sizeof(err)) !=
-            0) {
-            fprintf(stderr, "qte-engine backtest: store: %s\n", err);
-            return 1;
-        }
-        sp = &store;
+    int so = qte_store_open_config(&store, cfg, err, sizeof(err));
+    if (so < 0) {
+        fprintf(stderr, "qte-engine backtest: store: %s\n", err);
+        return 1;
     }
+    if (so == 1)
+        sp = &store;
     qte_engine *e = qte_engine_new(cfg, sp, err, sizeof(err));
     if (!e) {
         fprintf(stderr, "qte-engine backtest: %s\n", err);

@@ -97,16 +97,9 @@ static void *redis_main(void *arg)
 
 static int open_store(qte_daemon *d, char *err, size_t errlen)
 {
-    const qte_config *c = d->cfg;
-    int rc = 0;
-    if (c->database_url[0])
-        rc = qte_store_pg_open(&d->store, c->database_url, err, errlen);
-    else if (c->sqlite_path[0])
-        rc = qte_store_sqlite_open(&d->store, c->sqlite_path, err, errlen);
-    else
-        return 0;
-    d->store_open = rc == 0;
-    return rc;
+    int rc = qte_store_open_config(&d->store, d->cfg, err, errlen);
+    d->store_open = rc == 1;
+    return rc < 0 ? -1 : 0;
 }
 
 static int start_http(qte_daemon *d)

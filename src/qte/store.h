@@ -164,4 +164,14 @@ struct qte_store {
 int qte_store_sqlite_open(qte_store *s, const char *path, char *err,
                           size_t errlen);
 
+/*
+ * The store cfg names (store_open.c): PostgreSQL when cfg->database_url is
+ * set, else SQLite at cfg->sqlite_path, else none. Returns 1 with a ready
+ * *s (s->kind names it), 0 when none is configured, or -1 with a message
+ * in err (s then needs no close).
+ */
+struct qte_config;
+int qte_store_open_config(qte_store *s, const struct qte_config *cfg, char *err,
+                          size_t errlen);
+
 #endif

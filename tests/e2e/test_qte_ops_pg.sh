@@ -100,3 +100,18 @@ sleep 1
 [ "$(sha256sum <"$T/keys")" = "$keys_sum" ] || fail "rollback did not restore the keys file"
 grep -q '^restored db/' "$T/rb.txt" || fail "rollback output: $(cat "$T/rb.txt")"
 ok "backup -> change -> rollback: PostgreSQL tables and keys identical to the backup ($(echo "$before" | cut -c1-12))"
+
+# `qte-engine backtest` writes to PostgreSQL too when QTE_DATABASE_URL is
+# set (the same store rule as serve): the same rows as the SQLite run.
+pg_sql "TRUNCATE qte_runs, orders, trades, positions, snapshots" >/dev/null
+"$QTE" backtest --report-dir "$T/bt" >"$T/bt.out" 2>&1 || fail "backtest into postgres: $(cat "$T/bt.out")"
+[ ! -e "$T/bt/qte.db" ] || fail "backtest wrote SQLite although QTE_DATABASE_URL is set"
+for t in "orders:$OCOLS:run_id,id" "trades:$TCOLS:run_id,id" "positions:$PCOLS:run_id,symbol"; do
+    IFS=: read -r tab cols key <<<"$t"
+    psql -qtAX -F'|' -h 127.0.0.1 -p "$PG_PORT" -U postgres -d qte \
+        -c "SELECT $cols FROM $tab ORDER BY $key" >"$T/b_$tab.txt"
+    cmp -s "$T/s_$tab.txt" "$T/b_$tab.txt" ||
+        fail "backtest $tab differ: $(diff "$T/s_$tab.txt" "$T/b_$tab.txt" | head -n 6)"
+done
+[ "$(pg_sql "SELECT status FROM qte_runs")" = done ] || fail "backtest run not done in postgres"
+ok "qte-engine backtest with QTE_DATABASE_URL: PostgreSQL holds the SQLite run's $nt trades, $no orders, $np positions"
