@@ -177,6 +177,16 @@ mp_list() {
 
 # --- processes -----------------------------------------------------------------
 
+# mp_alive PID : 0 when PID runs. A process that exited but is not reaped
+# yet (a zombie: its parent is init, which may reap it seconds later) has
+# stopped; kill -0 alone would still count it.
+mp_alive() {
+    local st
+    kill -0 "$1" 2>/dev/null || return 1
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "${st%% *}" != Z ]
+}
+
 # mp_pid SVC : prints the PID of our running instance; 1 when none. A PID
 # file whose process is gone or runs another program does not count.
 mp_pid() {
@@ -185,7 +195,7 @@ mp_pid() {
     [ -r "$f" ] || return 1
     pid=$(cat "$f" 2>/dev/null)
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
+    mp_alive "$pid" || return 1
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || exe=""
     want=$(readlink -f "$(mp_bin "$1")")
     if [ -n "$exe" ] && [ "${exe% (deleted)}" != "$want" ]; then

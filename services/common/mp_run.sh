@@ -201,6 +201,21 @@ mp_guard_lock() {
     flock -n "$lock" true 2>/dev/null || return 0
     setsid flock -n "$lock" tail --pid="$2" -s 1 -f /dev/null \
         </dev/null >/dev/null 2>&1 9>&- &
+    echo "$!" >"$(mp_pidfile "$1").guard"
+}
+
+# mp_stop_guard SVC : after SVC exited, end its lock guard at once (its
+# tail --pid would wait until the exited process is reaped). The guard is
+# its own process group (setsid): flock and the tail holding the lock.
+mp_stop_guard() {
+    local f g
+    f="$(mp_pidfile "$1").guard"
+    g=$(cat "$f" 2>/dev/null) || return 0
+    rm -f "$f"
+    [[ $g =~ ^[0-9]+$ ]] || return 0
+    grep -qxF -- "$(mp_lock "$1")" <(tr '\0' '\n' <"/proc/$g/cmdline" 2>/dev/null) ||
+        return 0 # not our guard (gone; its PID reused)
+    kill -TERM -- "-$g" 2>/dev/null || true
 }
 
 # mp_wait_healthy SVC PID : bounded wait; 0 healthy, 5 not.
@@ -279,23 +294,24 @@ mp_stop_one() {
         return 0
     fi
     if ! pid=$(mp_pid "$svc"); then
-        rm -f "$(mp_pidfile "$svc")"
+        rm -f "$(mp_pidfile "$svc")" "$(mp_pidfile "$svc").guard"
         mp_say "$(mp_title "$svc"): not running"
         return 0
     fi
     kill -TERM "$pid" 2>/dev/null
     end=$((SECONDS + MARKETPRISM_STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do
+    while mp_alive "$pid" && [ $SECONDS -lt $end ]; do
         # Reap it when it is our own child (start and stop in one run).
         wait "$pid" 2>/dev/null || true
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if mp_alive "$pid"; then
         mp_err "$(mp_title "$svc") (pid $pid) still running ${MARKETPRISM_STOP_TIMEOUT}s" \
             "after SIGTERM; see $(mp_log "$svc"). To force: kill -9 $pid"
         return 1
     fi
     rm -f "$(mp_pidfile "$svc")"
+    mp_stop_guard "$svc"
     # A lock guard (mp_guard_lock) notices the exit within a second.
     end=$((SECONDS + 3))
     while ! flock -n "$(mp_lock "$svc")" true 2>/dev/null && [ $SECONDS -lt $end ]; do

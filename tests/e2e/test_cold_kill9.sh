@@ -6,6 +6,7 @@
 #     one kill must land mid-copy, seen as rows left in staging; the next
 #     run clears them, and staging is empty at the end);
 #   - partition: one server, REPLACE PARTITION and INSERT ... SELECT.
+# ctest-cost: 72
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_clickhouse.sh"
 source "$(dirname "$0")/lib_hot.sh"

@@ -11,6 +11,7 @@
 #     restarts cold still holds exactly the same rows;
 #   - a corrupt watermark is moved aside and everything re-verified;
 #   - config errors exit 78 naming the variable; SIGTERM exits 0.
+# ctest-cost: 75
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_clickhouse.sh"
 source "$(dirname "$0")/lib_hot.sh"

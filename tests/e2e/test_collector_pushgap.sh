@@ -6,6 +6,7 @@
 # With the poll fallback off, only that re-fetch can repair the withheld
 # ticks: an illiquid phase fetches the floor, a liquid phase fetches fewer
 # than 1000 yet enough that every tick of the truth lands.
+# ctest-cost: 32
 source "$(dirname "$0")/lib.sh"
 e2e_init
 

@@ -6,6 +6,7 @@
 # still stops in time), an SQLITE_BUSY alert and a digest, a watchdog
 # give-up (alert + exit message), interactive commands, the disabled
 # notifier, and the token in no log.
+# ctest-cost: 80
 source "$(dirname "$0")/lib.sh"
 e2e_init
 

@@ -4,6 +4,7 @@
 # A-D with the exact suggestion texts, soft-stall recomputation (active /
 # same-session rules), lists capped at 20, key order, the validate block
 # written into the report, PASS/WARN/FAIL reasons and exit codes.
+# ctest-cost: 30
 source "$(dirname "$0")/lib.sh"
 e2e_init
 export ENV_FILE=/nonexistent/env

@@ -6,6 +6,7 @@
 # fact: after OPTIMIZE ... FINAL and another restart, merged-away parts do
 # not come back (old_parts_lifetime = 5), so even the count without FINAL
 # stays exact.
+# ctest-cost: 62
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_clickhouse.sh"
 source "$(dirname "$0")/lib_hot.sh"

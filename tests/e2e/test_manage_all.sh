@@ -9,6 +9,7 @@
 # Services: NATS, ClickHouse, opend-sim (OPEND_SIM=1) and the collector;
 # hot-store and cold-store are covered by test_runbook002.sh (skipped while
 # their binaries are missing).
+# ctest-cost: 60
 source "$(dirname "$0")/lib.sh"
 e2e_init
 source "$(dirname "$0")/manage_lib.sh"
@@ -161,7 +162,10 @@ has "^NATS +- +$P_NATS/$P_MON +stopped +-$"
 ok "stop: reverse order, every process gone, no lock or pid file left"
 
 # --- a foreign live lock: kept by clean, file removed by --force, nothing killed -------
-flock "$T/lock/marketprism_hot.lock" sleep 120 &
+# The holder is one process (sleep, exec'ed with the lock on fd 9) and
+# writes nothing to our stdout: a leftover child holding the test's output
+# open would keep ctest waiting for it after the test ended.
+(exec 9>"$T/lock/marketprism_hot.lock" && flock 9 && exec sleep 120) </dev/null >/dev/null 2>&1 &
 HOLDER=$!
 E2E_PIDS+=("$HOLDER")
 sleep 0.3

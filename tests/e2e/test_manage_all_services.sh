@@ -5,6 +5,7 @@
 # (other dirs and ports) uses them through NATS_URL / CLICKHOUSE_URL and must
 # neither configure, start nor stop them; host C runs only the collector
 # (no NATS: it gets no NATS_URL, so it does not publish).
+# ctest-cost: 37
 source "$(dirname "$0")/lib.sh"
 e2e_init
 source "$(dirname "$0")/manage_lib.sh"

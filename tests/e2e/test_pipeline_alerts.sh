@@ -7,6 +7,7 @@
 # process_* on hot-store's, hk_* on a collector publishing to NATS, cold_*
 # on cold-store's when build/bin/cold-store exists (else reported as not
 # checked).
+# ctest-cost: 30
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_clickhouse.sh"
 source "$(dirname "$0")/lib_hot.sh"

@@ -7,6 +7,7 @@
 # After OPTIMIZE ... FINAL and another ClickHouse restart the counts are
 # checked again, without FINAL too (18.16 must not bring merged-away
 # parts back), and after more flow the comparisons hold again.
+# ctest-cost: 65
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pipeline.sh"
 pipe_init

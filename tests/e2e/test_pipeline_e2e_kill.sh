@@ -6,6 +6,7 @@
 # ticks keep coming. After each: the day files equal the simulator's
 # truth, the stream and marketprism_hot.ticks FINAL equal the day files,
 # marketprism_cold.ticks FINAL equals hot FINAL.
+# ctest-cost: 50
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pipeline.sh"
 pipe_init

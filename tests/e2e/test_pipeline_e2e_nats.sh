@@ -6,6 +6,7 @@
 # truth, the stream and marketprism_hot.ticks FINAL equal the day files
 # (every column, no duplicates, none missing), marketprism_cold.ticks
 # FINAL equals hot FINAL.
+# ctest-cost: 57
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_pipeline.sh"
 pipe_init

@@ -4,6 +4,7 @@
 # equal the trades and orders rows: a committed prefix), and a restart
 # reports `start=resumed` and finishes with exactly the rows of an
 # uninterrupted run of the same inputs.
+# ctest-cost: 29
 source "$(dirname "$0")/lib.sh"
 e2e_init
 source "$(dirname "$0")/lib_qte_ops.sh"

@@ -16,6 +16,7 @@
 # The runbook starts every service, so this needs hot-store and cold-store:
 # skipped (77) while either binary is missing. Runbook: $HK_RUNBOOK002
 # (default tests/data/runbooks/002_*.txt).
+# ctest-cost: 130
 source "$(dirname "$0")/lib.sh"
 e2e_init
 source "$(dirname "$0")/manage_lib.sh"

@@ -27,6 +27,7 @@
 # baseline is preset low, so a loaded machine never fails the runbook's
 # performance_monitor.py lines (test_qte_ops_cli.sh tests the threshold).
 # Runbook: $HK_RUNBOOK003 (default tests/data/runbooks/003_*.txt).
+# ctest-cost: 32
 source "$(dirname "$0")/lib.sh"
 e2e_init
 source "$(dirname "$0")/lib_qte_ops.sh"
