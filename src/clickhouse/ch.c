@@ -158,19 +158,29 @@ static int perform(ch_client *c, const char *url, const void *data, size_t n,
     return 0;
 }
 
+/* The URL a query is POSTed to: CLICKHOUSE_URL as given when it carries
+ * parameters (?user=&password=), else with the root path. */
+static const char *query_url(const ch_client *c, char *buf, size_t cap)
+{
+    if (strchr(c->url, '?'))
+        return c->url;
+    snprintf(buf, cap, "%s/", c->url);
+    return buf;
+}
+
 int ch_query(ch_client *c, const char *sql, ch_result *res)
 {
     char url[600];
-    snprintf(url, sizeof(url), "%s/", c->url);
-    return perform(c, url, sql, strlen(sql), res, NULL, NULL);
+    return perform(c, query_url(c, url, sizeof(url)), sql, strlen(sql), res,
+                   NULL, NULL);
 }
 
 int ch_query_stream(ch_client *c, const char *sql, ch_sink_fn sink, void *ud,
                     ch_result *res)
 {
     char url[600];
-    snprintf(url, sizeof(url), "%s/", c->url);
-    return perform(c, url, sql, strlen(sql), res, sink, ud);
+    return perform(c, query_url(c, url, sizeof(url)), sql, strlen(sql), res,
+                   sink, ud);
 }
 
 int ch_insert_rowbinary(ch_client *c, const char *table, const void *data,
