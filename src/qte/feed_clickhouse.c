@@ -147,11 +147,16 @@ long qte_chfeed_page_sql(char *out, size_t cap, const char *db, int day,
         return -EINVAL;
     }
     PUT("SELECT symbol, ts_ms, assumeNotNull(price), ifNull(volume, 0), "
-        "ifNull(seq, 0) FROM %s.ticks FINAL WHERE trading_day = '%s' AND "
-        "symbol IN (%s) AND isNotNull(price)",
-        db, td, in_list);
+        "ifNull(seq, 0) FROM %s.ticks FINAL",
+        db);
+    if (k->has_from || k->has_to)
+        PUT(" PREWHERE ");
     if (k->has_from)
-        PUT(" AND ts_ms >= %" PRId64, k->from_ts);
+        PUT("ts_ms >= %" PRId64 "%s", k->from_ts, k->has_to ? " AND " : "");
+    if (k->has_to)
+        PUT("ts_ms < %" PRId64, k->to_ts);
+    PUT(" WHERE trading_day = '%s' AND symbol IN (%s) AND isNotNull(price)", td,
+        in_list);
     if (k->has_last) {
         char sym[2 * QTE_CHFEED_MAX_SYMBOL + 8];
         if (qte_chfeed_quote(k->symbol, sym, sizeof(sym)) < 0)
@@ -166,11 +171,13 @@ long qte_chfeed_page_sql(char *out, size_t cap, const char *db, int day,
     return finish(out, cap, n);
 }
 
-long qte_chfeed_count_sql(char *out, size_t cap, const char *db,
+long qte_chfeed_stats_sql(char *out, size_t cap, const char *db,
                           const int *days, int ndays, const char *in_list)
 {
     size_t n = 0;
-    PUT("SELECT count() FROM %s.ticks FINAL WHERE trading_day IN (", db);
+    PUT("SELECT toYYYYMMDD(trading_day), count(), min(ts_ms), max(ts_ms) "
+        "FROM %s.ticks FINAL WHERE trading_day IN (",
+        db);
     for (int i = 0; i < ndays; i++) {
         char td[16];
         if (day_text(days[i], td) != 0) {
@@ -180,7 +187,8 @@ long qte_chfeed_count_sql(char *out, size_t cap, const char *db,
         }
         PUT("%s'%s'", i ? ", " : "", td);
     }
-    PUT(") AND symbol IN (%s) AND isNotNull(price) FORMAT TabSeparated",
+    PUT(") AND symbol IN (%s) AND isNotNull(price) GROUP BY trading_day "
+        "FORMAT TabSeparated",
         in_list);
     return finish(out, cap, n);
 }
@@ -197,6 +205,13 @@ typedef struct pg_row {
     int64_t seq;
     int sym;
 } pg_row;
+
+/* A day's rows with a price at open (rows 0: none, or unknown). */
+typedef struct day_stat {
+    int64_t rows;
+    int64_t min_ts;
+    int64_t max_ts;
+} day_stat;
 
 typedef struct ch_feed {
     qte_feed base;
@@ -217,7 +232,11 @@ typedef struct ch_feed {
     long page_rows; /* capacity = LIMIT */
     long page_n;
     long page_i;
-    qte_chfeed_key key; /* where the next page starts */
+    qte_chfeed_key key; /* the next page: keyset and window */
+    int64_t win;        /* the window's width (ms) */
+    bool seek_set;      /* rows from seek_ts on (chf_seek) */
+    int64_t seek_ts;
+    day_stat *stat; /* per day, from the open's statistics query */
     int64_t rows_total;
     int64_t rows_read;
     ch_buf carry;   /* bytes of a row split between pieces */
@@ -316,6 +335,72 @@ static void request_fail(const ch_feed *f, int rc, const ch_result *res,
                  f->shown, f->db, res->status, res->err);
 }
 
+/* The window's end after its start lo: lo + win, or open-ended once that
+ * passes the day's last trade (or the day's extent is unknown), so rows
+ * that arrived after the open are read too. */
+static void set_to(ch_feed *f, int64_t lo)
+{
+    const day_stat *d = &f->stat[f->day_i];
+    f->key.has_to = d->rows > 0 && f->key.has_from && f->win <= d->max_ts - lo;
+    f->key.to_ts = f->key.has_to ? lo + f->win : 0;
+}
+
+/* Day day_i's first window: from its first trade (or the seek's time),
+ * sized to hold about one page at the day's mean density. */
+static void start_day(ch_feed *f)
+{
+    const day_stat *d = &f->stat[f->day_i];
+    f->page_n = 0;
+    f->page_i = 0;
+    f->day_more = true;
+    f->key.has_last = 0;
+    f->key.has_from = d->rows > 0 || f->seek_set;
+    f->key.from_ts = d->rows > 0 ? d->min_ts : f->seek_ts;
+    if (f->seek_set && f->seek_ts > f->key.from_ts)
+        f->key.from_ts = f->seek_ts;
+    f->win = 1;
+    if (d->rows > 0) {
+        double w = (double)(d->max_ts - d->min_ts + 1) * (double)f->page_rows /
+                   (double)d->rows;
+        f->win = w < 1 ? 1 : w > 1e15 ? (int64_t)1e15 : (int64_t)w;
+    }
+    set_to(f, f->key.from_ts);
+}
+
+/* After a page: a full page goes on after its last row with the window
+ * narrowed to the span that held it; a short page ends the window (the
+ * next starts where it ended, wider by the density seen) or, open-ended,
+ * the day. */
+static void next_window(ch_feed *f)
+{
+    if (f->page_n >= f->page_rows) {
+        const pg_row *l = &f->page[f->page_n - 1];
+        f->key.has_last = 1;
+        f->key.ts_ms = l->ts_ms;
+        f->key.symbol = f->symbols[l->sym];
+        f->key.seq = l->seq;
+        if (f->key.has_from) {
+            int64_t used = l->ts_ms - f->key.from_ts + 1;
+            f->win = used > 1 ? used : 1;
+            f->key.from_ts = l->ts_ms;
+            set_to(f, l->ts_ms);
+        }
+        f->day_more = true;
+        return;
+    }
+    if (!f->key.has_to) {
+        f->day_more = false;
+        return;
+    }
+    int64_t grow = f->page_n > 0 ? f->page_rows / f->page_n : 8;
+    grow = grow < 2 ? 2 : grow > 8 ? 8 : grow;
+    f->win = f->win < INT64_MAX / 16 ? f->win * grow : INT64_MAX / 2;
+    f->key.has_last = 0;
+    f->key.from_ts = f->key.to_ts;
+    set_to(f, f->key.from_ts);
+    f->day_more = true;
+}
+
 /* Ask for the next page of day day_i. 0 (page_n rows, maybe none), -1
  * with a message in f->base.err. */
 static int fetch_page(ch_feed *f)
@@ -342,14 +427,7 @@ static int fetch_page(ch_feed *f)
         return -1;
     }
     ch_result_free(&res);
-    f->day_more = f->page_n >= f->page_rows;
-    if (f->page_n > 0) {
-        const pg_row *l = &f->page[f->page_n - 1];
-        f->key.has_last = 1;
-        f->key.ts_ms = l->ts_ms;
-        f->key.symbol = f->symbols[l->sym];
-        f->key.seq = l->seq;
-    }
+    next_window(f);
     return 0;
 }
 
@@ -376,28 +454,24 @@ static int chf_next(qte_feed *base, qte_tick *t, int *day, bool *new_day)
         if (f->day_more) {
             if (fetch_page(f) != 0)
                 return QTE_FEED_ERR;
-            if (f->page_n > 0)
-                continue;
+            continue;
         }
-        f->key.has_last = 0;
-        f->day_more = true;
         if (++f->day_i >= f->ndays)
             return QTE_FEED_END;
         f->day_new = true;
+        start_day(f);
     }
 }
 
 static int chf_seek(qte_feed *base, int64_t ts_ms)
 {
     ch_feed *f = (ch_feed *)base;
-    f->page_n = 0;
-    f->page_i = 0;
+    f->seek_set = true;
+    f->seek_ts = ts_ms;
     f->day_i = 0;
-    f->day_more = true;
-    f->key.has_last = 0;
-    f->key.has_from = 1;
-    f->key.from_ts = ts_ms;
     f->rows_read = 0;
+    if (f->ndays > 0)
+        start_day(f);
     return 0;
 }
 
@@ -418,6 +492,7 @@ static void chf_close(qte_feed *base)
     ch_client_free(&f->cli);
     ch_buf_free(&f->carry);
     free(f->days);
+    free(f->stat);
     free(f->in_list);
     free(f->sql);
     free(f->page);
@@ -453,11 +528,37 @@ static int build_in_list(ch_feed *f)
     return f->sql ? 0 : -1;
 }
 
-/* count() FINAL over the run: checks server and table, sets rows_total. */
-static int count_rows(ch_feed *f, char *err, size_t errlen)
+/* One line of the statistics answer into f->stat. 0, or -1 when it is
+ * not four numbers. */
+static int stat_line(ch_feed *f, const char *p, const char **end)
+{
+    long long v[4];
+    char *e = (char *)p;
+    for (int i = 0; i < 4; i++) {
+        const char *b = e;
+        v[i] = strtoll(b, &e, 10);
+        if (e == b || *e != (i < 3 ? '\t' : '\n'))
+            return -1;
+        e++;
+    }
+    *end = e;
+    for (int i = 0; i < f->ndays; i++) {
+        if (f->days[i] == v[0]) {
+            f->stat[i].rows = v[1];
+            f->stat[i].min_ts = v[2];
+            f->stat[i].max_ts = v[3];
+            f->rows_total += v[1];
+        }
+    }
+    return 0;
+}
+
+/* The statistics query (count, first and last trade per day) over the
+ * run: checks server and table; sizes windows and progress(). */
+static int read_stats(ch_feed *f, char *err, size_t errlen)
 {
     ch_result res;
-    if (qte_chfeed_count_sql(f->sql, f->sql_cap, f->db, f->days, f->ndays,
+    if (qte_chfeed_stats_sql(f->sql, f->sql_cap, f->db, f->days, f->ndays,
                              f->in_list) < 0) {
         snprintf(err, errlen, "days: not dates, or too many");
         return -1;
@@ -468,18 +569,17 @@ static int count_rows(ch_feed *f, char *err, size_t errlen)
         ch_result_free(&res);
         return -1;
     }
-    char *end = NULL;
-    long long v = strtoll(res.body, &end, 10);
-    bool ok = end != res.body && (*end == '\n' || *end == '\0') && v >= 0;
+    const char *p = res.body;
+    while (*p && stat_line(f, p, &p) == 0)
+        ;
+    bool ok = *p == '\0';
     ch_result_free(&res);
     if (!ok) {
         snprintf(err, errlen,
-                 "ClickHouse at %s: %s.ticks: count() is not a "
-                 "number",
+                 "ClickHouse at %s: %s.ticks: statistics not understood",
                  f->shown, f->db);
         return -1;
     }
-    f->rows_total = v;
     return 0;
 }
 
@@ -506,8 +606,9 @@ static int setup(ch_feed *f, const qte_feed_args *a, char *err, size_t errlen)
     f->ndays = a->ndays;
     f->page_rows = c->clickhouse_page_rows > 0 ? c->clickhouse_page_rows : 1;
     f->days = malloc(sizeof(int) * (size_t)(a->ndays > 0 ? a->ndays : 1));
+    f->stat = calloc((size_t)(a->ndays > 0 ? a->ndays : 1), sizeof(day_stat));
     f->page = malloc(sizeof(pg_row) * (size_t)f->page_rows);
-    if (!f->days || !f->page || build_in_list(f) != 0 ||
+    if (!f->days || !f->stat || !f->page || build_in_list(f) != 0 ||
         ch_buf_init(&f->carry, 65536) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -533,10 +634,11 @@ qte_feed *qte_feed_clickhouse_open(const qte_feed_args *a, char *err,
         return NULL;
     }
     f->base.ops = &ch_ops;
-    f->day_more = true;
-    if (setup(f, a, err, errlen) != 0 || count_rows(f, err, errlen) != 0) {
+    if (setup(f, a, err, errlen) != 0 || read_stats(f, err, errlen) != 0) {
         chf_close(&f->base);
         return NULL;
     }
+    if (f->ndays > 0)
+        start_day(f);
     return &f->base;
 }

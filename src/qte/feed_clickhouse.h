@@ -10,8 +10,9 @@
  *   SELECT symbol, ts_ms, assumeNotNull(price), ifNull(volume, 0),
  *          ifNull(seq, 0)
  *   FROM marketprism_hot.ticks FINAL
+ *   PREWHERE ts_ms >= 1704159000123 AND ts_ms < 1704159004000
  *   WHERE trading_day = '2024-01-02' AND symbol IN ('HK.00005','HK.00700')
- *     AND isNotNull(price) AND ts_ms >= 1704159000000
+ *     AND isNotNull(price)
  *     AND (ts_ms > 1704159000123 OR (ts_ms = 1704159000123 AND
  *          (symbol > 'HK.00005' OR (symbol = 'HK.00005' AND
  *          ifNull(seq, 0) > 17))))
@@ -21,6 +22,15 @@
  * because 18.16 has no tuple comparison. (symbol, ifNull(seq, 0), ts_ms)
  * is the table's sorting key, so after FINAL no two rows share it and the
  * keyset never skips or repeats a row.
+ *
+ * The PREWHERE window bounds the work of a page. ts_ms is not a prefix
+ * of the sorting key, so without it every page would read, merge (FINAL)
+ * and sort the whole rest of the day: quadratic in the day's size. With
+ * it the server reads the ts_ms column and then only the window's rows.
+ * It is safe before FINAL because ts_ms is part of the sorting key: the
+ * copies of a row are all in or all out. The feed sizes the window from
+ * the day's density (feed_clickhouse.c); correctness never depends on
+ * its size.
  *
  * The answer's row, RowBinary (rowbin.h has the encodings):
  *   off   size  column             type
@@ -53,8 +63,9 @@ typedef struct qte_chfeed_row {
     int64_t seq;
 } qte_chfeed_row;
 
-/* Where a page starts: after (ts_ms, symbol, seq) when has_last, and at
- * ts_ms >= from_ts when has_from (a seek). */
+/* Which rows a page asks for: after (ts_ms, symbol, seq) when has_last,
+ * within the window ts_ms >= from_ts (has_from) and ts_ms < to_ts
+ * (has_to). */
 typedef struct qte_chfeed_key {
     int has_last;
     int64_t ts_ms;
@@ -62,6 +73,8 @@ typedef struct qte_chfeed_key {
     int64_t seq;
     int has_from;
     int64_t from_ts;
+    int has_to;
+    int64_t to_ts;
 } qte_chfeed_key;
 
 /*
@@ -92,11 +105,12 @@ long qte_chfeed_page_sql(char *out, size_t cap, const char *db, int day,
                          long limit);
 
 /*
- * The row count behind progress(): db.ticks FINAL over the days (YYYYMMDD)
- * and symbols, rows with a price, answered as one number in
- * TabSeparated. Returns the length, -ENOSPC or -EINVAL as above.
+ * The statistics query of the open: db.ticks FINAL over the days
+ * (YYYYMMDD) and symbols, rows with a price, one TabSeparated line per
+ * day holding rows: YYYYMMDD, count(), min(ts_ms), max(ts_ms). Returns
+ * the length, -ENOSPC or -EINVAL as above.
  */
-long qte_chfeed_count_sql(char *out, size_t cap, const char *db,
+long qte_chfeed_stats_sql(char *out, size_t cap, const char *db,
                           const int *days, int ndays, const char *in_list);
 
 #endif

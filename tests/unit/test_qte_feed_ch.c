@@ -1,7 +1,7 @@
 /*
  * test_qte_feed_ch.c - the pure parts of QTE_SOURCE=clickhouse
  * (qte/feed_clickhouse.h): the exact text of a page query (first page,
- * keyset after a row, after a seek), of the count query, string quoting,
+ * keyset after a row, windows), of the statistics query, string quoting,
  * and the decoding of answer rows (the header's worked example, a row cut
  * anywhere, malformed bytes). The feed against a server:
  * tests/e2e/test_qte_source_clickhouse.sh.
@@ -18,11 +18,11 @@
 
 #include "qte/feed_clickhouse.h"
 
-static const char HEAD[] =
+static const char SEL[] =
     "SELECT symbol, ts_ms, assumeNotNull(price), ifNull(volume, 0), "
-    "ifNull(seq, 0) FROM marketprism_hot.ticks FINAL WHERE trading_day = "
-    "'2024-01-02' AND symbol IN ('HK.00005','HK.00700') AND "
-    "isNotNull(price)";
+    "ifNull(seq, 0) FROM marketprism_hot.ticks FINAL";
+static const char WHERE[] = " WHERE trading_day = '2024-01-02' AND symbol IN "
+                            "('HK.00005','HK.00700') AND isNotNull(price)";
 static const char TAIL[] =
     " ORDER BY ts_ms, symbol, ifNull(seq, 0) LIMIT 65536 FORMAT RowBinary";
 
@@ -35,7 +35,7 @@ static void test_page_sql(void **state)
     qte_chfeed_key k = {0};
     long n = qte_chfeed_page_sql(out, sizeof(out), "marketprism_hot", 20240102,
                                  in, &k, 65536);
-    snprintf(want, sizeof(want), "%s%s", HEAD, TAIL);
+    snprintf(want, sizeof(want), "%s%s%s", SEL, WHERE, TAIL);
     assert_string_equal(out, want);
     assert_int_equal(n, (long)strlen(want));
 
@@ -48,11 +48,32 @@ static void test_page_sql(void **state)
     qte_chfeed_page_sql(out, sizeof(out), "marketprism_hot", 20240102, in, &k,
                         65536);
     snprintf(want, sizeof(want),
-             "%s AND ts_ms >= 1704159000000 AND (ts_ms > 1704159000123 OR "
-             "(ts_ms = 1704159000123 AND (symbol > 'HK.00005' OR (symbol = "
-             "'HK.00005' AND ifNull(seq, 0) > 17))))%s",
-             HEAD, TAIL);
+             "%s PREWHERE ts_ms >= 1704159000000%s AND (ts_ms > "
+             "1704159000123 OR (ts_ms = 1704159000123 AND (symbol > "
+             "'HK.00005' OR (symbol = 'HK.00005' AND ifNull(seq, 0) > "
+             "17))))%s",
+             SEL, WHERE, TAIL);
     assert_string_equal(out, want);
+
+    /* a window with both ends; one end only */
+    k.has_last = 0;
+    k.has_to = 1;
+    k.to_ts = 1704159004000;
+    qte_chfeed_page_sql(out, sizeof(out), "marketprism_hot", 20240102, in, &k,
+                        65536);
+    snprintf(want, sizeof(want),
+             "%s PREWHERE ts_ms >= 1704159000000 AND ts_ms < "
+             "1704159004000%s%s",
+             SEL, WHERE, TAIL);
+    assert_string_equal(out, want);
+    k.has_from = 0;
+    qte_chfeed_page_sql(out, sizeof(out), "marketprism_hot", 20240102, in, &k,
+                        65536);
+    snprintf(want, sizeof(want), "%s PREWHERE ts_ms < 1704159004000%s%s", SEL,
+             WHERE, TAIL);
+    assert_string_equal(out, want);
+    k.has_to = 0;
+    k.has_last = 1;
 
     /* a negative seq (NULL is 0, so -1 sorts first) */
     k.has_from = 0;
@@ -72,21 +93,23 @@ static void test_page_sql(void **state)
         -EINVAL);
 }
 
-static void test_count_sql(void **state)
+static void test_stats_sql(void **state)
 {
     (void)state;
     char out[1024];
     const int days[] = {20240102, 20240103};
-    long n = qte_chfeed_count_sql(out, sizeof(out), "marketprism_cold", days, 2,
+    long n = qte_chfeed_stats_sql(out, sizeof(out), "marketprism_cold", days, 2,
                                   "'HK.00700'");
-    assert_string_equal(out, "SELECT count() FROM marketprism_cold.ticks "
-                             "FINAL WHERE trading_day IN ('2024-01-02', "
-                             "'2024-01-03') AND symbol IN ('HK.00700') AND "
-                             "isNotNull(price) FORMAT TabSeparated");
+    assert_string_equal(out, "SELECT toYYYYMMDD(trading_day), count(), "
+                             "min(ts_ms), max(ts_ms) FROM "
+                             "marketprism_cold.ticks FINAL WHERE trading_day "
+                             "IN ('2024-01-02', '2024-01-03') AND symbol IN "
+                             "('HK.00700') AND isNotNull(price) GROUP BY "
+                             "trading_day FORMAT TabSeparated");
     assert_int_equal(n, (long)strlen(out));
     const int bad[] = {2024};
     assert_int_equal(
-        qte_chfeed_count_sql(out, sizeof(out), "db", bad, 1, "'HK.00700'"),
+        qte_chfeed_stats_sql(out, sizeof(out), "db", bad, 1, "'HK.00700'"),
         -EINVAL);
 }
 
@@ -148,7 +171,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_page_sql),
-        cmocka_unit_test(test_count_sql),
+        cmocka_unit_test(test_stats_sql),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_decode),
     };
