@@ -80,7 +80,7 @@ static const cfg_var vars[] = {
      sources},
     /* QTE_SOURCE=clickhouse (feed_clickhouse.c) */
     STRV("QTE_CLICKHOUSE_URL", clickhouse_url, "http://127.0.0.1:8123",
-         "ClickHouse HTTP interface (?user=&password= when needed)"),
+         "ClickHouse HTTP interface (as CLICKHOUSE_URL of hot-store)"),
     STRV("QTE_CLICKHOUSE_DATABASE", clickhouse_database, "marketprism_hot",
          "database of the ticks table: marketprism_hot or marketprism_cold"),
     INTV("QTE_CLICKHOUSE_PAGE_ROWS", clickhouse_page_rows, "65536", 1, 4194304,

@@ -50,7 +50,7 @@ typedef struct qte_config {
     char source_name[16]; /* dayfile|clickhouse|jetstream */
     qte_source_kind source;
     /* QTE_SOURCE=clickhouse (feed_clickhouse.c) */
-    char clickhouse_url[512];      /* http://host:port[?user=&password=] */
+    char clickhouse_url[512];      /* http://[user:password@]host:port */
     char clickhouse_database[128]; /* marketprism_hot or marketprism_cold */
     int clickhouse_page_rows;      /* rows per page query */
     int clickhouse_timeout_ms;     /* per request */

@@ -216,7 +216,7 @@ typedef struct day_stat {
 typedef struct ch_feed {
     qte_feed base;
     ch_client cli;
-    char shown[256]; /* the URL without its query (it may hold a password) */
+    char shown[256]; /* the URL without credentials (shown_url) */
     char db[128];
     const char *const *symbols; /* borrowed, byte order, index = id */
     int nsym;
@@ -590,11 +590,22 @@ static int cmp_day(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* url for messages: without user:password@ and without the query (either
+ * may hold a password). */
+static void shown_url(const char *url, char *out, size_t cap)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t auth = strcspn(host, "@/?");
+    const char *rest = host[auth] == '@' ? host + auth + 1 : host;
+    snprintf(out, cap, "%.*s%.*s", (int)(host - url), url,
+             (int)strcspn(rest, "?"), rest);
+}
+
 static int setup(ch_feed *f, const qte_feed_args *a, char *err, size_t errlen)
 {
     const qte_config *c = a->cfg;
-    snprintf(f->shown, sizeof(f->shown), "%.*s",
-             (int)strcspn(c->clickhouse_url, "?"), c->clickhouse_url);
+    shown_url(c->clickhouse_url, f->shown, sizeof(f->shown));
     snprintf(f->db, sizeof(f->db), "%s", c->clickhouse_database);
     if (!ch_ident_ok(f->db)) {
         snprintf(err, errlen, "QTE_CLICKHOUSE_DATABASE=%s: not an identifier",

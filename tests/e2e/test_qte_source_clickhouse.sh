@@ -212,12 +212,14 @@ grep -q '"symbols":\["HK.00700","HK.0070B","HK.0070a"\]' "$T/dayfile/report.json
 # --- a server down: exit 1, the URL and the variable named ------------------
 DOWN=$(free_port)
 rc=0
-QTE_SOURCE=clickhouse QTE_CLICKHOUSE_URL="http://127.0.0.1:$DOWN" \
+QTE_SOURCE=clickhouse QTE_CLICKHOUSE_URL="http://qte:s3cret@127.0.0.1:$DOWN" \
     "$QTE" backtest --days "$DAYS" --symbols "$SYMS" >"$T/o" 2>"$T/e" || rc=$?
 [ "$rc" = 1 ] || fail "server down: exit $rc, want 1"
 grep -qE "^qte-engine backtest: ClickHouse at http://127.0.0.1:$DOWN is not reachable \(QTE_CLICKHOUSE_URL\): .*[Cc]onnect" "$T/e" ||
     fail "server down: $(cat "$T/e")"
-ok "server down: exit 1 naming the URL and QTE_CLICKHOUSE_URL"
+grep -q s3cret "$T/e" && fail "the password is in the message: $(cat "$T/e")"
+[ "$(wc -l <"$T/e")" = 1 ] || fail "server down: more than one line: $(cat "$T/e")"
+ok "server down: exit 1 naming the URL (no credentials) and QTE_CLICKHOUSE_URL"
 
 # --- ClickHouse: schema by cold-store (ch_ensure_schema), the rows loaded ----
 start_clickhouse
