@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clickhouse/ch.h"
 #include "common/log.h"
 
 #define OFF(f) offsetof(qte_config, f)
@@ -77,6 +78,15 @@ static const cfg_var vars[] = {
      sizeof(((qte_config *)0)->source_name),
      "market data: dayfile (DATA_ROOT), clickhouse or jetstream (live)", 0,
      sources},
+    /* QTE_SOURCE=clickhouse (feed_clickhouse.c) */
+    STRV("QTE_CLICKHOUSE_URL", clickhouse_url, "http://127.0.0.1:8123",
+         "ClickHouse HTTP interface (as CLICKHOUSE_URL of hot-store)"),
+    STRV("QTE_CLICKHOUSE_DATABASE", clickhouse_database, "marketprism_hot",
+         "database of the ticks table: marketprism_hot or marketprism_cold"),
+    INTV("QTE_CLICKHOUSE_PAGE_ROWS", clickhouse_page_rows, "65536", 1, 4194304,
+         "rows per ClickHouse query (memory: 40 bytes a row)"),
+    INTV("QTE_CLICKHOUSE_TIMEOUT_MS", clickhouse_timeout_ms, "300000", 100,
+         3600000, "ClickHouse request timeout, connect included (ms)"),
     STRV("QTE_DAYS", days, "", "trading days to replay: YYYYMMDD[,...]"),
     STRV("QTE_SYMBOLS", symbols, "", "symbols to replay: HK.00700[,...]"),
     {"QTE_MODE", CFG_ENUM, "backtest", NOLIM, OFF(mode_name),
@@ -200,6 +210,16 @@ int qte_config_load(qte_config *cfg, const cfg_opts *opts)
         errors++;
     }
     qte_source_parse(cfg->source_name, &cfg->source);
+    if (!ch_ident_ok(cfg->clickhouse_database)) {
+        cfg_report(opts, "QTE_CLICKHOUSE_DATABASE", cfg->clickhouse_database,
+                   "not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        errors++;
+    }
+    if (cfg->source == QTE_SOURCE_CLICKHOUSE && !cfg->clickhouse_url[0]) {
+        cfg_report(opts, "QTE_CLICKHOUSE_URL", "",
+                   "QTE_CLICKHOUSE_URL is empty");
+        errors++;
+    }
     return errors;
 }
 

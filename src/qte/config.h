@@ -49,6 +49,12 @@ typedef struct qte_config {
     /* --- replay --- */
     char source_name[16]; /* dayfile|clickhouse|jetstream */
     qte_source_kind source;
+    /* QTE_SOURCE=clickhouse (feed_clickhouse.c) */
+    char clickhouse_url[512];      /* http://[user:password@]host:port */
+    char clickhouse_database[128]; /* marketprism_hot or marketprism_cold */
+    int clickhouse_page_rows;      /* rows per page query */
+    int clickhouse_timeout_ms;     /* per request */
+
     char data_root[512]; /* DATA_ROOT of the day files */
     char days[512];      /* "20240102,20240103" */
     char symbols[32768]; /* "HK.00700,HK.00005" */

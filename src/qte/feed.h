@@ -74,6 +74,11 @@ qte_feed *qte_feed_open(const qte_feed_args *a, char *err, size_t errlen);
 /* The implementations (feed.c dispatches; tests call them directly). */
 qte_feed *qte_feed_dayfile_open(const qte_feed_args *a, char *err,
                                 size_t errlen);
+/* QTE_SOURCE=clickhouse (feed_clickhouse.c): QTE_CLICKHOUSE_DATABASE.ticks
+ * FINAL on QTE_CLICKHOUSE_URL, paged; NULL with a message naming the
+ * variable to fix when the server or the table cannot be reached. */
+qte_feed *qte_feed_clickhouse_open(const qte_feed_args *a, char *err,
+                                   size_t errlen);
 
 static inline int qte_feed_next(qte_feed *f, qte_tick *t, int *day,
                                 bool *new_day)
