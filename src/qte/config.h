@@ -49,6 +49,10 @@ typedef struct qte_config {
     /* --- replay --- */
     char source_name[16]; /* dayfile|clickhouse|jetstream */
     qte_source_kind source;
+    /* --- live source (QTE_SOURCE=jetstream; feed_jetstream.c) --- */
+    char nats_url[512];   /* QTE_NATS_URL, nats://host:port[,...] */
+    char nats_stream[64]; /* QTE_NATS_STREAM, HK_TICKS */
+    char live_start[8];   /* QTE_LIVE_START: new|day|all */
     char data_root[512]; /* DATA_ROOT of the day files */
     char days[512];      /* "20240102,20240103" */
     char symbols[32768]; /* "HK.00700,HK.00005" */
