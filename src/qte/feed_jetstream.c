@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <math.h>
 #include <nats/nats.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,16 @@ typedef struct js_feed {
     qte_live_ring ring;
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *sub;
+    natsSubscription *sub; /* open: opener; then the keeper thread */
+    char subject[PIPELINE_SUBJECT_MAX];
+    char stream[64];
+    jsConsumerConfig start; /* DeliverPolicy, OptStartTime: QTE_LIVE_START */
+    pthread_t keeper;
+    bool keeper_on;
+    pthread_mutex_t kmu; /* guards kcv's wait; seq_mu: check_seq */
+    pthread_cond_t kcv;
+    pthread_mutex_t seq_mu;
+    atomic_bool resub; /* reconnected: re-create the consumer */
     atomic_bool closed;
     atomic_bool connected;
     /* delivery thread only */
@@ -123,15 +133,20 @@ static bool check_seq(js_feed *f, natsMsg *msg)
     uint64_t sseq = m->Sequence.Stream;
     uint64_t cseq = m->Sequence.Consumer;
     jsMsgMetaData_Destroy(m);
-    if (f->last_cseq && cseq <= f->last_cseq)
+    bool fresh = true;
+    /* an old subscription's last callback may overlap the new one's */
+    pthread_mutex_lock(&f->seq_mu);
+    if (f->last_cseq && cseq < f->last_cseq)
         atomic_fetch_add(&f->resets, 1);
     f->last_cseq = cseq;
     if (sseq <= atomic_load(&f->last_sseq)) {
         atomic_fetch_add(&f->dups, 1);
-        return false;
+        fresh = false;
+    } else {
+        atomic_store(&f->last_sseq, sseq);
     }
-    atomic_store(&f->last_sseq, sseq);
-    return true;
+    pthread_mutex_unlock(&f->seq_mu);
+    return fresh;
 }
 
 static void log_drop(js_feed *f)
@@ -212,6 +227,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
     (void)nc;
     atomic_store(&f->connected, true);
     atomic_fetch_add(&f->reconnects, 1);
+    atomic_store(&f->resub, true);
     LOG(LOG_INFO, LC_QTE, "live_reconnected reconnects=%llu",
         (unsigned long long)atomic_load(&f->reconnects));
 }
@@ -248,6 +264,12 @@ static void js_close(qte_feed *base)
 {
     js_feed *f = (js_feed *)base;
     atomic_store(&f->closed, true);
+    if (f->keeper_on) {
+        pthread_mutex_lock(&f->kmu);
+        pthread_cond_signal(&f->kcv);
+        pthread_mutex_unlock(&f->kmu);
+        pthread_join(f->keeper, NULL);
+    }
     if (f->sub) {
         if (natsSubscription_Drain(f->sub) == NATS_OK)
             natsSubscription_WaitForDrainCompletion(f->sub, 2000);
@@ -267,6 +289,9 @@ static void js_close(qte_feed *base)
             (unsigned long long)atomic_load(&f->ring.dropped),
             (unsigned long long)qte_live_ring_size(&f->ring));
     qte_live_ring_free(&f->ring);
+    pthread_mutex_destroy(&f->kmu);
+    pthread_cond_destroy(&f->kcv);
+    pthread_mutex_destroy(&f->seq_mu);
     free(f);
 }
 
@@ -403,34 +428,88 @@ static int connect_nats(js_feed *f, const qte_config *c, char *err,
     return 0;
 }
 
-static int subscribe(js_feed *f, const qte_feed_args *a, char *err,
-                     size_t errlen)
+/* (Re-)create the ordered consumer: the first time with QTE_LIVE_START's
+ * policy, after a reconnect from the stream sequence after the last one
+ * delivered. Returns 0, or -1 with the reason in err. */
+static int subscribe(js_feed *f, char *err, size_t errlen)
 {
-    char subject[PIPELINE_SUBJECT_MAX];
     jsSubOptions so;
     jsErrCode jerr = 0;
-    if (filter_subject(a, subject, sizeof(subject), err, errlen) != 0)
-        return -1;
     jsSubOptions_Init(&so);
-    so.Stream = a->cfg->nats_stream;
+    so.Stream = f->stream;
     so.Ordered = true;
-    so.Config.Heartbeat = 1000000000LL; /* 1 s: a lost consumer is found
-                                           within a few seconds */
-    if (deliver_from(a, &so.Config, err, errlen) != 0)
-        return -1;
+    so.Config.DeliverPolicy = f->start.DeliverPolicy;
+    so.Config.OptStartTime = f->start.OptStartTime;
+    so.Config.Heartbeat = 1000000000LL; /* 1 s */
+    uint64_t last = atomic_load(&f->last_sseq);
+    if (last > 0) {
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = last + 1;
+        so.Config.OptStartTime = 0;
+    }
+    natsSubscription *sub = NULL;
     natsStatus s =
-        js_Subscribe(&f->sub, f->js, subject, on_msg, f, NULL, &so, &jerr);
+        js_Subscribe(&sub, f->js, f->subject, on_msg, f, NULL, &so, &jerr);
     if (s != NATS_OK) {
         snprintf(err, errlen, "jetstream: subscribe %s on stream %s: %s (%s)",
-                 subject, a->cfg->nats_stream, natsStatus_GetText(s),
+                 f->subject, f->stream, natsStatus_GetText(s),
                  nats_GetLastError(NULL));
-        f->sub = NULL;
         return -1;
     }
-    LOG(LOG_INFO, LC_QTE,
-        "live_subscribed url=%s stream=%s subject=%s start=%s symbols=%d",
-        a->cfg->nats_url, a->cfg->nats_stream, subject, a->cfg->live_start,
-        a->nsym);
+    f->sub = sub;
+    return 0;
+}
+
+/* Keeper thread: after a reconnect, replace the subscription (the
+ * library's ordered consumer does not come back by itself after a
+ * server restart); retries every 250 ms until it succeeds or close. */
+static void *keeper_main(void *arg)
+{
+    js_feed *f = arg;
+    char err[256];
+    bool failed_logged = false;
+    while (!atomic_load(&f->closed)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&f->kmu);
+        if (!atomic_load(&f->closed))
+            pthread_cond_timedwait(&f->kcv, &f->kmu, &ts);
+        pthread_mutex_unlock(&f->kmu);
+        if (atomic_load(&f->closed) || !atomic_exchange(&f->resub, false))
+            continue;
+        natsSubscription *old = f->sub;
+        f->sub = NULL;
+        if (old) {
+            natsSubscription_Unsubscribe(old);
+            natsSubscription_Destroy(old);
+        }
+        if (subscribe(f, err, sizeof(err)) != 0) {
+            if (!failed_logged)
+                LOG(LOG_WARNING, LC_QTE, "live_resubscribe_failed error=\"%s\"",
+                    err);
+            failed_logged = true;
+            atomic_store(&f->resub, true);
+            continue;
+        }
+        failed_logged = false;
+        atomic_fetch_add(&f->resets, 1);
+        LOG(LOG_INFO, LC_QTE, "live_resubscribed from_seq=%llu",
+            (unsigned long long)atomic_load(&f->last_sseq) + 1);
+    }
+    return NULL;
+}
+
+static int start_keeper(js_feed *f)
+{
+    if (pthread_mutex_init(&f->kmu, NULL) != 0 ||
+        pthread_cond_init(&f->kcv, NULL) != 0 ||
+        pthread_mutex_init(&f->seq_mu, NULL) != 0)
+        return -1;
     return 0;
 }
 
@@ -455,10 +534,18 @@ qte_feed *qte_feed_jetstream_open(const qte_feed_args *a, char *err,
         free(f);
         return NULL;
     }
-    if (connect_nats(f, a->cfg, err, errlen) != 0 ||
-        subscribe(f, a, err, errlen) != 0) {
+    snprintf(f->stream, sizeof(f->stream), "%s", a->cfg->nats_stream);
+    if (start_keeper(f) != 0 ||
+        filter_subject(a, f->subject, sizeof(f->subject), err, errlen) != 0 ||
+        deliver_from(a, &f->start, err, errlen) != 0 ||
+        connect_nats(f, a->cfg, err, errlen) != 0 ||
+        subscribe(f, err, errlen) != 0) {
         js_close(&f->base);
         return NULL;
     }
+    f->keeper_on = pthread_create(&f->keeper, NULL, keeper_main, f) == 0;
+    LOG(LOG_INFO, LC_QTE,
+        "live_subscribed url=%s stream=%s subject=%s start=%s symbols=%d",
+        a->cfg->nats_url, f->stream, f->subject, a->cfg->live_start, a->nsym);
     return &f->base;
 }
