@@ -84,6 +84,8 @@ int qte_engine_seek(qte_engine *e, int64_t ts_ms)
 {
     if (ts_ms < 0)
         return -EINVAL;
+    if (e->feed && e->feed->live)
+        return -ENOTSUP; /* qte_feed_seek: "live source cannot seek" */
     pthread_mutex_lock(&e->ctl_mu);
     e->seek_req = true;
     e->seek_ts = ts_ms;

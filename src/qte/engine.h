@@ -183,7 +183,8 @@ void qte_engine_stats(qte_engine *e, qte_stats *out);
  * 0 < speed <= 1e6 (applies to realtime/accelerated pacing from now).
  * seek repositions the source at the first event with ts >= ts_ms
  * (forward or backward; positions and orders stay; events skipped are not
- * handled); returns 0 or -EINVAL. step releases n events then pauses
+ * handled); returns 0, -EINVAL, or -ENOTSUP for a live source (it cannot
+ * seek). step releases n events then pauses
  * (any mode); returns 0. */
 void qte_engine_pause(qte_engine *e);
 void qte_engine_resume(qte_engine *e);

@@ -78,7 +78,10 @@ done
 [ "$(qm qte_ticks_total)" -gt 50 ] || fail "no live ticks handled: $(curl -s "$H/metrics" | grep qte_live)"
 [ "$(qm qte_live_connected)" = 1 ] || fail "qte_live_connected"
 curl -fsS "$H/health" | gq '"nats":{"ok":true' || fail "/health: $(curl -s "$H/health")"
-ok "live: $(qm qte_ticks_total) ticks handled, /health nats ok"
+code=$(curl -s "${AUTH[@]}" -o "$T/seek.json" -w '%{http_code}' -X POST "$A/admin/replay/seek?ts_ms=1")
+[ "$code" = 400 ] && [ "$(cat "$T/seek.json")" = '{"error":"live source cannot seek"}' ] ||
+    fail "seek on a live source: $code $(cat "$T/seek.json")"
+ok "live: $(qm qte_ticks_total) ticks handled, /health nats ok, seek refused (400)"
 
 # --- pause: the backlog shows in the queue; clear drops exactly it
 curl -fsS "${AUTH[@]}" -X POST "$A/admin/replay/pause" >/dev/null
@@ -127,7 +130,13 @@ for _ in $(seq 1 100); do
 done
 [ "$(qm qte_live_reconnects_total)" -ge 1 ] || fail "no reconnect counted"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$H/health")" = 200 ] || fail "/health after reconnect"
-sleep 4
+for _ in $(seq 1 100); do
+    grep -q "live_resubscribed from_seq=[1-9]" "$T/qte.log" && break
+    sleep 0.1
+done
+grep -q "live_resubscribed from_seq=[1-9]" "$T/qte.log" || fail "consumer not re-created: $(grep live_ "$T/qte.log")"
+[ "$(qm qte_live_consumer_resets_total)" -ge 1 ] || fail "qte_live_consumer_resets_total"
+sleep 3
 ok "nats-server restart: /health 503 while down, reconnected ($(qm qte_live_reconnects_total))"
 
 # --- settle: everything published reaches the engine once
