@@ -711,10 +711,8 @@ static int feed_live(qte_engine *e)
     qte_event ev;
     if (e->ntimers > 0 && e->timers[0].due_ms < head->ts_ms) {
         qte_timer t = timer_pop(e);
-        ev = (qte_event){.kind = QTE_EV_TIMER,
-                         .inbox = -1,
-                         .ts_ms = t.due_ms,
-                         .id = t.id};
+        ev = (qte_event){
+            .kind = QTE_EV_TIMER, .inbox = -1, .ts_ms = t.due_ms, .id = t.id};
     } else {
         queue_pop(&e->md, &ev);
         ev.new_day = e->live_day != 0 && ev.day != e->live_day;

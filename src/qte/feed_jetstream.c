@@ -372,8 +372,8 @@ static int filter_subject(const qte_feed_args *a, char *buf, size_t cap,
 }
 
 /* QTE_LIVE_START into the consumer config. Returns 0 or -1. */
-static int deliver_from(const qte_feed_args *a, jsConsumerConfig *cc,
-                        char *err, size_t errlen)
+static int deliver_from(const qte_feed_args *a, jsConsumerConfig *cc, char *err,
+                        size_t errlen)
 {
     const char *ls = a->cfg->live_start;
     if (strcmp(ls, "all") == 0) {
@@ -525,12 +525,11 @@ qte_feed *qte_feed_jetstream_open(const qte_feed_args *a, char *err,
     f->base.live = true;
     f->symbols = a->symbols;
     f->nsym = a->nsym;
-    uint32_t cap = (uint32_t)(a->cfg->queue_capacity > 0
-                                  ? a->cfg->queue_capacity
-                                  : 65536);
+    uint32_t cap =
+        (uint32_t)(a->cfg->queue_capacity > 0 ? a->cfg->queue_capacity : 65536);
     if (a->nsym < 1 || qte_live_ring_init(&f->ring, cap) != 0) {
-        snprintf(err, errlen, a->nsym < 1 ? "jetstream: no symbols"
-                                          : "out of memory");
+        snprintf(err, errlen,
+                 a->nsym < 1 ? "jetstream: no symbols" : "out of memory");
         free(f);
         return NULL;
     }

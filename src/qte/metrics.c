@@ -156,8 +156,8 @@ static void render_live(svc_buf *b, const qte_stats *st)
           (double)l->ring_size);
     gauge(b, "qte_live_ring_capacity", "Slots of the feed's ring.",
           (double)l->ring_capacity);
-    gauge(b, "qte_live_last_stream_seq",
-          "Stream sequence of the last message.", (double)l->last_stream_seq);
+    gauge(b, "qte_live_last_stream_seq", "Stream sequence of the last message.",
+          (double)l->last_stream_seq);
     gauge(b, "qte_live_last_message_time_seconds",
           "Wall clock of the last message (UTC epoch seconds; 0 = none).",
           (double)l->last_msg_ms / 1000.0);
