@@ -168,7 +168,10 @@ static int do_seek(qte_daemon *d, const svc_http_request *rq, svc_buf *b,
     const char *v = qte_api_arg(rq, "ts_ms");
     char *end = NULL;
     long long ts = v ? strtoll(v, &end, 10) : -1;
-    if (!v || *end || ts < 0 || qte_engine_seek(d->eng, ts) != 0)
+    int rc = !v || *end || ts < 0 ? -EINVAL : qte_engine_seek(d->eng, ts);
+    if (rc == -ENOTSUP)
+        return bad(b, result, cap, "live source cannot seek");
+    if (rc != 0)
         return bad(b, result, cap, "ts_ms must be epoch milliseconds");
     snprintf(result, cap, "seek=%lld", ts);
     status_doc(d, b);

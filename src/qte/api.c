@@ -3,7 +3,8 @@
  * metrics, read-only state documents and manual paper orders.
  *
  *   GET  /health     {"status":"healthy"|"unhealthy","checks":{...}}
- *                    200 / 503 (engine failed, store lost)
+ *                    200 / 503 (engine failed, store lost, live
+ *                    source: NATS disconnected - checks.nats)
  *   GET  /metrics    Prometheus text (metrics.h)
  *   GET  /portfolio  engine portfolio document
  *   GET  /positions  engine positions document
@@ -77,19 +78,29 @@ char *qte_api_render_health(qte_daemon *d, int *code)
     bool engine_ok = rr >= 0;
     bool redis_ok = !d->redis_on || atomic_load(&d->redis.connected);
     qte_engine_stats(d->eng, &st);
-    *code = engine_ok ? 200 : 503;
+    /* live source: NATS down fails the check (no market data arrives) */
+    bool nats_ok = !st.live || st.lv.connected;
+    *code = engine_ok && nats_ok ? 200 : 503;
     svc_buf_printf(&b,
                    "{\"status\":\"%s\",\"checks\":{\"engine\":{\"ok\":%s,"
                    "\"running\":%s,\"done\":%s,\"paused\":%s,\"mode\":\"%s\""
                    "},\"store\":{\"ok\":%s,\"kind\":\"%s\"},"
-                   "\"redis\":{\"ok\":%s,\"configured\":%s}},"
-                   "\"queue_size\":%llu,\"progress\":%.6f}\n",
-                   engine_ok ? "healthy" : "unhealthy",
+                   "\"redis\":{\"ok\":%s,\"configured\":%s}",
+                   engine_ok && nats_ok ? "healthy" : "unhealthy",
                    engine_ok ? "true" : "false", st.running ? "true" : "false",
                    st.done ? "true" : "false", st.paused ? "true" : "false",
                    qte_mode_name(st.mode), engine_ok ? "true" : "false",
                    d->store_open ? d->store.kind : "none",
-                   redis_ok ? "true" : "false", d->redis_on ? "true" : "false",
+                   redis_ok ? "true" : "false", d->redis_on ? "true" : "false");
+    if (st.live)
+        svc_buf_printf(&b,
+                       ",\"nats\":{\"ok\":%s,\"received\":%llu,"
+                       "\"dropped\":%llu,\"reconnects\":%llu}",
+                       nats_ok ? "true" : "false",
+                       (unsigned long long)st.lv.received,
+                       (unsigned long long)st.lv.dropped,
+                       (unsigned long long)st.lv.reconnects);
+    svc_buf_printf(&b, "},\"queue_size\":%llu,\"progress\":%.6f}\n",
                    (unsigned long long)st.queue_size, st.progress);
     return svc_buf_take(&b);
 }

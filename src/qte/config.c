@@ -40,6 +40,7 @@ static const char *const modes[] = {"backtest", "realtime", "accelerated",
                                     "stepped", NULL};
 static const char *const sources[] = {"dayfile", "clickhouse", "jetstream",
                                       NULL};
+static const char *const live_starts[] = {"new", "day", "all", NULL};
 
 static int parse_i64(void *obj, const cfg_var *v, const char *raw, char *err,
                      size_t errlen)
@@ -87,6 +88,16 @@ static const cfg_var vars[] = {
          "rows per ClickHouse query (memory: 40 bytes a row)"),
     INTV("QTE_CLICKHOUSE_TIMEOUT_MS", clickhouse_timeout_ms, "300000", 100,
          3600000, "ClickHouse request timeout, connect included (ms)"),
+    /* live source (QTE_SOURCE=jetstream) */
+    STRV("QTE_NATS_URL", nats_url, "nats://127.0.0.1:4222",
+         "jetstream: NATS server URL(s), nats://host:port[,...]"),
+    STRV("QTE_NATS_STREAM", nats_stream, "HK_TICKS",
+         "jetstream: the stream the collector publishes to"),
+    {"QTE_LIVE_START", CFG_ENUM, "new", NOLIM, OFF(live_start),
+     sizeof(((qte_config *)0)->live_start),
+     "jetstream: new (ticks from now), day (from HK midnight of QTE_DAYS' "
+     "first day) or all (the whole stream)",
+     0, live_starts},
     STRV("QTE_DAYS", days, "", "trading days to replay: YYYYMMDD[,...]"),
     STRV("QTE_SYMBOLS", symbols, "", "symbols to replay: HK.00700[,...]"),
     {"QTE_MODE", CFG_ENUM, "backtest", NOLIM, OFF(mode_name),
@@ -202,6 +213,49 @@ const char *qte_mode_name(qte_mode mode)
     return (unsigned)mode <= QTE_MODE_STEPPED ? modes[mode] : "unknown";
 }
 
+/* Whether every comma-separated URL is nats:// or tls:// with a host. */
+static bool nats_url_ok(const char *u)
+{
+    while (*u) {
+        const char *c = strchr(u, ',');
+        size_t len = c ? (size_t)(c - u) : strlen(u);
+        size_t pre = strncmp(u, "nats://", 7) == 0  ? 7
+                     : strncmp(u, "tls://", 6) == 0 ? 6
+                                                    : 0;
+        if (pre == 0 || len <= pre || u[pre] == ':' || u[pre] == '/' ||
+            memchr(u, ' ', len))
+            return false;
+        if (!c)
+            return true;
+        u = c + 1;
+    }
+    return false;
+}
+
+/* The live block's checks (QTE_SOURCE=jetstream); returns the errors. */
+static int check_live(qte_config *cfg, const cfg_opts *opts)
+{
+    int errors = 0;
+    if (!nats_url_ok(cfg->nats_url)) {
+        cfg_report(opts, "QTE_NATS_URL", cfg->nats_url,
+                   "expected nats://host:port[,...]");
+        errors++;
+    }
+    if (!cfg->nats_stream[0] || strpbrk(cfg->nats_stream, " .*>/\\\t")) {
+        cfg_report(opts, "QTE_NATS_STREAM", cfg->nats_stream,
+                   "not a stream name");
+        errors++;
+    }
+    if (cfg->source == QTE_SOURCE_JETSTREAM &&
+        (cfg->mode == QTE_MODE_ACCEL || cfg->mode == QTE_MODE_STEPPED)) {
+        cfg_report(opts, "QTE_MODE", cfg->mode_name,
+                   "QTE_SOURCE=jetstream is paced by the market: backtest "
+                   "or realtime (both: ticks as they arrive)");
+        errors++;
+    }
+    return errors;
+}
+
 int qte_config_load(qte_config *cfg, const cfg_opts *opts)
 {
     int errors = cfg_load(&table, cfg, opts);
@@ -220,7 +274,7 @@ int qte_config_load(qte_config *cfg, const cfg_opts *opts)
                    "QTE_CLICKHOUSE_URL is empty");
         errors++;
     }
-    return errors;
+    return errors + check_live(cfg, opts);
 }
 
 static const char *no_env(const char *name, void *ud)

@@ -54,11 +54,14 @@ typedef struct qte_config {
     char clickhouse_database[128]; /* marketprism_hot or marketprism_cold */
     int clickhouse_page_rows;      /* rows per page query */
     int clickhouse_timeout_ms;     /* per request */
-
-    char data_root[512]; /* DATA_ROOT of the day files */
-    char days[512];      /* "20240102,20240103" */
-    char symbols[32768]; /* "HK.00700,HK.00005" */
-    char mode_name[16];  /* backtest|realtime|accelerated|stepped */
+    /* --- live source (QTE_SOURCE=jetstream; feed_jetstream.c) --- */
+    char nats_url[512];   /* QTE_NATS_URL, nats://host:port[,...] */
+    char nats_stream[64]; /* QTE_NATS_STREAM, HK_TICKS */
+    char live_start[8];   /* QTE_LIVE_START: new|day|all */
+    char data_root[512];  /* DATA_ROOT of the day files */
+    char days[512];       /* "20240102,20240103" */
+    char symbols[32768];  /* "HK.00700,HK.00005" */
+    char mode_name[16];   /* backtest|realtime|accelerated|stepped */
     qte_mode mode;
     double speed;            /* accelerated factor */
     char strategy[512];      /* .so path; empty = the null strategy */

@@ -7,6 +7,10 @@
  * after every event (one relaxed load) and calls eng_control only when it
  * moved, so control costs nothing per event otherwise.
  *
+ * Live queue clear: a ticket (clear_req) under ctl_mu; the replay thread
+ * drops the market data of the queue and the feed's ring in eng_control
+ * and answers (clear_done, clear_result) on ctl_cv.
+ *
  * Inbox slots: FREE -> WAITING (submit) -> TAKEN (eng_control queued an
  * ORDER event) -> DONE (eng_inbox_handle placed the order and wrote the
  * ack) -> FREE (the submitter copied the ack). A submitter that times out
@@ -80,6 +84,8 @@ int qte_engine_seek(qte_engine *e, int64_t ts_ms)
 {
     if (ts_ms < 0)
         return -EINVAL;
+    if (e->feed && e->feed->live)
+        return -ENOTSUP; /* qte_feed_seek: "live source cannot seek" */
     pthread_mutex_lock(&e->ctl_mu);
     e->seek_req = true;
     e->seek_ts = ts_ms;
@@ -98,15 +104,16 @@ int qte_engine_step(qte_engine *e, uint64_t n)
     return 0;
 }
 
-int qte_engine_queue_clear(qte_engine *e, int *dropped)
+/* Replay thread, ctl_mu held: answer the queue clears asked so far. */
+static void live_clear(qte_engine *e)
 {
-    /* Replay sources are re-readable, so market data is never dropped;
-     * orders and fills are never dropped either (they are state). A live
-     * source (JetStream) would drop its waiting market data here. */
-    if (dropped)
-        *dropped = 0;
-    (void)e;
-    return 0;
+    int n = queue_drop_kind(&e->q, QTE_EV_TICK) +
+            queue_drop_kind(&e->md, QTE_EV_TICK) +
+            (int)qte_feed_live_clear(e->feed);
+    atomic_fetch_add(&e->dropped, (uint64_t)n);
+    e->clear_result = n;
+    e->clear_done = e->clear_req;
+    pthread_cond_broadcast(&e->ctl_cv);
 }
 
 void eng_control(qte_engine *e)
@@ -123,6 +130,8 @@ void eng_control(qte_engine *e)
         e->src_done = false;
         clock_reanchor(&e->clock, 0);
     }
+    if (e->clear_done != e->clear_req)
+        live_clear(e);
     for (int i = 0; i < QTE_INBOX; i++) {
         inbox_slot *s = &e->inbox[i];
         if (s->state != INBOX_WAITING)
@@ -171,6 +180,43 @@ static void deadline(struct timespec *ts, int ms)
     }
 }
 
+int qte_engine_queue_clear(qte_engine *e, int *dropped)
+{
+    /* Replay sources are re-readable, so market data is never dropped;
+     * orders and fills are never dropped either (they are state). A live
+     * source drops the market data waiting in the queue and its ring: the
+     * queue is the replay thread's, so it does the dropping (live_clear)
+     * while this thread waits for the count, as submit_order waits. */
+    int n = 0;
+    int ret = 0;
+    if (e->feed && e->feed->live) {
+        pthread_mutex_lock(&e->ctl_mu);
+        if (!atomic_load(&e->running)) {
+            n = (int)qte_feed_live_clear(e->feed);
+        } else {
+            uint64_t ticket = ++e->clear_req;
+            bump(e);
+            struct timespec dl;
+            deadline(&dl, 2000);
+            int rc = 0;
+            while (e->clear_done < ticket && rc != ETIMEDOUT)
+                rc = pthread_cond_timedwait(&e->ctl_cv, &e->ctl_mu, &dl);
+            if (e->clear_done >= ticket) {
+                n = e->clear_result;
+            } else {
+                n = (int)qte_feed_live_clear(e->feed);
+                ret = -ETIMEDOUT;
+            }
+        }
+        pthread_mutex_unlock(&e->ctl_mu);
+        if (ret != 0 || !atomic_load(&e->running))
+            atomic_fetch_add(&e->dropped, (uint64_t)n);
+    }
+    if (dropped)
+        *dropped = n;
+    return ret;
+}
+
 int qte_engine_submit_order(qte_engine *e, const qte_order_req *req,
                             qte_order_ack *ack, int timeout_ms)
 {
@@ -216,12 +262,16 @@ void qte_engine_stats(qte_engine *e, qte_stats *out)
 {
     memset(out, 0, sizeof(*out));
     out->queue_size =
-        atomic_load_explicit(&e->q.size_pub, memory_order_relaxed);
+        atomic_load_explicit(&e->q.size_pub, memory_order_relaxed) +
+        atomic_load_explicit(&e->md.size_pub, memory_order_relaxed);
     out->queue_capacity = e->q.cap;
     out->processed = atomic_load(&e->processed);
     out->dropped = atomic_load(&e->dropped);
     out->rate = atomic_load(&e->rate);
     int64_t h = atomic_load(&e->q.head_enq_ns);
+    int64_t hm = atomic_load(&e->md.head_enq_ns);
+    if (hm > 0 && (h <= 0 || hm < h))
+        h = hm;
     if (h > 0 && out->queue_size > 0) {
         int64_t age = clock_mono_ns() - h;
         out->oldest_age_sec = age > 0 ? (double)age / 1e9 : 0.0;
@@ -246,6 +296,7 @@ void qte_engine_stats(qte_engine *e, qte_stats *out)
     pthread_mutex_unlock(&e->ctl_mu);
     out->running = atomic_load(&e->running);
     out->done = atomic_load(&e->done);
+    out->live = qte_feed_live_stats(e->feed, &out->lv) == 0;
 }
 
 void qte_engine_set_observer(qte_engine *e, qte_observer_fn fn, void *ud)

@@ -11,6 +11,17 @@
  * are handled before the next trade is read, so the queue holds only what
  * one event caused and memory does not depend on the data's size.
  *
+ * Live (QTE_SOURCE=jetstream, feed->live): the market paces the run, so
+ * QTE_MODE does not (config.c admits backtest and realtime only). Every
+ * trade waiting in the feed's ring is moved into the event queue's
+ * market-data lane (md, up to three quarters of QTE_QUEUE_CAPACITY),
+ * also while paused, so the queue size is the real backlog and queue
+ * clear can drop it. feed_live then moves one event at a time from md
+ * into q as feed does (a due timer first, by the tick clock), so orders
+ * and fills are still handled before the next trade and a live run over
+ * the same trades decides exactly as a replay would. A live run never
+ * ends by itself; each start is a new run id (no resume of market data).
+ *
  * Persistence: the store gets every order, fill and position change as
  * it happens inside one transaction, committed with a snapshot every
  * QTE_COMMIT_EVENTS events, at a stop and at the end. Resume (the store
@@ -317,6 +328,11 @@ static void make_run_id(qte_engine *e)
         (long long)f->trading_ppb, (long long)f->settle_ppb,
         (long long)f->commission_min, (long long)f->settle_min,
         (long long)f->settle_max);
+    /* A live run's market data is whatever arrives: each start is a new
+     * run (no resume of market data), so its id must differ. */
+    if (e->feed && e->feed->live && n > 0 && n < cap)
+        snprintf(p + n - 1, cap - n + 1, ",\"live_started_ms\":%lld}",
+                 (long long)e->started_wall_ms);
 #undef PUT
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
@@ -339,7 +355,14 @@ static int parse_inputs(qte_engine *e)
         eng_fail(e, "lot sizes: expected SYMBOL=SHARES[,...]");
         return -1;
     }
-    if (cfg_each_item(c->days, add_day, e) != 0 || e->ndays == 0) {
+    if (c->source == QTE_SOURCE_JETSTREAM && !c->days[0]) {
+        /* live: today's HK trading day (UTC+8) */
+        time_t now = time(NULL) + 8 * 3600;
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        e->days[e->ndays++] =
+            (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    } else if (cfg_each_item(c->days, add_day, e) != 0 || e->ndays == 0) {
         eng_fail(e, "days: expected a list like 20240102,20240103");
         return -1;
     }
@@ -500,10 +523,19 @@ static int build(qte_engine *e, qte_store *store)
         eng_fail(e, "out of memory");
         return -1;
     }
+    /* live: the market-data lane leaves a quarter of the capacity to the
+     * events one tick causes (orders, fills, timers) */
+    if (e->feed->live &&
+        queue_init(&e->md, (uint32_t)(c->queue_capacity -
+                                      c->queue_capacity / 4)) != 0) {
+        eng_fail(e, "out of memory");
+        return -1;
+    }
     e->latency_ms = c->latency_ms;
     clock_init(&e->clock, c->mode, c->speed);
     e->speed = e->clock.speed;
     e->paused = c->mode == QTE_MODE_STEPPED;
+    e->started_wall_ms = wall_ms();
     make_run_id(e);
     if (load_strategy(e) != 0)
         return -1;
@@ -569,6 +601,7 @@ void qte_engine_free(qte_engine *e)
         dlclose(e->dl);
     qte_feed_close(e->feed);
     queue_free(&e->q);
+    queue_free(&e->md);
     exec_book_free(&e->book);
     pf_free(&e->pf);
     for (int s = 0; s < e->nsym; s++)
@@ -632,10 +665,69 @@ static void ctl_wait(qte_engine *e, int64_t ns)
     pthread_mutex_unlock(&e->ctl_mu);
 }
 
+/* Live: move the trades waiting in the feed's ring into the market-data
+ * lane, as many as it has room for (the rest waits in the ring, where a
+ * full ring drops and counts). 0, or -1 on a feed error. */
+static int live_pull(qte_engine *e)
+{
+    while (e->md.n < e->md.cap) {
+        qte_tick t;
+        int day = 0;
+        bool nd = false;
+        int r = qte_feed_next(e->feed, &t, &day, &nd);
+        if (r == QTE_FEED_ERR) {
+            eng_fail(e, "%s", e->feed->err);
+            return -1;
+        }
+        if (r != QTE_FEED_ROW)
+            return 0;
+        qte_event ev = {.kind = QTE_EV_TICK,
+                        .inbox = -1,
+                        .sym = t.sym,
+                        .ts_ms = t.ts_ms,
+                        .price_milli = t.price_milli,
+                        .volume = t.volume,
+                        .seq = t.seq,
+                        .day = day,
+                        .enq_ns = clock_mono_ns()};
+        queue_push(&e->md, &ev);
+    }
+    return 0;
+}
+
+/* Live counterpart of feed: no pacing (the market paces), and a timer
+ * fires only once a trade later than it has arrived (never ahead of the
+ * data). New day = the trade's trading day differs from the last one
+ * moved out of the lane (cleared trades do not count). Same returns. */
+static int feed_live(qte_engine *e)
+{
+    if (live_pull(e) != 0)
+        return -1;
+    if (e->md.n == 0) {
+        ctl_wait(e, 5000000);
+        return 2;
+    }
+    const qte_event *head = &e->md.ring[e->md.head];
+    qte_event ev;
+    if (e->ntimers > 0 && e->timers[0].due_ms < head->ts_ms) {
+        qte_timer t = timer_pop(e);
+        ev = (qte_event){
+            .kind = QTE_EV_TIMER, .inbox = -1, .ts_ms = t.due_ms, .id = t.id};
+    } else {
+        queue_pop(&e->md, &ev);
+        ev.new_day = e->live_day != 0 && ev.day != e->live_day;
+        e->live_day = ev.day;
+    }
+    queue_push(&e->q, &ev); /* the queue is empty when feed runs */
+    return 1;
+}
+
 /* Push the next event in time. 1 pushed, 0 end of data, 2 waited (pacing;
  * call again), -1 error. */
 static int feed(qte_engine *e)
 {
+    if (e->feed->live)
+        return feed_live(e);
     if (!e->have_pending && !e->src_done) {
         int r = qte_feed_next(e->feed, &e->pending, &e->pending_day,
                               &e->pending_new_day);
@@ -842,7 +934,10 @@ static int loop(qte_engine *e, bool (*stop)(void))
         }
         if (paused) {
             /* Orders (manual ones arrive while paused) and their updates
-             * are still handled; market data waits. */
+             * are still handled; market data waits (live: it piles up in
+             * the queue, where it shows and can be cleared). */
+            if (e->feed->live && live_pull(e) != 0)
+                return -1;
             qte_event pev;
             if (queue_pop(&e->q, &pev)) {
                 if (handle(e, &pev, &n) != 0)

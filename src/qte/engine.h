@@ -48,6 +48,24 @@ const char *qte_reason_name(qte_reason r);
 /* "pending", "working", "partial", "filled", "cancelled", "rejected". */
 const char *qte_status_name(qte_order_status s);
 
+/* The live source's connection and counters (QTE_SOURCE=jetstream;
+ * feed_jetstream.c), a snapshot for /metrics and /health. */
+typedef struct qte_live_stats {
+    bool connected;      /* the NATS connection is up */
+    uint64_t received;   /* messages delivered by the consumer */
+    uint64_t filtered;   /* not for the engine's symbols, or no price */
+    uint64_t bad;        /* not an HkTick (undecodable) */
+    uint64_t duplicates; /* stream sequence not above the last one: skipped */
+    uint64_t dropped;    /* ring full: lost (counted, logged) */
+    uint64_t cleared;    /* removed from the ring by queue clear */
+    uint64_t reconnects; /* NATS reconnections */
+    uint64_t resets;     /* ordered consumer re-created (gap, restart) */
+    uint64_t ring_size;  /* delivered, not yet in the event queue */
+    uint64_t ring_capacity;
+    uint64_t last_stream_seq; /* stream sequence of the last message */
+    int64_t last_msg_ms;      /* wall clock of the last message, 0 = none */
+} qte_live_stats;
+
 /* A consistent copy of the engine's counters (qte_engine_stats). */
 typedef struct qte_stats {
     uint64_t queue_size;     /* events waiting */
@@ -70,6 +88,8 @@ typedef struct qte_stats {
     bool paused;
     bool running; /* qte_engine_run is executing */
     bool done;    /* the replay reached its end */
+    bool live;    /* the source is live (jetstream): lv is filled */
+    qte_live_stats lv;
 } qte_stats;
 
 /* Answer to a manual order (qte_engine_submit_order). */
@@ -163,7 +183,8 @@ void qte_engine_stats(qte_engine *e, qte_stats *out);
  * 0 < speed <= 1e6 (applies to realtime/accelerated pacing from now).
  * seek repositions the source at the first event with ts >= ts_ms
  * (forward or backward; positions and orders stay; events skipped are not
- * handled); returns 0 or -EINVAL. step releases n events then pauses
+ * handled); returns 0, -EINVAL, or -ENOTSUP for a live source (it cannot
+ * seek). step releases n events then pauses
  * (any mode); returns 0. */
 void qte_engine_pause(qte_engine *e);
 void qte_engine_resume(qte_engine *e);
@@ -173,7 +194,12 @@ int qte_engine_step(qte_engine *e, uint64_t n);
 
 /* Drop waiting events: market data only in live mode (the backtest queue
  * holds orders and fills, which are never dropped; nothing is dropped
- * then). *dropped (may be NULL) gets the count. Returns 0. Any thread. */
+ * then). Live: the replay thread removes the market data waiting in the
+ * event queue and in the feed's ring while the caller waits (at most
+ * about 2 s; a stopped engine clears only the ring). *dropped (may be
+ * NULL) gets the count. Returns 0, or -ETIMEDOUT when the replay thread
+ * did not answer (only the ring was cleared then, *dropped counts it).
+ * Any thread. */
 int qte_engine_queue_clear(qte_engine *e, int *dropped);
 
 /*

@@ -84,6 +84,11 @@ struct qte_engine {
     /* replay state: replay thread */
     qte_feed *feed; /* QTE_SOURCE (feed.h) */
     qte_queue q;
+    /* live only (feed->live): the event queue's market-data lane, ticks
+     * moved from the feed's ring as they arrive; q then holds what one
+     * event caused (orders, fills, a timer, the tick being handled) */
+    qte_queue md;
+    int live_day; /* trading day of the last tick moved out of md */
     exec_book book;
     exec_fees fees;
     portfolio pf;
@@ -126,6 +131,9 @@ struct qte_engine {
     uint64_t step_left; /* 0: not stepping */
     inbox_slot inbox[QTE_INBOX];
     unsigned ctl_seen;
+    uint64_t clear_req;  /* live queue clear: tickets asked */
+    uint64_t clear_done; /* tickets answered */
+    int clear_result;    /* events the last answered clear dropped */
     /* state readers: state_mu */
     pthread_mutex_t state_mu;
     qte_fill_copy fills_recent[QTE_RECENT];

@@ -78,6 +78,8 @@ qte_feed *qte_feed_open(const qte_feed_args *a, char *err, size_t errlen)
         return qte_feed_dayfile_open(a, err, errlen);
     case QTE_SOURCE_CLICKHOUSE:
         return qte_feed_clickhouse_open(a, err, errlen);
+    case QTE_SOURCE_JETSTREAM:
+        return qte_feed_jetstream_open(a, err, errlen);
     default:
         snprintf(err, errlen, "QTE_SOURCE=%s: not built in",
                  qte_source_name(a->cfg->source));

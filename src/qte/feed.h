@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "qte/config.h"
+#include "qte/engine.h"
 #include "qte/strategy.h"
 
 /* next's results. */
@@ -79,6 +80,16 @@ qte_feed *qte_feed_dayfile_open(const qte_feed_args *a, char *err,
  * variable to fix when the server or the table cannot be reached. */
 qte_feed *qte_feed_clickhouse_open(const qte_feed_args *a, char *err,
                                    size_t errlen);
+/* QTE_SOURCE=jetstream (feed_jetstream.c): live, base.live = true. */
+qte_feed *qte_feed_jetstream_open(const qte_feed_args *a, char *err,
+                                  size_t errlen);
+/* A live feed's counters into *out (the jetstream feed is the only live
+ * one; these two functions are its). Returns 0, or -1 when f is NULL or
+ * not live (*out zeroed). Any thread. */
+int qte_feed_live_stats(const qte_feed *f, qte_live_stats *out);
+/* Drop every delivered trade not yet handed out by next. Returns how
+ * many (0 for a feed that is not live). Any thread. */
+uint64_t qte_feed_live_clear(qte_feed *f);
 
 static inline int qte_feed_next(qte_feed *f, qte_tick *t, int *day,
                                 bool *new_day)

@@ -125,6 +125,44 @@ static void render_replay(svc_buf *b, const qte_stats *st)
             (double)st->ticks);
 }
 
+/* QTE_SOURCE=jetstream only: the live feed (docs/engine-ops.md). */
+static void render_live(svc_buf *b, const qte_stats *st)
+{
+    const qte_live_stats *l = &st->lv;
+    gauge(b, "qte_live_connected", "1 while the NATS connection is up.",
+          l->connected);
+    counter(b, "qte_live_received_total", "Stream messages delivered.",
+            (double)l->received);
+    counter(b, "qte_live_filtered_total",
+            "Messages not for the engine's symbols (or without a price).",
+            (double)l->filtered);
+    counter(b, "qte_live_bad_total", "Messages that are not an HkTick.",
+            (double)l->bad);
+    counter(b, "qte_live_duplicates_total",
+            "Messages skipped: stream sequence already delivered.",
+            (double)l->duplicates);
+    counter(b, "qte_live_dropped_total",
+            "Trades lost because the feed's ring was full.",
+            (double)l->dropped);
+    counter(b, "qte_live_cleared_total",
+            "Trades removed from the feed's ring by /admin/queue/clear.",
+            (double)l->cleared);
+    counter(b, "qte_live_reconnects_total", "NATS reconnections.",
+            (double)l->reconnects);
+    counter(b, "qte_live_consumer_resets_total",
+            "Ordered consumer re-created (gap, server restart).",
+            (double)l->resets);
+    gauge(b, "qte_live_ring_size", "Trades delivered, not yet queued.",
+          (double)l->ring_size);
+    gauge(b, "qte_live_ring_capacity", "Slots of the feed's ring.",
+          (double)l->ring_capacity);
+    gauge(b, "qte_live_last_stream_seq", "Stream sequence of the last message.",
+          (double)l->last_stream_seq);
+    gauge(b, "qte_live_last_message_time_seconds",
+          "Wall clock of the last message (UTC epoch seconds; 0 = none).",
+          (double)l->last_msg_ms / 1000.0);
+}
+
 static void render_business(svc_buf *b, const qte_stats *st)
 {
     counter(b, "qte_trades_total", "Fills (simulated trades).",
@@ -150,6 +188,8 @@ char *qte_metrics_render(qte_metrics *m, const qte_stats *st,
     render_queue(&b, m, st);
     render_replay(&b, st);
     render_business(&b, st);
+    if (st->live)
+        render_live(&b, st);
     svc_prom_hist(&b, "qte_request_duration_seconds",
                   "HTTP request latency (API and admin ports).",
                   &m->request_ms);
