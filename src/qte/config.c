@@ -77,6 +77,9 @@ static const cfg_var vars[] = {
      sizeof(((qte_config *)0)->source_name),
      "market data: dayfile (DATA_ROOT), clickhouse or jetstream (live)", 0,
      sources},
+    /* the day-file source's columnar cache (daycache.h) */
+    STRV("QTE_CACHE_DIR", cache_dir, "",
+         "columnar cache of replayed days (dayfile source; empty = off)"),
     STRV("QTE_DAYS", days, "", "trading days to replay: YYYYMMDD[,...]"),
     STRV("QTE_SYMBOLS", symbols, "", "symbols to replay: HK.00700[,...]"),
     {"QTE_MODE", CFG_ENUM, "backtest", NOLIM, OFF(mode_name),

@@ -49,6 +49,8 @@ typedef struct qte_config {
     /* --- replay --- */
     char source_name[16]; /* dayfile|clickhouse|jetstream */
     qte_source_kind source;
+    /* the day-file source's columnar cache (daycache.h) */
+    char cache_dir[512]; /* QTE_CACHE_DIR; empty = off */
     char data_root[512]; /* DATA_ROOT of the day files */
     char days[512];      /* "20240102,20240103" */
     char symbols[32768]; /* "HK.00700,HK.00005" */

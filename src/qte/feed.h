@@ -74,6 +74,10 @@ qte_feed *qte_feed_open(const qte_feed_args *a, char *err, size_t errlen);
 /* The implementations (feed.c dispatches; tests call them directly). */
 qte_feed *qte_feed_dayfile_open(const qte_feed_args *a, char *err,
                                 size_t errlen);
+/* The day files through the columnar day cache (cfg->cache_dir;
+ * daycache_feed.c); qte_feed_dayfile_open calls it when the cache is on. */
+qte_feed *qte_feed_daycache_open(const qte_feed_args *a, char *err,
+                                 size_t errlen);
 
 static inline int qte_feed_next(qte_feed *f, qte_tick *t, int *day,
                                 bool *new_day)
