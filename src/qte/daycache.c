@@ -49,7 +49,7 @@ static const char MAGIC[8] = {'Q', 'T', 'E', 'C', 'A', 'C', 'H', 'E'};
 #define BLOCK_HDR 56
 #define BLOCK_MAX (BLOCK_HDR + DAYCACHE_NCOL * 8 * DAYCACHE_BLOCK)
 /* Mapping given back behind the reader every this many bytes. */
-#define DAYCACHE_RELEASE (8u << 20)
+#define DAYCACHE_RELEASE (2u << 20)
 
 /* --- small helpers ----------------------------------------------------- */
 
