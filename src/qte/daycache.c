@@ -197,8 +197,8 @@ bool daycache_id_equal(const daycache_id *a, const daycache_id *b)
 {
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
            a->mtime_ns == b->mtime_ns && a->wal_size == b->wal_size &&
-           a->wal_mtime_ns == b->wal_mtime_ns &&
-           a->max_rowid == b->max_rowid && a->rows == b->rows;
+           a->wal_mtime_ns == b->wal_mtime_ns && a->max_rowid == b->max_rowid &&
+           a->rows == b->rows;
 }
 
 static void id_put(uint8_t *p, const daycache_id *id)
@@ -383,8 +383,8 @@ static int flush_block(daycache_writer *w)
     wr32(b, (uint32_t)w->n);
     wr32(b + 4, (uint32_t)off);
     if (w->nblocks == w->index_cap) {
-        int64_t *ix = realloc(w->index, sizeof(int64_t) * 4 *
-                                            (size_t)w->index_cap);
+        int64_t *ix =
+            realloc(w->index, sizeof(int64_t) * 4 * (size_t)w->index_cap);
         if (!ix) {
             snprintf(w->err, sizeof(w->err), "out of memory");
             return -1;
@@ -554,8 +554,8 @@ static int check_header(const uint8_t *h, int64_t fsize, int day, int nsym,
     uint64_t nblocks = rd64(h + 32);
     uint64_t rows = rd64(h + 24);
     if (rd32(h + 12) != DAYCACHE_HEADER || rd64(h + 40) != DAYCACHE_HEADER ||
-        (sym_bytes & 7) || (index_off & 7) ||
-        sym_bytes > (uint64_t)fsize || index_off > (uint64_t)fsize ||
+        (sym_bytes & 7) || (index_off & 7) || sym_bytes > (uint64_t)fsize ||
+        index_off > (uint64_t)fsize ||
         DAYCACHE_HEADER + sym_bytes > index_off ||
         nblocks > ((uint64_t)fsize - index_off) / 16 ||
         index_off + nblocks * 16 != (uint64_t)fsize ||
@@ -637,8 +637,8 @@ int daycache_reader_open(daycache_reader *r, const char *path, int day,
     size_t sym_bytes = v == DAYCACHE_OK ? (size_t)rd64(h + 48) : 0;
     if (v == DAYCACHE_OK) {
         sym = malloc(sym_bytes ? sym_bytes : 1);
-        if (!sym || pread(fd, sym, sym_bytes, DAYCACHE_HEADER) !=
-                        (ssize_t)sym_bytes) {
+        if (!sym ||
+            pread(fd, sym, sym_bytes, DAYCACHE_HEADER) != (ssize_t)sym_bytes) {
             snprintf(why, cap, "cannot read the symbol list");
             v = DAYCACHE_CORRUPT;
         } else if (!symbols_match(sym, sym_bytes, symbols, nsym)) {
@@ -748,12 +748,10 @@ static int load_block(daycache_reader *r, int64_t b)
     if (n == 0 || n > DAYCACHE_BLOCK || rd32(p + 4) != size ||
         off + size > end || rd64(r->index + 16 * b) != rd64(p + 16))
         return bad_block(r, b);
-    int64_t *out[DAYCACHE_NCOL] = {r->ts, r->sym, r->price, r->volume,
-                                   r->seq};
+    int64_t *out[DAYCACHE_NCOL] = {r->ts, r->sym, r->price, r->volume, r->seq};
     const uint8_t *q = p + BLOCK_HDR;
     for (int c = 0; c < DAYCACHE_NCOL; c++)
-        q += decode(q, p[8 + c], (int64_t)rd64(p + 16 + 8 * c), (int)n,
-                    out[c]);
+        q += decode(q, p[8 + c], (int64_t)rd64(p + 16 + 8 * c), (int)n, out[c]);
     for (uint32_t i = 0; i < n; i++) {
         if (r->sym[i] < 0 || r->sym[i] >= r->nsym)
             return bad_block(r, b);

@@ -175,10 +175,10 @@ typedef struct daycache_reader {
     int64_t nblocks;
     const uint8_t *index;
     int nsym;
-    int64_t blk;      /* the decoded block; -1 none */
-    int n;            /* its rows */
-    int i;            /* the next row to hand out */
-    size_t released;  /* mapping bytes below this were given back */
+    int64_t blk;     /* the decoded block; -1 none */
+    int n;           /* its rows */
+    int i;           /* the next row to hand out */
+    size_t released; /* mapping bytes below this were given back */
     int64_t ts[DAYCACHE_BLOCK];
     int64_t price[DAYCACHE_BLOCK];
     int64_t volume[DAYCACHE_BLOCK];

@@ -118,7 +118,8 @@ static void commit_writer(cache_feed *f)
         return;
     }
     int64_t bytes = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
-    LOG(LOG_INFO, LC_QTE, "daycache_written path=%s rows=%lld bytes=%lld ms=%lld",
+    LOG(LOG_INFO, LC_QTE,
+        "daycache_written path=%s rows=%lld bytes=%lld ms=%lld",
         log_quote(path, qw, sizeof(qw)), (long long)rows, (long long)bytes,
         (long long)((mono_ns() - f->build_ns) / 1000000));
 }
@@ -157,14 +158,13 @@ static int open_day(cache_feed *f)
     int day = f->days[f->day_i];
     char dpath[600], cpath[600], why[256];
     if (dayfile_path(f->root, day, dpath, sizeof(dpath)) != 0 ||
-        daycache_path(f->dir, day, f->symbols, f->nsym, cpath,
-                      sizeof(cpath)) != 0) {
+        daycache_path(f->dir, day, f->symbols, f->nsym, cpath, sizeof(cpath)) !=
+            0) {
         snprintf(f->base.err, sizeof(f->base.err), "day %d: path too long",
                  day);
         return -1;
     }
-    if (daycache_id_read(dpath, &f->id, f->base.err, sizeof(f->base.err)) !=
-        0)
+    if (daycache_id_read(dpath, &f->id, f->base.err, sizeof(f->base.err)) != 0)
         return -1;
     int v = daycache_reader_open(&f->rd, cpath, day, f->symbols, f->nsym,
                                  &f->id, why, sizeof(why));
@@ -178,8 +178,8 @@ static int open_day(cache_feed *f)
         return 0;
     }
     log_verdict(v, cpath, why);
-    if (source_init(&f->src, f->root, &day, 1, f->symbols, f->nsym,
-                    f->base.err, sizeof(f->base.err)) != 0) {
+    if (source_init(&f->src, f->root, &day, 1, f->symbols, f->nsym, f->base.err,
+                    sizeof(f->base.err)) != 0) {
         source_free(&f->src);
         return -1;
     }
@@ -260,8 +260,7 @@ static void cf_close(qte_feed *b)
     free(f);
 }
 
-static const qte_feed_ops cache_ops = {cf_next, cf_seek, cf_progress,
-                                       cf_close};
+static const qte_feed_ops cache_ops = {cf_next, cf_seek, cf_progress, cf_close};
 
 static int cmp_int(const void *a, const void *b)
 {

@@ -171,8 +171,8 @@ static int open_db(const char *root, int day, sqlite3 **db, char *err,
 static int open_day(qte_source *s)
 {
     char td[16];
-    if (open_db(s->root, s->days[s->day_i], &s->db, s->err,
-                sizeof(s->err)) != 0)
+    if (open_db(s->root, s->days[s->day_i], &s->db, s->err, sizeof(s->err)) !=
+        0)
         return -1;
     snprintf(td, sizeof(td), "%08d", s->days[s->day_i]);
     if (sqlite3_prepare_v2(s->db, RANGE_SQL, -1, &s->range, NULL) !=
@@ -267,8 +267,8 @@ int source_init(qte_source *s, const char *root, const int *days, int ndays,
     memcpy(s->days, days, sizeof(int) * (size_t)ndays);
     qsort(s->days, (size_t)ndays, sizeof(int), cmp_int);
     s->ndays = ndays;
-    if (source_check_days(root, s->days, ndays, symbols, nsym,
-                          &s->rows_total, err, errlen) != 0)
+    if (source_check_days(root, s->days, ndays, symbols, nsym, &s->rows_total,
+                          err, errlen) != 0)
         return -1;
     if (ndays > 0 && open_day(s) != 0) {
         snprintf(err, errlen, "%s", s->err);
