@@ -12,11 +12,17 @@
 # wall = elapsed time of the whole process (start-up included), cpu = user
 # + system time, peak RSS = the process's max resident set (GNU time %M).
 # The ceiling lines come from bench-qte_ceiling (simple: one SQLite
-# statement per symbol; reader: the engine's own block reader alone).
+# statement per symbol; reader: the engine's own block reader alone;
+# cache: the columnar day cache's reader alone).
+#
+# Then the day cache (QTE_CACHE_DIR, docs/engine.md "Day cache"): one run
+# that replays from SQLite and writes the cache (engine_null_cache_build),
+# the cache's size, the cache read ceiling, and the null and ma_cross runs
+# reading the cache.
 #
 # Usage: bash bench/qte.sh [BIN_DIR]   (env: ROWS, SYMBOLS, RUNS,
 #        SIMPLE_RUNS, VWAP_RUNS, KEEP=1, QTE_BENCH_DIR=DIR to reuse a day file built
-#        earlier, SKIP_SIMPLE=1)
+#        earlier, SKIP_SIMPLE=1, SKIP_SQLITE=1 for the cache lines only)
 set -euo pipefail
 source "$(dirname "$0")/lib_day.sh"
 
@@ -75,15 +81,26 @@ uptime | sed 's/^/bench qte_load /'
 [ "${SKIP_SIMPLE:-0}" = 1 ] ||
     MEASURE_RUNS=${SIMPLE_RUNS:-1} measure ceiling_simple \
     "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" simple
-measure ceiling_reader "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" reader
 BT=("$BIN/qte-engine" backtest --data-root "$W/data" --days "$DAY"
     --symbols "$SYMS" --db "$W/store.db")
-measure engine_null "${BT[@]}"
-measure engine_ma_cross "${BT[@]}" --strategy "$STRAT/ma_cross.so" \
-    --param fast=20 --param slow=60
-# This file's prices cycle over 97 steps (300.0-319.2), so the default
-# 20 bp band fills on about a quarter of all trades; 300 bp trades about
-# once per cycle. VWAP_RUNS (default RUNS) runs.
-MEASURE_RUNS=${VWAP_RUNS:-$RUNS} measure engine_vwap_revert "${BT[@]}" \
-    --strategy "$STRAT/vwap_revert.so" --param band_bps=300
+MA=(--strategy "$STRAT/ma_cross.so" --param fast=20 --param slow=60)
+if [ "${SKIP_SQLITE:-0}" != 1 ]; then
+    measure ceiling_reader "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" reader
+    measure engine_null "${BT[@]}"
+    measure engine_ma_cross "${BT[@]}" "${MA[@]}"
+    # This file's prices cycle over 97 steps (300.0-319.2), so the default
+    # 20 bp band fills on about a quarter of all trades; 300 bp trades
+    # about once per cycle. VWAP_RUNS (default RUNS) runs.
+    MEASURE_RUNS=${VWAP_RUNS:-$RUNS} measure engine_vwap_revert "${BT[@]}" \
+        --strategy "$STRAT/vwap_revert.so" --param band_bps=300
+fi
+# The day cache: built by the first run, read by the others.
+CACHE=$W/cache
+rm -rf "$CACHE"
+MEASURE_RUNS=1 measure engine_null_cache_build "${BT[@]}" --cache-dir "$CACHE"
+echo "bench qte_cache_file bytes=$(stat -c %s "$CACHE"/*.qtc) day_file_bytes=$(stat -c %s "$DB")"
+measure ceiling_cache "$BIN/bench-qte_ceiling" "$W/data" "$DAY" "$SYMS" cache "$CACHE"
+grep -o 'open_sec=.*' "$W/out" | sed 's/^/bench qte_ceiling_cache_last_run /'
+measure engine_null_cached "${BT[@]}" --cache-dir "$CACHE"
+measure engine_ma_cross_cached "${BT[@]}" --cache-dir "$CACHE" "${MA[@]}"
 uptime | sed 's/^/bench qte_load /'

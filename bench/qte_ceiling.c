@@ -12,7 +12,15 @@
  *   reader  the engine's block reader (source.c) alone: source_next in a
  *           loop, no queue, no execution, no strategy.
  *
- * usage: bench-qte_ceiling DATA_ROOT YYYYMMDD SYMBOL[,...] [simple|reader]
+ *   cache   the columnar day cache (daycache.h) alone: the day file's
+ *           identity, the cache's checks (header, identity, checksum),
+ *           then daycache_reader_next in a loop. The cache file must
+ *           exist (a qte-engine run with QTE_CACHE_DIR=CACHE_DIR builds
+ *           it). Also prints open_sec (identity + checks) and id_sec (the
+ *           identity alone).
+ *
+ * usage: bench-qte_ceiling DATA_ROOT YYYYMMDD SYMBOL[,...]
+ *            [simple|reader|cache CACHE_DIR]
  * prints: ceiling reader=<r> rows=<n> sec=<t> rows_per_sec=<r> checksum=<c>
  */
 #include <math.h>
@@ -23,6 +31,7 @@
 #include <time.h>
 
 #include "dayfile/dayfile.h"
+#include "qte/daycache.h"
 #include "qte/source.h"
 
 #define MAXS 4096
@@ -86,11 +95,51 @@ static int reader(const char *root, int day, char **names, int n)
     return r < 0;
 }
 
+static int cache(const char *root, int day, char **names, int n,
+                 const char *dir)
+{
+    char path[600], cpath[700], why[256];
+    const char *const *syms = (const char *const *)names;
+    daycache_id id;
+    static daycache_reader r;
+    double t0 = now_sec();
+    dayfile_path(root, day, path, sizeof(path));
+    if (daycache_id_read(path, &id, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s\n", why);
+        return 1;
+    }
+    double t1 = now_sec();
+    daycache_path(dir, day, syms, n, cpath, sizeof(cpath));
+    if (daycache_reader_open(&r, cpath, day, syms, n, &id, why, sizeof(why)) !=
+        DAYCACHE_OK) {
+        fprintf(stderr, "%s: %s (run qte-engine with QTE_CACHE_DIR first)\n",
+                cpath, why);
+        return 1;
+    }
+    double t2 = now_sec();
+    qte_tick t;
+    long long rows = 0;
+    unsigned long long sum = 0;
+    int rc;
+    while ((rc = daycache_reader_next(&r, &t)) == 1) {
+        rows++;
+        sum += (unsigned long long)(t.price_milli + t.volume + t.seq);
+    }
+    double sec = now_sec() - t0;
+    printf("ceiling reader=cache rows=%lld sec=%.3f rows_per_sec=%.0f "
+           "checksum=%llu open_sec=%.3f id_sec=%.3f loop_rows_per_sec=%.0f\n",
+           rows, sec, (double)rows / sec, sum, t2 - t0, t1 - t0,
+           (double)rows / (now_sec() - t2));
+    daycache_reader_close(&r);
+    return rc < 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4 && argc != 5) {
+    if (argc < 4 || argc > 6) {
         fprintf(stderr,
-                "usage: %s DATA_ROOT YYYYMMDD SYMBOLS [simple|reader]\n",
+                "usage: %s DATA_ROOT YYYYMMDD SYMBOLS "
+                "[simple|reader|cache CACHE_DIR]\n",
                 argv[0]);
         return 2;
     }
@@ -111,6 +160,8 @@ int main(int argc, char **argv)
     qsort(names, (size_t)n, sizeof(char *), cmp_name);
     if (argc == 5 && strcmp(argv[4], "reader") == 0)
         return reader(argv[1], day, names, n);
+    if (argc == 6 && strcmp(argv[4], "cache") == 0)
+        return cache(argv[1], day, names, n, argv[5]);
     static cur c[MAXS];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

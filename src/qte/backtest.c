@@ -31,6 +31,7 @@
 typedef struct bt_opts {
     qte_config *cfg;
     const char *data_root;
+    const char *cache_dir;
     const char *days;
     const char *symbols;
     const char *strategy;
@@ -71,6 +72,8 @@ static int add_param(void *dst, const char *val, char *err, size_t errlen)
 static const opt_def defs[] = {
     {"--data-root", "DIR", OPT_STR, O(data_root), 0, 0, NULL,
      "day files directory (DATA_ROOT)", NULL, false},
+    {"--cache-dir", "DIR", OPT_STR, O(cache_dir), 0, 0, NULL,
+     "columnar cache of replayed days (QTE_CACHE_DIR)", NULL, false},
     {"--days", "YYYYMMDD[,..]", OPT_STR, O(days), 0, 0, NULL,
      "trading days (QTE_DAYS)", NULL, false},
     {"--symbols", "SYM[,..]", OPT_STR, O(symbols), 0, 0, NULL,
@@ -135,6 +138,7 @@ static bool setstr(char *dst, size_t cap, const char *v)
 static int apply(bt_opts *o, qte_config *c)
 {
     bool too_long = setstr(c->data_root, sizeof(c->data_root), o->data_root);
+    too_long |= setstr(c->cache_dir, sizeof(c->cache_dir), o->cache_dir);
     too_long |= setstr(c->days, sizeof(c->days), o->days);
     too_long |= setstr(c->symbols, sizeof(c->symbols), o->symbols);
     too_long |= setstr(c->strategy, sizeof(c->strategy), o->strategy);

@@ -98,6 +98,9 @@ static const cfg_var vars[] = {
      "jetstream: new (ticks from now), day (from HK midnight of QTE_DAYS' "
      "first day) or all (the whole stream)",
      0, live_starts},
+    /* the day-file source's columnar cache (daycache.h) */
+    STRV("QTE_CACHE_DIR", cache_dir, "",
+         "columnar cache of replayed days (dayfile source; empty = off)"),
     STRV("QTE_DAYS", days, "", "trading days to replay: YYYYMMDD[,...]"),
     STRV("QTE_SYMBOLS", symbols, "", "symbols to replay: HK.00700[,...]"),
     {"QTE_MODE", CFG_ENUM, "backtest", NOLIM, OFF(mode_name),

@@ -62,6 +62,8 @@ typedef struct qte_config {
     char days[512];       /* "20240102,20240103" */
     char symbols[32768];  /* "HK.00700,HK.00005" */
     char mode_name[16];   /* backtest|realtime|accelerated|stepped */
+    /* the day-file source's columnar cache (daycache.h) */
+    char cache_dir[512]; /* QTE_CACHE_DIR; empty = off */
     qte_mode mode;
     double speed;            /* accelerated factor */
     char strategy[512];      /* .so path; empty = the null strategy */

@@ -57,6 +57,8 @@ static const qte_feed_ops day_ops = {day_next, day_seek, day_progress,
 qte_feed *qte_feed_dayfile_open(const qte_feed_args *a, char *err,
                                 size_t errlen)
 {
+    if (a->cfg->cache_dir[0])
+        return qte_feed_daycache_open(a, err, errlen);
     day_feed *d = calloc(1, sizeof(*d));
     if (!d) {
         snprintf(err, errlen, "out of memory");

@@ -90,6 +90,10 @@ int qte_feed_live_stats(const qte_feed *f, qte_live_stats *out);
 /* Drop every delivered trade not yet handed out by next. Returns how
  * many (0 for a feed that is not live). Any thread. */
 uint64_t qte_feed_live_clear(qte_feed *f);
+/* The day files through the columnar day cache (cfg->cache_dir;
+ * daycache_feed.c); qte_feed_dayfile_open calls it when the cache is on. */
+qte_feed *qte_feed_daycache_open(const qte_feed_args *a, char *err,
+                                 size_t errlen);
 
 static inline int qte_feed_next(qte_feed *f, qte_tick *t, int *day,
                                 bool *new_day)

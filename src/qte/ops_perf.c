@@ -113,6 +113,7 @@ static int replay_once(const qte_config *base, const char *root, double *rate,
     c.mode = QTE_MODE_BACKTEST;
     c.strategy[0] = c.sqlite_path[0] = c.database_url[0] = 0;
     c.redis_url[0] = c.report_dir[0] = c.params[0] = 0;
+    c.cache_dir[0] = 0; /* the day-file read, comparable with the baseline */
     qte_engine *e = qte_engine_new(&c, NULL, err, errlen);
     if (!e)
         return -EINVAL;

@@ -1,7 +1,10 @@
 /*
  * queue.c - fixed ring of events (see queue.h). head indexes the oldest
  * event, (head + n) % cap the next free slot; push and pop copy by value,
- * so nothing allocates after queue_init. Replay thread only; the two
+ * so nothing allocates after queue_init. An emptied ring restarts at slot
+ * 0: a replay pushes one event and pops it, over and over, and would
+ * otherwise walk the whole ring (MiBs) through the cache. Replay thread
+ * only; the two
  * atomics are published after every change for readers elsewhere.
  */
 #include "qte/queue.h"
@@ -56,6 +59,8 @@ int queue_pop(qte_queue *q, qte_event *ev)
     *ev = q->ring[q->head];
     q->head = q->head + 1 == q->cap ? 0 : q->head + 1;
     q->n--;
+    if (q->n == 0)
+        q->head = 0; /* empty: refill from slot 0, which stays in cache */
     publish(q);
     return 1;
 }

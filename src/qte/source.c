@@ -144,11 +144,11 @@ static void close_day(qte_source *s)
     s->blk_i = 0;
 }
 
-static int open_db(const qte_source *s, int day, sqlite3 **db, char *err,
+static int open_db(const char *root, int day, sqlite3 **db, char *err,
                    size_t errlen)
 {
     char path[600];
-    if (dayfile_path(s->root, day, path, sizeof(path)) != 0) {
+    if (dayfile_path(root, day, path, sizeof(path)) != 0) {
         snprintf(err, errlen, "day %d: path too long", day);
         return -1;
     }
@@ -171,7 +171,8 @@ static int open_db(const qte_source *s, int day, sqlite3 **db, char *err,
 static int open_day(qte_source *s)
 {
     char td[16];
-    if (open_db(s, s->days[s->day_i], &s->db, s->err, sizeof(s->err)) != 0)
+    if (open_db(s->root, s->days[s->day_i], &s->db, s->err, sizeof(s->err)) !=
+        0)
         return -1;
     snprintf(td, sizeof(td), "%08d", s->days[s->day_i]);
     if (sqlite3_prepare_v2(s->db, RANGE_SQL, -1, &s->range, NULL) !=
@@ -230,6 +231,21 @@ static int64_t count_rows(sqlite3 *db, int day, const char *const *symbols,
     return total;
 }
 
+int source_check_days(const char *root, const int *days, int ndays,
+                      const char *const *symbols, int nsym, int64_t *rows,
+                      char *err, size_t errlen)
+{
+    *rows = 0;
+    for (int i = 0; i < ndays; i++) {
+        sqlite3 *db = NULL;
+        if (open_db(root, days[i], &db, err, errlen) != 0)
+            return -1;
+        *rows += count_rows(db, days[i], symbols, nsym);
+        sqlite3_close(db);
+    }
+    return 0;
+}
+
 int source_init(qte_source *s, const char *root, const int *days, int ndays,
                 const char *const *symbols, int nsym, char *err, size_t errlen)
 {
@@ -251,13 +267,9 @@ int source_init(qte_source *s, const char *root, const int *days, int ndays,
     memcpy(s->days, days, sizeof(int) * (size_t)ndays);
     qsort(s->days, (size_t)ndays, sizeof(int), cmp_int);
     s->ndays = ndays;
-    for (int i = 0; i < ndays; i++) {
-        sqlite3 *db = NULL;
-        if (open_db(s, s->days[i], &db, err, errlen) != 0)
-            return -1;
-        s->rows_total += count_rows(db, s->days[i], symbols, nsym);
-        sqlite3_close(db);
-    }
+    if (source_check_days(root, s->days, ndays, symbols, nsym, &s->rows_total,
+                          err, errlen) != 0)
+        return -1;
     if (ndays > 0 && open_day(s) != 0) {
         snprintf(err, errlen, "%s", s->err);
         return -1;

@@ -112,6 +112,17 @@ int source_init(qte_source *s, const char *root, const int *days, int ndays,
 void source_free(qte_source *s);
 
 /*
+ * source_init's checks alone, for another reader of the same days (the
+ * day cache): every day file under root exists and has the compat ticks
+ * table (days in the order given; the first failure's message in err,
+ * as source_init words it), and *rows = the symbols' rows over the days
+ * (hk_symbol_totals, for progress). Returns 0 or -1.
+ */
+int source_check_days(const char *root, const int *days, int ndays,
+                      const char *const *symbols, int nsym, int64_t *rows,
+                      char *err, size_t errlen);
+
+/*
  * The next trade into *t (symbol name from the borrowed table). Returns 1,
  * 0 at the end, or -1 with a message in s->err. *new_day (may be NULL) is
  * set when t is the first row read from a later day file than the

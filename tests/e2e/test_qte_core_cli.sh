@@ -72,4 +72,37 @@ for k in ("final_equity", "fees", "trades", "turnover"):
 assert "<polyline" in html and "<svg" in html
 PY
 done
-ok "qte-engine backtest CLI: errors, check-config, examples, report"
+
+# The day cache (--cache-dir / QTE_CACHE_DIR): the first run writes it, the
+# second reads it, a changed day file makes it stale; every run's report,
+# orders and fills are byte-identical to the run without it.
+grep -q '^QTE_CACHE_DIR= ' <("$QTE" backtest --check-config) ||
+    fail "check-config lacks QTE_CACHE_DIR"
+grep -q -- '--cache-dir DIR' <("$QTE" backtest --help) ||
+    fail "--help lacks --cache-dir"
+dump() { sqlite3 "$1/qte.db" "SELECT * FROM orders ORDER BY id; SELECT * FROM trades ORDER BY id; SELECT * FROM positions ORDER BY symbol;"; }
+for k in 1 2 3; do
+    "$QTE" backtest --data-root "$DATA" --days "$DAY" \
+        --symbols HK.00001,HK.00002 --strategy "$S/ma_cross.so" \
+        --param lots=1 --cache-dir "$T/cache" --report-dir "$T/cached$k" \
+        >"$T/cached$k.out" 2>"$T/cached$k.err" || fail "cached run $k"
+    cmp "$T/ma_cross1/report.json" "$T/cached$k/report.json" ||
+        fail "cached run $k: report.json differs from the run without cache"
+    diff <(dump "$T/ma_cross1") <(dump "$T/cached$k") >/dev/null ||
+        fail "cached run $k: orders or fills differ"
+    diff <(grep -v '^report ' "$T/ma_cross1.out") \
+        <(grep -v '^report ' "$T/cached$k.out") || fail "cached run $k: output"
+    if [ "$k" = 2 ]; then
+        # Read from the cache: nothing logged. Then the day file changes.
+        [ ! -s "$T/cached2.err" ] || fail "cache hit logged: $(cat "$T/cached2.err")"
+        touch -d '2020-01-01' "$DATA/$DAY.db"
+    else
+        grep -q " INFO qte_engine daycache_written path=$T/cache/$DAY\.[0-9a-f]\{16\}\.qtc rows=[1-9][0-9]* bytes=[1-9]" \
+            "$T/cached$k.err" || fail "run $k: no daycache_written: $(cat "$T/cached$k.err")"
+    fi
+done
+grep -q " INFO qte_engine daycache_stale path=$T/cache/$DAY\..*qtc reason=\"the day file changed since the cache was built\"" \
+    "$T/cached3.err" || fail "no daycache_stale: $(cat "$T/cached3.err")"
+[ "$(ls "$T/cache")" = "$(basename "$(ls "$T/cache"/*.qtc)")" ] ||
+    fail "cache dir holds more than one file: $(ls "$T/cache")"
+ok "qte-engine backtest CLI: errors, check-config, examples, report, day cache"
