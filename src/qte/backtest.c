@@ -254,8 +254,10 @@ static int execute(const qte_config *cfg)
     } else if (rc == 1) {
         qte_stats st;
         qte_engine_stats(e, &st);
-        printf("stopped events=%llu (run the same command to resume)\n",
-               (unsigned long long)st.processed);
+        printf("stopped events=%llu (%s)\n", (unsigned long long)st.processed,
+               cfg->source == QTE_SOURCE_JETSTREAM
+                   ? "live source: the next start is a new run"
+                   : "run the same command to resume");
         code = 130;
     } else {
         print_result(e);
