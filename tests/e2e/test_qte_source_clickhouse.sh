@@ -247,9 +247,17 @@ same_as_dayfile ch_hot
 ok "marketprism_hot: identical report, orders, $fills fills, positions, snapshots"
 run ch_paged "${CH[@]}" QTE_CLICKHOUSE_PAGE_ROWS=$PAGE
 same_as_dayfile ch_paged
-run ch_cold "${CH[@]}" QTE_CLICKHOUSE_DATABASE=marketprism_cold QTE_CLICKHOUSE_PAGE_ROWS=1000
+# The cold run names its user in the URL's parameters (?user=&password=,
+# the form ch.h documents): they must reach the server as given.
+run ch_cold QTE_SOURCE=clickhouse QTE_CLICKHOUSE_URL="$CLICKHOUSE_URL/?user=default&password=" \
+    QTE_CLICKHOUSE_DATABASE=marketprism_cold QTE_CLICKHOUSE_PAGE_ROWS=1000
 same_as_dayfile ch_cold
-ok "pages of $PAGE rows (ties at the boundaries) and marketprism_cold: identical"
+ok "pages of $PAGE rows (ties at the boundaries) and marketprism_cold (URL with ?user=&password=): identical"
+rc=0
+QTE_SOURCE=clickhouse QTE_CLICKHOUSE_URL="$CLICKHOUSE_URL/?user=nobody&password=wrong" \
+    "$QTE" backtest --data-root "$DATA" --days "$DAYS" --symbols "$SYMS" >"$T/o" 2>"$T/e" || rc=$?
+[ "$rc" = 1 ] || fail "unknown user: exit $rc, want 1: $(cat "$T/e")"
+ok "an unknown user in the URL's parameters is refused by the server: exit 1"
 
 # --- seek (qte-engine serve, stepped): same rows from the seek's time on ----
 KEYS=(QTE_KEYS_FILE="$T/keys" QTE_AUDIT_LOG="$T/audit.log")
