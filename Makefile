@@ -54,14 +54,16 @@ test-asan: test-deps
 
 # ThreadSanitizer over the threaded parts: queue, writer, and the real daemon
 # (event loop + writer + HTTP threads) in the e2e scenarios that stress them;
-# hot-store (fetch + insert threads), cold-store and the engine's control API.
-TSAN_TESTS = unit.test_collector_(queue|writer|faults)|e2e.test_collector_(steady|http|locked|watchdog|faults|telegram)|unit.test_qte_control|e2e.test_hot_(steady|clickhouse_down)|e2e.test_cold_replicate
+# hot-store (fetch + insert threads), cold-store, the engine's control API
+# and its live JetStream feed (NATS callback, keeper thread, ring).
+TSAN_TESTS = unit.test_collector_(queue|writer|faults)|e2e.test_collector_(steady|http|locked|watchdog|faults|telegram)|unit.test_qte_(control|live_ring)|e2e.test_qte_source_live|e2e.test_hot_(steady|clickhouse_down)|e2e.test_cold_replicate
 
 test-tsan: test-deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTSAN=ON >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target hk-tick-collector hk-tickctl opend-sim \
 	  hot-store cold-store hk-nats-pub test_collector_queue test_collector_writer \
-	  test_collector_faults test_qte_control
+	  test_collector_faults test_qte_control test_qte_live_ring qte-engine \
+	  hk-nats-dump strategy_ma_cross
 	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 	  ctest --output-on-failure -j$(TEST_JOBS) -R '$(TSAN_TESTS)'
 
