@@ -49,8 +49,11 @@
 #include "hot/insert.h"
 #include "hot/store.h"
 
-/* After its expiry, how long a request may stay without its status. */
-#define HOT_PULL_GRACE_MS 2000
+/* After its expiry, how long a request may stay without its status: the
+ * server sends none when it finds a request expired while delivering
+ * (nats-server 2.9 nextWaiting), and sends nothing for it afterwards, so
+ * only messages already in transit can still come. */
+#define HOT_PULL_GRACE_MS 100
 /* After a 409, no new request for this long (consumer deleted, ...). */
 #define HOT_PULL_HOLD_MS 100
 /* While disconnected, how often to look whether NATS is back. */
@@ -122,8 +125,9 @@ static bool connected(const hot_pull *p)
     return natsConnection_Status(p->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
-/* Ask for min(room, HOT_PULL_MAX) messages: IDLE -> WAITING. */
-static void send_request(hot_pull *p, int room)
+/* Ask for min(room, HOT_PULL_MAX) messages within expires_ms: IDLE ->
+ * WAITING. */
+static void send_request(hot_pull *p, int room, int64_t expires_ms)
 {
     char body[96];
     char reply[160];
@@ -131,7 +135,7 @@ static void send_request(hot_pull *p, int room)
     uint64_t id = p->last_id + 1;
 
     snprintf(body, sizeof(body), "{\"batch\":%d,\"expires\":%lld}", batch,
-             (long long)HOT_PULL_EXPIRES_MS * 1000000LL);
+             (long long)expires_ms * 1000000LL);
     snprintf(reply, sizeof(reply), "%s.%" PRIu64, p->inbox, id);
     natsStatus s =
         natsConnection_PublishRequestString(p->nc, p->next_subj, reply, body);
@@ -144,8 +148,7 @@ static void send_request(hot_pull *p, int room)
     p->last_id = id;
     p->req = id;
     p->owed = batch;
-    p->give_up_mono =
-        hktime_mono_ms() + HOT_PULL_EXPIRES_MS + HOT_PULL_GRACE_MS;
+    p->give_up_mono = hktime_mono_ms() + expires_ms + HOT_PULL_GRACE_MS;
     p->requests++;
 }
 
@@ -210,6 +213,16 @@ static void on_message(hot_pull *p)
         request_over(p);
 }
 
+/* A request's expiry: the caller's wait, within
+ * [HOT_PULL_MIN_EXPIRES_MS, HOT_PULL_MAX_EXPIRES_MS]. */
+static int64_t expires_for(int64_t wait_ms)
+{
+    if (wait_ms < HOT_PULL_MIN_EXPIRES_MS)
+        return HOT_PULL_MIN_EXPIRES_MS;
+    return wait_ms > HOT_PULL_MAX_EXPIRES_MS ? HOT_PULL_MAX_EXPIRES_MS
+                                             : wait_ms;
+}
+
 int hot_pull_next(hot_pull *p, bool ask, int room, int64_t wait_ms,
                   natsMsg **out)
 {
@@ -219,7 +232,7 @@ int hot_pull_next(hot_pull *p, bool ask, int room, int64_t wait_ms,
     for (;;) {
         bool up = connected(p);
         if (ask && p->req == 0 && room > 0 && up && now >= p->hold_mono)
-            send_request(p, room);
+            send_request(p, room, expires_for(deadline - now));
         int64_t t = deadline - now;
         if (p->req != 0 && p->give_up_mono - now < t)
             t = p->give_up_mono - now;

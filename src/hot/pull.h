@@ -37,8 +37,10 @@
 
 /* Most messages asked for in one pull request (see pull.c). */
 #define HOT_PULL_MAX 2000
-/* How long the server keeps a pull request waiting for messages. */
-#define HOT_PULL_EXPIRES_MS 500
+/* How long the server keeps a pull request waiting for messages: the
+ * caller's wait, within these bounds (see pull.c). */
+#define HOT_PULL_MIN_EXPIRES_MS 20
+#define HOT_PULL_MAX_EXPIRES_MS 500
 
 typedef struct hot_pull {
     natsConnection *nc;    /* borrowed, outlives the pull */

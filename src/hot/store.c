@@ -387,11 +387,14 @@ static void fill(run *r)
     LOG(LOG_DEBUG, LC_HOT,
         "hot_fetch want=%d wait_ms=%" PRId64 " got=%d ms=%" PRId64, want,
         end - t0, got, hktime_mono_ms() - t0);
+    if (hot_pull_waiting(&r->pull))
+        LOG(LOG_DEBUG, LC_HOT, "hot_pull_carry owed=%d", r->pull.owed);
 }
 
 /* After a stop: take what the request in flight still delivers (it ends
- * with its status at most HOT_PULL_EXPIRES_MS after it was sent), so no
- * message waits unread for AckWait before the next run gets it. */
+ * at most HOT_PULL_MAX_EXPIRES_MS after it was sent, a little more when
+ * its status does not come), so no message waits unread for AckWait
+ * before the next run gets it. */
 static void drain_pull(run *r)
 {
     while (hot_pull_waiting(&r->pull)) {
