@@ -4,18 +4,22 @@
  * so the next batch is fetched while the previous one is being inserted.
  *
  * States of the consumer thread:
- *   SETUP   connect to NATS, ensure the stream, bind the durable pull
- *           consumer, ensure the ClickHouse schema (setup()); each step
- *           retried with back-off until it works or a stop is asked.
- *           Then the insert thread starts and owns the ClickHouse client.
- *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages (at most
- *           HOT_FETCH_MAX per Fetch), waiting at most until the batch's
- *           first row is HOT_BATCH_MS old, but at least
- *           HOT_FETCH_MIN_WAIT_MS (one message
- *           per Fetch while late deliveries are queued: libnats 3.4.1
- *           overruns its array otherwise, see fill()); decode each into
- *           the batch's RowBinary buffer and keep the message (unacked),
- *           or terminate it as poison (take()).
+ *   SETUP   connect to NATS, ensure the stream and the durable pull
+ *           consumer, subscribe our pull inbox (hot_pull_init), ensure
+ *           the ClickHouse schema (setup()); each step retried with
+ *           back-off until it works or a stop is asked. Then the insert
+ *           thread starts and owns the ClickHouse client.
+ *   FILL    receive messages (hot_pull_next: our own pull requests, at
+ *           most one in flight, each for at most the batch's free room
+ *           and HOT_PULL_MAX, expiring when this fill's wait ends) until
+ *           the batch is full or its first row is HOT_BATCH_MS old, at
+ *           most 500 ms per fill (fill()); decode each into the batch's
+ *           RowBinary buffer and keep the message (unacked), or terminate
+ *           it as poison (take()). Messages of a request still coming
+ *           when the batch goes are taken into the next one; a request
+ *           never asks for more than the room left, and should more come
+ *           anyway, a full batch is handed off before the next is taken
+ *           (take_room()).
  *   HANDOFF batch full or old enough: hand it to the insert thread
  *           (hot_insert_push, at most HOT_INSERT_QUEUE batches handed off
  *           and unacked) and FILL an empty one. When the queue is full
@@ -27,15 +31,20 @@
  * messages only after ClickHouse answered 200; on failure it backs off
  * (HOT_RETRY_MIN_MS doubling to HOT_RETRY_MAX_MS) and inserts the same
  * bytes again, keeping the queued batches in progress (insert.c).
- * A stop is seen here between fetches (at most 500 ms): the batch in hand
- * is handed off as well, then the insert thread finishes the queue;
+ * A stop is seen here between fills (at most 500 ms): what the request in
+ * flight still delivers is taken (drain_pull()), the batch in hand is
+ * handed off as well, then the insert thread finishes the queue;
  * retries continue until HOT_DRAIN_SEC after the stop, then every batch
  * left is nak'ed (JetStream redelivers it at once to the next run) and
  * hot_drain_timeout logs how many rows. HOT_BATCH_MS is at most half of
  * AckWait (config.c), so a row never waits in FILL until JetStream
  * redelivers it.
  *
- * Housekeeping between fetches (housekeep()): the NATS connection state
+ * Acks, in-progress, naks and terms are published to each message's
+ * reply subject (hot_pull_reply): libnats' natsMsg_Ack needs a message of
+ * a JetStream subscription, ours come on a plain one.
+ *
+ * Housekeeping between fills (housekeep()): the NATS connection state
  * and consumer info (pending, ack pending) every HOT_LAG_INTERVAL_SEC.
  * The insert thread checks ClickHouse (SELECT 1) when idle.
  */
