@@ -5,18 +5,22 @@
  * Wire: a pull request is a core NATS publish to
  * $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> with reply subject
  * "<inbox>.<id>" (id counts up from 1) and body
- * {"batch":N,"expires":<ns>}. The server answers on that reply subject
+ * {"batch":N,"expires":<ns>,"no_wait":true}: nats-server 2.9 treats that
+ * as a one-shot request that waits up to expires while the consumer has
+ * nothing, but ends (408) as soon as it delivered something and the
+ * stream has no more, so a backlog is pulled request after request
+ * without waiting for expiries. The server answers on that reply subject
  * with up to N stream messages (body = the tick; subject = the stream
  * subject; reply = $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.
  * <ts>.<pending>, where acks go), then, when the request expires first, a
  * status message: no body, header line "NATS/1.0 408 Request Timeout"
  * (libnats lifts the code into header "Status" and the text into
- * "Description"). Other statuses: 404 No Messages (no_wait requests,
- * which we do not send), 409 (e.g. "Exceeded MaxWaiting", "Consumer
- * Deleted"), 100 (idle heartbeat, not asked for). A status message is
- * recognised as libnats' js.c does: empty body and a Status header. Its
- * subject names the request it answers, so a late status of an earlier
- * request never ends the current one; stream messages carry no such
+ * "Description"; also 408 Requests Pending). Other statuses: 404 No
+ * Messages (no_wait without expires, not sent), 409 (e.g. "Exceeded
+ * MaxWaiting", "Consumer Deleted"), 100 (idle heartbeat, not asked for). A
+ * status message is recognised as libnats' js.c does: empty body and a Status
+ * header. Its subject names the request it answers, so a late status of an
+ * earlier request never ends the current one; stream messages carry no such
  * mark, which is why only one request is ever in flight.
  *
  * States of the request (one at a time, consumer thread only):
@@ -52,8 +56,8 @@
 /* After its expiry, how long a request may stay without its status: the
  * server sends none when it finds a request expired while delivering
  * (nats-server 2.9 nextWaiting), and sends nothing for it afterwards, so
- * only messages already in transit can still come. */
-#define HOT_PULL_GRACE_MS 100
+ * only messages already in transit can still come (taken as unowed). */
+#define HOT_PULL_GRACE_MS 30
 /* After a 409, no new request for this long (consumer deleted, ...). */
 #define HOT_PULL_HOLD_MS 100
 /* While disconnected, how often to look whether NATS is back. */
@@ -134,7 +138,8 @@ static void send_request(hot_pull *p, int room, int64_t expires_ms)
     int batch = room < HOT_PULL_MAX ? room : HOT_PULL_MAX;
     uint64_t id = p->last_id + 1;
 
-    snprintf(body, sizeof(body), "{\"batch\":%d,\"expires\":%lld}", batch,
+    snprintf(body, sizeof(body),
+             "{\"batch\":%d,\"expires\":%lld,\"no_wait\":true}", batch,
              (long long)expires_ms * 1000000LL);
     snprintf(reply, sizeof(reply), "%s.%" PRIu64, p->inbox, id);
     natsStatus s =
