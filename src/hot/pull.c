@@ -12,11 +12,11 @@
  * without waiting for expiries. The server answers on that reply subject
  * with up to N stream messages (body = the tick; subject = the stream
  * subject; reply = $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.
- * <ts>.<pending>, where acks go), then, when the request expires first, a
- * status message: no body, header line "NATS/1.0 408 Request Timeout"
- * (libnats lifts the code into header "Status" and the text into
- * "Description"; also 408 Requests Pending). Other statuses: 404 No
- * Messages (no_wait without expires, not sent), 409 (e.g. "Exceeded
+ * <ts>.<pending>, where acks go), then, when the request ends short of
+ * N (expired, or one-shot done), a status message: no body, header line
+ * "NATS/1.0 408 Request Timeout" (libnats lifts the code into header "Status"
+ * and the text into "Description"; also 408 Requests Pending). Other statuses:
+ * 404 No Messages (no_wait without expires, not sent), 409 (e.g. "Exceeded
  * MaxWaiting", "Consumer Deleted"), 100 (idle heartbeat, not asked for). A
  * status message is recognised as libnats' js.c does: empty body and a Status
  * header. Its subject names the request it answers, so a late status of an
@@ -154,7 +154,6 @@ static void send_request(hot_pull *p, int room, int64_t expires_ms)
     p->req = id;
     p->owed = batch;
     p->give_up_mono = hktime_mono_ms() + expires_ms + HOT_PULL_GRACE_MS;
-    p->requests++;
 }
 
 /* A status message (empty body, Status header) or a stream message? */
@@ -202,8 +201,8 @@ static void on_quiet(hot_pull *p, int64_t now)
     p->reconnects = rc;
     if (p->req == 0 || (!reconnected && now < p->give_up_mono))
         return;
-    LOG(LOG_DEBUG, LC_HOT, "hot_pull_reset reason=%s owed=%d",
-        reconnected ? "reconnect" : "no_status", p->owed);
+    LOG(LOG_DEBUG, LC_HOT, "hot_pull_reset reason=%s owed=%d unowed=%lld",
+        reconnected ? "reconnect" : "no_status", p->owed, p->unowed);
     request_over(p);
 }
 
