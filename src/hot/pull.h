@@ -55,8 +55,7 @@ typedef struct hot_pull {
     int owed;             /* messages it may still deliver */
     int64_t give_up_mono; /* no status by then: consider it over */
     int64_t hold_mono;    /* no new request before (after a 409) */
-    long long requests;   /* requests sent (for the debug log) */
-    long long unowed;     /* messages that came beyond what was owed */
+    long long unowed;     /* messages beyond what was owed (logged) */
 } hot_pull;
 
 /*
