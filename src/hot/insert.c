@@ -37,10 +37,12 @@
 
 #include "common/hktime.h"
 #include "common/log.h"
+#include "hot/pull.h"
 
 struct hot_insert {
     const hot_config *cfg;
     hot_stats *st;
+    natsConnection *nc; /* acks go out on it (hot_pull_reply) */
     ch_client *ch;
     const char *table;
     hot_stopper *stop;
@@ -80,10 +82,10 @@ void hot_nap_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
-void hot_batch_in_progress(hot_batch *b)
+void hot_batch_in_progress(natsConnection *nc, hot_batch *b)
 {
     for (int i = 0; i < b->n; i++)
-        natsMsg_InProgress(b->msgs[i], NULL);
+        hot_pull_reply(nc, b->msgs[i], HOT_PULL_WPI);
 }
 
 static void batch_clear(hot_batch *b)
@@ -98,10 +100,10 @@ static void batch_clear(hot_batch *b)
 static void release(hot_insert *w, hot_batch *b, bool ack)
 {
     for (int i = 0; i < b->n; i++) {
-        if (ack && natsMsg_Ack(b->msgs[i], NULL) == NATS_OK)
+        if (ack && hot_pull_reply(w->nc, b->msgs[i], HOT_PULL_ACK) == 0)
             atomic_fetch_add(&w->st->acked, 1);
         if (!ack)
-            natsMsg_Nak(b->msgs[i], NULL);
+            hot_pull_reply(w->nc, b->msgs[i], HOT_PULL_NAK);
         natsMsg_Destroy(b->msgs[i]);
         b->msgs[i] = NULL;
     }
@@ -140,7 +142,7 @@ static void keep_queued(hot_insert *w)
         qb[i] = w->q[(w->head + i) % HOT_INSERT_QUEUE];
     pthread_mutex_unlock(&w->mu);
     for (int i = 0; i < n; i++)
-        hot_batch_in_progress(qb[i]);
+        hot_batch_in_progress(w->nc, qb[i]);
 }
 
 /* Sleep delay ms, bounded by the drain time once a stop was seen. Returns
@@ -285,15 +287,15 @@ static int init_pool(hot_insert *w, int rows)
 }
 
 int hot_insert_start(hot_insert **out, hot_batch **first, const hot_config *cfg,
-                     hot_stats *st, ch_client *ch, const char *table,
-                     hot_stopper *stop)
+                     hot_stats *st, natsConnection *nc, ch_client *ch,
+                     const char *table, hot_stopper *stop)
 {
     *out = NULL;
     hot_insert *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
     *w = (hot_insert){
-        .cfg = cfg, .st = st, .ch = ch, .table = table, .stop = stop};
+        .cfg = cfg, .st = st, .nc = nc, .ch = ch, .table = table, .stop = stop};
     int rc = init_pool(w, cfg->batch_rows);
     pthread_condattr_t ca;
     if (rc == 0 && pthread_condattr_init(&ca) != 0)

@@ -65,21 +65,23 @@ int64_t hot_next_delay(const hot_config *cfg, int64_t d);
 /* Sleep ms (at least 0), without a stop check. */
 void hot_nap_ms(int64_t ms);
 
-/* Mark every message of b in progress (JetStream restarts its AckWait). */
-void hot_batch_in_progress(hot_batch *b);
+/* Mark every message of b in progress (JetStream restarts its AckWait),
+ * publishing +WPI on nc (hot_pull_reply). */
+void hot_batch_in_progress(natsConnection *nc, hot_batch *b);
 
 typedef struct hot_insert hot_insert;
 
 /*
  * Start the insert thread for table ("db.ticks") with ch (moved: only the
- * insert thread uses it until hot_insert_finish). Allocates
+ * insert thread uses it until hot_insert_finish); it acks on nc (borrowed,
+ * must outlive hot_insert_finish). Allocates
  * HOT_INSERT_QUEUE + 1 empty batches of cfg->batch_rows rows; *first is
  * one of them, for the consumer to fill. Returns 0, or -ENOMEM / -errno
  * of pthread_create with nothing left allocated (*out NULL).
  */
 int hot_insert_start(hot_insert **out, hot_batch **first, const hot_config *cfg,
-                     hot_stats *st, ch_client *ch, const char *table,
-                     hot_stopper *stop);
+                     hot_stats *st, natsConnection *nc, ch_client *ch,
+                     const char *table, hot_stopper *stop);
 
 /*
  * Hand b (not empty) to the insert thread, waiting at most wait_ms for

@@ -4,18 +4,22 @@
  * so the next batch is fetched while the previous one is being inserted.
  *
  * States of the consumer thread:
- *   SETUP   connect to NATS, ensure the stream, bind the durable pull
- *           consumer, ensure the ClickHouse schema (setup()); each step
- *           retried with back-off until it works or a stop is asked.
- *           Then the insert thread starts and owns the ClickHouse client.
- *   FILL    fetch up to (HOT_BATCH_ROWS - held) messages (at most
- *           HOT_FETCH_MAX per Fetch), waiting at most until the batch's
- *           first row is HOT_BATCH_MS old, but at least
- *           HOT_FETCH_MIN_WAIT_MS (one message
- *           per Fetch while late deliveries are queued: libnats 3.4.1
- *           overruns its array otherwise, see fill()); decode each into
- *           the batch's RowBinary buffer and keep the message (unacked),
- *           or terminate it as poison (take()).
+ *   SETUP   connect to NATS, ensure the stream and the durable pull
+ *           consumer, subscribe our pull inbox (hot_pull_init), ensure
+ *           the ClickHouse schema (setup()); each step retried with
+ *           back-off until it works or a stop is asked. Then the insert
+ *           thread starts and owns the ClickHouse client.
+ *   FILL    receive messages (hot_pull_next: our own pull requests, at
+ *           most one in flight, each for at most the batch's free room
+ *           and HOT_PULL_MAX, expiring when this fill's wait ends) until
+ *           the batch is full or its first row is HOT_BATCH_MS old, at
+ *           most 500 ms per fill (fill()); decode each into the batch's
+ *           RowBinary buffer and keep the message (unacked), or terminate
+ *           it as poison (take()). Messages of a request still coming
+ *           when the batch goes are taken into the next one; a request
+ *           never asks for more than the room left, and should more come
+ *           anyway, a full batch is handed off before the next is taken
+ *           (take_room()).
  *   HANDOFF batch full or old enough: hand it to the insert thread
  *           (hot_insert_push, at most HOT_INSERT_QUEUE batches handed off
  *           and unacked) and FILL an empty one. When the queue is full
@@ -27,15 +31,20 @@
  * messages only after ClickHouse answered 200; on failure it backs off
  * (HOT_RETRY_MIN_MS doubling to HOT_RETRY_MAX_MS) and inserts the same
  * bytes again, keeping the queued batches in progress (insert.c).
- * A stop is seen here between fetches (at most 500 ms): the batch in hand
- * is handed off as well, then the insert thread finishes the queue;
+ * A stop is seen here between fills (at most 500 ms): what the request in
+ * flight still delivers is taken (drain_pull()), the batch in hand is
+ * handed off as well, then the insert thread finishes the queue;
  * retries continue until HOT_DRAIN_SEC after the stop, then every batch
  * left is nak'ed (JetStream redelivers it at once to the next run) and
  * hot_drain_timeout logs how many rows. HOT_BATCH_MS is at most half of
  * AckWait (config.c), so a row never waits in FILL until JetStream
  * redelivers it.
  *
- * Housekeeping between fetches (housekeep()): the NATS connection state
+ * Acks, in-progress, naks and terms are published to each message's
+ * reply subject (hot_pull_reply): libnats' natsMsg_Ack needs a message of
+ * a JetStream subscription, ours come on a plain one.
+ *
+ * Housekeeping between fills (housekeep()): the NATS connection state
  * and consumer info (pending, ack pending) every HOT_LAG_INTERVAL_SEC.
  * The insert thread checks ClickHouse (SELECT 1) when idle.
  */
@@ -53,25 +62,18 @@
 #include "common/hktime.h"
 #include "common/log.h"
 #include "hot/insert.h"
+#include "hot/pull.h"
 #include "hot/stream.h"
 #include "pipeline/tick.h"
 
 /*
- * Most messages asked for in one Fetch. A Fetch that times out before its
- * messages have all arrived leaves the rest queued as late deliveries,
- * which are then taken one per Fetch (see fill()); under load a 20000-row
- * Fetch did not arrive within its 500 ms and left thousands. 2000 rows
- * (~250 kB) arrive in tens of ms even then, and a pull request per 2000
- * rows costs little.
+ * Shortest wait of a fill that starts with its batch already due (the
+ * insert queue was full): the loop then retries the hand-off every this
+ * many ms while taking what arrives, instead of spinning.
  */
-#define HOT_FETCH_MAX 2000
-/*
- * Shortest Fetch wait. Below 20 ms libnats does not shorten the server's
- * expiry of the pull request (it takes 10 ms off longer ones), so
- * deliveries still in flight at the deadline come late; a batch's
- * HOT_BATCH_MS deadline may thus be overshot by this much.
- */
-#define HOT_FETCH_MIN_WAIT_MS 50
+#define HOT_FILL_MIN_WAIT_MS 20
+/* Longest wait of one fill: a stop is seen between fills. */
+#define HOT_FILL_MAX_WAIT_MS 500
 
 typedef struct run {
     const hot_config *cfg;
@@ -79,8 +81,8 @@ typedef struct run {
     hot_stopper stop;
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *sub;
-    ch_client ch; /* the insert thread's once it started */
+    hot_pull pull; /* our pull requests and their deliveries */
+    ch_client ch;  /* the insert thread's once it started */
     char table[96];
     hot_insert *ins;
     hot_batch *cur;     /* the batch being filled */
@@ -168,7 +170,10 @@ static int setup_step(run *r, int step, char *err, size_t errlen)
     case 1:
         return hot_stream_ensure(r->js, r->cfg, err, errlen) == 0 ? 0 : 1;
     case 2:
-        return hot_stream_subscribe(r->js, r->cfg, &r->sub, err, errlen) == 0
+        if (hot_stream_consumer(r->js, r->cfg, err, errlen) != 0)
+            return 1;
+        return hot_pull_init(&r->pull, r->nc, r->cfg->nats_stream,
+                             r->cfg->consumer, err, errlen) == 0
                    ? 0
                    : 1;
     default:
@@ -220,7 +225,7 @@ static void poison(run *r, natsMsg *m, const jsMsgMetaData *md, int why)
         md ? md->Sequence.Stream : 0, md ? md->NumDelivered : 0,
         log_quote(natsMsg_GetSubject(m), subj, sizeof(subj)),
         natsMsg_GetDataLength(m), why == -ENOMEM ? "no_memory" : "decode");
-    natsMsg_Term(m, NULL);
+    hot_pull_reply(r->nc, m, HOT_PULL_TERM);
     natsMsg_Destroy(m);
 }
 
@@ -327,7 +332,7 @@ static bool hand_off(run *r, int64_t wait_ms)
         return true;
     int64_t now = hktime_mono_ms();
     if (now - r->touch_mono >= (int64_t)r->cfg->ack_wait_sec * 1000 / 3) {
-        hot_batch_in_progress(r->cur);
+        hot_batch_in_progress(r->nc, r->cur);
         r->touch_mono = now;
     }
     return false;
@@ -340,53 +345,75 @@ static bool due(const run *r)
                         hktime_mono_ms() - b->first_mono >= r->cfg->batch_ms);
 }
 
+/* When the fill started at t0 must end: the batch's HOT_BATCH_MS deadline
+ * once it holds a row, at most HOT_FILL_MAX_WAIT_MS after t0, and at
+ * least HOT_FILL_MIN_WAIT_MS after t0 when the batch was due already. */
+static int64_t fill_end(const run *r, int64_t t0, bool due_at_start)
+{
+    const hot_batch *b = r->cur;
+    int64_t end = t0 + HOT_FILL_MAX_WAIT_MS;
+    if (b->n > 0 && b->first_mono + r->cfg->batch_ms < end)
+        end = b->first_mono + r->cfg->batch_ms;
+    if (due_at_start && end < t0 + HOT_FILL_MIN_WAIT_MS)
+        end = t0 + HOT_FILL_MIN_WAIT_MS;
+    return end;
+}
+
+/* Take m into the batch. Should the server deliver more than was asked
+ * for (a request given up, see pull.h) into a full batch, that batch is
+ * handed off first, waiting for room as long as it takes (the insert
+ * thread makes progress or, after a stop, gives up within
+ * HOT_DRAIN_SEC). */
+static void take_room(run *r, natsMsg *m)
+{
+    while (r->cur->n >= r->cur->cap && !hand_off(r, 200))
+        stopping(r);
+    take(r, m);
+}
+
+/* Receive into the batch until it is full or due, or the wait is over;
+ * hot_pull_next asks for at most the batch's free room at a time. */
 static void fill(run *r)
 {
-    hot_batch *b = r->cur;
-    int64_t wait = 500;
-    if (b->n > 0) {
-        wait = r->cfg->batch_ms - (hktime_mono_ms() - b->first_mono);
-        if (wait < HOT_FETCH_MIN_WAIT_MS)
-            wait = HOT_FETCH_MIN_WAIT_MS;
-        if (wait > 500)
-            wait = 500;
-    }
-    natsMsgList list = {0};
-    jsErrCode jerr = 0;
-    int want = b->cap - b->n < HOT_FETCH_MAX ? b->cap - b->n : HOT_FETCH_MAX;
-    int queued = 0;
-    /* libnats 3.4.1's Fetch overruns its message array (heap corruption)
-     * when messages that arrived after an earlier Fetch returned (a
-     * timed-out pull request's late deliveries) are queued: it takes c of
-     * them, asks the server for batch - c more, but then keeps taking
-     * messages until it holds exactly batch - c, so with c > batch / 2 it
-     * writes past the array. With batch 1 that cannot happen (c is 0 or
-     * 1), so while anything is queued we take it one message per call;
-     * these calls send no request while a user message is queued. */
-    if (natsSubscription_GetPending(r->sub, &queued, NULL) == NATS_OK &&
-        queued > 0)
-        want = 1;
     int64_t t0 = hktime_mono_ms();
-    natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait, &jerr);
+    bool was_due = due(r);
+    int want = r->cur->cap - r->cur->n;
+    int got = 0;
+    int64_t end = fill_end(r, t0, was_due);
+    for (;;) {
+        natsMsg *m = NULL;
+        int64_t left = end - hktime_mono_ms();
+        int rc =
+            hot_pull_next(&r->pull, true, r->cur->cap - r->cur->n, left, &m);
+        if (rc <= 0)
+            break;
+        take_room(r, m);
+        got++;
+        if (r->cur->n >= r->cur->cap || (!was_due && due(r)))
+            break;
+        end = fill_end(r, t0, was_due);
+    }
     LOG(LOG_DEBUG, LC_HOT,
-        "hot_fetch want=%d wait_ms=%" PRId64 " got=%d ms=%" PRId64, want, wait,
-        list.Count, hktime_mono_ms() - t0);
-    if (s != NATS_OK && s != NATS_TIMEOUT) {
-        LOG(LOG_DEBUG, LC_HOT, "hot_fetch_failed status=%s",
-            natsStatus_GetText(s));
-        hot_nap_ms(100);
+        "hot_fetch want=%d wait_ms=%" PRId64 " got=%d ms=%" PRId64, want,
+        end - t0, got, hktime_mono_ms() - t0);
+    if (hot_pull_waiting(&r->pull))
+        LOG(LOG_DEBUG, LC_HOT, "hot_pull_carry owed=%d", r->pull.owed);
+}
+
+/* After a stop: take what the request in flight still delivers (it ends
+ * at most HOT_PULL_MAX_EXPIRES_MS after it was sent, a little more when
+ * its status does not come), so no message waits unread for AckWait
+ * before the next run gets it. */
+static void drain_pull(run *r)
+{
+    while (hot_pull_waiting(&r->pull)) {
+        natsMsg *m = NULL;
+        int rc = hot_pull_next(&r->pull, false, 0, 100, &m);
+        if (rc < 0)
+            break;
+        if (rc == 1)
+            take_room(r, m);
     }
-    for (int i = 0; i < list.Count; i++) {
-        /* Should Fetch still hand over more than asked (late messages
-         * arriving while it starts): a full batch is handed off first,
-         * waiting for room as long as it takes (the insert thread makes
-         * progress or, after a stop, gives up within HOT_DRAIN_SEC). */
-        while (r->cur->n >= r->cur->cap && !hand_off(r, 200))
-            stopping(r);
-        take(r, list.Msgs[i]);
-        list.Msgs[i] = NULL;
-    }
-    natsMsgList_Destroy(&list);
 }
 
 static void loop(run *r)
@@ -400,6 +427,7 @@ static void loop(run *r)
             fill(r);
         housekeep(r);
     }
+    drain_pull(r);
 }
 
 static void teardown(run *r)
@@ -408,8 +436,7 @@ static void teardown(run *r)
     r->ins = NULL;
     if (r->nc)
         natsConnection_FlushTimeout(r->nc, 2000);
-    if (r->sub)
-        natsSubscription_Destroy(r->sub);
+    hot_pull_free(&r->pull);
     jsCtx_Destroy(r->js);
     natsConnection_Destroy(r->nc);
     ch_client_free(&r->ch);
@@ -428,7 +455,8 @@ int hot_store_run(const hot_config *cfg, hot_stats *st, bool (*stop)(void))
         teardown(&r);
         return 0;
     }
-    int rc = hot_insert_start(&r.ins, &r.cur, cfg, st, &r.ch, r.table, &r.stop);
+    int rc = hot_insert_start(&r.ins, &r.cur, cfg, st, r.nc, &r.ch, r.table,
+                              &r.stop);
     if (rc != 0) {
         LOG(LOG_ERROR, LC_HOT, "hot_init_failed reason=%s",
             rc == -ENOMEM ? "no_memory" : "thread");

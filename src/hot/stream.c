@@ -6,7 +6,8 @@
  * with hot-store's copy of the publisher's settings. The consumer is
  * durable, so its position (acked sequence) survives hot-store restarts,
  * including kill -9: whatever was delivered but not acked is redelivered
- * after AckWait.
+ * after AckWait. Nothing here subscribes: hot-store pulls from the
+ * consumer with its own requests (pull.c).
  */
 #include "hot/stream.h"
 
@@ -64,25 +65,12 @@ static natsStatus ensure_consumer(jsCtx *js, const hot_config *c,
     return s;
 }
 
-int hot_stream_subscribe(jsCtx *js, const hot_config *c, natsSubscription **sub,
-                         char *err, size_t errlen)
+int hot_stream_consumer(jsCtx *js, const hot_config *c, char *err,
+                        size_t errlen)
 {
-    jsOptions jo;
-    jsSubOptions so;
     jsErrCode jerr = 0;
-
-    *sub = NULL;
     natsStatus s = ensure_consumer(js, c, &jerr);
-    if (s == NATS_OK) {
-        jsOptions_Init(&jo);
-        jsSubOptions_Init(&so);
-        so.Stream = c->nats_stream;
-        so.Consumer = c->consumer; /* bind: the consumer exists */
-        s = js_PullSubscribe(sub, js, c->subjects, c->consumer, &jo, &so,
-                             &jerr);
-    }
     if (s != NATS_OK) {
-        *sub = NULL;
         snprintf(err, errlen, "consumer %s: %s (jetstream error %d: %s)",
                  c->consumer, natsStatus_GetText(s), (int)jerr,
                  nats_GetLastError(NULL));

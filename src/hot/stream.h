@@ -24,13 +24,12 @@
 int hot_stream_ensure(jsCtx *js, const hot_config *c, char *err, size_t errlen);
 
 /*
- * Bind a pull subscription to the durable consumer c->consumer (created
- * when missing: explicit ack, AckWait c->ack_wait_sec, deliver all,
- * MaxAckPending 4 x batch; updated when AckWait or MaxAckPending
- * differ). Returns 0 with *sub owned by the caller
- * (natsSubscription_Destroy), or -EIO with the reason in err.
+ * Make the durable pull consumer c->consumer exist: created when missing
+ * (explicit ack, AckWait c->ack_wait_sec, deliver all, MaxAckPending
+ * 4 x batch), updated when AckWait or MaxAckPending differ. Returns 0,
+ * or -EIO with the reason in err.
  */
-int hot_stream_subscribe(jsCtx *js, const hot_config *c, natsSubscription **sub,
-                         char *err, size_t errlen);
+int hot_stream_consumer(jsCtx *js, const hot_config *c, char *err,
+                        size_t errlen);
 
 #endif
