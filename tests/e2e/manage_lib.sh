@@ -7,6 +7,9 @@
 # so this file needs no lib_nats.sh / lib_clickhouse.sh.
 
 MROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# mp_alive PID (a process that exited but is not reaped yet has stopped):
+# the tests judge "stopped" exactly as manage_all.sh does.
+source "$MROOT/services/common/mp_lib.sh"
 
 # need_servers : exits 77 when nats-server or clickhouse-server is missing.
 need_servers() {
@@ -45,7 +48,7 @@ mp_kill_leftovers() {
         p=$(cat "$f")
         kill -TERM "$p" 2>/dev/null || continue
         for _ in $(seq 1 50); do
-            kill -0 "$p" 2>/dev/null || break
+            mp_alive "$p" || break
             sleep 0.1
         done
         kill -9 "$p" 2>/dev/null || true

@@ -9,7 +9,7 @@
 # Services: NATS, ClickHouse, opend-sim (OPEND_SIM=1) and the collector;
 # hot-store and cold-store are covered by test_runbook002.sh (skipped while
 # their binaries are missing).
-# ctest-cost: 60
+# ctest-cost: 25
 source "$(dirname "$0")/lib.sh"
 e2e_init
 source "$(dirname "$0")/manage_lib.sh"
@@ -95,7 +95,7 @@ has '^collector: stopped \(pid '"$old_col"'\)$'
 has '^all services started$'
 stops=$(printf '%s\n' "$OUT" | sed -n 's/^\([A-Za-z-]*\): stopped.*/\1/p' | tr '\n' ' ')
 [ "$stops" = "collector opend-sim ClickHouse NATS " ] || fail "stop order: $stops"
-kill -0 "$old_col" 2>/dev/null && fail "old collector still alive"
+mp_alive "$old_col" && fail "old collector still alive"
 [ "$(cat "$T/state/run/collector.pid")" != "$old_col" ] || fail "collector pid unchanged"
 grep -q 'collector_exit code=0' "$T/logs/collector.log" || fail "collector did not exit 0 on SIGTERM"
 run_ok health-after-restart "$M" health
@@ -104,7 +104,7 @@ ok "restart: reverse-order graceful stop (collector_exit code=0), start, healthy
 # --- kill -9: health fails, diagnose finds the stale lock, clean removes it -------
 col=$(cat "$T/state/run/collector.pid")
 kill -9 "$col"
-for _ in $(seq 1 50); do kill -0 "$col" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 50); do mp_alive "$col" || break; sleep 0.1; done
 run_rc health-down 1 "$M" health
 has '^FAIL collector: down$'
 has '^overall: UNHEALTHY$'
@@ -152,7 +152,7 @@ pids=$(cat "$T"/state/run/*.pid)
 run_ok stop "$M" stop
 stops=$(printf '%s\n' "$OUT" | sed -n 's/^\([A-Za-z-]*\): stopped.*/\1/p' | tr '\n' ' ')
 [ "$stops" = "collector opend-sim ClickHouse NATS " ] || fail "stop order: $stops"
-for p in $pids; do kill -0 "$p" 2>/dev/null && fail "pid $p still running after stop"; done
+for p in $pids; do mp_alive "$p" && fail "pid $p still running after stop"; done
 [ -z "$(ls "$T/lock")" ] || fail "locks left after stop: $(ls "$T/lock")"
 [ -z "$(ls "$T/state/run")" ] || fail "pid files left after stop"
 run_ok stop-again "$M" stop
