@@ -244,12 +244,7 @@ static int cf_seek(qte_feed *b, int64_t ts_ms)
 static double cf_progress(const qte_feed *b)
 {
     const cache_feed *f = (const cache_feed *)b;
-    if (f->day_i >= f->ndays)
-        return 1.0;
-    if (f->rows_total <= 0)
-        return 0.0;
-    double p = (double)f->rows_read / (double)f->rows_total;
-    return p > 1.0 ? 1.0 : p;
+    return qte_feed_ratio(f->day_i, f->ndays, f->rows_read, f->rows_total);
 }
 
 static void cf_close(qte_feed *b)

@@ -89,6 +89,16 @@ qte_feed *qte_feed_open(const qte_feed_args *a, char *err, size_t errlen)
     }
 }
 
+double qte_feed_ratio(int day_i, int ndays, int64_t read, int64_t total)
+{
+    if (day_i >= ndays)
+        return 1.0;
+    if (total <= 0)
+        return 0.0;
+    double p = (double)read / (double)total;
+    return p > 1.0 ? 1.0 : p;
+}
+
 void qte_feed_close(qte_feed *f)
 {
     if (f)

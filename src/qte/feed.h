@@ -111,4 +111,9 @@ static inline double qte_feed_progress(const qte_feed *f)
 /* NULL is fine. */
 void qte_feed_close(qte_feed *f);
 
+/* A replay feed's progress (the replay feeds share it): 1 once past its
+ * last day, else rows read / rows expected capped at 1, 0 when the total
+ * is unknown (<= 0). */
+double qte_feed_ratio(int day_i, int ndays, int64_t read, int64_t total);
+
 #endif

@@ -478,12 +478,7 @@ static int chf_seek(qte_feed *base, int64_t ts_ms)
 static double chf_progress(const qte_feed *base)
 {
     const ch_feed *f = (const ch_feed *)base;
-    if (f->day_i >= f->ndays)
-        return 1.0;
-    if (f->rows_total <= 0)
-        return 0.0;
-    double p = (double)f->rows_read / (double)f->rows_total;
-    return p > 1.0 ? 1.0 : p;
+    return qte_feed_ratio(f->day_i, f->ndays, f->rows_read, f->rows_total);
 }
 
 static void chf_close(qte_feed *base)

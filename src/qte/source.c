@@ -35,6 +35,7 @@
 
 #include "dayfile/dayfile.h"
 #include "dayfile/totals.h"
+#include "qte/feed.h"
 
 const char SOURCE_ORDER_SQL[] =
     "SELECT ts_ms, rowid FROM ticks WHERE symbol = ?1 AND trading_day = ?2 "
@@ -506,10 +507,5 @@ int source_seek(qte_source *s, int64_t ts_ms)
 
 double source_progress(const qte_source *s)
 {
-    if (s->day_i >= s->ndays)
-        return 1.0;
-    if (s->rows_total <= 0)
-        return 0.0;
-    double p = (double)s->rows_read / (double)s->rows_total;
-    return p > 1.0 ? 1.0 : p;
+    return qte_feed_ratio(s->day_i, s->ndays, s->rows_read, s->rows_total);
 }

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "qte_fixture.h"
 #include "common/log.h"
 #include "dayfile/dayfile.h"
 #include "qte/daycache.h"
@@ -123,31 +124,6 @@ static void make_day(const char *root, int day, int n, int64_t t0)
     day_path(root, day, path, sizeof(path));
     insert_rows(path, day, rows, n + 3);
     free(rows);
-}
-
-static char *tmpdir(void)
-{
-    char *d = strdup("/tmp/test_qte_daycache.XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static void rmrf(const char *d)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = calloc(1, 1 << 20);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 /* --- the log ------------------------------------------------------------ */
@@ -618,20 +594,6 @@ static void trader_tick(qte_ctx *ctx, const qte_tick *t)
 
 static const qte_strategy trader = {
     .abi = QTE_STRATEGY_ABI, .name = "trader", .on_tick = trader_tick};
-
-static char *dump_db(const char *path)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "sqlite3 '%s' 'SELECT * FROM orders ORDER BY id; SELECT * FROM "
-             "trades ORDER BY id; SELECT * FROM positions; SELECT run_id, "
-             "seq, ts_ms, events, fills, orders, cash_milli, equity_milli "
-             "FROM snapshots ORDER BY seq' > '%s.dump'",
-             path, path);
-    assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "%s.dump", path);
-    return slurp(cmd);
-}
 
 static void test_engine_identical(void **state)
 {

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "qte_fixture.h"
 #include "dayfile/dayfile.h"
 #include "qte/engine.h"
 #include "qte/exec.h"
@@ -71,20 +72,6 @@ static void make_day(const char *root, int day, const trow *rows, int n)
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-}
-
-static char *tmpdir(void)
-{
-    char *d = strdup("/tmp/test_qte.XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static void rmrf(const char *d)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
 }
 
 /* --- the scripted strategy ------------------------------------------- */
@@ -321,31 +308,6 @@ static void test_no_lookahead(void **state)
     assert_int_equal(s.fills[0].price_milli, 385000);
     rmrf(root);
     free(root);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = calloc(1, 1 << 20);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static char *dump_db(const char *path)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "sqlite3 '%s' 'SELECT * FROM orders ORDER BY id; SELECT * FROM "
-             "trades ORDER BY id; SELECT * FROM positions; SELECT run_id, "
-             "seq, ts_ms, events, fills, orders, cash_milli, equity_milli "
-             "FROM snapshots ORDER BY seq' > '%s.dump'",
-             path, path);
-    assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "%s.dump", path);
-    return slurp(cmd);
 }
 
 /* Two runs, two stores, two reports: the same bytes. */
