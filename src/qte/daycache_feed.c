@@ -44,7 +44,7 @@ typedef struct cache_feed {
     qte_feed base;
     char root[512];
     char dir[512];
-    int *days; /* ascending */
+    const int *days; /* ascending; borrowed (qte_feed_args) */
     int ndays;
     int day_i; /* the open day; ndays when done */
     const char *const *symbols;
@@ -251,41 +251,28 @@ static void cf_close(qte_feed *b)
 {
     cache_feed *f = (cache_feed *)b;
     close_day(f, false);
-    free(f->days);
     free(f);
 }
 
 static const qte_feed_ops cache_ops = {cf_next, cf_seek, cf_progress, cf_close};
 
-static int cmp_int(const void *a, const void *b)
-{
-    int x = *(const int *)a;
-    int y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
 qte_feed *qte_feed_daycache_open(const qte_feed_args *a, char *err,
                                  size_t errlen)
 {
     cache_feed *f = calloc(1, sizeof(*f));
-    int *days = malloc(sizeof(int) * (size_t)(a->ndays > 0 ? a->ndays : 1));
-    if (!f || !days) {
-        free(f);
-        free(days);
+    if (!f) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     f->base.ops = &cache_ops;
-    f->days = days;
-    memcpy(days, a->days, sizeof(int) * (size_t)a->ndays);
-    qsort(days, (size_t)a->ndays, sizeof(int), cmp_int);
+    f->days = a->days;
     f->ndays = a->ndays;
     f->symbols = a->symbols;
     f->nsym = a->nsym;
     f->from_ts = INT64_MIN;
     snprintf(f->root, sizeof(f->root), "%s", a->cfg->data_root);
     snprintf(f->dir, sizeof(f->dir), "%s", a->cfg->cache_dir);
-    if (source_check_days(f->root, days, f->ndays, f->symbols, f->nsym,
+    if (source_check_days(f->root, f->days, f->ndays, f->symbols, f->nsym,
                           &f->rows_total, err, errlen) != 0 ||
         (f->ndays > 0 && open_day(f) != 0)) {
         if (f->base.err[0])

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hktime.h"
 #include "common/log.h"
 #include "dayfile/dayfile.h"
 #include "qte/engine_int.h"
@@ -356,12 +357,8 @@ static int parse_inputs(qte_engine *e)
         return -1;
     }
     if (c->source == QTE_SOURCE_JETSTREAM && !c->days[0]) {
-        /* live: today's HK trading day (UTC+8) */
-        time_t now = time(NULL) + 8 * 3600;
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        e->days[e->ndays++] =
-            (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        /* live: today's HK trading day */
+        e->days[e->ndays++] = hktime_trading_day(hktime_now_ms());
     } else if (cfg_each_item(c->days, add_day, e) != 0 || e->ndays == 0) {
         eng_fail(e, "days: expected a list like 20240102,20240103");
         return -1;
@@ -734,10 +731,6 @@ static int feed(qte_engine *e)
         if (r == QTE_FEED_ERR) {
             eng_fail(e, "%s", e->feed->err);
             return -1;
-        }
-        if (r == QTE_FEED_WAIT && !timer_first(e)) {
-            ctl_wait(e, 20000000); /* live: nothing yet */
-            return 2;
         }
         e->have_pending = r == QTE_FEED_ROW;
         e->src_done = r == QTE_FEED_END;

@@ -220,7 +220,7 @@ typedef struct ch_feed {
     char db[128];
     const char *const *symbols; /* borrowed, byte order, index = id */
     int nsym;
-    int *days; /* ascending YYYYMMDD */
+    const int *days; /* ascending YYYYMMDD; borrowed (qte_feed_args) */
     int ndays;
     int day_i;     /* the day being read; ndays when done */
     bool day_more; /* the day may hold rows after the page */
@@ -486,7 +486,6 @@ static void chf_close(qte_feed *base)
     ch_feed *f = (ch_feed *)base;
     ch_client_free(&f->cli);
     ch_buf_free(&f->carry);
-    free(f->days);
     free(f->stat);
     free(f->in_list);
     free(f->sql);
@@ -578,13 +577,6 @@ static int read_stats(ch_feed *f, char *err, size_t errlen)
     return 0;
 }
 
-static int cmp_day(const void *a, const void *b)
-{
-    int x = *(const int *)a;
-    int y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
 /* url for messages: without user:password@ and without the query (either
  * may hold a password). */
 static void shown_url(const char *url, char *out, size_t cap)
@@ -609,18 +601,16 @@ static int setup(ch_feed *f, const qte_feed_args *a, char *err, size_t errlen)
     }
     f->symbols = a->symbols;
     f->nsym = a->nsym;
+    f->days = a->days;
     f->ndays = a->ndays;
     f->page_rows = c->clickhouse_page_rows > 0 ? c->clickhouse_page_rows : 1;
-    f->days = malloc(sizeof(int) * (size_t)(a->ndays > 0 ? a->ndays : 1));
     f->stat = calloc((size_t)(a->ndays > 0 ? a->ndays : 1), sizeof(day_stat));
     f->page = malloc(sizeof(pg_row) * (size_t)f->page_rows);
-    if (!f->days || !f->stat || !f->page || build_in_list(f) != 0 ||
+    if (!f->stat || !f->page || build_in_list(f) != 0 ||
         ch_buf_init(&f->carry, 65536) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(f->days, a->days, sizeof(int) * (size_t)a->ndays);
-    qsort(f->days, (size_t)f->ndays, sizeof(int), cmp_day);
     if (ch_global_init() != 0 ||
         ch_client_init(&f->cli, c->clickhouse_url, c->clickhouse_timeout_ms) !=
             0) {

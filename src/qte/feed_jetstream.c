@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hktime.h"
 #include "common/log.h"
 #include "pipeline/tick.h"
 #include "qte/feed.h"
@@ -328,17 +329,6 @@ uint64_t qte_feed_live_clear(qte_feed *base)
 
 /* --- open -------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* The filter subject into buf: one symbol's, or "<market>.tick.>" when
  * every symbol has the same market. Returns 0 or -1 (message in err). */
 static int filter_subject(const qte_feed_args *a, char *buf, size_t cap,
@@ -383,12 +373,14 @@ static int deliver_from(const qte_feed_args *a, jsConsumerConfig *cc, char *err,
             snprintf(err, errlen, "jetstream: QTE_LIVE_START=day needs a day");
             return -1;
         }
-        int d = a->days[0];
-        int64_t midnight_utc =
-            days_from_civil(d / 10000, d / 100 % 100, d % 100) * 86400 -
-            8 * 3600; /* HKT = UTC+8, no daylight saving */
+        int64_t midnight_ms = 0; /* HK 00:00 of the first day, UTC */
+        if (hktime_day_start_ms(a->days[0], &midnight_ms) != 0) {
+            snprintf(err, errlen, "jetstream: day %d is not a date",
+                     a->days[0]);
+            return -1;
+        }
         cc->DeliverPolicy = js_DeliverByStartTime;
-        cc->OptStartTime = midnight_utc * 1000000000LL;
+        cc->OptStartTime = midnight_ms * 1000000LL;
     } else {
         cc->DeliverPolicy = js_DeliverNew;
     }

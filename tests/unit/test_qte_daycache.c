@@ -337,7 +337,7 @@ static void test_round_trip(void **state)
     make_day(root, D1, 5000, T0);
     make_day(root, D2, 3000, T0 + 86400000);
     log_to(root);
-    const int days[] = {D2, D1};
+    const int days[] = {D1, D2}; /* ascending, as qte_feed_args asks */
     run plain = replay(root, NULL, days, 2, INT64_MIN);
     /* 3 of 4 symbols, less the priceless row and the other day's, plus
      * the 3 rows before t0 */
