@@ -178,7 +178,7 @@ cmd_diagnose() {
         [ -e "$lock" ] || continue
         pid=$(cat "$lock" 2>/dev/null)
         if flock -n "$lock" true 2>/dev/null &&
-            ! { [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; }; then
+            ! { [[ $pid =~ ^[0-9]+$ ]] && mp_alive "$pid"; }; then
             find_ "stale lock $lock (pid ${pid:-?} not running)" "./scripts/manage_all.sh clean"
         elif ! mp_is_our_pid "$pid"; then
             find_ "lock $lock held by pid ${pid:-?}, not started from this state dir" \

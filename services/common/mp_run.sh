@@ -223,7 +223,7 @@ mp_wait_healthy() {
     local svc=$1 pid=$2 end h
     end=$((SECONDS + MARKETPRISM_START_TIMEOUT))
     while [ $SECONDS -lt $end ]; do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! mp_alive "$pid"; then
             mp_err "$(mp_title "$svc") exited during startup; last lines of $(mp_log "$svc"):"
             tail -n 15 "$(mp_log "$svc")" >&2 2>/dev/null
             rm -f "$(mp_pidfile "$svc")"
@@ -277,7 +277,7 @@ mp_start_one() {
     mp_launch "$svc"
     mp_wait_healthy "$svc" "$MP_PID" || {
         rc=$?
-        [ $rc = 5 ] && kill -0 "$MP_PID" 2>/dev/null && mp_stop_one "$svc" >/dev/null
+        [ $rc = 5 ] && mp_alive "$MP_PID" && mp_stop_one "$svc" >/dev/null
         return $rc
     }
     mp_guard_lock "$svc" "$MP_PID"
@@ -494,7 +494,7 @@ mp_clean() {
         [ -e "$lock" ] || continue
         pid=$(cat "$lock" 2>/dev/null)
         if ! flock -n "$lock" true 2>/dev/null ||
-            { [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; }; then
+            { [[ $pid =~ ^[0-9]+$ ]] && mp_alive "$pid"; }; then
             if [ $force = 1 ]; then
                 rm -f "$lock"
                 mp_say "removed $lock (--force; pid ${pid:-?} is still running and was not stopped)"
